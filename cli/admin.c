@@ -1,0 +1,188 @@
+/*
+ * admin.c - `agora election` and `agora verify`.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "compare.h"
+#include "ingest.h"
+
+static int election_list(struct cli *cli, int json)
+{
+	struct agora_db *db;
+	sqlite3_stmt *st;
+	json_t *arr = NULL;
+	int rc;
+
+	if ((rc = cli_open(cli, 0, &db)))
+		return rc;
+	if (sqlite3_prepare_v2(db_handle(db),
+			       "SELECT slug, title, coalesce(date, ''), language,"
+			       " (SELECT count(*) FROM candidate c"
+			       "  WHERE c.election_id = e.id)"
+			       " FROM election e ORDER BY date, slug",
+			       -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "agora: %s\n", sqlite3_errmsg(db_handle(db)));
+		db_close(db);
+		return EXIT_CHECK;
+	}
+	if (json)
+		arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (json)
+			json_array_append_new(
+				arr,
+				json_pack("{s:s, s:s, s:s, s:s, s:i}", "slug",
+					  db_col_text(st, 0), "title",
+					  db_col_text(st, 1), "date",
+					  db_col_text(st, 2), "language",
+					  db_col_text(st, 3), "candidates",
+					  sqlite3_column_int(st, 4)));
+		else
+			printf("%-24s %-10s %3d candidates  %s\n",
+			       db_col_text(st, 0), db_col_text(st, 2),
+			       sqlite3_column_int(st, 4), db_col_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (json) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(arr);
+	}
+	db_close(db);
+	return EXIT_OK;
+}
+
+int cmd_election(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"title", required_argument, NULL, 't'},
+		{"date", required_argument, NULL, 'D'},
+		{"language", required_argument, NULL, 'l'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *title = NULL, *date = NULL, *lang = "fr", *sub;
+	struct agora_error err = {0};
+	struct agora_db *db;
+	int ch, json = 0, rc;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			title = optarg;
+			break;
+		case 'D':
+			date = optarg;
+			break;
+		case 'l':
+			lang = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return cli_usage_error("election", "bad option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("election", "expected 'add' or 'list'");
+	sub = argv[optind++];
+	if (!strcmp(sub, "list")) {
+		if (optind != argc)
+			return cli_usage_error("election",
+					       "'list' takes no argument");
+		return election_list(cli, json);
+	}
+	if (strcmp(sub, "add"))
+		return cli_usage_error("election", "unknown subcommand '%s'",
+				       sub);
+	if (optind + 1 != argc)
+		return cli_usage_error("election", "'add' takes one SLUG");
+	if (!title)
+		return cli_usage_error("election", "--title is required");
+	if ((rc = cli_open(cli, 1, &db)))
+		return rc;
+	rc = election_add(db, argv[optind], title, date, lang, &err);
+	db_close(db);
+	if (rc)
+		return cli_fail(&err);
+	if (!cli->quiet)
+		printf("election '%s' added\n", argv[optind]);
+	return EXIT_OK;
+}
+
+struct verify_ctx {
+	int json;
+	json_t *failures;
+};
+
+static void on_failure(void *ctx, const char *line)
+{
+	struct verify_ctx *v = ctx;
+
+	if (v->json)
+		json_array_append_new(v->failures, json_string(line));
+	else
+		printf("FAIL %s\n", line);
+}
+
+int cmd_verify(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	struct verify_ctx ctx = {0};
+	struct verify_report rep = {0};
+	struct agora_error err = {0};
+	struct agora_db *db;
+	int ch, rc;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'j')
+			return cli_usage_error("verify", "bad option");
+		ctx.json = 1;
+	}
+	if (optind != argc)
+		return cli_usage_error("verify", "takes no argument");
+	if ((rc = cli_open(cli, 0, &db)))
+		return rc;
+	ctx.failures = json_array();
+	rep.on_failure = on_failure;
+	rep.ctx = &ctx;
+	rc = ingest_verify(db, &rep, &err);
+	db_close(db);
+	if (rc && rc != AGORA_ECHECK) {
+		json_decref(ctx.failures);
+		return cli_fail(&err);
+	}
+	if (ctx.json) {
+		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:O}", "ok",
+				      rep.failures == 0, "documents",
+				      (json_int_t)rep.documents, "proposals",
+				      (json_int_t)rep.proposals, "failures_count",
+				      (json_int_t)rep.failures, "failures",
+				      ctx.failures);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else if (rep.failures) {
+		printf("verify: %zu failure%s in %zu documents and %zu "
+		       "proposals\n",
+		       rep.failures, rep.failures == 1 ? "" : "s",
+		       rep.documents, rep.proposals);
+	} else {
+		printf("verify: ok, %zu documents and %zu proposals are "
+		       "verbatim\n",
+		       rep.documents, rep.proposals);
+	}
+	json_decref(ctx.failures);
+	return rep.failures ? EXIT_CHECK : EXIT_OK;
+}

@@ -1,0 +1,279 @@
+/*
+ * main.c - agora's entry point: global options, the command table, help.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <sodium.h>
+
+#include "cli.h"
+#include "compare.h"
+#include "ingest.h"
+
+const struct cli_command cli_commands[] = {
+	{"election", "create elections and list them",
+	 "usage: agora election add SLUG --title TITLE [--date YYYY-MM-DD]\n"
+	 "                          [--language fr|en]\n"
+	 "       agora election list [--json]\n"
+	 "\n"
+	 "  add     create an election whose programmes will be compared.\n"
+	 "          SLUG names it in the CLI, the API and URLs: 1 to 64\n"
+	 "          lower-case letters, digits and '-'\n"
+	 "  list    list the elections\n"
+	 "\n"
+	 "  --title TITLE     the election's title, e.g. \"Municipales 2026\"\n"
+	 "  --date DATE       the election day, YYYY-MM-DD\n"
+	 "  --language LANG   language of the programmes (default fr)\n"
+	 "  --json            print JSON\n",
+	 cmd_election},
+	{"ingest", "ingest programmes: verbatim proposals with themes",
+	 "usage: agora ingest --election SLUG --candidate NAME [--party P]\n"
+	 "                    [--family-name NAME] [--source-url URL]\n"
+	 "                    [--title TITLE] [--format FORMAT]\n"
+	 "                    [--max-size BYTES] [--json] FILE...\n"
+	 "\n"
+	 "Stores each FILE byte for byte as one document of the candidate\n"
+	 "(created if needed), cuts it into proposals that are exact slices\n"
+	 "of the extracted text, suggests themes, and indexes them for\n"
+	 "search. Each file is ingested in one transaction: a file that\n"
+	 "fails writes nothing. A file already stored with the same bytes is\n"
+	 "skipped; a changed file with the same title becomes a new version.\n"
+	 "\n"
+	 "  --election SLUG      the election (see 'agora election add')\n"
+	 "  --candidate NAME     the candidate as on the ballot, \"Given "
+	 "Family\"\n"
+	 "  --family-name NAME   family name when it is not the last word\n"
+	 "  --party P            party or list name\n"
+	 "  --source-url URL     where the document is published\n"
+	 "  --title TITLE        document title (default: the file name);\n"
+	 "                       versions are counted per title\n"
+	 "  --format FORMAT      auto (default: detected from the content),\n"
+	 "                       html, markdown, text, csv or xml\n"
+	 "  --max-size BYTES     refuse larger files (default 20 MiB)\n"
+	 "  --json               print the summary as JSON\n",
+	 cmd_ingest},
+	{"search", "full-text search of proposals (French)",
+	 "usage: agora search [--election SLUG] [--candidate SLUG]\n"
+	 "                    [--theme KEY] [--limit N] [--offset N] [--json]\n"
+	 "                    QUERY...\n"
+	 "\n"
+	 "Finds proposals by words, accent-insensitive and stem-consistent:\n"
+	 "'securite', 'sécurité' and 'sécurités' find the same proposals.\n"
+	 "Words are ANDed; 'propos*' matches words starting with 'propos'.\n"
+	 "Any text is accepted as a query. Results are ranked by relevance\n"
+	 "(bm25) with the matched words marked in the verbatim text.\n"
+	 "\n"
+	 "  --election SLUG   only this election\n"
+	 "  --candidate SLUG  only this candidate (see 'agora candidates')\n"
+	 "  --theme KEY       only proposals on this theme (see 'agora "
+	 "themes')\n"
+	 "  --limit N         at most N results (default 20, at most 100)\n"
+	 "  --offset N        skip the first N results\n"
+	 "  --json            print JSON\n",
+	 cmd_search},
+	{"compare", "what each candidate proposes on one theme",
+	 "usage: agora compare --election SLUG --theme KEY\n"
+	 "                     [--candidates SLUG,SLUG...] [--json]\n"
+	 "\n"
+	 "Shows, for every selected candidate in the election's neutral\n"
+	 "order (alphabetical by family name), the proposals of their\n"
+	 "current programme on the theme, verbatim. A candidate whose\n"
+	 "programme says nothing on the theme is shown with an explicit\n"
+	 "empty list. A group key (e.g. security_justice) covers its "
+	 "themes.\n"
+	 "\n"
+	 "  --election SLUG        the election\n"
+	 "  --theme KEY            the theme (see 'agora themes')\n"
+	 "  --candidates LIST      comma-separated candidate slugs (default "
+	 "all)\n"
+	 "  --json                 print JSON\n",
+	 cmd_compare},
+	{"themes", "list the theme taxonomy",
+	 "usage: agora themes [--election SLUG] [--json]\n"
+	 "\n"
+	 "Lists the themes: key (used by the CLI, the API and URLs), group,\n"
+	 "French and English labels; with --election, how many candidates\n"
+	 "and proposals speak to each.\n",
+	 cmd_themes},
+	{"candidates", "list an election's candidates",
+	 "usage: agora candidates --election SLUG [--json]\n"
+	 "\n"
+	 "Lists the candidates in the neutral order: slug, name, party,\n"
+	 "current documents and proposals.\n",
+	 cmd_candidates},
+	{"verify", "check that every proposal is verbatim",
+	 "usage: agora verify [--json]\n"
+	 "\n"
+	 "Re-extracts every stored original document and checks its "
+	 "SHA-256,\n"
+	 "its extracted text and every proposal's slice. Prints a summary;\n"
+	 "on any mismatch prints one precise line per failure and exits 1.\n",
+	 cmd_verify},
+	{NULL, NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	const struct cli_command *c;
+
+	fprintf(f,
+		"usage: agora [--db PATH] [--quiet] COMMAND [ARGS]\n"
+		"       agora COMMAND --help\n"
+		"\n"
+		"agora compares candidates' programmes: documents are stored\n"
+		"verbatim, cut into proposals, tagged with themes and indexed\n"
+		"for French full-text search.\n"
+		"\n"
+		"commands:\n");
+	for (c = cli_commands; c->name; c++)
+		fprintf(f, "  %-12s %s\n", c->name, c->summary);
+	fprintf(f,
+		"\n"
+		"options:\n"
+		"  --db PATH    the database (default var/agora.db, or "
+		"$AGORA_DB)\n"
+		"  --quiet      no progress or notes on stderr\n"
+		"  --version    print the version\n"
+		"  -h, --help   this help\n"
+		"\n"
+		"exit status: 0 ok, 1 a check failed (or an internal error),\n"
+		"2 bad usage or bad input.\n");
+}
+
+int cli_exit_code(int code)
+{
+	switch (code) {
+	case AGORA_OK:
+		return EXIT_OK;
+	case AGORA_EINVAL:
+	case AGORA_ENOTFOUND:
+	case AGORA_ETOOBIG:
+	case AGORA_EEXIST:
+	case AGORA_EIO:
+		return EXIT_USAGE;
+	}
+	return EXIT_CHECK;
+}
+
+int cli_fail(const struct agora_error *err)
+{
+	fprintf(stderr, "agora: %s\n", err->msg[0] ? err->msg : "failed");
+	return cli_exit_code(err->code);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "agora %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see 'agora %s --help')\n", cmd);
+	return EXIT_USAGE;
+}
+
+int cli_want_help(const char *cmd, int argc, char **argv)
+{
+	const struct cli_command *c;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			for (c = cli_commands; c->name; c++)
+				if (!strcmp(c->name, cmd))
+					fputs(c->usage, stdout);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int cli_open(struct cli *cli, int write, struct agora_db **db)
+{
+	struct agora_error err = {0};
+	int rc;
+
+	rc = db_open(db, cli->db_path, write ? DB_OPEN_CREATE : 0, &err);
+	if (!rc && !(rc = ingest_db_prepare(*db, &err)))
+		rc = compare_db_prepare(*db, &err);
+	if (rc) {
+		db_close(*db);
+		*db = NULL;
+		if (!write && rc == AGORA_EDB)
+			fprintf(stderr,
+				"agora: %s\n(is there a database yet? "
+				"'./run' or 'agora election add' creates it)\n",
+				err.msg);
+		else
+			fprintf(stderr, "agora: %s\n", err.msg);
+		return EXIT_CHECK;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli cli = {0};
+	const struct cli_command *c;
+	int ch, rc;
+
+	cli.db_path = getenv("AGORA_DB");
+	if (!cli.db_path || !*cli.db_path)
+		cli.db_path = "var/agora.db";
+	/* '+': stop at the command name, its options are its own */
+	while ((ch = getopt_long(argc, argv, "+hq", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			cli.db_path = optarg;
+			break;
+		case 'q':
+			cli.quiet = 1;
+			break;
+		case 'V':
+			printf("agora %s\n", AGORA_VERSION);
+			return EXIT_OK;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (c = cli_commands; c->name; c++)
+		if (!strcmp(c->name, argv[optind]))
+			break;
+	if (!c->name) {
+		fprintf(stderr, "agora: unknown command '%s' (see 'agora "
+				"--help')\n",
+			argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "agora: cannot initialise libsodium\n");
+		return EXIT_CHECK;
+	}
+	xmlInitParser();
+	if (cli_want_help(c->name, argc - optind, argv + optind))
+		return EXIT_OK;
+	optind++; /* getopt_long again from the command's own arguments */
+	rc = c->run(&cli, argc - optind + 1, argv + optind - 1);
+	xmlCleanupParser();
+	return rc;
+}

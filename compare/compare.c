@@ -1,0 +1,481 @@
+/*
+ * compare.c - elections, candidates in their neutral order, the theme
+ * grid and theme coverage. The comparator never ranks candidates: the
+ * order is the election's stated rule (alphabetical by family name).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "compare_int.h"
+
+enum compare_stmt {
+	CMP_ELECTION_INSERT,
+	CMP_ELECTION_GET,
+	CMP_CANDIDATES,
+	CMP_THEME_GET,
+	CMP_GRID,
+	CMP_COVERAGE,
+	COMPARE_STMT__MAX
+};
+
+/* Proposals of the current published programmes, by candidate */
+#define CURRENT_PROPOSALS                                                      \
+	" FROM proposal p JOIN current_document d ON d.id = p.document_id"
+
+/* Theme ?T or, when ?T is a group, any theme of the group */
+#define THEME_MATCH(col, t)                                                    \
+	" " col " IN (SELECT id FROM theme WHERE id = " t                      \
+	" OR parent_id = " t ")"
+
+static const char *const compare_sql[COMPARE_STMT__MAX] = {
+	[CMP_ELECTION_INSERT] =
+		"INSERT INTO election(slug, title, date, language)"
+		" VALUES (?1, ?2, ?3, ?4)",
+	[CMP_ELECTION_GET] = "SELECT id, slug, title, kind, date, language,"
+			     " candidate_order FROM election WHERE slug = ?1",
+	[CMP_CANDIDATES] =
+		"SELECT c.id, c.slug, c.given_name, c.family_name, c.party,"
+		" (SELECT count(*) FROM current_document d"
+		"  WHERE d.candidate_id = c.id),"
+		" (SELECT count(*)" CURRENT_PROPOSALS
+		"  WHERE d.candidate_id = c.id)"
+		" FROM candidate c WHERE c.election_id = ?1"
+		" ORDER BY c.sort_key, c.id",
+	[CMP_THEME_GET] =
+		"SELECT id, slug, label_fr, label_en FROM theme WHERE slug = ?1",
+	[CMP_GRID] =
+		"SELECT p.id, p.text, p.heading_path, p.kind,"
+		" (SELECT pt.origin FROM proposal_theme pt"
+		"  WHERE pt.proposal_id = p.id AND pt.status <> 'rejected'"
+		"  AND" THEME_MATCH("pt.theme_id", "?2")
+		"  ORDER BY pt.confidence DESC LIMIT 1),"
+		" (SELECT max(pt.confidence) FROM proposal_theme pt"
+		"  WHERE pt.proposal_id = p.id AND pt.status <> 'rejected'"
+		"  AND" THEME_MATCH("pt.theme_id", "?2") ")" CURRENT_PROPOSALS
+		" WHERE d.candidate_id = ?1 AND EXISTS (SELECT 1"
+		"  FROM proposal_theme pt WHERE pt.proposal_id = p.id"
+		"  AND pt.status <> 'rejected' AND" THEME_MATCH("pt.theme_id",
+								"?2") ")"
+		" ORDER BY d.id, p.ordinal",
+	[CMP_COVERAGE] =
+		"SELECT t.slug, t.label_fr, t.label_en, coalesce(g.slug, ''),"
+		" t.is_group,"
+		" (SELECT count(DISTINCT d.candidate_id)" CURRENT_PROPOSALS
+		"  JOIN candidate c ON c.id = d.candidate_id"
+		"  JOIN proposal_theme pt ON pt.proposal_id = p.id"
+		"  WHERE c.election_id = ?1 AND pt.status <> 'rejected'"
+		"  AND" THEME_MATCH("pt.theme_id", "t.id") "),"
+		" (SELECT count(DISTINCT p.id)" CURRENT_PROPOSALS
+		"  JOIN candidate c ON c.id = d.candidate_id"
+		"  JOIN proposal_theme pt ON pt.proposal_id = p.id"
+		"  WHERE c.election_id = ?1 AND pt.status <> 'rejected'"
+		"  AND" THEME_MATCH("pt.theme_id", "t.id") ")"
+		" FROM theme t LEFT JOIN theme g ON g.id = t.parent_id"
+		" ORDER BY t.position",
+};
+
+int compare_db_prepare(struct agora_db *db, struct agora_error *err)
+{
+	int rc = db_prepare_module(db, DB_MOD_COMPARE, compare_sql,
+				   COMPARE_STMT__MAX, err);
+
+	return rc ? rc : search_db_prepare(db, err);
+}
+
+static sqlite3_stmt *stmt(struct agora_db *db, enum compare_stmt id)
+{
+	return db_stmt(db, DB_MOD_COMPARE, id);
+}
+
+/* strdup of a column, "" for NULL; NULL only when memory runs out */
+static char *col_dup(sqlite3_stmt *st, int col)
+{
+	return strdup(db_col_text(st, col));
+}
+
+/* ------------------------------------------------------------ elections */
+
+void election_info_fini(struct election_info *e)
+{
+	free(e->slug);
+	free(e->title);
+	free(e->kind);
+	free(e->date);
+	free(e->language);
+	free(e->candidate_order);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Slugs are what URLs and the CLI use: lower-case letters, digits, '-' */
+static int slug_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-'))
+			return 0;
+	return 1;
+}
+
+/* A date is YYYY-MM-DD with plausible digits */
+static int date_valid(const char *s)
+{
+	int i;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	return (s[5] == '0' || (s[5] == '1' && s[6] <= '2')) &&
+	       !(s[5] == '0' && s[6] == '0') && s[8] <= '3' &&
+	       !(s[8] == '0' && s[9] == '0');
+}
+
+int election_add(struct agora_db *db, const char *slug, const char *title,
+		 const char *date, const char *language,
+		 struct agora_error *err)
+{
+	sqlite3_stmt *st;
+	size_t bad;
+	int rc;
+
+	if (!slug_valid(slug))
+		return agora_errorf(err, AGORA_EINVAL,
+				    "invalid election slug '%s': use 1 to 64 "
+				    "lower-case letters, digits and '-'",
+				    slug);
+	if (!title || !*title || strlen(title) > 300 ||
+	    !utf8_valid(title, strlen(title), &bad))
+		return agora_errorf(err, AGORA_EINVAL,
+				    "an election needs a title of 1 to 300 "
+				    "characters of UTF-8");
+	if (date && *date && !date_valid(date))
+		return agora_errorf(err, AGORA_EINVAL,
+				    "invalid date '%s': expected YYYY-MM-DD",
+				    date);
+	if (!language || !*language)
+		language = "fr";
+	if (strcmp(language, "fr") && strcmp(language, "en"))
+		return agora_errorf(err, AGORA_EINVAL,
+				    "unsupported language '%s': fr or en",
+				    language);
+	if ((rc = db_begin_write(db, err)))
+		return rc;
+	st = stmt(db, CMP_ELECTION_INSERT);
+	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+	if (date && *date)
+		sqlite3_bind_text(st, 3, date, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, language, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		if (sqlite3_extended_errcode(db_handle(db)) ==
+		    SQLITE_CONSTRAINT_UNIQUE)
+			rc = agora_errorf(err, AGORA_EEXIST,
+					  "election '%s' already exists", slug);
+		else
+			rc = db_error(db, err, "cannot add the election");
+		db_rollback(db);
+		return rc;
+	}
+	if ((rc = db_commit(db, err)))
+		db_rollback(db);
+	return rc;
+}
+
+int election_get(struct agora_db *db, const char *slug,
+		 struct election_info *out, struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, CMP_ELECTION_GET);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	rc = db_step(db, st, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return agora_errorf(err, AGORA_ENOTFOUND, "no election '%s'",
+				    slug);
+	out->id = sqlite3_column_int64(st, 0);
+	out->slug = col_dup(st, 1);
+	out->title = col_dup(st, 2);
+	out->kind = col_dup(st, 3);
+	out->date = col_dup(st, 4);
+	out->language = col_dup(st, 5);
+	out->candidate_order = col_dup(st, 6);
+	sqlite3_reset(st);
+	if (!out->slug || !out->title || !out->kind || !out->date ||
+	    !out->language || !out->candidate_order) {
+		election_info_fini(out);
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------- candidates */
+
+static void candidate_info_fini(struct candidate_info *c)
+{
+	free(c->slug);
+	free(c->given_name);
+	free(c->family_name);
+	free(c->party);
+}
+
+void candidate_list_fini(struct candidate_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		candidate_info_fini(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int candidate_list(struct agora_db *db, const char *election,
+		   struct candidate_list *out, struct agora_error *err)
+{
+	struct election_info e;
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = election_get(db, election, &e, err)))
+		return rc;
+	st = stmt(db, CMP_CANDIDATES);
+	sqlite3_bind_int64(st, 1, e.id);
+	election_info_fini(&e);
+	while ((rc = db_step(db, st, err)) == 1) {
+		struct candidate_info *c;
+
+		if (out->n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			void *v = realloc(out->v, ncap * sizeof(*out->v));
+
+			if (!v)
+				goto nomem;
+			out->v = v;
+			cap = ncap;
+		}
+		c = &out->v[out->n++];
+		memset(c, 0, sizeof(*c));
+		c->id = sqlite3_column_int64(st, 0);
+		c->slug = col_dup(st, 1);
+		c->given_name = col_dup(st, 2);
+		c->family_name = col_dup(st, 3);
+		c->party = col_dup(st, 4);
+		c->documents = (size_t)sqlite3_column_int64(st, 5);
+		c->proposals = (size_t)sqlite3_column_int64(st, 6);
+		if (!c->slug || !c->given_name || !c->family_name || !c->party)
+			goto nomem;
+	}
+	if (rc < 0)
+		candidate_list_fini(out);
+	return rc < 0 ? rc : 0;
+nomem:
+	sqlite3_reset(st);
+	candidate_list_fini(out);
+	return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+}
+
+/* ---------------------------------------------------------- the grid */
+
+void theme_grid_fini(struct theme_grid *g)
+{
+	size_t i, k;
+
+	for (i = 0; i < g->ncol; i++) {
+		for (k = 0; k < g->col[i].n; k++) {
+			free(g->col[i].v[k].text);
+			free(g->col[i].v[k].heading_path);
+			free(g->col[i].v[k].kind);
+			free(g->col[i].v[k].origin);
+		}
+		free(g->col[i].v);
+		candidate_info_fini(&g->col[i].cand);
+	}
+	free(g->col);
+	free(g->theme);
+	free(g->theme_label_fr);
+	free(g->theme_label_en);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Fills one column with the candidate's proposals on theme tid */
+static int grid_column_fill(struct agora_db *db, int64_t tid,
+			    struct grid_column *col, struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, CMP_GRID);
+	size_t cap = 0;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, col->cand.id);
+	sqlite3_bind_int64(st, 2, tid);
+	while ((rc = db_step(db, st, err)) == 1) {
+		struct grid_proposal *p;
+
+		if (col->n == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			void *v = realloc(col->v, ncap * sizeof(*col->v));
+
+			if (!v)
+				goto nomem;
+			col->v = v;
+			cap = ncap;
+		}
+		p = &col->v[col->n++];
+		p->id = sqlite3_column_int64(st, 0);
+		p->text = col_dup(st, 1);
+		p->heading_path = col_dup(st, 2);
+		p->kind = col_dup(st, 3);
+		p->origin = col_dup(st, 4);
+		p->confidence = sqlite3_column_double(st, 5);
+		if (!p->text || !p->heading_path || !p->kind || !p->origin)
+			goto nomem;
+	}
+	return rc < 0 ? rc : 0;
+nomem:
+	sqlite3_reset(st);
+	return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+}
+
+int compare_theme_grid(struct agora_db *db, const char *election,
+		       const char *theme, const char *const *slugs, size_t n,
+		       struct theme_grid *out, struct agora_error *err)
+{
+	struct candidate_list all;
+	sqlite3_stmt *st;
+	int64_t tid;
+	size_t i, k;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	st = stmt(db, CMP_THEME_GET);
+	sqlite3_bind_text(st, 1, theme, -1, SQLITE_STATIC);
+	rc = db_step(db, st, err);
+	if (rc <= 0) {
+		if (rc == 0)
+			rc = agora_errorf(err, AGORA_ENOTFOUND,
+					  "no theme '%s' (see 'agora themes')",
+					  theme);
+		goto out;
+	}
+	tid = sqlite3_column_int64(st, 0);
+	out->theme = col_dup(st, 1);
+	out->theme_label_fr = col_dup(st, 2);
+	out->theme_label_en = col_dup(st, 3);
+	sqlite3_reset(st);
+	if ((rc = candidate_list(db, election, &all, err)))
+		goto out;
+	/* every requested slug must exist: a typo is not "no proposal" */
+	for (k = 0; slugs && k < n; k++) {
+		for (i = 0; i < all.n; i++)
+			if (!strcmp(all.v[i].slug, slugs[k]))
+				break;
+		if (i == all.n) {
+			rc = agora_errorf(err, AGORA_ENOTFOUND,
+					  "no candidate '%s' in election '%s'",
+					  slugs[k], election);
+			candidate_list_fini(&all);
+			goto out;
+		}
+	}
+	out->col = calloc(all.n ? all.n : 1, sizeof(*out->col));
+	if (!out->col) {
+		candidate_list_fini(&all);
+		rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* the neutral order is the list's, whatever order slugs came in */
+	for (i = 0; i < all.n; i++) {
+		int wanted = !slugs || n == 0;
+
+		for (k = 0; !wanted && k < n; k++)
+			wanted = !strcmp(all.v[i].slug, slugs[k]);
+		if (wanted) {
+			out->col[out->ncol++].cand = all.v[i];
+			memset(&all.v[i], 0, sizeof(all.v[i]));
+		} else {
+			candidate_info_fini(&all.v[i]);
+		}
+	}
+	free(all.v);
+	for (i = 0; i < out->ncol; i++)
+		if ((rc = grid_column_fill(db, tid, &out->col[i], err)))
+			goto out;
+out:
+	if (rc)
+		theme_grid_fini(out);
+	return rc;
+}
+
+/* ------------------------------------------------------- coverage */
+
+void theme_coverage_list_fini(struct theme_coverage_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].label_fr);
+		free(l->v[i].label_en);
+		free(l->v[i].group);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int compare_theme_coverage(struct agora_db *db, const char *election,
+			   struct theme_coverage_list *out,
+			   struct agora_error *err)
+{
+	struct election_info e = {0};
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (election && (rc = election_get(db, election, &e, err)))
+		return rc;
+	st = stmt(db, CMP_COVERAGE);
+	sqlite3_bind_int64(st, 1, election ? e.id : -1);
+	election_info_fini(&e);
+	while ((rc = db_step(db, st, err)) == 1) {
+		struct theme_coverage *t;
+
+		if (out->n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			void *v = realloc(out->v, ncap * sizeof(*out->v));
+
+			if (!v)
+				goto nomem;
+			out->v = v;
+			cap = ncap;
+		}
+		t = &out->v[out->n++];
+		t->key = col_dup(st, 0);
+		t->label_fr = col_dup(st, 1);
+		t->label_en = col_dup(st, 2);
+		t->group = col_dup(st, 3);
+		t->is_group = sqlite3_column_int(st, 4);
+		t->candidates = (size_t)sqlite3_column_int64(st, 5);
+		t->proposals = (size_t)sqlite3_column_int64(st, 6);
+		if (!t->key || !t->label_fr || !t->label_en || !t->group)
+			goto nomem;
+	}
+	if (rc < 0)
+		theme_coverage_list_fini(out);
+	return rc < 0 ? rc : 0;
+nomem:
+	sqlite3_reset(st);
+	theme_coverage_list_fini(out);
+	return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+}

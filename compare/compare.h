@@ -1,0 +1,141 @@
+/*
+ * compare.h - reading the programmes: elections, candidates in their
+ * neutral order, the theme grid (N candidates x one theme) and French
+ * full-text search. Read-only over the schema that core/ owns.
+ *
+ * Results are returned in plain structs whose strings the caller frees
+ * with the matching _fini function; nothing here prints.
+ */
+#ifndef AGORA_COMPARE_H
+#define AGORA_COMPARE_H
+
+#include "core.h"
+
+int compare_db_prepare(struct agora_db *db, struct agora_error *err);
+
+/* ------------------------------------------------------------ elections */
+
+struct election_info {
+	int64_t id;
+	char *slug, *title, *kind, *date, *language, *candidate_order;
+};
+void election_info_fini(struct election_info *e);
+int election_add(struct agora_db *db, const char *slug, const char *title,
+		 const char *date, const char *language,
+		 struct agora_error *err);
+int election_get(struct agora_db *db, const char *slug,
+		 struct election_info *out, struct agora_error *err);
+
+/* --------------------------------------------------------- candidates */
+
+struct candidate_info {
+	int64_t id;
+	char *slug, *given_name, *family_name, *party;
+	size_t documents, proposals; /* current published programmes */
+};
+
+struct candidate_list {
+	struct candidate_info *v;
+	size_t n;
+};
+void candidate_list_fini(struct candidate_list *l);
+/* Every candidate of the election, in the neutral (alphabetical) order */
+int candidate_list(struct agora_db *db, const char *election,
+		   struct candidate_list *out, struct agora_error *err);
+
+/* ---------------------------------------------------------- the grid */
+
+struct grid_proposal {
+	int64_t id;
+	char *text, *heading_path, *kind, *origin;
+	double confidence;
+};
+
+struct grid_column {
+	struct candidate_info cand;
+	struct grid_proposal *v; /* n == 0: nothing on this theme */
+	size_t n;
+};
+
+struct theme_grid {
+	char *theme, *theme_label_fr, *theme_label_en;
+	struct grid_column *col;
+	size_t ncol;
+};
+void theme_grid_fini(struct theme_grid *g);
+
+/*
+ * One column per selected candidate (all when slugs is NULL or n == 0),
+ * in the neutral order whatever order slugs come in; a candidate with
+ * nothing on the theme gets an empty column, never no column. Unknown
+ * theme or candidate slugs are AGORA_ENOTFOUND with the name.
+ */
+int compare_theme_grid(struct agora_db *db, const char *election,
+		       const char *theme, const char *const *slugs, size_t n,
+		       struct theme_grid *out, struct agora_error *err);
+
+/* How many candidates speak to each theme (for the election page) */
+struct theme_coverage {
+	char *key, *label_fr, *label_en, *group;
+	int is_group;
+	size_t candidates, proposals;
+};
+struct theme_coverage_list {
+	struct theme_coverage *v;
+	size_t n;
+};
+void theme_coverage_list_fini(struct theme_coverage_list *l);
+/* All themes in taxonomy order; election NULL: counts stay 0 */
+int compare_theme_coverage(struct agora_db *db, const char *election,
+			   struct theme_coverage_list *out,
+			   struct agora_error *err);
+
+/* ------------------------------------------------------------- search */
+
+/*
+ * Turns any user string into a safe FTS5 query: words become quoted
+ * terms ANDed together, a trailing '*' on a word makes a prefix query,
+ * everything else of FTS5's syntax is treated as text. Returns 0 and an
+ * empty string when nothing searchable remains. Never fails on content,
+ * only on memory or size (queries are capped at 1 KiB, 16 terms).
+ */
+int search_query_build(const char *q, size_t n, struct sb *out);
+
+struct search_opts {
+	const char *election;  /* slug or NULL */
+	const char *candidate; /* slug or NULL */
+	const char *theme;     /* key or NULL */
+	size_t limit;	       /* default 20, at most 100 */
+	size_t offset;
+};
+
+struct search_hit {
+	int64_t proposal_id;
+	char *election, *candidate_slug, *candidate_name, *party;
+	char *heading_path;
+	char *text;    /* the whole verbatim proposal */
+	char *snippet; /* verbatim excerpt with matches between \x02 and \x03 */
+	double rank;   /* bm25, lower is better */
+};
+
+struct search_count {
+	char *candidate_slug, *candidate_name;
+	size_t n;
+};
+
+struct search_result {
+	struct search_hit *v;
+	size_t n;
+	size_t total;	 /* matches (capped: see total_capped) */
+	int total_capped;
+	struct search_count *per_candidate;
+	size_t ncand;
+};
+void search_result_fini(struct search_result *r);
+
+/* Any q is accepted: an empty or unsearchable query gives no hits */
+int compare_search(struct agora_db *db, const char *q,
+		   const struct search_opts *opts, struct search_result *out,
+		   struct agora_error *err);
+
+#endif

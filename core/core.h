@@ -1,0 +1,239 @@
+/*
+ * core.h - the one public header of agora's core: errors, growable
+ * buffers with a hard cap, UTF-8 and French text helpers, SHA-256, the
+ * SQLite wrapper with per-module statement tables, schema migrations and
+ * the theme taxonomy.
+ *
+ * core/ depends on nothing of ours; every other module includes this file.
+ */
+#ifndef AGORA_CORE_H
+#define AGORA_CORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#if defined(__GNUC__)
+#define AGORA_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define AGORA_WUR __attribute__((warn_unused_result))
+#else
+#define AGORA_PRINTF(f, a)
+#define AGORA_WUR
+#endif
+
+#define AGORA_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- errors */
+
+/*
+ * Fallible functions return 0 or one of these negative codes, and fill a
+ * struct agora_error with a human message: lower-case, no full stop, what
+ * failed first, the subject quoted ("cannot open 'x.html'").
+ */
+enum agora_code {
+	AGORA_OK = 0,
+	AGORA_EINVAL = -1,   /* bad input from the user: exit 2, HTTP 400 */
+	AGORA_ENOMEM = -2,   /* out of memory */
+	AGORA_EDB = -3,      /* the database failed */
+	AGORA_EIO = -4,      /* a file could not be read or written */
+	AGORA_ENOTFOUND = -5, /* a named object does not exist: HTTP 404 */
+	AGORA_ECHECK = -6,   /* a verification found a mismatch: exit 1 */
+	AGORA_ETOOBIG = -7,  /* input over a configured limit: HTTP 413 */
+	AGORA_EEXIST = -8,   /* object already exists: HTTP 409 */
+	AGORA_EBUSY = -9,    /* the database is locked: HTTP 503 */
+};
+
+struct agora_error {
+	int code;
+	char msg[1024];
+};
+
+/* Sets err (which may be NULL) and returns code, for "return agora_errorf" */
+int agora_errorf(struct agora_error *err, int code, const char *fmt, ...)
+	AGORA_PRINTF(3, 4);
+void agora_error_clear(struct agora_error *err);
+/* Prefixes the existing message: "ingest 'a.html': <old message>" */
+void agora_error_prefix(struct agora_error *err, const char *fmt, ...)
+	AGORA_PRINTF(2, 3);
+const char *agora_code_name(int code);
+
+/* ------------------------------------------------------- string buffers */
+
+/*
+ * A growable byte buffer in the manner of git's strbuf and curl's dynbuf:
+ * buf is never NULL and always NUL-terminated; every buffer fed by users
+ * has a cap (max, 0 for SB_DEFAULT_MAX); errors are sticky, so a sequence
+ * of appends is checked once at the end with sb_error().
+ */
+#define SB_DEFAULT_MAX ((size_t)256 << 20)
+
+struct sb {
+	char *buf;
+	size_t len;
+	size_t cap;
+	size_t max;
+	int err; /* 0, AGORA_ENOMEM or AGORA_ETOOBIG */
+};
+
+void sb_init(struct sb *sb, size_t max);
+void sb_fini(struct sb *sb);
+void sb_reset(struct sb *sb); /* len = 0, err = 0, keeps memory */
+int sb_grow(struct sb *sb, size_t extra);
+int sb_append(struct sb *sb, const void *p, size_t n);
+int sb_puts(struct sb *sb, const char *s);
+int sb_putc(struct sb *sb, int c);
+int sb_printf(struct sb *sb, const char *fmt, ...) AGORA_PRINTF(2, 3);
+int sb_vprintf(struct sb *sb, const char *fmt, va_list ap);
+/* Moves the bytes out: the caller frees; the buffer is empty again */
+char *sb_detach(struct sb *sb, size_t *len);
+static inline int sb_error(const struct sb *sb)
+{
+	return sb->err;
+}
+
+/* ------------------------------------------------------------ text, UTF-8 */
+
+/*
+ * Returns 1 when p[0..n) is valid UTF-8 (no overlongs, no surrogates, no
+ * NUL bytes), else 0 with *bad set to the offset of the first bad byte.
+ */
+int utf8_valid(const char *p, size_t n, size_t *bad);
+/* Decodes one code point at p (valid UTF-8 assumed); returns its length */
+int utf8_decode(const char *p, size_t n, uint32_t *cp);
+int utf8_encode(uint32_t cp, char out[4]);
+
+/*
+ * French text folding for search and theme rules: lower-case, accents
+ * removed, ligatures expanded (œ -> oe), typographic apostrophes made
+ * plain. Appends to out. With keep_accents, only lower-cases.
+ */
+int text_fold(struct sb *out, const char *p, size_t n, int keep_accents);
+/* 1 when cp is a letter or digit for tokenising purposes */
+int text_is_wordchar(uint32_t cp);
+
+/* A Snowball French stemmer; one per thread (libstemmer is not shared) */
+struct fr_stemmer;
+struct fr_stemmer *fr_stemmer_new(void);
+void fr_stemmer_free(struct fr_stemmer *st);
+/* Stems a lower-cased word; the result is borrowed until the next call */
+const char *fr_stem(struct fr_stemmer *st, const char *w, size_t n,
+		    size_t *outlen);
+
+/*
+ * Tokenises French text into folded stems, calling fn for each; the
+ * same rule the FTS5 tokenizer uses, for theme rules and tests.
+ */
+typedef int (*fr_token_fn)(void *ctx, const char *stem, size_t n,
+			   size_t start, size_t end);
+int fr_tokenize(struct fr_stemmer *st, const char *p, size_t n, fr_token_fn fn,
+		void *ctx);
+
+/* SHA-256 of p[0..n) as 64 lower-case hex digits and a NUL */
+void sha256_hex(const void *p, size_t n, char out[65]);
+
+/* Makes a URL slug ("Jean-Luc Mélenchon" -> "jean-luc-melenchon") */
+int slugify(struct sb *out, const char *s);
+
+/* Reads a whole file, at most max bytes: AGORA_ETOOBIG past that */
+int file_read(const char *path, size_t max, struct sb *out,
+	      struct agora_error *err);
+
+/* ------------------------------------------------------------- logging */
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+extern int log_threshold;
+void log_write(int level, const char *fmt, ...) AGORA_PRINTF(2, 3);
+/* Does not evaluate its arguments when the level is off */
+#define LOG(level, ...)                                                        \
+	do {                                                                   \
+		if ((level) <= log_threshold)                                  \
+			log_write((level), __VA_ARGS__);                       \
+	} while (0)
+
+/* ------------------------------------------------------------- database */
+
+/*
+ * Every module keeps its SQL in one table of statements, an enum and an
+ * array built with designated initialisers, prepared once per connection
+ * (db_prepare_module) so that a typo fails at start-up.
+ */
+enum db_module {
+	DB_MOD_CORE,
+	DB_MOD_INGEST,
+	DB_MOD_COMPARE,
+	DB_MOD_SEARCH,
+	DB_MOD_PRIMARY,
+	DB_MOD_WEB,
+	DB_MOD__MAX
+};
+
+struct agora_db;
+
+enum db_open_flags {
+	DB_OPEN_READONLY = 1, /* never writes, never migrates */
+	DB_OPEN_CREATE = 2,   /* create the file (and its folder) if missing */
+};
+
+/*
+ * Opens path, sets the pragmas (WAL, synchronous=NORMAL, foreign keys,
+ * busy timeout, defensive), registers the French tokenizer and applies
+ * pending migrations inside one transaction.
+ */
+int db_open(struct agora_db **out, const char *path, int flags,
+	    struct agora_error *err) AGORA_WUR;
+void db_close(struct agora_db *db);
+sqlite3 *db_handle(struct agora_db *db);
+const char *db_path(struct agora_db *db);
+
+int db_prepare_module(struct agora_db *db, enum db_module mod,
+		      const char *const *sql, int n, struct agora_error *err);
+/* Returns the module's statement id, reset and with bindings cleared */
+sqlite3_stmt *db_stmt(struct agora_db *db, enum db_module mod, int id);
+
+int db_exec(struct agora_db *db, const char *sql, struct agora_error *err);
+int db_begin(struct agora_db *db, struct agora_error *err); /* deferred */
+int db_begin_write(struct agora_db *db, struct agora_error *err); /* IMMEDIATE */
+int db_commit(struct agora_db *db, struct agora_error *err);
+void db_rollback(struct agora_db *db);
+/* Sets err from the connection's last error, with a context prefix */
+int db_error(struct agora_db *db, struct agora_error *err, const char *what);
+/* Steps st; SQLITE_ROW -> 1, SQLITE_DONE -> 0, else sets err, < 0 */
+int db_step(struct agora_db *db, sqlite3_stmt *st, struct agora_error *err);
+
+/* Text column as a C string, "" for NULL; borrowed until the next step */
+const char *db_col_text(sqlite3_stmt *st, int col);
+
+int db_schema_version(struct agora_db *db);
+int db_latest_schema_version(void);
+
+/* ------------------------------------------------------------- themes */
+
+/*
+ * The default taxonomy, compiled from core/data/themes.tsv: groups have
+ * parent == NULL and is_group set; "other" is a top-level theme.
+ */
+struct theme_def {
+	const char *key;
+	const char *parent; /* group key, or NULL */
+	int is_group;
+	const char *label_fr;
+	const char *label_en;
+};
+/* The taxonomy in display order; *n receives the count */
+const struct theme_def *theme_taxonomy(size_t *n);
+
+/*
+ * Data files compiled into the binary by tools/embed.py; each module has
+ * its own lookup function, generated with the name it asks for.
+ */
+struct embedded_file {
+	const char *name;
+	const char *data;
+	size_t len;
+};
+/* The files embedded in core: "themes.tsv" */
+const struct embedded_file *core_data_find(const char *name);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * db.c - the SQLite wrapper: opening with explicit pragmas, migrations,
+ * per-module statement tables prepared once per connection, and the
+ * transaction helpers every module uses.
+ *
+ * One struct agora_db per thread: connections are opened NOMUTEX.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core.h"
+#include "core_int.h"
+
+struct db_module_stmts {
+	sqlite3_stmt **st;
+	int n;
+};
+
+struct agora_db {
+	sqlite3 *h;
+	char *path;
+	struct db_module_stmts mod[DB_MOD__MAX];
+};
+
+sqlite3 *db_handle(struct agora_db *db)
+{
+	return db->h;
+}
+
+const char *db_path(struct agora_db *db)
+{
+	return db->path;
+}
+
+/* Creates the parent folder of path (one level, as for var/agora.db) */
+static void make_parent(const char *path)
+{
+	char *dir = strdup(path), *slash;
+
+	if (!dir)
+		return;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+	free(dir);
+}
+
+static int set_pragmas(sqlite3 *h, int readonly, struct agora_error *err)
+{
+	/*
+	 * WAL lets readers run beside the one writer. synchronous=NORMAL
+	 * is durable across application crashes and loses at most the last
+	 * transactions on power loss; ballots will ask for FULL on their own
+	 * transactions. Debian's build would otherwise default WAL to FULL.
+	 */
+	static const char rw[] = "PRAGMA journal_mode=WAL;"
+				 "PRAGMA synchronous=NORMAL;"
+				 "PRAGMA foreign_keys=ON;"
+				 "PRAGMA temp_store=MEMORY;"
+				 "PRAGMA cache_size=-16000;"
+				 "PRAGMA trusted_schema=OFF;";
+	static const char ro[] = "PRAGMA foreign_keys=ON;"
+				 "PRAGMA query_only=ON;"
+				 "PRAGMA cache_size=-16000;"
+				 "PRAGMA trusted_schema=OFF;";
+	int on = 1;
+
+	sqlite3_busy_timeout(h, 5000);
+	sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
+	sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, &on);
+	if (sqlite3_exec(h, readonly ? ro : rw, NULL, NULL, NULL) != SQLITE_OK)
+		return agora_errorf(err, AGORA_EDB,
+				    "cannot set up the database: %s",
+				    sqlite3_errmsg(h));
+	return 0;
+}
+
+int db_open(struct agora_db **out, const char *path, int flags,
+	    struct agora_error *err)
+{
+	struct agora_db *db;
+	int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	int rc;
+
+	*out = NULL;
+	db = calloc(1, sizeof(*db));
+	if (!db || !(db->path = strdup(path))) {
+		free(db);
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
+	if (flags & DB_OPEN_READONLY) {
+		oflags |= SQLITE_OPEN_READONLY;
+	} else {
+		oflags |= SQLITE_OPEN_READWRITE;
+		if (flags & DB_OPEN_CREATE) {
+			oflags |= SQLITE_OPEN_CREATE;
+			make_parent(path);
+		}
+	}
+	if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK) {
+		rc = agora_errorf(err, AGORA_EDB, "cannot open database '%s': %s",
+				  path,
+				  db->h ? sqlite3_errmsg(db->h) : "out of memory");
+		goto fail;
+	}
+	if ((rc = set_pragmas(db->h, flags & DB_OPEN_READONLY, err)))
+		goto fail;
+	if ((rc = fts_fr_register(db->h, err)))
+		goto fail;
+	if (flags & DB_OPEN_READONLY) {
+		if (db_schema_version(db) != db_latest_schema_version()) {
+			rc = agora_errorf(err, AGORA_EDB,
+					  "database '%s' has schema version %d, "
+					  "expected %d",
+					  path, db_schema_version(db),
+					  db_latest_schema_version());
+			goto fail;
+		}
+	} else if ((rc = schema_migrate(db->h, err))) {
+		goto fail;
+	}
+	*out = db;
+	return 0;
+fail:
+	db_close(db);
+	return rc;
+}
+
+void db_close(struct agora_db *db)
+{
+	int m, i;
+
+	if (!db)
+		return;
+	for (m = 0; m < DB_MOD__MAX; m++) {
+		for (i = 0; i < db->mod[m].n; i++)
+			sqlite3_finalize(db->mod[m].st[i]);
+		free(db->mod[m].st);
+	}
+	sqlite3_close(db->h);
+	free(db->path);
+	free(db);
+}
+
+int db_prepare_module(struct agora_db *db, enum db_module mod,
+		      const char *const *sql, int n, struct agora_error *err)
+{
+	struct db_module_stmts *m = &db->mod[mod];
+	int i;
+
+	if (m->st)
+		return 0; /* already prepared on this connection */
+	m->st = calloc((size_t)n, sizeof(*m->st));
+	if (!m->st)
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	m->n = n;
+	for (i = 0; i < n; i++) {
+		if (!sql[i])
+			return agora_errorf(err, AGORA_EDB,
+					    "statement %d of module %d has no "
+					    "SQL",
+					    i, (int)mod);
+		if (sqlite3_prepare_v3(db->h, sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &m->st[i],
+				       NULL) != SQLITE_OK)
+			return agora_errorf(err, AGORA_EDB,
+					    "cannot prepare statement %d of "
+					    "module %d: %s",
+					    i, (int)mod, sqlite3_errmsg(db->h));
+	}
+	return 0;
+}
+
+sqlite3_stmt *db_stmt(struct agora_db *db, enum db_module mod, int id)
+{
+	sqlite3_stmt *st;
+
+	if (id < 0 || id >= db->mod[mod].n)
+		return NULL;
+	st = db->mod[mod].st[id];
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+int db_error(struct agora_db *db, struct agora_error *err, const char *what)
+{
+	int ext = sqlite3_extended_errcode(db->h);
+	int code = AGORA_EDB;
+
+	if ((ext & 0xff) == SQLITE_BUSY || (ext & 0xff) == SQLITE_LOCKED)
+		code = AGORA_EBUSY;
+	else if ((ext & 0xff) == SQLITE_NOMEM)
+		code = AGORA_ENOMEM;
+	return agora_errorf(err, code, "%s: %s", what, sqlite3_errmsg(db->h));
+}
+
+int db_exec(struct agora_db *db, const char *sql, struct agora_error *err)
+{
+	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(db, err, "database");
+	return 0;
+}
+
+int db_begin(struct agora_db *db, struct agora_error *err)
+{
+	return db_exec(db, "BEGIN", err);
+}
+
+int db_begin_write(struct agora_db *db, struct agora_error *err)
+{
+	return db_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+int db_commit(struct agora_db *db, struct agora_error *err)
+{
+	return db_exec(db, "COMMIT", err);
+}
+
+void db_rollback(struct agora_db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int db_step(struct agora_db *db, sqlite3_stmt *st, struct agora_error *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_error(db, err, "database");
+}
+
+const char *db_col_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? (const char *)t : "";
+}
+
+int db_schema_version(struct agora_db *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}

@@ -1,0 +1,238 @@
+/*
+ * schema.c - the whole schema of agora, as numbered migrations.
+ *
+ * core/ is the one owner of the schema. Migration N brings a database
+ * from user_version N-1 to N; db_open() applies the missing ones in one
+ * transaction. A migration is never edited once released: add a new one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core.h"
+#include "core_int.h"
+
+static const char migration_1[] =
+	/* An election whose programmes are compared, or a primary's. */
+	"CREATE TABLE election ("
+	" id INTEGER PRIMARY KEY,"
+	" slug TEXT NOT NULL UNIQUE,"
+	" title TEXT NOT NULL,"
+	" kind TEXT NOT NULL DEFAULT 'programmes'"
+	"  CHECK (kind IN ('programmes', 'primary')),"
+	" date TEXT,"
+	" language TEXT NOT NULL DEFAULT 'fr',"
+	/* the neutral order shown everywhere: a stated rule */
+	" candidate_order TEXT NOT NULL DEFAULT 'alphabetical'"
+	"  CHECK (candidate_order IN ('alphabetical', 'shuffled')),"
+	" created_at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+	");"
+	"CREATE TABLE candidate ("
+	" id INTEGER PRIMARY KEY,"
+	" election_id INTEGER NOT NULL REFERENCES election(id),"
+	" slug TEXT NOT NULL,"
+	" given_name TEXT NOT NULL DEFAULT '',"
+	" family_name TEXT NOT NULL,"
+	" party TEXT NOT NULL DEFAULT '',"
+	/* folded family then given name: the alphabetical rule */
+	" sort_key TEXT NOT NULL,"
+	" created_at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	" UNIQUE (election_id, slug)"
+	");"
+	/*
+	 * The stored original, byte for byte, and the text extracted from
+	 * it; a corrected programme is a new version with the same title.
+	 */
+	"CREATE TABLE document ("
+	" id INTEGER PRIMARY KEY,"
+	" candidate_id INTEGER NOT NULL REFERENCES candidate(id),"
+	" kind TEXT NOT NULL DEFAULT 'programme'"
+	"  CHECK (kind IN ('programme', 'material')),"
+	" version INTEGER NOT NULL CHECK (version >= 1),"
+	" title TEXT NOT NULL,"
+	" media_type TEXT NOT NULL,"
+	" format TEXT NOT NULL,"
+	" source_url TEXT,"
+	" sha256 TEXT NOT NULL CHECK (length(sha256) = 64),"
+	" original BLOB NOT NULL,"
+	" extracted TEXT NOT NULL,"
+	" extractor_version INTEGER NOT NULL,"
+	" submitted_by INTEGER,"
+	" submitted_at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	" status TEXT NOT NULL DEFAULT 'published'"
+	"  CHECK (status IN ('pending', 'published', 'rejected')),"
+	" UNIQUE (candidate_id, kind, title, version)"
+	");"
+	"CREATE INDEX document_sha ON document(candidate_id, sha256);"
+	/* text is exactly substr(extracted, start + 1, end - start), bytes */
+	"CREATE TABLE proposal ("
+	" id INTEGER PRIMARY KEY,"
+	" document_id INTEGER NOT NULL REFERENCES document(id),"
+	" ordinal INTEGER NOT NULL,"
+	" start INTEGER NOT NULL CHECK (start >= 0),"
+	" end INTEGER NOT NULL CHECK (end > start),"
+	" kind TEXT NOT NULL DEFAULT 'paragraph',"
+	" heading_path TEXT NOT NULL DEFAULT '',"
+	" label TEXT,"
+	" page INTEGER,"
+	" text TEXT NOT NULL,"
+	" UNIQUE (document_id, ordinal)"
+	");"
+	"CREATE TABLE theme ("
+	" id INTEGER PRIMARY KEY,"
+	" slug TEXT NOT NULL UNIQUE,"
+	" label_fr TEXT NOT NULL,"
+	" label_en TEXT NOT NULL,"
+	" parent_id INTEGER REFERENCES theme(id),"
+	" is_group INTEGER NOT NULL DEFAULT 0,"
+	" position INTEGER NOT NULL"
+	");"
+	"CREATE TABLE proposal_theme ("
+	" proposal_id INTEGER NOT NULL REFERENCES proposal(id),"
+	" theme_id INTEGER NOT NULL REFERENCES theme(id),"
+	" origin TEXT NOT NULL"
+	"  CHECK (origin IN ('heading', 'label', 'rule', 'editor')),"
+	" confidence REAL NOT NULL CHECK (confidence BETWEEN 0 AND 1),"
+	" status TEXT NOT NULL DEFAULT 'suggested'"
+	"  CHECK (status IN ('suggested', 'confirmed', 'rejected')),"
+	" editor_id INTEGER,"
+	" decided_at TEXT,"
+	" PRIMARY KEY (proposal_id, theme_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX proposal_theme_theme ON proposal_theme(theme_id,"
+	" proposal_id);"
+	"CREATE INDEX proposal_document ON proposal(document_id, ordinal);"
+	"CREATE INDEX candidate_election ON candidate(election_id, sort_key);"
+	/* full-text index, external content over proposal.text */
+	"CREATE VIRTUAL TABLE proposal_fts USING fts5("
+	" text, content='proposal', content_rowid='id',"
+	" tokenize='agora_fr');"
+	"CREATE TRIGGER proposal_ai AFTER INSERT ON proposal BEGIN"
+	" INSERT INTO proposal_fts(rowid, text) VALUES (new.id, new.text);"
+	"END;"
+	"CREATE TRIGGER proposal_ad AFTER DELETE ON proposal BEGIN"
+	" INSERT INTO proposal_fts(proposal_fts, rowid, text)"
+	"  VALUES ('delete', old.id, old.text);"
+	"END;"
+	"CREATE TRIGGER proposal_au BEFORE UPDATE OF text, start, end,"
+	" document_id ON proposal BEGIN"
+	" SELECT RAISE(ABORT, 'proposal text is verbatim and never changes');"
+	"END;"
+	/*
+	 * The current version of each programme: the newest published
+	 * version of each (candidate, title).
+	 */
+	"CREATE VIEW current_document AS"
+	" SELECT d.* FROM document d"
+	" WHERE d.status = 'published' AND d.kind = 'programme'"
+	" AND NOT EXISTS (SELECT 1 FROM document n"
+	"  WHERE n.candidate_id = d.candidate_id AND n.kind = d.kind"
+	"  AND n.title = d.title AND n.status = 'published'"
+	"  AND n.version > d.version);";
+
+static const char *const migrations[] = {
+	migration_1,
+};
+
+int db_latest_schema_version(void)
+{
+	return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
+/* Loads the default taxonomy into theme, in the order of the data file */
+static int seed_themes(sqlite3 *h, struct agora_error *err)
+{
+	const struct theme_def *t;
+	sqlite3_stmt *st = NULL;
+	size_t i, n;
+	int rc = 0;
+
+	t = theme_taxonomy(&n);
+	if (!t)
+		return agora_errorf(err, AGORA_EINVAL,
+				    "the built-in theme taxonomy is malformed");
+	if (sqlite3_prepare_v2(h,
+			       "INSERT INTO theme(slug, label_fr, label_en,"
+			       " parent_id, is_group, position)"
+			       " VALUES (?1, ?2, ?3,"
+			       " (SELECT id FROM theme WHERE slug = ?4),"
+			       " ?5, ?6)",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_text(st, 1, t[i].key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, t[i].label_fr, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, t[i].label_en, -1, SQLITE_STATIC);
+		if (t[i].parent)
+			sqlite3_bind_text(st, 4, t[i].parent, -1,
+					  SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 4);
+		sqlite3_bind_int(st, 5, t[i].is_group);
+		sqlite3_bind_int(st, 6, (int)i + 1);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(st);
+	}
+	goto out;
+fail:
+	rc = agora_errorf(err, AGORA_EDB, "cannot load the themes: %s",
+			  sqlite3_errmsg(h));
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int schema_migrate(sqlite3 *h, struct agora_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int have = 0, want = db_latest_schema_version(), v;
+	char pragma[64];
+
+	if (sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return agora_errorf(err, AGORA_EDB,
+				    "cannot lock the database to migrate: %s",
+				    sqlite3_errmsg(h));
+	if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		have = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (have > want) {
+		sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+		return agora_errorf(err, AGORA_EDB,
+				    "the database has schema version %d, newer "
+				    "than this agora (%d): upgrade agora",
+				    have, want);
+	}
+	for (v = have; v < want; v++) {
+		if (sqlite3_exec(h, migrations[v], NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			agora_errorf(err, AGORA_EDB, "migration %d failed: %s",
+				     v + 1, sqlite3_errmsg(h));
+			goto fail;
+		}
+		if (v == 0 && seed_themes(h, err))
+			goto fail;
+	}
+	if (have != want) {
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+			 want);
+		if (sqlite3_exec(h, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+			agora_errorf(err, AGORA_EDB, "cannot record version: %s",
+				     sqlite3_errmsg(h));
+			goto fail;
+		}
+	}
+	if (sqlite3_exec(h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		agora_errorf(err, AGORA_EDB, "cannot commit the migration: %s",
+			     sqlite3_errmsg(h));
+		goto fail;
+	}
+	return 0;
+fail:
+	sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+	return err ? err->code : AGORA_EDB;
+}

@@ -1,0 +1,478 @@
+/*
+ * store.c - the database half of ingest: one document in one write
+ * transaction (all or nothing), and `agora verify`, which re-extracts
+ * every stored original and checks every proposal slice.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+
+enum ingest_stmt {
+	ST_ELECTION_ID,
+	ST_CANDIDATE_FIND,
+	ST_CANDIDATE_INSERT,
+	ST_DOCUMENT_SAME,
+	ST_DOCUMENT_NEXT_VERSION,
+	ST_DOCUMENT_INSERT,
+	ST_PROPOSAL_INSERT,
+	ST_PROPOSAL_THEME_INSERT,
+	ST_THEME_ID,
+	ST_DOCUMENT_ALL,
+	ST_DOCUMENT_PROPOSALS,
+	INGEST_STMT__MAX
+};
+
+static const char *const ingest_sql[INGEST_STMT__MAX] = {
+	[ST_ELECTION_ID] = "SELECT id FROM election WHERE slug = ?1",
+	[ST_CANDIDATE_FIND] = "SELECT id FROM candidate"
+			      " WHERE election_id = ?1 AND slug = ?2",
+	[ST_CANDIDATE_INSERT] =
+		"INSERT INTO candidate(election_id, slug, given_name,"
+		" family_name, party, sort_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_DOCUMENT_SAME] =
+		"SELECT d.id, d.version, (SELECT count(*) FROM proposal p"
+		" WHERE p.document_id = d.id) FROM document d"
+		" WHERE d.candidate_id = ?1 AND d.kind = 'programme'"
+		" AND d.title = ?2 AND d.sha256 = ?3"
+		" ORDER BY d.version DESC LIMIT 1",
+	[ST_DOCUMENT_NEXT_VERSION] =
+		"SELECT coalesce(max(version), 0) + 1 FROM document"
+		" WHERE candidate_id = ?1 AND kind = 'programme' AND title = ?2",
+	[ST_DOCUMENT_INSERT] =
+		"INSERT INTO document(candidate_id, kind, version, title,"
+		" media_type, format, source_url, sha256, original, extracted,"
+		" extractor_version, status)"
+		" VALUES (?1, 'programme', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		" 'published')",
+	[ST_PROPOSAL_INSERT] =
+		"INSERT INTO proposal(document_id, ordinal, start, end, kind,"
+		" heading_path, label, page, text)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_PROPOSAL_THEME_INSERT] =
+		"INSERT INTO proposal_theme(proposal_id, theme_id, origin,"
+		" confidence) VALUES (?1, ?2, ?3, ?4)",
+	[ST_THEME_ID] = "SELECT id FROM theme WHERE slug = ?1",
+	[ST_DOCUMENT_ALL] = "SELECT id, format, sha256, original, extracted,"
+			    " extractor_version, title FROM document ORDER BY id",
+	[ST_DOCUMENT_PROPOSALS] = "SELECT id, start, end, text FROM proposal"
+				  " WHERE document_id = ?1 ORDER BY ordinal",
+};
+
+int ingest_db_prepare(struct agora_db *db, struct agora_error *err)
+{
+	return db_prepare_module(db, DB_MOD_INGEST, ingest_sql,
+				 INGEST_STMT__MAX, err);
+}
+
+static sqlite3_stmt *stmt(struct agora_db *db, enum ingest_stmt id)
+{
+	return db_stmt(db, DB_MOD_INGEST, id);
+}
+
+/*
+ * Splits "Claire Mercier" into given "Claire" and family "Mercier": the
+ * last word is the family name unless the caller said otherwise. Names
+ * with particles ("de Villepin") should pass --family-name.
+ */
+static int split_name(const struct ingest_request *req, struct sb *given,
+		      struct sb *family)
+{
+	const char *name = req->candidate, *sp;
+
+	if (req->family_name && *req->family_name) {
+		sb_puts(family, req->family_name);
+		sb_puts(given, req->given_name ? req->given_name : "");
+	} else {
+		sp = strrchr(name, ' ');
+		if (sp) {
+			sb_append(given, name, (size_t)(sp - name));
+			sb_puts(family, sp + 1);
+		} else {
+			sb_puts(family, name);
+		}
+	}
+	return sb_error(given) ? sb_error(given) : sb_error(family);
+}
+
+/* Finds or creates the candidate; returns its id in *id */
+static int candidate_ensure(struct agora_db *db, int64_t election_id,
+			    const struct ingest_request *req, int64_t *id,
+			    struct agora_error *err)
+{
+	struct sb slug, given, family, key;
+	sqlite3_stmt *st;
+	int rc;
+
+	sb_init(&slug, 256);
+	sb_init(&given, 1024);
+	sb_init(&family, 1024);
+	sb_init(&key, 4096);
+	if (slugify(&slug, req->candidate) || split_name(req, &given, &family)) {
+		rc = agora_errorf(err, AGORA_EINVAL, "candidate name '%s' is "
+				  "too long", req->candidate);
+		goto out;
+	}
+	if (!slug.len) {
+		rc = agora_errorf(err, AGORA_EINVAL,
+				  "candidate name '%s' has no letter or digit",
+				  req->candidate);
+		goto out;
+	}
+	st = stmt(db, ST_CANDIDATE_FIND);
+	sqlite3_bind_int64(st, 1, election_id);
+	sqlite3_bind_text(st, 2, slug.buf, (int)slug.len, SQLITE_STATIC);
+	rc = db_step(db, st, err);
+	if (rc < 0)
+		goto out;
+	if (rc == 1) {
+		*id = sqlite3_column_int64(st, 0);
+		rc = 0;
+		goto out;
+	}
+	/* the alphabetical rule: folded family name, then given name */
+	text_fold(&key, family.buf, family.len, 0);
+	sb_putc(&key, '\x1f');
+	text_fold(&key, given.buf, given.len, 0);
+	st = stmt(db, ST_CANDIDATE_INSERT);
+	sqlite3_bind_int64(st, 1, election_id);
+	sqlite3_bind_text(st, 2, slug.buf, (int)slug.len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, given.buf, (int)given.len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, family.buf, (int)family.len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, req->party ? req->party : "", -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, key.buf, (int)key.len, SQLITE_STATIC);
+	rc = db_step(db, st, err);
+	if (rc < 0)
+		goto out;
+	*id = sqlite3_last_insert_rowid(db_handle(db));
+	rc = 0;
+out:
+	sb_fini(&slug);
+	sb_fini(&given);
+	sb_fini(&family);
+	sb_fini(&key);
+	return rc;
+}
+
+static void count_theme(struct ingest_result *res, const char *theme)
+{
+	size_t i;
+
+	for (i = 0; i < res->nthemes; i++)
+		if (!strcmp(res->themes[i].theme, theme)) {
+			res->themes[i].n++;
+			return;
+		}
+	if (res->nthemes < sizeof(res->themes) / sizeof(res->themes[0])) {
+		res->themes[res->nthemes].theme = theme;
+		res->themes[res->nthemes].n = 1;
+		res->nthemes++;
+	}
+}
+
+static int theme_id(struct agora_db *db, const char *key, int64_t *id,
+		    struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, ST_THEME_ID);
+	int rc;
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = db_step(db, st, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return agora_errorf(err, AGORA_EINVAL,
+				    "theme rules name unknown theme '%s'", key);
+	*id = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
+/* Writes the proposals and their suggested themes of one document */
+static int store_proposals(struct agora_db *db,
+			   const struct theme_rules *rules,
+			   const struct ingest_doc *doc,
+			   const struct ingest_segments *seg, int64_t doc_id,
+			   struct ingest_result *res, struct agora_error *err)
+{
+	struct theme_suggestion sugg[4];
+	struct fr_stemmer *stemmer;
+	sqlite3_stmt *st;
+	int64_t pid, tid;
+	size_t i, k, ns;
+	int rc = 0;
+
+	stemmer = fr_stemmer_new();
+	if (!stemmer)
+		return agora_errorf(err, AGORA_ENOMEM,
+				    "cannot create the French stemmer");
+	for (i = 0; i < seg->n; i++) {
+		const struct ingest_proposal *p = &seg->v[i];
+
+		st = stmt(db, ST_PROPOSAL_INSERT);
+		sqlite3_bind_int64(st, 1, doc_id);
+		sqlite3_bind_int64(st, 2, (int64_t)i + 1);
+		sqlite3_bind_int64(st, 3, (int64_t)p->start);
+		sqlite3_bind_int64(st, 4, (int64_t)p->end);
+		sqlite3_bind_text(st, 5, p->kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, p->heading_path ? p->heading_path : "",
+				  -1, SQLITE_STATIC);
+		if (p->label)
+			sqlite3_bind_text(st, 7, p->label, -1, SQLITE_STATIC);
+		if (p->page > 0)
+			sqlite3_bind_int(st, 8, p->page);
+		sqlite3_bind_text(st, 9, doc->text.buf + p->start,
+				  (int)(p->end - p->start), SQLITE_STATIC);
+		if ((rc = db_step(db, st, err)) < 0)
+			goto out;
+		pid = sqlite3_last_insert_rowid(db_handle(db));
+		ns = rules ? theme_suggest(rules, stemmer, p->heading_path,
+					   p->label, doc->text.buf + p->start,
+					   p->end - p->start, sugg, 4)
+			   : 0;
+		for (k = 0; k < ns; k++) {
+			if ((rc = theme_id(db, sugg[k].theme, &tid, err)))
+				goto out;
+			st = stmt(db, ST_PROPOSAL_THEME_INSERT);
+			sqlite3_bind_int64(st, 1, pid);
+			sqlite3_bind_int64(st, 2, tid);
+			sqlite3_bind_text(st, 3,
+					  theme_origin_name(sugg[k].origin), -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_double(st, 4, sugg[k].confidence);
+			if ((rc = db_step(db, st, err)) < 0)
+				goto out;
+			count_theme(res, sugg[k].theme);
+		}
+	}
+	rc = 0;
+out:
+	fr_stemmer_free(stemmer);
+	return rc;
+}
+
+int ingest_document(struct agora_db *db, const struct theme_rules *rules,
+		    const struct ingest_request *req, const char *p, size_t n,
+		    struct ingest_result *res, struct agora_error *err)
+{
+	struct ingest_doc doc;
+	struct ingest_segments seg = {0};
+	enum ingest_format fmt = req->format;
+	const char *title;
+	sqlite3_stmt *st;
+	int64_t election_id;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	ingest_doc_init(&doc);
+	if (!req->candidate || !*req->candidate) {
+		rc = agora_errorf(err, AGORA_EINVAL, "a candidate name is "
+				  "required");
+		goto out;
+	}
+	if (fmt == INGEST_AUTO)
+		fmt = ingest_detect(p, n, req->title);
+	res->format = fmt;
+	res->bytes = n;
+	/* the pure stages first: bad input is refused before any write */
+	if ((rc = ingest_extract(fmt, p, n, &req->limits, &doc, err)))
+		goto out;
+	if ((rc = ingest_segment(&doc, &req->limits, &seg, err)))
+		goto out;
+	sha256_hex(p, n, res->sha256);
+	title = req->title && *req->title ? req->title
+		: doc.title && *doc.title ? doc.title
+					  : "programme";
+
+	if ((rc = db_begin_write(db, err)))
+		goto out;
+	st = stmt(db, ST_ELECTION_ID);
+	sqlite3_bind_text(st, 1, req->election, -1, SQLITE_STATIC);
+	rc = db_step(db, st, err);
+	if (rc < 0)
+		goto rollback;
+	if (rc == 0) {
+		rc = agora_errorf(err, AGORA_ENOTFOUND,
+				  "no election '%s' (create it with 'agora "
+				  "election add')",
+				  req->election);
+		goto rollback;
+	}
+	election_id = sqlite3_column_int64(st, 0);
+	if ((rc = candidate_ensure(db, election_id, req, &res->candidate_id,
+				   err)))
+		goto rollback;
+
+	/* the same bytes again: nothing to do, say so */
+	st = stmt(db, ST_DOCUMENT_SAME);
+	sqlite3_bind_int64(st, 1, res->candidate_id);
+	sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, res->sha256, 64, SQLITE_STATIC);
+	rc = db_step(db, st, err);
+	if (rc < 0)
+		goto rollback;
+	if (rc == 1) {
+		res->duplicate = 1;
+		res->document_id = sqlite3_column_int64(st, 0);
+		res->version = sqlite3_column_int(st, 1);
+		res->proposals = (size_t)sqlite3_column_int64(st, 2);
+		rc = 0;
+		goto rollback;
+	}
+
+	st = stmt(db, ST_DOCUMENT_NEXT_VERSION);
+	sqlite3_bind_int64(st, 1, res->candidate_id);
+	sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
+	if ((rc = db_step(db, st, err)) < 0)
+		goto rollback;
+	res->version = sqlite3_column_int(st, 0);
+
+	st = stmt(db, ST_DOCUMENT_INSERT);
+	sqlite3_bind_int64(st, 1, res->candidate_id);
+	sqlite3_bind_int(st, 2, res->version);
+	sqlite3_bind_text(st, 3, title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, ingest_format_media_type(fmt), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, ingest_format_name(fmt), -1, SQLITE_STATIC);
+	if (req->source_url && *req->source_url)
+		sqlite3_bind_text(st, 6, req->source_url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, res->sha256, 64, SQLITE_STATIC);
+	sqlite3_bind_blob64(st, 8, p, n, SQLITE_STATIC);
+	sqlite3_bind_text64(st, 9, doc.text.buf, doc.text.len, SQLITE_STATIC,
+			    SQLITE_UTF8);
+	sqlite3_bind_int(st, 10, INGEST_EXTRACTOR_VERSION);
+	if ((rc = db_step(db, st, err)) < 0)
+		goto rollback;
+	res->document_id = sqlite3_last_insert_rowid(db_handle(db));
+
+	if ((rc = store_proposals(db, rules, &doc, &seg, res->document_id, res,
+				  err)))
+		goto rollback;
+	res->proposals = seg.n;
+	if ((rc = db_commit(db, err)))
+		goto rollback;
+	goto out;
+rollback:
+	db_rollback(db);
+out:
+	ingest_segments_fini(&seg);
+	ingest_doc_fini(&doc);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- verify */
+
+static void failure(struct verify_report *r, const char *fmt, ...)
+	AGORA_PRINTF(2, 3);
+
+static void failure(struct verify_report *r, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	r->failures++;
+	if (!r->on_failure)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	r->on_failure(r->ctx, line);
+}
+
+/* Checks the proposals of one document against its stored extraction */
+static int verify_proposals(struct agora_db *db, int64_t doc_id,
+			    const char *extracted, size_t xlen,
+			    struct verify_report *r, struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, ST_DOCUMENT_PROPOSALS);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, doc_id);
+	while ((rc = db_step(db, st, err)) == 1) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		int64_t start = sqlite3_column_int64(st, 1);
+		int64_t end = sqlite3_column_int64(st, 2);
+		const char *text = db_col_text(st, 3);
+		size_t tlen = (size_t)sqlite3_column_bytes(st, 3);
+
+		r->proposals++;
+		if (start < 0 || end <= start || (size_t)end > xlen) {
+			failure(r,
+				"proposal %lld of document %lld: slice "
+				"[%lld, %lld) is outside the extracted text "
+				"(%zu bytes)",
+				(long long)id, (long long)doc_id,
+				(long long)start, (long long)end, xlen);
+			continue;
+		}
+		if ((size_t)(end - start) != tlen ||
+		    memcmp(extracted + start, text, tlen) != 0)
+			failure(r,
+				"proposal %lld of document %lld: text differs "
+				"from extracted[%lld:%lld]",
+				(long long)id, (long long)doc_id,
+				(long long)start, (long long)end);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+int ingest_verify(struct agora_db *db, struct verify_report *r,
+		  struct agora_error *err)
+{
+	struct ingest_limits lim;
+	sqlite3_stmt *st;
+	int rc;
+
+	ingest_limits_default(&lim);
+	if ((rc = db_begin(db, err)))
+		return rc;
+	st = stmt(db, ST_DOCUMENT_ALL);
+	while ((rc = db_step(db, st, err)) == 1) {
+		struct ingest_doc doc;
+		struct agora_error xerr = {0};
+		enum ingest_format fmt;
+		int64_t id = sqlite3_column_int64(st, 0);
+		const char *fname = db_col_text(st, 1);
+		const char *sha = db_col_text(st, 2);
+		const char *orig = sqlite3_column_blob(st, 3);
+		size_t olen = (size_t)sqlite3_column_bytes(st, 3);
+		const char *xtext = db_col_text(st, 4);
+		size_t xlen = (size_t)sqlite3_column_bytes(st, 4);
+		char hash[65];
+
+		r->documents++;
+		sha256_hex(orig ? orig : "", olen, hash);
+		if (strcmp(hash, sha))
+			failure(r,
+				"document %lld: the stored original's SHA-256 "
+				"is %s, recorded %s",
+				(long long)id, hash, sha);
+		if (ingest_format_parse(fname, &fmt) || fmt == INGEST_AUTO) {
+			failure(r, "document %lld: unknown format '%s'",
+				(long long)id, fname);
+			continue;
+		}
+		/* the original was accepted once: do not refuse it on size */
+		if (lim.max_bytes < olen)
+			lim.max_bytes = olen;
+		ingest_doc_init(&doc);
+		if (ingest_extract(fmt, orig ? orig : "", olen, &lim, &doc,
+				   &xerr))
+			failure(r, "document %lld: re-extraction failed: %s",
+				(long long)id, xerr.msg);
+		else if (doc.text.len != xlen ||
+			 memcmp(doc.text.buf, xtext, xlen))
+			failure(r,
+				"document %lld: re-extracting the original "
+				"gives a different text (%zu bytes, stored %zu)",
+				(long long)id, doc.text.len, xlen);
+		ingest_doc_fini(&doc);
+		if ((rc = verify_proposals(db, id, xtext, xlen, r, err)) < 0)
+			break;
+	}
+	db_rollback(db);
+	if (rc < 0)
+		return rc;
+	return r->failures ? AGORA_ECHECK : 0;
+}

@@ -1,0 +1,147 @@
+#!/bin/sh
+# cli_test.sh AGORA SRCDIR - the command line as a user meets it: help,
+# exit codes, the sample election ingested, searched, compared and
+# verified, and hostile files refused without changing anything.
+set -u
+AGORA=$1
+SRC=$2
+T=$(mktemp -d /tmp/agora-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export AGORA_DB="$T/agora.db"
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL - $1"; }
+# expect CODE DESCRIPTION CMD...: runs CMD, output in $T/out
+expect() {
+	want=$1 what=$2
+	shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" = "$want" ]; then ok "$what"; else
+		ko "$what (exit $got, wanted $want)"
+		sed 's/^/  | /' "$T/err" | head -5
+	fi
+}
+has() { # has FILE TEXT DESCRIPTION
+	if grep -q -- "$2" "$1"; then ok "$3"; else
+		ko "$3 (no '$2' in output)"
+		sed 's/^/  | /' "$1" | head -5
+	fi
+}
+json() { # json EXPR DESCRIPTION: python expression over j = parsed $T/out
+	if python3 -c "import json,sys; j=json.load(open('$T/out')); sys.exit(0 if ($1) else 1)"; then
+		ok "$2"
+	else
+		ko "$2"
+		head -c 400 "$T/out" | sed 's/^/  | /'
+	fi
+}
+
+# help and usage
+expect 0 "agora --help" "$AGORA" --help
+for c in election ingest search compare themes candidates verify; do
+	has "$T/out" "$c" "--help lists $c"
+done
+for c in election ingest search compare themes candidates verify; do
+	expect 0 "agora $c --help" "$AGORA" "$c" --help
+	has "$T/out" "usage: agora $c" "$c --help shows its usage"
+done
+expect 2 "unknown command is bad usage" "$AGORA" frobnicate
+expect 2 "missing arguments are bad usage" "$AGORA" ingest
+expect 2 "bad format is bad usage" "$AGORA" ingest --election x \
+	--candidate y --format pdfx f
+expect 2 "a bad slug is refused" "$AGORA" election add "Bad Slug" --title T
+
+# the sample election
+E=valbrune-2026
+expect 0 "election add" "$AGORA" election add $E \
+	--title "Municipales 2026 — Valbrune" --date 2026-03-15
+expect 2 "the same election twice is refused" "$AGORA" election add $E \
+	--title again
+has "$T/err" "already exists" "and says why"
+C="$SRC/corpus/valbrune-2026"
+tab=$(printf '\t')
+tail -n +2 "$C/candidates.tsv" >"$T/cands"
+while IFS="$tab" read -r file given family party url; do
+	expect 0 "ingest $file" "$AGORA" ingest --election $E \
+		--candidate "$given $family" --family-name "$family" \
+		--party "$party" --source-url "$url" "$C/$file"
+	has "$T/out" "proposals" "ingest $file prints a summary"
+done <"$T/cands"
+expect 0 "candidates --json" "$AGORA" candidates --election $E --json
+json "len(j) == 4 and all(c['proposals'] >= 40 for c in j)" \
+	"4 candidates with at least 40 proposals each"
+json "[c['family_name'] for c in j] == sorted([c['family_name'] for c in j])" \
+	"candidates in alphabetical order of family name"
+file=$(head -n 1 "$T/cands" | cut -f1)
+given=$(head -n 1 "$T/cands" | cut -f2)
+family=$(head -n 1 "$T/cands" | cut -f3)
+expect 0 "ingesting the same file again" "$AGORA" ingest --election $E \
+	--candidate "$given $family" --family-name "$family" "$C/$file"
+has "$T/out" "already stored" "is a no-op that says so"
+expect 0 "verify" "$AGORA" verify
+has "$T/out" "verify: ok" "verify reports every proposal verbatim"
+
+# search: accents, plurals, case, prefixes, hostile strings
+for q in sécurité securite sécurités SÉCURITÉ; do
+	"$AGORA" search --election $E --limit 100 --json "$q" >"$T/s-$q.json"
+	python3 -c "import json; print(sorted(h['proposal'] for h in json.load(open('$T/s-$q.json'))['results']))" >"$T/s-$q"
+done
+if [ -s "$T/s-sécurité" ] && [ "$(cat "$T/s-sécurité")" != "[]" ] &&
+	cmp -s "$T/s-sécurité" "$T/s-securite" &&
+	cmp -s "$T/s-sécurité" "$T/s-sécurités" &&
+	cmp -s "$T/s-sécurité" "$T/s-SÉCURITÉ"; then
+	ok "sécurité, securite, sécurités and SÉCURITÉ find the same proposals"
+else
+	ko "accent/plural/case-insensitive search"
+fi
+expect 0 "prefix search" "$AGORA" search --json "logem*"
+json "j['total'] > 0" "logem* finds proposals"
+for q in '"' '(((' 'NEAR(' 'text:foo' '*' 'AND OR NOT' '-' '^'; do
+	expect 0 "hostile query '$q' is just text" "$AGORA" search "$q"
+done
+expect 0 "search text output" "$AGORA" search logement
+has "$T/out" "\[\[" "matches are marked in the text output"
+
+# compare: every candidate, explicitly empty where silent
+expect 0 "compare --json" "$AGORA" compare --election $E --theme defence \
+	--json
+json "len(j['candidates']) == 4 and all(c['proposals'] == [] for c in j['candidates'])" \
+	"a theme nobody covers lists every candidate with an empty list"
+expect 0 "compare transport" "$AGORA" compare --election $E \
+	--theme transport --json
+json "sum(len(c['proposals']) for c in j['candidates']) > 0" \
+	"transport has proposals"
+expect 0 "compare text" "$AGORA" compare --election $E --theme defence
+has "$T/out" "Nothing on this theme" "an empty column is said plainly"
+expect 2 "compare with an unknown candidate" "$AGORA" compare \
+	--election $E --theme health --candidates nobody
+expect 0 "themes" "$AGORA" themes --election $E --json
+json "len(j) == 33 and any(t['key'] == 'pensions' for t in j)" \
+	"themes lists the 33 entries of the taxonomy"
+
+# hostile files change nothing
+"$AGORA" candidates --election $E --json >"$T/before"
+printf '<?xml version="1.0"?>\n<!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<programme xmlns="urn:agora:programme:1"><section title="a"><proposal>&x;</proposal></section></programme>\n' >"$T/xxe.xml"
+printf 'Une proposition\nqui se termine mal \303' >"$T/bad.txt"
+: >"$T/empty.txt"
+printf '\177ELF\2\1\1\0\0\0\0\0\377\376' >"$T/garbage.bin"
+for f in xxe.xml bad.txt empty.txt garbage.bin; do
+	expect 2 "hostile file $f is refused" "$AGORA" ingest --election $E \
+		--candidate "Paul Hostile" "$T/$f"
+done
+expect 2 "oversize file is refused" "$AGORA" ingest --election $E \
+	--candidate "Paul Hostile" --max-size 100 "$C/$file"
+has "$T/err" "limit" "and the message names the limit"
+"$AGORA" candidates --election $E --json >"$T/after"
+if cmp -s "$T/before" "$T/after"; then
+	ok "refused files left the database unchanged"
+else
+	ko "refused files changed the database"
+fi
+expect 0 "verify after refusals" "$AGORA" verify
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

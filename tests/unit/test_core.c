@@ -1,0 +1,248 @@
+/*
+ * test_core.c - core/: buffers, errors, slugs, the schema and its
+ * migrations, the taxonomy as shipped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+
+#include <cmocka.h>
+
+#include "core.h"
+
+static void test_sb_cap_is_sticky(void **state)
+{
+	struct sb sb;
+
+	(void)state;
+	sb_init(&sb, 8);
+	assert_string_equal(sb.buf, "");
+	assert_int_equal(sb_puts(&sb, "1234"), 0);
+	assert_int_equal(sb_printf(&sb, "%d", 5678), 0);
+	assert_string_equal(sb.buf, "12345678");
+	/* over the cap: refused, and every later append too */
+	assert_int_equal(sb_putc(&sb, 'x'), AGORA_ETOOBIG);
+	assert_int_equal(sb_puts(&sb, ""), AGORA_ETOOBIG);
+	assert_int_equal(sb_error(&sb), AGORA_ETOOBIG);
+	assert_string_equal(sb.buf, "12345678");
+	sb_reset(&sb);
+	assert_int_equal(sb_puts(&sb, "ok"), 0);
+	sb_fini(&sb);
+}
+
+static void test_sb_detach(void **state)
+{
+	struct sb sb;
+	size_t n;
+	char *p;
+
+	(void)state;
+	sb_init(&sb, 0);
+	p = sb_detach(&sb, &n);
+	assert_non_null(p);
+	assert_int_equal(n, 0);
+	free(p);
+	sb_printf(&sb, "%s-%s", "a", "b");
+	p = sb_detach(&sb, &n);
+	assert_string_equal(p, "a-b");
+	assert_int_equal(n, 3);
+	assert_string_equal(sb.buf, "");
+	free(p);
+	sb_fini(&sb);
+}
+
+static void test_error_prefix(void **state)
+{
+	struct agora_error err = {0};
+
+	(void)state;
+	assert_int_equal(agora_errorf(&err, AGORA_EINVAL, "bad byte at %d", 7),
+			 AGORA_EINVAL);
+	agora_error_prefix(&err, "cannot ingest '%s'", "a.html");
+	assert_string_equal(err.msg, "cannot ingest 'a.html': bad byte at 7");
+	assert_int_equal(err.code, AGORA_EINVAL);
+	assert_int_equal(agora_errorf(NULL, AGORA_EIO, "x"), AGORA_EIO);
+}
+
+static void test_slugify(void **state)
+{
+	struct sb sb;
+
+	(void)state;
+	sb_init(&sb, 0);
+	slugify(&sb, "Jean-Luc Mélenchon");
+	assert_string_equal(sb.buf, "jean-luc-melenchon");
+	sb_reset(&sb);
+	slugify(&sb, "  Œuvre  d’Élodie  ");
+	assert_string_equal(sb.buf, "oeuvre-d-elodie");
+	sb_reset(&sb);
+	slugify(&sb, "!!!");
+	assert_string_equal(sb.buf, "");
+	sb_fini(&sb);
+}
+
+static void test_sha256(void **state)
+{
+	char h[65];
+
+	(void)state;
+	sha256_hex("abc", 3, h);
+	assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a"
+			       "9cb410ff61f20015ad");
+}
+
+static void test_taxonomy(void **state)
+{
+	const struct theme_def *t;
+	size_t n, i, groups = 0, leaves = 0;
+
+	(void)state;
+	t = theme_taxonomy(&n);
+	assert_non_null(t);
+	for (i = 0; i < n; i++) {
+		if (t[i].is_group)
+			groups++;
+		else
+			leaves++;
+		assert_true(strlen(t[i].label_fr) > 0);
+		assert_true(strlen(t[i].label_en) > 0);
+	}
+	/* DESIGN.md: 24 themes in 8 groups plus "other" */
+	assert_int_equal(groups, 8);
+	assert_int_equal(leaves, 25);
+	assert_string_equal(t[n - 1].key, "other");
+}
+
+static char *temp_db(void)
+{
+	char *path = strdup("/tmp/agora-test-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	return path;
+}
+
+static void remove_db(const char *path)
+{
+	char aux[4200];
+
+	unlink(path);
+	snprintf(aux, sizeof(aux), "%s-wal", path);
+	unlink(aux);
+	snprintf(aux, sizeof(aux), "%s-shm", path);
+	unlink(aux);
+}
+
+static int count(struct agora_db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void test_db_migrations(void **state)
+{
+	struct agora_error err = {0};
+	struct agora_db *db;
+	char *path = temp_db();
+
+	(void)state;
+	/* a read-only open of a missing database fails cleanly */
+	assert_int_not_equal(db_open(&db, path, DB_OPEN_READONLY, &err), 0);
+	assert_null(db);
+	assert_int_equal(db_open(&db, path, DB_OPEN_CREATE, &err), 0);
+	assert_int_equal(db_schema_version(db), db_latest_schema_version());
+	assert_int_equal(count(db, "SELECT count(*) FROM theme"), 33);
+	assert_int_equal(count(db, "SELECT count(*) FROM theme t JOIN theme g"
+				   " ON g.id = t.parent_id"),
+			 24);
+	assert_int_equal(
+		count(db, "SELECT count(*) FROM pragma_journal_mode"
+			  " WHERE journal_mode = 'wal'"),
+		1);
+	assert_int_equal(count(db, "SELECT foreign_keys FROM"
+				   " pragma_foreign_keys"),
+			 1);
+	db_close(db);
+	/* opening again migrates nothing and keeps the themes */
+	assert_int_equal(db_open(&db, path, 0, &err), 0);
+	assert_int_equal(count(db, "SELECT count(*) FROM theme"), 33);
+	/* a database from a newer agora is refused, not damaged */
+	assert_int_equal(sqlite3_exec(db_handle(db), "PRAGMA user_version=99",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	db_close(db);
+	assert_int_equal(db_open(&db, path, 0, &err), AGORA_EDB);
+	assert_non_null(strstr(err.msg, "newer"));
+	remove_db(path);
+	free(path);
+}
+
+static void test_proposal_text_is_immutable(void **state)
+{
+	struct agora_error err = {0};
+	struct agora_db *db;
+	char *path = temp_db();
+	sqlite3 *h;
+
+	(void)state;
+	assert_int_equal(db_open(&db, path, DB_OPEN_CREATE, &err), 0);
+	h = db_handle(db);
+	assert_int_equal(
+		sqlite3_exec(
+			h,
+			"INSERT INTO election(slug, title) VALUES ('e', 'E');"
+			"INSERT INTO candidate(election_id, slug, family_name,"
+			" sort_key) VALUES (1, 'c', 'C', 'c');"
+			"INSERT INTO document(candidate_id, version, title,"
+			" media_type, format, sha256, original, extracted,"
+			" extractor_version) VALUES (1, 1, 't', 'text/plain',"
+			" 'text', printf('%064d', 0), x'41', 'A text', 1);"
+			"INSERT INTO proposal(document_id, ordinal, start, end,"
+			" text) VALUES (1, 1, 0, 6, 'A text');",
+			NULL, NULL, NULL),
+		SQLITE_OK);
+	/* the schema refuses any change to a proposal's text */
+	assert_int_not_equal(sqlite3_exec(h,
+					  "UPDATE proposal SET text = 'Other'",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_non_null(strstr(sqlite3_errmsg(h), "verbatim"));
+	/* and the full-text index follows inserts */
+	assert_int_equal(count(db, "SELECT count(*) FROM proposal_fts"
+				   " WHERE proposal_fts MATCH 'text'"),
+			 1);
+	db_close(db);
+	remove_db(path);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sb_cap_is_sticky),
+		cmocka_unit_test(test_sb_detach),
+		cmocka_unit_test(test_error_prefix),
+		cmocka_unit_test(test_slugify),
+		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_taxonomy),
+		cmocka_unit_test(test_db_migrations),
+		cmocka_unit_test(test_proposal_text_is_immutable),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,436 @@
+/*
+ * test_store.c - ingest into a real database: all or nothing, versions,
+ * duplicates, `verify` catching tampering, the grid's explicit empty
+ * columns, and the real corpus end to end.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+
+#include <cmocka.h>
+
+#include "compare.h"
+#include "core.h"
+#include "ingest.h"
+
+struct fixture {
+	char path[64];
+	struct agora_db *db;
+	struct theme_rules *rules;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct agora_error err = {0};
+	int fd;
+
+	strcpy(f->path, "/tmp/agora-store-XXXXXX");
+	fd = mkstemp(f->path);
+	close(fd);
+	unlink(f->path);
+	if (db_open(&f->db, f->path, DB_OPEN_CREATE, &err) ||
+	    ingest_db_prepare(f->db, &err) || compare_db_prepare(f->db, &err) ||
+	    theme_rules_load(&f->rules, &err)) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		return -1;
+	}
+	if (election_add(f->db, "ville-2026", "Municipales 2026", "2026-03-15",
+			 "fr", &err))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char aux[128];
+
+	db_close(f->db);
+	theme_rules_free(f->rules);
+	unlink(f->path);
+	snprintf(aux, sizeof(aux), "%s-wal", f->path);
+	unlink(aux);
+	snprintf(aux, sizeof(aux), "%s-shm", f->path);
+	unlink(aux);
+	free(f);
+	return 0;
+}
+
+static int count(struct agora_db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Everything a failed ingest must leave as it was */
+static void snapshot(struct agora_db *db, int out[6])
+{
+	out[0] = count(db, "SELECT count(*) FROM election");
+	out[1] = count(db, "SELECT count(*) FROM candidate");
+	out[2] = count(db, "SELECT count(*) FROM document");
+	out[3] = count(db, "SELECT count(*) FROM proposal");
+	out[4] = count(db, "SELECT count(*) FROM proposal_theme");
+	out[5] = count(db, "SELECT count(*) FROM proposal_fts");
+}
+
+static const char programme_md[] =
+	"# Programme de Jeanne Martin\n\n"
+	"## Sécurité\n\n"
+	"- Recruter vingt policiers municipaux supplémentaires d'ici 2027.\n"
+	"- Installer un éclairage public plus sûr dans les quartiers.\n\n"
+	"## Logement\n\n"
+	"- Construire 500 logements sociaux près des gares.\n"
+	"- Encadrer les loyers des logements étudiants.\n";
+
+static int ingest(struct fixture *f, const char *cand, const char *title,
+		  const char *p, size_t n, struct ingest_result *res,
+		  struct agora_error *err)
+{
+	struct ingest_request req = {0};
+
+	req.election = "ville-2026";
+	req.candidate = cand;
+	req.title = title;
+	ingest_limits_default(&req.limits);
+	return ingest_document(f->db, f->rules, &req, p, n, res, err);
+}
+
+static void test_ingest_versions_and_duplicates(void **state)
+{
+	struct fixture *f = *state;
+	struct ingest_result res;
+	struct agora_error err = {0};
+	char v2[sizeof(programme_md) + 100];
+
+	assert_int_equal(ingest(f, "Jeanne Martin", "programme.md",
+				programme_md, strlen(programme_md), &res, &err),
+			 0);
+	assert_int_equal(res.format, INGEST_MARKDOWN);
+	assert_int_equal(res.version, 1);
+	assert_int_equal(res.proposals, 4);
+	assert_false(res.duplicate);
+	/* the same bytes again: nothing new */
+	assert_int_equal(ingest(f, "Jeanne Martin", "programme.md",
+				programme_md, strlen(programme_md), &res, &err),
+			 0);
+	assert_true(res.duplicate);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM document"), 1);
+	/* a corrected programme is a new version; the old one stays */
+	snprintf(v2, sizeof(v2), "%s- Rénover 300 logements anciens.\n",
+		 programme_md);
+	assert_int_equal(ingest(f, "Jeanne Martin", "programme.md", v2,
+				strlen(v2), &res, &err),
+			 0);
+	assert_int_equal(res.version, 2);
+	assert_int_equal(res.proposals, 5);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM document"), 2);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM current_document"),
+			 1);
+	assert_int_equal(count(f->db, "SELECT version FROM current_document"),
+			 2);
+	/* the stored original is the bytes, unchanged */
+	{
+		char h[65];
+
+		sha256_hex(v2, strlen(v2), h);
+		assert_string_equal(res.sha256, h);
+		assert_int_equal(count(f->db, "SELECT length(original) FROM"
+					      " document WHERE version = 2"),
+				 (int)strlen(v2));
+	}
+}
+
+static void test_bad_input_changes_nothing(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"   \n\n  \t\n",
+		"caf\xc3 au lait, une proposition",
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE p [<!ENTITY x SYSTEM "
+		"\"file:///etc/passwd\">]>\n<programme "
+		"xmlns=\"urn:agora:programme:1\"><section title=\"a\">"
+		"<proposal>&x;</proposal></section></programme>",
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol "
+		"\"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;\">"
+		"<!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">]>"
+		"<programme xmlns=\"urn:agora:programme:1\"><section "
+		"title=\"a\"><proposal>&lol3;</proposal></section>"
+		"</programme>",
+		"\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00",
+	};
+	struct fixture *f = *state;
+	struct ingest_result res;
+	struct agora_error err;
+	int before[6], after[6];
+	size_t i;
+
+	snapshot(f->db, before);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		agora_error_clear(&err);
+		assert_int_equal(ingest(f, "Paul Hostile", "bad", bad[i],
+					strlen(bad[i]), &res, &err),
+				 AGORA_EINVAL);
+		assert_true(strlen(err.msg) > 0);
+	}
+	/* the bad UTF-8 says where */
+	agora_error_clear(&err);
+	ingest(f, "Paul Hostile", "bad", bad[2], strlen(bad[2]), &res, &err);
+	assert_non_null(strstr(err.msg, "byte 3"));
+	snapshot(f->db, after);
+	assert_memory_equal(before, after, sizeof(before));
+	/* oversize: refused before anything is written */
+	{
+		struct ingest_request req = {0};
+
+		req.election = "ville-2026";
+		req.candidate = "Paul Hostile";
+		ingest_limits_default(&req.limits);
+		req.limits.max_bytes = 16;
+		assert_int_equal(ingest_document(f->db, f->rules, &req,
+						 programme_md,
+						 strlen(programme_md), &res,
+						 &err),
+				 AGORA_ETOOBIG);
+	}
+	/* an unknown election */
+	{
+		struct ingest_request req = {0};
+
+		req.election = "nope";
+		req.candidate = "Paul Hostile";
+		ingest_limits_default(&req.limits);
+		assert_int_equal(ingest_document(f->db, f->rules, &req,
+						 programme_md,
+						 strlen(programme_md), &res,
+						 &err),
+				 AGORA_ENOTFOUND);
+	}
+	snapshot(f->db, after);
+	assert_memory_equal(before, after, sizeof(before));
+}
+
+struct failures {
+	int n;
+	char last[1024];
+};
+
+static void on_failure(void *ctx, const char *line)
+{
+	struct failures *fl = ctx;
+
+	fl->n++;
+	snprintf(fl->last, sizeof(fl->last), "%s", line);
+}
+
+static void test_verify_catches_tampering(void **state)
+{
+	struct fixture *f = *state;
+	struct ingest_result res;
+	struct agora_error err = {0};
+	struct failures fl = {0};
+	struct verify_report rep = {0};
+
+	assert_int_equal(ingest(f, "Jeanne Martin", "programme.md",
+				programme_md, strlen(programme_md), &res, &err),
+			 0);
+	rep.on_failure = on_failure;
+	rep.ctx = &fl;
+	assert_int_equal(ingest_verify(f->db, &rep, &err), 0);
+	assert_int_equal(rep.documents, 1);
+	assert_int_equal(rep.proposals, 4);
+	/* someone edits the stored extraction behind agora's back */
+	assert_int_equal(
+		sqlite3_exec(db_handle(f->db),
+			     "UPDATE document SET extracted ="
+			     " replace(extracted, 'vingt', 'trente')",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	memset(&rep, 0, sizeof(rep));
+	rep.on_failure = on_failure;
+	rep.ctx = &fl;
+	assert_int_equal(ingest_verify(f->db, &rep, &err), AGORA_ECHECK);
+	assert_true(rep.failures >= 2); /* the text, and the slice */
+	/* or the original's bytes */
+	assert_int_equal(
+		sqlite3_exec(db_handle(f->db),
+			     "UPDATE document SET original = x'00'", NULL,
+			     NULL, NULL),
+		SQLITE_OK);
+	memset(&rep, 0, sizeof(rep));
+	rep.on_failure = on_failure;
+	rep.ctx = &fl;
+	assert_int_equal(ingest_verify(f->db, &rep, &err), AGORA_ECHECK);
+	assert_non_null(strstr(fl.last, "document 1"));
+}
+
+static void test_grid_says_nothing_plainly(void **state)
+{
+	struct fixture *f = *state;
+	struct ingest_result res;
+	struct agora_error err = {0};
+	struct theme_grid g;
+	static const char other[] =
+		"# Programme\n\n## Culture\n\n"
+		"- Ouvrir la médiathèque le dimanche toute l'année.\n"
+		"- Créer un festival de musique gratuit chaque été.\n";
+	const char *two[] = {"jeanne-martin", "bernard-aubry"};
+	const char *typo[] = {"jeanne-martin", "nobody"};
+
+	assert_int_equal(ingest(f, "Jeanne Martin", "p.md", programme_md,
+				strlen(programme_md), &res, &err),
+			 0);
+	assert_int_equal(
+		ingest(f, "Bernard Aubry", "p.md", other, strlen(other), &res,
+		       &err),
+		0);
+	/* order: alphabetical by family name, whatever the request says */
+	assert_int_equal(compare_theme_grid(f->db, "ville-2026", "housing", two,
+					    2, &g, &err),
+			 0);
+	assert_int_equal(g.ncol, 2);
+	assert_string_equal(g.col[0].cand.slug, "bernard-aubry");
+	assert_int_equal(g.col[0].n, 0); /* present, with nothing */
+	assert_string_equal(g.col[1].cand.slug, "jeanne-martin");
+	assert_true(g.col[1].n >= 2);
+	assert_non_null(strstr(g.col[1].v[0].text, "logements"));
+	theme_grid_fini(&g);
+	assert_int_equal(compare_theme_grid(f->db, "ville-2026", "housing",
+					    typo, 2, &g, &err),
+			 AGORA_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "nobody"));
+	assert_int_equal(compare_theme_grid(f->db, "ville-2026", "nope", NULL,
+					    0, &g, &err),
+			 AGORA_ENOTFOUND);
+}
+
+/* ---------------------------------------------------- real programmes */
+
+static const char *shared_corpus(void)
+{
+	const char *d = getenv("AGORA_SHARED_CORPUS");
+
+	if (!d || !*d || access(d, R_OK)) {
+		printf("skipped: the real programmes are absent (set "
+		       "AGORA_SHARED_CORPUS to ../shared/corpus)\n");
+		return NULL;
+	}
+	return d;
+}
+
+static int ingest_path(struct fixture *f, const char *cand, const char *path,
+		       const char *title, struct ingest_result *res)
+{
+	struct agora_error err = {0};
+	struct sb data;
+	int rc;
+
+	sb_init(&data, 0);
+	rc = file_read(path, 20u << 20, &data, &err);
+	if (!rc)
+		rc = ingest(f, cand, title, data.buf, data.len, res, &err);
+	if (rc)
+		fprintf(stderr, "%s: %s\n", path, err.msg);
+	sb_fini(&data);
+	return rc;
+}
+
+/* Ingests every file under dir, recursively, as one candidate */
+static int ingest_tree(struct fixture *f, const char *cand, const char *dir,
+		       size_t *docs)
+{
+	struct ingest_result res;
+	struct dirent **names;
+	char path[4096];
+	int i, n, rc = 0;
+
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.' && !rc) {
+			snprintf(path, sizeof(path), "%s/%s", dir,
+				 names[i]->d_name);
+			if (names[i]->d_type == DT_DIR) {
+				rc = ingest_tree(f, cand, path, docs);
+			} else if (strcmp(names[i]->d_name, "README.md")) {
+				rc = ingest_path(f, cand, path, path, &res);
+				(*docs)++;
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static void test_real_corpus(void **state)
+{
+	static const char *const sets[][2] = {
+		{"fr-2017-sites", "Candidats 2017"},
+		{"fr-avenir-en-commun", "L'Avenir en commun"},
+		{"uk-2010-html", "UK 2010"},
+	};
+	struct fixture *f = *state;
+	struct verify_report rep = {0};
+	struct agora_error err = {0};
+	const char *root = shared_corpus();
+	char dir[4096];
+	size_t i, docs = 0;
+	int measures;
+
+	if (!root)
+		return;
+	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", root, sets[i][0]);
+		assert_int_equal(ingest_tree(f, sets[i][1], dir, &docs), 0);
+	}
+	assert_int_equal(ingest_verify(f->db, &rep, &err), 0);
+	assert_int_equal(rep.failures, 0);
+	assert_int_equal(rep.documents, docs);
+	measures = count(f->db,
+			 "SELECT count(*) FROM proposal p JOIN document d ON"
+			 " d.id = p.document_id WHERE d.format = 'markdown'"
+			 " AND p.kind IN ('measure', 'key_measure')");
+	printf("real corpus: %zu documents, %zu proposals, %d Markdown "
+	       "measures\n",
+	       rep.documents, rep.proposals, measures);
+	assert_true(measures >= 253);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM proposal p JOIN"
+				      " document d ON d.id = p.document_id"
+				      " WHERE d.title LIKE '%emmanuel_macron.csv'"),
+			 598);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_ingest_versions_and_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_catches_tampering,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grid_says_nothing_plainly,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_real_corpus, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
