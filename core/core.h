@@ -235,5 +235,7 @@ struct embedded_file {
 };
 /* The files embedded in core: "themes.tsv" */
 const struct embedded_file *core_data_find(const char *name);
+/* The files embedded in ingest: "programme.rng", "theme_*.tsv" */
+const struct embedded_file *ingest_data_find(const char *name);
 
 #endif

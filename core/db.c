@@ -56,17 +56,19 @@ static int set_pragmas(sqlite3 *h, int readonly, struct agora_error *err)
 	 * is durable across application crashes and loses at most the last
 	 * transactions on power loss; ballots will ask for FULL on their own
 	 * transactions. Debian's build would otherwise default WAL to FULL.
+	 * trusted_schema stays ON: the triggers that keep proposal_fts in
+	 * step write to a virtual table, and the schema is only ever written
+	 * by our own migrations; DEFENSIVE still forbids writing to FTS5's
+	 * shadow tables or the schema directly.
 	 */
 	static const char rw[] = "PRAGMA journal_mode=WAL;"
 				 "PRAGMA synchronous=NORMAL;"
 				 "PRAGMA foreign_keys=ON;"
 				 "PRAGMA temp_store=MEMORY;"
-				 "PRAGMA cache_size=-16000;"
-				 "PRAGMA trusted_schema=OFF;";
+				 "PRAGMA cache_size=-16000;";
 	static const char ro[] = "PRAGMA foreign_keys=ON;"
 				 "PRAGMA query_only=ON;"
-				 "PRAGMA cache_size=-16000;"
-				 "PRAGMA trusted_schema=OFF;";
+				 "PRAGMA cache_size=-16000;";
 	int on = 1;
 
 	sqlite3_busy_timeout(h, 5000);

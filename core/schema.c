@@ -11,7 +11,7 @@
 #include "core.h"
 #include "core_int.h"
 
-static const char migration_1[] =
+static const char *const migration_1[] = {
 	/* An election whose programmes are compared, or a primary's. */
 	"CREATE TABLE election ("
 	" id INTEGER PRIMARY KEY,"
@@ -26,7 +26,7 @@ static const char migration_1[] =
 	"  CHECK (candidate_order IN ('alphabetical', 'shuffled')),"
 	" created_at TEXT NOT NULL"
 	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
-	");"
+	");",
 	"CREATE TABLE candidate ("
 	" id INTEGER PRIMARY KEY,"
 	" election_id INTEGER NOT NULL REFERENCES election(id),"
@@ -39,7 +39,7 @@ static const char migration_1[] =
 	" created_at TEXT NOT NULL"
 	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
 	" UNIQUE (election_id, slug)"
-	");"
+	");",
 	/*
 	 * The stored original, byte for byte, and the text extracted from
 	 * it; a corrected programme is a new version with the same title.
@@ -64,8 +64,8 @@ static const char migration_1[] =
 	" status TEXT NOT NULL DEFAULT 'published'"
 	"  CHECK (status IN ('pending', 'published', 'rejected')),"
 	" UNIQUE (candidate_id, kind, title, version)"
-	");"
-	"CREATE INDEX document_sha ON document(candidate_id, sha256);"
+	");",
+	"CREATE INDEX document_sha ON document(candidate_id, sha256);",
 	/* text is exactly substr(extracted, start + 1, end - start), bytes */
 	"CREATE TABLE proposal ("
 	" id INTEGER PRIMARY KEY,"
@@ -79,7 +79,7 @@ static const char migration_1[] =
 	" page INTEGER,"
 	" text TEXT NOT NULL,"
 	" UNIQUE (document_id, ordinal)"
-	");"
+	");",
 	"CREATE TABLE theme ("
 	" id INTEGER PRIMARY KEY,"
 	" slug TEXT NOT NULL UNIQUE,"
@@ -88,7 +88,7 @@ static const char migration_1[] =
 	" parent_id INTEGER REFERENCES theme(id),"
 	" is_group INTEGER NOT NULL DEFAULT 0,"
 	" position INTEGER NOT NULL"
-	");"
+	");",
 	"CREATE TABLE proposal_theme ("
 	" proposal_id INTEGER NOT NULL REFERENCES proposal(id),"
 	" theme_id INTEGER NOT NULL REFERENCES theme(id),"
@@ -100,26 +100,11 @@ static const char migration_1[] =
 	" editor_id INTEGER,"
 	" decided_at TEXT,"
 	" PRIMARY KEY (proposal_id, theme_id)"
-	") WITHOUT ROWID;"
+	") WITHOUT ROWID;",
 	"CREATE INDEX proposal_theme_theme ON proposal_theme(theme_id,"
-	" proposal_id);"
-	"CREATE INDEX proposal_document ON proposal(document_id, ordinal);"
-	"CREATE INDEX candidate_election ON candidate(election_id, sort_key);"
-	/* full-text index, external content over proposal.text */
-	"CREATE VIRTUAL TABLE proposal_fts USING fts5("
-	" text, content='proposal', content_rowid='id',"
-	" tokenize='agora_fr');"
-	"CREATE TRIGGER proposal_ai AFTER INSERT ON proposal BEGIN"
-	" INSERT INTO proposal_fts(rowid, text) VALUES (new.id, new.text);"
-	"END;"
-	"CREATE TRIGGER proposal_ad AFTER DELETE ON proposal BEGIN"
-	" INSERT INTO proposal_fts(proposal_fts, rowid, text)"
-	"  VALUES ('delete', old.id, old.text);"
-	"END;"
-	"CREATE TRIGGER proposal_au BEFORE UPDATE OF text, start, end,"
-	" document_id ON proposal BEGIN"
-	" SELECT RAISE(ABORT, 'proposal text is verbatim and never changes');"
-	"END;"
+	" proposal_id);",
+	"CREATE INDEX proposal_document ON proposal(document_id, ordinal);",
+	"CREATE INDEX candidate_election ON candidate(election_id, sort_key);",
 	/*
 	 * The current version of each programme: the newest published
 	 * version of each (candidate, title).
@@ -130,9 +115,63 @@ static const char migration_1[] =
 	" AND NOT EXISTS (SELECT 1 FROM document n"
 	"  WHERE n.candidate_id = d.candidate_id AND n.kind = d.kind"
 	"  AND n.title = d.title AND n.status = 'published'"
-	"  AND n.version > d.version);";
+	"  AND n.version > d.version);",
+	/*
+	 * What search sees: the proposals of current programmes only, so
+	 * that a query never pays for superseded versions (they stay stored
+	 * and readable). The full-text index is external content over this
+	 * view; the triggers below keep the two equal, which
+	 * 'integrity-check' can prove.
+	 */
+	"CREATE VIEW proposal_searchable AS"
+	" SELECT p.id, p.text FROM proposal p"
+	" JOIN current_document d ON d.id = p.document_id;",
+	"CREATE VIRTUAL TABLE proposal_fts USING fts5("
+	" text, content='proposal_searchable', content_rowid='id',"
+	" tokenize='agora_fr');",
+	"CREATE TRIGGER proposal_ai AFTER INSERT ON proposal"
+	" WHEN EXISTS (SELECT 1 FROM current_document d"
+	"  WHERE d.id = new.document_id) BEGIN"
+	" INSERT INTO proposal_fts(rowid, text) VALUES (new.id, new.text);"
+	"END;",
+	"CREATE TRIGGER proposal_bd BEFORE DELETE ON proposal"
+	" WHEN EXISTS (SELECT 1 FROM current_document d"
+	"  WHERE d.id = old.document_id) BEGIN"
+	" INSERT INTO proposal_fts(proposal_fts, rowid, text)"
+	"  VALUES ('delete', old.id, old.text);"
+	"END;",
+	"CREATE TRIGGER proposal_au BEFORE UPDATE OF text, start, end,"
+	" document_id ON proposal BEGIN"
+	" SELECT RAISE(ABORT, 'proposal text is verbatim and never changes');"
+	"END;",
+	/*
+	 * A newly published version takes the previous current version's
+	 * proposals out of the index. Documents are insert-only: a change of
+	 * status, version or owner would desynchronise the index, so the
+	 * schema refuses it until moderation brings its own triggers.
+	 */
+	"CREATE TRIGGER document_supersede AFTER INSERT ON document"
+	" WHEN new.status = 'published' AND new.kind = 'programme' BEGIN"
+	" INSERT INTO proposal_fts(proposal_fts, rowid, text)"
+	"  SELECT 'delete', p.id, p.text FROM proposal p"
+	"  WHERE p.document_id = (SELECT o.id FROM document o"
+	"   WHERE o.candidate_id = new.candidate_id AND o.kind = new.kind"
+	"   AND o.title = new.title AND o.status = 'published'"
+	"   AND o.version < new.version ORDER BY o.version DESC LIMIT 1);"
+	"END;",
+	"CREATE TRIGGER document_status BEFORE UPDATE OF status, version,"
+	" title, candidate_id, kind ON document BEGIN"
+	" SELECT RAISE(ABORT, 'a document is never moved or re-versioned');"
+	"END;",
+	"CREATE TRIGGER document_original BEFORE UPDATE OF original, sha256"
+	" ON document BEGIN"
+	" SELECT RAISE(ABORT, 'a stored original never changes');"
+	"END;",
+	NULL,
+};
 
-static const char *const migrations[] = {
+/* Each migration is a NULL-terminated list of statements */
+static const char *const *const migrations[] = {
 	migration_1,
 };
 
@@ -208,12 +247,15 @@ int schema_migrate(sqlite3 *h, struct agora_error *err)
 				    have, want);
 	}
 	for (v = have; v < want; v++) {
-		if (sqlite3_exec(h, migrations[v], NULL, NULL, NULL) !=
-		    SQLITE_OK) {
-			agora_errorf(err, AGORA_EDB, "migration %d failed: %s",
-				     v + 1, sqlite3_errmsg(h));
-			goto fail;
-		}
+		const char *const *sql;
+
+		for (sql = migrations[v]; *sql; sql++)
+			if (sqlite3_exec(h, *sql, NULL, NULL, NULL) != SQLITE_OK) {
+				agora_errorf(err, AGORA_EDB,
+					     "migration %d failed: %s", v + 1,
+					     sqlite3_errmsg(h));
+				goto fail;
+			}
 		if (v == 0 && seed_themes(h, err))
 			goto fail;
 	}

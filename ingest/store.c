@@ -82,8 +82,15 @@ static int split_name(const struct ingest_request *req, struct sb *given,
 	const char *name = req->candidate, *sp;
 
 	if (req->family_name && *req->family_name) {
+		size_t nl = strlen(name), fl = strlen(req->family_name);
+
 		sb_puts(family, req->family_name);
-		sb_puts(given, req->given_name ? req->given_name : "");
+		if (req->given_name)
+			sb_puts(given, req->given_name);
+		else if (nl > fl + 1 && name[nl - fl - 1] == ' ' &&
+			 !strcmp(name + nl - fl, req->family_name))
+			/* "Jean de La Fontaine" with family "de La Fontaine" */
+			sb_append(given, name, nl - fl - 1);
 	} else {
 		sp = strrchr(name, ' ');
 		if (sp) {
@@ -199,7 +206,7 @@ static int store_proposals(struct agora_db *db,
 	struct theme_suggestion sugg[4];
 	struct fr_stemmer *stemmer;
 	sqlite3_stmt *st;
-	int64_t pid, tid;
+	int64_t pid, tid = 0;
 	size_t i, k, ns;
 	int rc = 0;
 

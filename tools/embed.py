@@ -20,13 +20,13 @@ def main():
         for i, path in enumerate(files):
             data = open(path, "rb").read()
             names.append((os.path.basename(path), i, len(data)))
-            f.write("static const char data_%d[] = {\n" % i)
+            f.write("static const unsigned char data_%d[] = {\n" % i)
             for j in range(0, len(data), 16):
                 f.write("".join("%d," % b for b in data[j:j + 16]) + "\n")
             f.write("0};\n")
         f.write("\nstatic const struct embedded_file files[] = {\n")
         for name, i, n in names:
-            f.write('\t{"%s", data_%d, %d},\n' % (name, i, n))
+            f.write('\t{"%s", (const char *)data_%d, %d},\n' % (name, i, n))
         f.write("};\n\n")
         f.write("const struct embedded_file *%s(const char *name)\n{\n" % func)
         f.write("\tfor (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)\n")

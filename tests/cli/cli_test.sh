@@ -106,7 +106,7 @@ expect 0 "search text output" "$AGORA" search logement
 has "$T/out" "\[\[" "matches are marked in the text output"
 
 # compare: every candidate, explicitly empty where silent
-expect 0 "compare --json" "$AGORA" compare --election $E --theme defence \
+expect 0 "compare --json" "$AGORA" compare --election $E --theme trade \
 	--json
 json "len(j['candidates']) == 4 and all(c['proposals'] == [] for c in j['candidates'])" \
 	"a theme nobody covers lists every candidate with an empty list"
@@ -114,13 +114,13 @@ expect 0 "compare transport" "$AGORA" compare --election $E \
 	--theme transport --json
 json "sum(len(c['proposals']) for c in j['candidates']) > 0" \
 	"transport has proposals"
-expect 0 "compare text" "$AGORA" compare --election $E --theme defence
+expect 0 "compare text" "$AGORA" compare --election $E --theme trade
 has "$T/out" "Nothing on this theme" "an empty column is said plainly"
 expect 2 "compare with an unknown candidate" "$AGORA" compare \
 	--election $E --theme health --candidates nobody
 expect 0 "themes" "$AGORA" themes --election $E --json
-json "len(j) == 33 and any(t['key'] == 'pensions' for t in j)" \
-	"themes lists the 33 entries of the taxonomy"
+json "len(j) == 34 and any(t['key'] == 'pensions' for t in j)" \
+	"themes lists the 34 entries of the taxonomy (8 groups, 26 themes)"
 
 # hostile files change nothing
 "$AGORA" candidates --election $E --json >"$T/before"

@@ -1,0 +1,474 @@
+/*
+ * text.c - UTF-8 validation and coding, French folding (lower case,
+ * accents, ligatures), the Snowball French stemmer and the tokeniser
+ * shared by the FTS5 tokenizer, the theme rules and the search queries.
+ *
+ * Everything here must survive any bytes: search strings and extracted
+ * documents come from outside. Bad UTF-8 is never trusted to be absent.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libstemmer.h>
+
+#include "core.h"
+#include "core_int.h"
+
+/* ------------------------------------------------------------- UTF-8 */
+
+/*
+ * Decodes the sequence at p strictly; returns its length, or 0 when it is
+ * not well-formed UTF-8 (overlong, surrogate, above U+10FFFF, truncated,
+ * stray continuation byte). NUL is well-formed here: callers decide.
+ */
+static int utf8_strict(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	uint32_t c;
+	int len, i;
+
+	if (!n)
+		return 0;
+	c = p[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		c &= 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		c &= 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		c &= 0x07;
+	} else {
+		return 0; /* continuation byte, 0xc0, 0xc1 or 0xf5.. */
+	}
+	if ((size_t)len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+int utf8_valid(const char *p, size_t n, size_t *bad)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t i = 0;
+	uint32_t cp;
+	int len;
+
+	while (i < n) {
+		if (s[i] && s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		len = s[i] ? utf8_strict(s + i, n - i, &cp) : 0;
+		if (!len) {
+			if (bad)
+				*bad = i;
+			return 0;
+		}
+		i += (size_t)len;
+	}
+	return 1;
+}
+
+/*
+ * The header says valid UTF-8 is assumed, but a decoder that walks off
+ * a truncated sequence is how crashes start: a bad byte decodes as
+ * U+FFFD of length 1, so callers always make progress.
+ */
+int utf8_decode(const char *p, size_t n, uint32_t *cp)
+{
+	int len;
+
+	if (!n) {
+		*cp = 0;
+		return 0;
+	}
+	len = utf8_strict((const unsigned char *)p, n, cp);
+	if (!len) {
+		*cp = 0xfffd;
+		return 1;
+	}
+	return len;
+}
+
+int utf8_encode(uint32_t cp, char out[4])
+{
+	if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* ----------------------------------------------------------- folding */
+
+/*
+ * Base letters of U+00C0..U+017F once accents are removed; '\0' marks a
+ * character that is not a letter (× ÷) and multi-letter folds (æ ß þ
+ * œ ĳ ŉ) are handled in fold_latin().
+ */
+/* clang-format off */
+static const char latin_base[] =
+	/* U+00C0 */ "AAAAAAACEEEEIIII" "DNOOOOO\0OUUUUYTs"
+	/* U+00E0 */ "aaaaaaaceeeeiiii" "dnooooo\0ouuuuyty"
+	/* U+0100 */ "AaAaAaCcCcCcCcDd" "DdEeEeEeEeEeGgGg"
+	/* U+0120 */ "GgGgHhHhIiIiIiIi" "IiIiJjKkkLlLlLlL"
+	/* U+0140 */ "lLlNnNnNnnNnOoOo" "OoOoRrRrRrSsSsSs"
+	/* U+0160 */ "SsTtTtTtUuUuUuUu" "UuUuWwYyYZzZzZzs";
+/* clang-format on */
+
+/* The lower-case of cp, keeping accents; cp itself when it has none */
+static uint32_t lower_cp(uint32_t cp)
+{
+	if (cp < 0x80)
+		return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+	if (cp >= 0xc0 && cp <= 0xde && cp != 0xd7)
+		return cp + 32;
+	if (cp >= 0x100 && cp <= 0x17f) {
+		if (cp == 0x130)
+			return 'i'; /* İ: the dot goes with the case */
+		if (cp == 0x178)
+			return 0xff; /* Ÿ */
+		if ((cp >= 0x100 && cp <= 0x137) ||
+		    (cp >= 0x14a && cp <= 0x177))
+			return (cp & 1) ? cp : cp + 1;
+		if ((cp >= 0x139 && cp <= 0x148) ||
+		    (cp >= 0x179 && cp <= 0x17e))
+			return (cp & 1) ? cp + 1 : cp;
+		return cp;
+	}
+	/* Greek and Cyrillic capitals, for names and quotations */
+	if ((cp >= 0x391 && cp <= 0x3a9 && cp != 0x3a2) ||
+	    (cp >= 0x410 && cp <= 0x42f))
+		return cp + 32;
+	if (cp >= 0x400 && cp <= 0x40f)
+		return cp + 80;
+	return cp;
+}
+
+/* Appends the accent-free lower-case of cp; 0 if cp was not handled */
+static int fold_latin(struct sb *out, uint32_t cp)
+{
+	const char *two = NULL;
+	char c;
+
+	if (cp < 0xc0 || cp > 0x17f)
+		return 0;
+	switch (cp) {
+	case 0xc6:
+	case 0xe6:
+		two = "ae";
+		break;
+	case 0xdf:
+		two = "ss";
+		break;
+	case 0xde:
+	case 0xfe:
+		two = "th";
+		break;
+	case 0x132:
+	case 0x133:
+		two = "ij";
+		break;
+	case 0x149:
+		two = "'n";
+		break;
+	case 0x152:
+	case 0x153:
+		two = "oe";
+		break;
+	default:
+		break;
+	}
+	if (two) {
+		sb_append(out, two, 2);
+		return 1;
+	}
+	c = latin_base[cp - 0xc0];
+	if (!c)
+		return 0;
+	if (c >= 'A' && c <= 'Z')
+		c = (char)(c + 32);
+	sb_putc(out, c);
+	return 1;
+}
+
+/* Typographic apostrophes and the modifier letter apostrophe */
+static int is_apostrophe(uint32_t cp)
+{
+	return cp == '\'' || cp == 0x2019 || cp == 0x2018 || cp == 0x2bc;
+}
+
+/*
+ * One pass over the code points; a bad byte becomes U+FFFD so that the
+ * output is always valid UTF-8 whatever came in.
+ */
+int text_fold(struct sb *out, const char *p, size_t n, int keep_accents)
+{
+	size_t i = 0;
+	uint32_t cp;
+	char enc[4];
+	int len;
+
+	if (sb_grow(out, n))
+		return out->err;
+	while (i < n) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c < 0x80) {
+			sb_putc(out, (c >= 'A' && c <= 'Z') ? c + 32 : c);
+			i++;
+			continue;
+		}
+		len = utf8_decode(p + i, n - i, &cp);
+		i += (size_t)len;
+		if (!keep_accents) {
+			if (fold_latin(out, cp))
+				continue;
+			if (is_apostrophe(cp)) {
+				sb_putc(out, '\'');
+				continue;
+			}
+		}
+		len = utf8_encode(lower_cp(cp), enc);
+		sb_append(out, enc, (size_t)len);
+	}
+	return sb_error(out);
+}
+
+/*
+ * Letters and digits of any script are word characters; separators are
+ * ASCII punctuation, Latin-1 symbols, general punctuation, symbols,
+ * arrows, box drawing, dingbats, emoji, private use (PDF bullets often
+ * land there) and specials. Combining marks stay inside the word so a
+ * decomposed "é" does not cut it in two.
+ */
+int text_is_wordchar(uint32_t cp)
+{
+	if (cp < 0x80)
+		return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
+		       (cp >= 'A' && cp <= 'Z');
+	if (cp < 0xc0)
+		return cp == 0xaa || cp == 0xb5 || cp == 0xba;
+	if (cp <= 0x24f)
+		return cp != 0xd7 && cp != 0xf7;
+	if (cp == 0x37e || cp == 0x387 || cp == 0x589 || cp == 0x5be ||
+	    cp == 0x5c0 || cp == 0x5c3 || cp == 0x5c6 || cp == 0x5f3 ||
+	    cp == 0x5f4 || (cp >= 0x600 && cp <= 0x60f && cp != 0x60e) ||
+	    cp == 0x61b || cp == 0x61f || cp == 0x6d4)
+		return 0;
+	if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x2bff) ||
+	    (cp >= 0x2e00 && cp <= 0x2e7f) || (cp >= 0x3000 && cp <= 0x303f) ||
+	    (cp >= 0xd800 && cp <= 0xf8ff) || (cp >= 0xfe10 && cp <= 0xfe1f) ||
+	    (cp >= 0xfe30 && cp <= 0xfe6f) || cp == 0xfeff ||
+	    (cp >= 0xff00 && cp <= 0xff0f) || (cp >= 0xff1a && cp <= 0xff20) ||
+	    (cp >= 0xff3b && cp <= 0xff40) || (cp >= 0xff5b && cp <= 0xff65) ||
+	    (cp >= 0xfff0 && cp <= 0xffff) ||
+	    (cp >= 0x1f000 && cp <= 0x1faff) || (cp >= 0xe0000) ||
+	    cp > 0x10ffff)
+		return 0;
+	return 1;
+}
+
+/* ----------------------------------------------------------- stemmer */
+
+struct fr_stemmer {
+	struct sb_stemmer *sb;
+};
+
+struct fr_stemmer *fr_stemmer_new(void)
+{
+	struct fr_stemmer *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->sb = sb_stemmer_new("french", "UTF_8");
+	if (!st->sb) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void fr_stemmer_free(struct fr_stemmer *st)
+{
+	if (!st)
+		return;
+	sb_stemmer_delete(st->sb);
+	free(st);
+}
+
+/*
+ * Snowball is fed lower-cased UTF-8. Words longer than FR_STEM_MAX bytes
+ * are not words a voter types (URLs, hashes): they are returned as they
+ * are, which also bounds the stemmer's work. NULL only when out of memory.
+ */
+#define FR_STEM_MAX 64
+
+const char *fr_stem(struct fr_stemmer *st, const char *w, size_t n,
+		    size_t *outlen)
+{
+	const sb_symbol *s;
+
+	if (n > FR_STEM_MAX || n == 0) {
+		*outlen = n;
+		return w;
+	}
+	s = sb_stemmer_stem(st->sb, (const sb_symbol *)w, (int)n);
+	if (!s) {
+		*outlen = 0;
+		return NULL;
+	}
+	*outlen = (size_t)sb_stemmer_length(st->sb);
+	return (const char *)s;
+}
+
+/* --------------------------------------------------------- tokeniser */
+
+/*
+ * French elided articles and conjunctions: "l'école", "qu'il",
+ * "jusqu'au". Before an apostrophe followed by a letter, these are not
+ * words of their own and are dropped, so "l'école" indexes as "école".
+ */
+static int is_elision(const char *w, size_t n)
+{
+	static const char *const el[] = {
+		"l", "d",  "j",	    "m",      "n",	"s",	  "t",
+		"c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu",
+	};
+	char low[8];
+	size_t i;
+
+	if (n > 6)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = w[i];
+
+		low[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	}
+	for (i = 0; i < sizeof(el) / sizeof(el[0]); i++)
+		if (strlen(el[i]) == n && !memcmp(el[i], low, n))
+			return 1;
+	return 0;
+}
+
+/* Length of the apostrophe at p[0..n), or 0 */
+static int apostrophe_len(const char *p, size_t n)
+{
+	uint32_t cp;
+	int len;
+
+	if (!n)
+		return 0;
+	if (p[0] == '\'')
+		return 1;
+	len = utf8_decode(p, n, &cp);
+	return (len > 1 && is_apostrophe(cp)) ? len : 0;
+}
+
+/*
+ * Finds the next word at or after *pos: [*start, *end) in bytes; returns
+ * 0 at the end of the text. Bad bytes are separators. Elided prefixes
+ * are skipped here, once, for the tokenizer, the query builder and theme
+ * rules alike.
+ */
+int fr_word_next(const char *p, size_t n, size_t *pos, size_t *start,
+		 size_t *end)
+{
+	size_t i = *pos, s, e;
+	uint32_t cp;
+	int len, ap;
+
+	for (;;) {
+		/* skip separators */
+		while (i < n) {
+			len = utf8_decode(p + i, n - i, &cp);
+			if (text_is_wordchar(cp) && cp != 0xfffd)
+				break;
+			i += (size_t)len;
+		}
+		if (i >= n) {
+			*pos = n;
+			return 0;
+		}
+		s = i;
+		while (i < n) {
+			len = utf8_decode(p + i, n - i, &cp);
+			if (!text_is_wordchar(cp) || cp == 0xfffd)
+				break;
+			i += (size_t)len;
+		}
+		e = i;
+		ap = apostrophe_len(p + e, n - e);
+		if (ap && is_elision(p + s, e - s) && e + (size_t)ap < n) {
+			len = utf8_decode(p + e + ap, n - e - ap, &cp);
+			if (text_is_wordchar(cp) && cp != 0xfffd) {
+				i = e + (size_t)ap;
+				continue; /* the word after the apostrophe */
+			}
+		}
+		*start = s;
+		*end = e;
+		*pos = e;
+		return 1;
+	}
+}
+
+int fr_tokenize(struct fr_stemmer *st, const char *p, size_t n, fr_token_fn fn,
+		void *ctx)
+{
+	struct sb low, fold;
+	size_t pos = 0, s, e, sl;
+	const char *stem;
+	int rc = 0;
+
+	sb_init(&low, 0);
+	sb_init(&fold, 0);
+	while (fr_word_next(p, n, &pos, &s, &e)) {
+		sb_reset(&low);
+		sb_reset(&fold);
+		if ((rc = text_fold(&low, p + s, e - s, 1)))
+			break;
+		stem = fr_stem(st, low.buf, low.len, &sl);
+		if (!stem) {
+			rc = AGORA_ENOMEM;
+			break;
+		}
+		if ((rc = text_fold(&fold, stem, sl, 0)))
+			break;
+		if ((rc = fn(ctx, fold.buf, fold.len, s, e)))
+			break;
+	}
+	sb_fini(&low);
+	sb_fini(&fold);
+	return rc;
+}

@@ -1,0 +1,421 @@
+/*
+ * extract.c - the extraction dispatcher: the checks every format shares
+ * (size, UTF-8, emptiness), format names and detection, the document
+ * struct, and the text builder the structured extractors write through.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract_int.h"
+
+static const struct {
+	const char *name;
+	const char *media_type;
+} formats[INGEST_FORMAT__MAX] = {
+	[INGEST_AUTO] = {"auto", "application/octet-stream"},
+	[INGEST_HTML] = {"html", "text/html"},
+	[INGEST_MARKDOWN] = {"markdown", "text/markdown"},
+	[INGEST_TEXT] = {"text", "text/plain"},
+	[INGEST_CSV] = {"csv", "text/csv"},
+	[INGEST_XML] = {"xml", "application/xml"},
+};
+
+const char *ingest_format_name(enum ingest_format f)
+{
+	if ((unsigned)f >= INGEST_FORMAT__MAX)
+		return "unknown";
+	return formats[f].name;
+}
+
+const char *ingest_format_media_type(enum ingest_format f)
+{
+	if ((unsigned)f >= INGEST_FORMAT__MAX)
+		return formats[INGEST_AUTO].media_type;
+	return formats[f].media_type;
+}
+
+int ingest_format_parse(const char *s, enum ingest_format *out)
+{
+	int i;
+
+	if (s && strcmp(s, "md") == 0) {
+		*out = INGEST_MARKDOWN;
+		return 0;
+	}
+	for (i = 0; s && i < INGEST_FORMAT__MAX; i++) {
+		if (strcmp(s, formats[i].name) == 0) {
+			*out = (enum ingest_format)i;
+			return 0;
+		}
+	}
+	return AGORA_EINVAL;
+}
+
+void ingest_limits_default(struct ingest_limits *lim)
+{
+	lim->max_bytes = (size_t)20 << 20;
+	lim->max_proposals = 20000;
+	lim->max_depth = 256;
+}
+
+void ingest_doc_init(struct ingest_doc *doc)
+{
+	memset(doc, 0, sizeof(*doc));
+	sb_init(&doc->text, 0);
+}
+
+void ingest_doc_fini(struct ingest_doc *doc)
+{
+	size_t i;
+
+	for (i = 0; i < doc->nblocks; i++)
+		free(doc->blocks[i].label);
+	free(doc->blocks);
+	free(doc->title);
+	sb_fini(&doc->text);
+	ingest_doc_init(doc);
+}
+
+int ingest_doc_add(struct ingest_doc *doc, enum ingest_block_kind kind,
+		   int level, size_t start, size_t end, const char *label)
+{
+	struct ingest_block *bl;
+
+	if (doc->nblocks == doc->cap) {
+		size_t ncap = doc->cap ? doc->cap * 2 : 64;
+		struct ingest_block *v;
+
+		if (ncap > SIZE_MAX / sizeof(*v))
+			return AGORA_ENOMEM;
+		v = realloc(doc->blocks, ncap * sizeof(*v));
+		if (!v)
+			return AGORA_ENOMEM;
+		doc->blocks = v;
+		doc->cap = ncap;
+	}
+	bl = &doc->blocks[doc->nblocks];
+	memset(bl, 0, sizeof(*bl));
+	if (label && !(bl->label = strdup(label)))
+		return AGORA_ENOMEM;
+	bl->kind = kind;
+	bl->level = level;
+	bl->start = start;
+	bl->end = end;
+	doc->nblocks++;
+	return 0;
+}
+
+/* ------------------------------------------------------------ detection */
+
+static int has_ci(const char *p, size_t n, const char *needle)
+{
+	size_t k = strlen(needle), i;
+
+	for (i = 0; k <= n && i <= n - k; i++)
+		if (xb_prefix(p + i, n - i, needle))
+			return 1;
+	return 0;
+}
+
+static int ends_with(const char *name, const char *ext)
+{
+	size_t n, k = strlen(ext);
+
+	if (!name)
+		return 0;
+	n = strlen(name);
+	return n >= k && xb_prefix(name + n - k, k, ext);
+}
+
+/* Markdown's signs at the start of a line: headings, lists, quotes */
+static int looks_markdown(const char *p, size_t n)
+{
+	size_t i = 0, hits = 0;
+
+	while (i < n) {
+		const char *l = p + i;
+		size_t rest = n - i;
+
+		if (rest >= 2 &&
+		    (memcmp(l, "# ", 2) == 0 || memcmp(l, "##", 2) == 0 ||
+		     memcmp(l, "- ", 2) == 0 || memcmp(l, "* ", 2) == 0 ||
+		     memcmp(l, "> ", 2) == 0))
+			hits++;
+		else if (rest >= 3 && memcmp(l, "```", 3) == 0)
+			hits++;
+		l = memchr(l, '\n', rest);
+		if (!l)
+			break;
+		i = (size_t)(l - p) + 1;
+	}
+	return hits > 0;
+}
+
+/*
+ * Content decides, the name only breaks ties: an upload called ".txt"
+ * that is really HTML must be read as HTML, or its text would be full of
+ * tags. Only the first 4 KiB are looked at.
+ */
+enum ingest_format ingest_detect(const char *p, size_t n, const char *name)
+{
+	size_t head = n < 4096 ? n : 4096, i = 0;
+	const char *nl;
+
+	if (head >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	while (i < head &&
+	       (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	if (i < head && p[i] == '<' &&
+	    has_ci(p + i, head - i, "urn:agora:programme:1"))
+		return INGEST_XML;
+	if (i < head && (xb_prefix(p + i, head - i, "<!doctype html") ||
+			 has_ci(p + i, head - i, "<html") ||
+			 has_ci(p + i, head - i, "<body") ||
+			 (p[i] == '<' && (has_ci(p + i, head - i, "<p>") ||
+					  has_ci(p + i, head - i, "<h1") ||
+					  has_ci(p + i, head - i, "<h2")))))
+		return INGEST_HTML;
+	if (ends_with(name, ".html") || ends_with(name, ".htm"))
+		return INGEST_HTML;
+	if (ends_with(name, ".xml"))
+		return INGEST_XML;
+	if (ends_with(name, ".md") || ends_with(name, ".markdown"))
+		return INGEST_MARKDOWN;
+	if (ends_with(name, ".csv"))
+		return INGEST_CSV;
+	nl = memchr(p + i, '\n', head - i);
+	if (has_ci(p + i, (nl ? (size_t)(nl - p) : head) - i, "proposition") &&
+	    (memchr(p + i, ',', head - i) || memchr(p + i, ';', head - i)))
+		return INGEST_CSV;
+	if (ends_with(name, ".txt"))
+		return INGEST_TEXT;
+	if (looks_markdown(p + i, head - i))
+		return INGEST_MARKDOWN;
+	return INGEST_TEXT;
+}
+
+/* ----------------------------------------------------------- dispatcher */
+
+/*
+ * The checks every format shares come first, so that each extractor can
+ * assume bounded, valid UTF-8 input; a failed extraction leaves the doc
+ * empty, never half-filled.
+ */
+int ingest_extract(enum ingest_format fmt, const char *p, size_t n,
+		   const struct ingest_limits *lim, struct ingest_doc *doc,
+		   struct agora_error *err)
+{
+	struct ingest_limits dflt;
+	size_t bad = 0, i;
+	int rc;
+
+	if (!lim) {
+		ingest_limits_default(&dflt);
+		lim = &dflt;
+	}
+	if (n > lim->max_bytes)
+		return agora_errorf(err, AGORA_ETOOBIG,
+				    "document of %zu bytes is larger than the "
+				    "limit of %zu bytes",
+				    n, lim->max_bytes);
+	for (i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' &&
+		    p[i] != '\n' && p[i] != '\f')
+			break;
+	if (i == n)
+		return agora_errorf(err, AGORA_EINVAL, "the document is empty");
+	if (!utf8_valid(p, n, &bad))
+		return agora_errorf(err, AGORA_EINVAL,
+				    "invalid UTF-8 at byte %zu", bad);
+	if (fmt == INGEST_AUTO)
+		fmt = ingest_detect(p, n, NULL);
+	doc->format = fmt;
+	switch (fmt) {
+	case INGEST_HTML:
+		rc = ingest_extract_html(p, n, lim, doc, err);
+		break;
+	case INGEST_MARKDOWN:
+		rc = ingest_extract_markdown(p, n, lim, doc, err);
+		break;
+	case INGEST_TEXT:
+		rc = ingest_extract_text(p, n, lim, doc, err);
+		break;
+	case INGEST_CSV:
+		rc = ingest_extract_csv(p, n, lim, doc, err);
+		break;
+	case INGEST_XML:
+		rc = ingest_extract_xml(p, n, lim, doc, err);
+		break;
+	default:
+		rc = agora_errorf(err, AGORA_EINVAL, "unknown format %d",
+				  (int)fmt);
+		break;
+	}
+	if (!rc && doc->text.len == 0)
+		rc = agora_errorf(err, AGORA_EINVAL,
+				  "no text found in the %s document",
+				  ingest_format_name(fmt));
+	if (!rc && !utf8_valid(doc->text.buf, doc->text.len, &bad))
+		rc = agora_errorf(err, AGORA_EINVAL,
+				  "extracted text has invalid UTF-8 at byte "
+				  "%zu",
+				  bad);
+	if (rc) {
+		ingest_doc_fini(doc);
+		doc->format = fmt;
+	}
+	return rc;
+}
+
+/* ---------------------------------------------------------- text builder */
+
+void xb_init(struct xb *b, struct ingest_doc *doc)
+{
+	memset(b, 0, sizeof(*b));
+	b->doc = doc;
+}
+
+int xb_prefix(const char *s, size_t n, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; prefix[i]; i++) {
+		char a = i < n ? s[i] : '\0', c = prefix[i];
+
+		if (a >= 'A' && a <= 'Z')
+			a = (char)(a - 'A' + 'a');
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (i >= n || a != c)
+			return 0;
+	}
+	return 1;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 (Unicode table 3-7) */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		len = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		len = 4;
+	else
+		return 0;
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+static void xb_put(struct xb *b, const char *s, size_t n)
+{
+	struct sb *t = &b->doc->text;
+
+	if (b->rc)
+		return;
+	if (!b->open) {
+		if (t->len)
+			sb_append(t, "\n\n", 2);
+		b->start = t->len;
+		b->open = 1;
+	} else if (b->space) {
+		sb_putc(t, ' ');
+	}
+	b->space = 0;
+	sb_append(t, s, n);
+	if (!b->in_anchor)
+		b->nonlink++;
+	if (sb_error(t))
+		b->rc = sb_error(t);
+}
+
+/*
+ * ASCII whitespace and control characters collapse; everything else is
+ * kept as written, including no-break spaces, which French typography
+ * needs before ":" and inside « ». Text from libxml2 can carry character
+ * references to code points that are not valid UTF-8 once encoded
+ * (&#xD800;): those become U+FFFD so the text stays valid.
+ */
+void xb_text(struct xb *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, len;
+
+	while (i < n && !b->rc) {
+		if (u[i] <= 0x20 || u[i] == 0x7F) {
+			b->space = 1;
+			i++;
+			continue;
+		}
+		len = utf8_seq(u + i, n - i);
+		if (!len) {
+			xb_put(b, "\xEF\xBF\xBD", 3);
+			i++;
+			continue;
+		}
+		xb_put(b, s + i, len);
+		i += len;
+	}
+}
+
+void xb_space(struct xb *b)
+{
+	b->space = 1;
+}
+
+long xb_end(struct xb *b, enum ingest_block_kind kind, int level)
+{
+	struct ingest_doc *doc = b->doc;
+	int rc;
+
+	b->space = 0;
+	if (!b->open || b->rc)
+		return -1;
+	b->open = 0;
+	rc = ingest_doc_add(doc, kind, level, b->start, doc->text.len, NULL);
+	if (rc) {
+		b->rc = rc;
+		return -1;
+	}
+	return (long)doc->nblocks - 1;
+}
+
+void xb_list_enter(struct xb *b, struct xb_list *l)
+{
+	l->first_block = b->doc->nblocks;
+	l->nonlink = b->nonlink;
+	l->anchors = b->anchors;
+}
+
+/*
+ * A list whose every visible character sits inside links to "#anchors"
+ * is a table of contents: its entries repeat the headings and are never
+ * proposals.
+ */
+void xb_list_exit(struct xb *b, const struct xb_list *l)
+{
+	size_t i;
+
+	if (b->nonlink != l->nonlink || b->anchors == l->anchors)
+		return;
+	for (i = l->first_block; i < b->doc->nblocks; i++)
+		b->doc->blocks[i].kind = IB_TOC;
+}

@@ -1,0 +1,1031 @@
+/*
+ * test_extract.c - the structured extractors (HTML, Markdown, agora XML)
+ * and the segmenter: block kinds, heading paths, verbatim slices,
+ * determinism, hostile input, and the real programmes when the shared
+ * corpus is there.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "ingest.h"
+
+static struct ingest_limits lim;
+
+static int extract(enum ingest_format f, const char *s, size_t n,
+		   struct ingest_doc *doc, struct agora_error *err)
+{
+	ingest_doc_init(doc);
+	agora_error_clear(err);
+	return ingest_extract(f, s, n, &lim, doc, err);
+}
+
+/* Extracts s, which must succeed */
+static void ok(enum ingest_format f, const char *s, struct ingest_doc *doc)
+{
+	struct agora_error err;
+	int rc = extract(f, s, strlen(s), doc, &err);
+
+	if (rc)
+		print_error("unexpected error: %s\n", err.msg);
+	assert_int_equal(rc, 0);
+	assert_true(utf8_valid(doc->text.buf, doc->text.len, NULL));
+}
+
+/* Extracts s, which must fail with code and a message containing what */
+static void fails(enum ingest_format f, const char *s, size_t n, int code,
+		  const char *what)
+{
+	struct ingest_doc doc;
+	struct agora_error err;
+	int rc;
+
+	if (n == (size_t)-1)
+		n = strlen(s);
+	rc = extract(f, s, n, &doc, &err);
+	if (rc != code || !strstr(err.msg, what))
+		print_error("got %d '%s', wanted %d '%s'\n", rc, err.msg, code,
+			    what);
+	assert_int_equal(rc, code);
+	assert_non_null(strstr(err.msg, what));
+	assert_int_equal(doc.nblocks, 0);
+	ingest_doc_fini(&doc);
+}
+
+static int block_is(const struct ingest_doc *doc, size_t i,
+		    enum ingest_block_kind kind, int level, const char *text)
+{
+	const struct ingest_block *b;
+
+	if (i >= doc->nblocks) {
+		print_error("block %zu missing (%zu blocks)\n", i,
+			    doc->nblocks);
+		return 0;
+	}
+	b = &doc->blocks[i];
+	if (b->kind != kind || b->level != level ||
+	    b->end - b->start != strlen(text) ||
+	    memcmp(doc->text.buf + b->start, text, strlen(text))) {
+		print_error(
+			"block %zu: kind %d level %d '%.*s', wanted kind %d "
+			"level %d '%s'\n",
+			i, b->kind, b->level, (int)(b->end - b->start),
+			doc->text.buf + b->start, kind, level, text);
+		return 0;
+	}
+	return 1;
+}
+
+static int slice_is(const struct ingest_doc *doc,
+		    const struct ingest_proposal *p, const char *text)
+{
+	if (p->end - p->start != strlen(text) ||
+	    memcmp(doc->text.buf + p->start, text, strlen(text))) {
+		print_error("proposal '%.*s', wanted '%s'\n",
+			    (int)(p->end - p->start), doc->text.buf + p->start,
+			    text);
+		return 0;
+	}
+	return 1;
+}
+
+/* Every proposal is a trimmed, non-empty, valid slice of the text */
+static void check_slices(const struct ingest_doc *doc,
+			 const struct ingest_segments *seg)
+{
+	size_t i;
+
+	for (i = 0; i < seg->n; i++) {
+		const struct ingest_proposal *p = &seg->v[i];
+		const char *t = doc->text.buf;
+
+		assert_true(p->start < p->end);
+		assert_true(p->end <= doc->text.len);
+		assert_true(t[p->start] != ' ' && t[p->start] != '\n');
+		assert_true(t[p->end - 1] != ' ' && t[p->end - 1] != '\n');
+		assert_true(utf8_valid(t + p->start, p->end - p->start, NULL));
+		assert_null(memchr(t + p->start, '\n', p->end - p->start));
+		assert_non_null(p->kind);
+		assert_non_null(p->heading_path);
+	}
+}
+
+static void segment(const struct ingest_doc *doc, struct ingest_segments *seg)
+{
+	struct agora_error err;
+	int rc;
+
+	memset(seg, 0, sizeof(*seg));
+	rc = ingest_segment(doc, &lim, seg, &err);
+	if (rc)
+		print_error("segment: %s\n", err.msg);
+	assert_int_equal(rc, 0);
+	check_slices(doc, seg);
+}
+
+/* ------------------------------------------------------------------ HTML */
+
+static const char html_doc[] =
+	"<!DOCTYPE html><html><head><meta charset=\"iso-8859-1\">"
+	"<title>  Programme   de  Valbrune </title>"
+	"<style>p { color: red }</style></head><body>"
+	"<nav><ul><li><a href=\"/\">Accueil du site web</a></li></ul></nav>"
+	"<script>var s = \"<li>not text</li>\";</script>"
+	"<h1>Le  programme</h1>"
+	"<ul class=\"toc\"><li><a href=\"#eco\">&Eacute;cologie</a></li>"
+	"<li><a href=\"#edu\">&Eacute;ducation</a></li></ul>"
+	"<h2 id=\"eco\">&Eacute;cologie</h2>"
+	"<p>Planter   mille\n arbres <strong>dans</strong> la&nbsp;ville"
+	"<br>avant 2030.</p>"
+	"<p>   </p>"
+	"<ul><li>Créer une régie de l'eau publique"
+	"<ul><li>avec un tarif social progressif</li></ul></li>"
+	"<li>Isoler les écoles communales</ul>"
+	"<h3>Budget</h3>"
+	"<table><tr><td>Une cellule qui contient une phrase entière avec "
+	"beaucoup de mots</td><td>12</td></tr></table>"
+	"<footer><p>Mentions légales et contact du site</p></footer>"
+	"<aside>Encadré publicitaire hors programme</aside>"
+	"</body></html>";
+
+static void test_html_blocks(void **state)
+{
+	struct ingest_doc doc;
+	size_t i = 0;
+
+	(void)state;
+	ok(INGEST_HTML, html_doc, &doc);
+	assert_string_equal(doc.title, "Programme de Valbrune");
+	assert_true(block_is(&doc, i++, IB_HEADING, 1, "Le programme"));
+	assert_true(block_is(&doc, i++, IB_TOC, 1,
+			     "\xC3\x89"
+			     "cologie"));
+	assert_true(block_is(&doc, i++, IB_TOC, 1,
+			     "\xC3\x89"
+			     "ducation"));
+	assert_true(block_is(&doc, i++, IB_HEADING, 2,
+			     "\xC3\x89"
+			     "cologie"));
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0,
+			     "Planter mille arbres dans la\xC2\xA0ville "
+			     "avant 2030."));
+	assert_true(block_is(&doc, i++, IB_ITEM, 1,
+			     "Créer une régie de l'eau publique"));
+	assert_true(block_is(&doc, i++, IB_ITEM, 2,
+			     "avec un tarif social progressif"));
+	assert_true(block_is(&doc, i++, IB_ITEM, 1,
+			     "Isoler les écoles communales"));
+	assert_true(block_is(&doc, i++, IB_HEADING, 3, "Budget"));
+	assert_true(block_is(&doc, i++, IB_CELL, 0,
+			     "Une cellule qui contient une phrase entière "
+			     "avec beaucoup de mots"));
+	assert_true(block_is(&doc, i++, IB_CELL, 0, "12"));
+	assert_int_equal(doc.nblocks, i);
+	/* blocks are separated by one blank line, nothing else */
+	assert_null(strstr(doc.text.buf, "\n\n\n"));
+	assert_null(strstr(doc.text.buf, "not text"));
+	assert_null(strstr(doc.text.buf, "Accueil"));
+	assert_null(strstr(doc.text.buf, "Mentions"));
+	assert_null(strstr(doc.text.buf, "publicitaire"));
+	assert_null(strstr(doc.text.buf, "color"));
+	ingest_doc_fini(&doc);
+}
+
+static void test_html_segment(void **state)
+{
+	struct ingest_doc doc;
+	struct ingest_segments seg;
+
+	(void)state;
+	ok(INGEST_HTML, html_doc, &doc);
+	segment(&doc, &seg);
+	assert_int_equal(seg.n, 5);
+	assert_string_equal(seg.v[0].kind, "paragraph");
+	assert_string_equal(seg.v[0].heading_path,
+			    "Le programme \xE2\x80\xBA \xC3\x89"
+			    "cologie");
+	assert_true(
+		slice_is(&doc, &seg.v[1], "Créer une régie de l'eau publique"));
+	assert_string_equal(seg.v[1].kind, "item");
+	assert_true(
+		slice_is(&doc, &seg.v[2], "avec un tarif social progressif"));
+	assert_string_equal(seg.v[4].kind, "cell");
+	assert_string_equal(seg.v[4].heading_path,
+			    "Le programme \xE2\x80\xBA \xC3\x89"
+			    "cologie \xE2\x80\xBA Budget");
+	ingest_segments_fini(&seg);
+	ingest_doc_fini(&doc);
+}
+
+static void test_html_tag_soup(void **state)
+{
+	struct ingest_doc doc;
+
+	(void)state;
+	/* unclosed <p> and <li>, stray tags, comments, CDATA-ish junk */
+	ok(INGEST_HTML,
+	   "<p>Premier paragraphe sans fin<p>Second <b>gras<i>ital</b> fin"
+	   "<!-- un commentaire --><ul><li>Un<li>Deux</ul></td></tr>"
+	   "<p>&unknown; &amp; &#233;t&#xE9; &#0; &#xD800;",
+	   &doc);
+	assert_true(block_is(&doc, 0, IB_PARAGRAPH, 0,
+			     "Premier paragraphe sans fin"));
+	assert_true(block_is(&doc, 1, IB_PARAGRAPH, 0, "Second grasital fin"));
+	assert_true(block_is(&doc, 2, IB_ITEM, 1, "Un"));
+	assert_true(block_is(&doc, 3, IB_ITEM, 1, "Deux"));
+	assert_null(strstr(doc.text.buf, "commentaire"));
+	assert_non_null(strstr(doc.text.buf, "& été"));
+	ingest_doc_fini(&doc);
+}
+
+/* -------------------------------------------------------------- Markdown */
+
+static const char md_doc[] =
+	"# Le programme\n\n"
+	"## Sommaire\n\n"
+	"- Écologie\n- Éducation\n\n"
+	"## Écologie\n\n"
+	"Une introduction en prose,\nsur deux lignes.\n\n"
+	"Mesure clé : Inscrire la règle verte dans la Constitution\n\n"
+	"Concrètement :\n\n"
+	"<div class=\"admonition\">\n\n"
+	"Mesure\n\n"
+	"Planifier la bifurcation écologique &eacute;quitable\n\n"
+	"</div>\n\n"
+	"<div class=\"admonition\">\n\n"
+	"Mesure\n\n"
+	"</div>\n\n"
+	"Mesures clés :\n\n"
+	"> - Interdire les plastiques à usage unique\n"
+	"> - Abolir l'obsolescence programmée\n\n"
+	"<div class=\"admonition note\"><p>Un encadré en HTML brut "
+	"avec <em>du texte</em>.</p></div>\n\n"
+	"### Sous-partie\n\n"
+	"1. Recruter des enseignants titulaires partout\n"
+	"2. Réduire les effectifs par classe\n"
+	"   - sous-point avec `du code` dedans\n\n"
+	"Mesure\n\n"
+	"Une dernière mesure courte\n\n"
+	"Mesure\n\n"
+	"Encore une mesure annoncée par un marqueur\n\n"
+	"![image alt ignorée](x.png) texte après une image\n";
+
+static void test_markdown_blocks(void **state)
+{
+	struct ingest_doc doc;
+	size_t i = 0;
+
+	(void)state;
+	ok(INGEST_MARKDOWN, md_doc, &doc);
+	assert_string_equal(doc.title, "Le programme");
+	assert_true(block_is(&doc, i++, IB_HEADING, 1, "Le programme"));
+	assert_true(block_is(&doc, i++, IB_HEADING, 2, "Sommaire"));
+	assert_true(block_is(&doc, i++, IB_TOC, 1, "Écologie"));
+	assert_true(block_is(&doc, i++, IB_TOC, 1, "Éducation"));
+	assert_true(block_is(&doc, i++, IB_HEADING, 2, "Écologie"));
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0,
+			     "Une introduction en prose, sur deux lignes."));
+	/* the slice of a key measure starts after "Mesure clé :" */
+	assert_true(block_is(&doc, i++, IB_MEASURE, 0,
+			     "Inscrire la règle verte dans la Constitution"));
+	assert_int_equal(doc.blocks[i - 1].key, 1);
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0, "Concrètement :"));
+	assert_true(block_is(&doc, i++, IB_MARKER, 0, "Mesure"));
+	assert_true(block_is(&doc, i++, IB_MEASURE, 0,
+			     "Planifier la bifurcation écologique équitable"));
+	assert_int_equal(doc.blocks[i - 1].key, 0);
+	assert_true(block_is(&doc, i++, IB_MARKER, 0, "Mesure"));
+	assert_true(block_is(&doc, i++, IB_MARKER, 0, "Mesures clés :"));
+	assert_true(block_is(&doc, i++, IB_MEASURE, 0,
+			     "Interdire les plastiques à usage unique"));
+	assert_int_equal(doc.blocks[i - 1].key, 1);
+	assert_true(block_is(&doc, i++, IB_MEASURE, 0,
+			     "Abolir l'obsolescence programmée"));
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0,
+			     "Un encadré en HTML brut avec du texte."));
+	assert_true(block_is(&doc, i++, IB_HEADING, 3, "Sous-partie"));
+	assert_true(block_is(&doc, i++, IB_ITEM, 1,
+			     "Recruter des enseignants titulaires partout"));
+	assert_true(block_is(&doc, i++, IB_ITEM, 1,
+			     "Réduire les effectifs par classe"));
+	assert_true(block_is(&doc, i++, IB_ITEM, 2,
+			     "sous-point avec du code dedans"));
+	assert_true(block_is(&doc, i++, IB_MARKER, 0, "Mesure"));
+	assert_true(block_is(&doc, i++, IB_MEASURE, 0,
+			     "Une dernière mesure courte"));
+	i += 2;
+	assert_true(
+		block_is(&doc, i++, IB_PARAGRAPH, 0, "texte après une image"));
+	assert_int_equal(doc.nblocks, i);
+	ingest_doc_fini(&doc);
+}
+
+static void test_markdown_segment(void **state)
+{
+	struct ingest_doc doc;
+	struct ingest_segments seg;
+	size_t i, measures = 0, key = 0, prose = 0;
+
+	(void)state;
+	ok(INGEST_MARKDOWN, md_doc, &doc);
+	segment(&doc, &seg);
+	for (i = 0; i < seg.n; i++) {
+		if (strcmp(seg.v[i].kind, "measure") == 0)
+			measures++;
+		if (strcmp(seg.v[i].kind, "key_measure") == 0)
+			key++;
+		if (strcmp(seg.v[i].kind, "paragraph") == 0)
+			prose++;
+	}
+	assert_int_equal(measures, 3);
+	assert_int_equal(key, 3);
+	/* six explicit measures: the prose around them is context */
+	assert_int_equal(prose, 0);
+	assert_true(slice_is(&doc, &seg.v[0],
+			     "Inscrire la règle verte dans la Constitution"));
+	assert_string_equal(seg.v[0].heading_path,
+			    "Le programme \xE2\x80\xBA \xC3\x89"
+			    "cologie");
+	for (i = 0; i < seg.n; i++)
+		if (strstr(seg.v[i].heading_path, "Sous-partie"))
+			break;
+	assert_true(i < seg.n);
+	assert_string_equal(seg.v[i].heading_path,
+			    "Le programme \xE2\x80\xBA \xC3\x89"
+			    "cologie \xE2\x80\xBA Sous-partie");
+	ingest_segments_fini(&seg);
+	ingest_doc_fini(&doc);
+}
+
+static void test_markdown_anchor_toc(void **state)
+{
+	struct ingest_doc doc;
+
+	(void)state;
+	ok(INGEST_MARKDOWN,
+	   "- [Partie un](#un)\n- [Partie deux](#deux)\n\n"
+	   "* [Un lien externe](https://example.org) et du texte\n",
+	   &doc);
+	assert_true(block_is(&doc, 0, IB_TOC, 1, "Partie un"));
+	assert_true(block_is(&doc, 1, IB_TOC, 1, "Partie deux"));
+	assert_true(
+		block_is(&doc, 2, IB_ITEM, 1, "Un lien externe et du texte"));
+	ingest_doc_fini(&doc);
+}
+
+/* ------------------------------------------------------------------- XML */
+
+static const char xml_doc[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	"<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\">\n"
+	"  <title>Programme  de  test</title>\n"
+	"  <candidate party=\"Liste\">Jeanne Test</candidate>\n"
+	"  <source url=\"https://example.org/p\">site</source>\n"
+	"  <intro><p>Chers  habitants,</p><p>voici nos idées.</p></intro>\n"
+	"  <section title=\"Sécurité &amp; tranquillité\">\n"
+	"    <section title=\"Police\">\n"
+	"      <proposal key=\"true\" label=\"securite\" page=\"3\">\n"
+	"        Doubler les effectifs\n        de la police</proposal>\n"
+	"    </section>\n"
+	"    <proposal>Éclairer   les rues la nuit</proposal>\n"
+	"  </section>\n"
+	"  <section title=\"Écoles\"><proposal key=\"false\">Rénover "
+	"les écoles</proposal></section>\n"
+	"</programme>\n";
+
+static void test_xml_blocks(void **state)
+{
+	struct ingest_doc doc;
+	struct ingest_segments seg;
+	size_t i = 0;
+
+	(void)state;
+	ok(INGEST_XML, xml_doc, &doc);
+	assert_string_equal(doc.title, "Programme de test");
+	assert_true(block_is(&doc, i++, IB_INTRO, 0, "Chers habitants,"));
+	assert_true(block_is(&doc, i++, IB_INTRO, 0, "voici nos idées."));
+	assert_true(
+		block_is(&doc, i++, IB_HEADING, 1, "Sécurité & tranquillité"));
+	assert_true(block_is(&doc, i++, IB_HEADING, 2, "Police"));
+	assert_true(block_is(&doc, i++, IB_MEASURE, 2,
+			     "Doubler les effectifs de la police"));
+	assert_int_equal(doc.blocks[i - 1].key, 1);
+	assert_int_equal(doc.blocks[i - 1].page, 3);
+	assert_string_equal(doc.blocks[i - 1].label, "securite");
+	assert_true(block_is(&doc, i++, IB_MEASURE, 1,
+			     "Éclairer les rues la nuit"));
+	assert_true(block_is(&doc, i++, IB_HEADING, 1, "Écoles"));
+	assert_true(block_is(&doc, i++, IB_MEASURE, 1, "Rénover les écoles"));
+	assert_int_equal(doc.blocks[i - 1].key, 0);
+	assert_int_equal(doc.nblocks, i);
+	assert_null(strstr(doc.text.buf, "Jeanne"));
+
+	segment(&doc, &seg);
+	assert_int_equal(seg.n, 3);
+	assert_string_equal(seg.v[0].kind, "key_measure");
+	assert_string_equal(seg.v[0].label, "securite");
+	assert_int_equal(seg.v[0].page, 3);
+	assert_string_equal(seg.v[0].heading_path,
+			    "Sécurité & tranquillité \xE2\x80\xBA Police");
+	assert_string_equal(seg.v[1].kind, "measure");
+	assert_string_equal(seg.v[1].heading_path, "Sécurité & tranquillité");
+	assert_null(seg.v[1].label);
+	assert_string_equal(seg.v[2].heading_path, "Écoles");
+	ingest_segments_fini(&seg);
+	ingest_doc_fini(&doc);
+}
+
+static void test_xml_invalid(void **state)
+{
+	(void)state;
+	/* well-formed, but not the schema: says where and what */
+	fails(INGEST_XML,
+	      "<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\">\n"
+	      "<proposal>Un</proposal>\n<bogus/>\n</programme>",
+	      (size_t)-1, AGORA_EINVAL, "line 3");
+	fails(INGEST_XML,
+	      "<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\">\n"
+	      "<proposal key=\"maybe\">Un deux trois</proposal></programme>",
+	      (size_t)-1, AGORA_EINVAL, "invalid programme at line 2");
+	fails(INGEST_XML,
+	      "<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\">\n"
+	      "<section>sans titre</section></programme>",
+	      (size_t)-1, AGORA_EINVAL, "line 2");
+	/* not well-formed */
+	fails(INGEST_XML,
+	      "<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\">\n"
+	      "<proposal>a b c</section></programme>",
+	      (size_t)-1, AGORA_EINVAL, "malformed XML at line 2");
+	fails(INGEST_XML,
+	      "<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\">"
+	      "<proposal>&undefined;</proposal></programme>",
+	      (size_t)-1, AGORA_EINVAL, "undefined");
+	/* the wrong root or namespace */
+	fails(INGEST_XML,
+	      "<programme lang=\"fr\"><proposal>x</proposal>"
+	      "</programme>",
+	      (size_t)-1, AGORA_EINVAL, "urn:agora:programme:1");
+}
+
+static void test_xml_hostile(void **state)
+{
+	char path[] = "/tmp/agora-xxe-XXXXXX", doc_text[1024];
+	struct ingest_doc doc;
+	struct agora_error err;
+	FILE *f;
+	int fd, rc;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("SECRET-XXE-CONTENT", f);
+	fclose(f);
+	snprintf(doc_text, sizeof(doc_text),
+		 "<?xml version=\"1.0\"?>\n"
+		 "<!DOCTYPE programme [<!ENTITY xxe SYSTEM \"file://%s\">]>\n"
+		 "<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\">"
+		 "<proposal>&xxe; un deux trois</proposal></programme>",
+		 path);
+	rc = extract(INGEST_XML, doc_text, strlen(doc_text), &doc, &err);
+	assert_int_equal(rc, AGORA_EINVAL);
+	assert_non_null(strstr(err.msg, "DOCTYPE is not accepted"));
+	assert_null(strstr(doc.text.buf, "SECRET"));
+	ingest_doc_fini(&doc);
+	unlink(path);
+
+	/* billion laughs: refused before a single entity is declared */
+	fails(INGEST_XML,
+	      "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n"
+	      " <!ENTITY lol \"lol\">\n"
+	      " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+	      " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+	      " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+	      " <!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+	      " <!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+	      " <!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
+	      " <!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
+	      " <!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
+	      " <!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
+	      "]>\n<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\">"
+	      "<proposal>&lol9;</proposal></programme>",
+	      (size_t)-1, AGORA_EINVAL, "DOCTYPE is not accepted");
+	/* any DOCTYPE, even an external one with no subset */
+	fails(INGEST_XML,
+	      "<!DOCTYPE programme SYSTEM \"http://127.0.0.1:9/p.dtd\">\n"
+	      "<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\">"
+	      "<proposal>Un deux trois</proposal></programme>",
+	      (size_t)-1, AGORA_EINVAL, "DOCTYPE");
+	/* parameter entities and XInclude go nowhere either */
+	fails(INGEST_XML,
+	      "<!DOCTYPE p [<!ENTITY % r SYSTEM \"file:///etc/passwd\"> %r;]>"
+	      "<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\"/>",
+	      (size_t)-1, AGORA_EINVAL, "DOCTYPE");
+	fails(INGEST_XML,
+	      "<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\" "
+	      "xmlns:xi=\"http://www.w3.org/2001/XInclude\">"
+	      "<xi:include href=\"/etc/passwd\" parse=\"text\"/>"
+	      "<proposal>Un deux trois</proposal></programme>",
+	      (size_t)-1, AGORA_EINVAL, "line 1");
+}
+
+/* A declared encoding never makes libxml2 transcode: the bytes are UTF-8 */
+static void test_declared_encoding(void **state)
+{
+	struct ingest_doc doc;
+
+	(void)state;
+	ok(INGEST_XML,
+	   "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+	   "<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\">"
+	   "<proposal>Créer des écoles</proposal></programme>",
+	   &doc);
+	assert_true(block_is(&doc, 0, IB_MEASURE, 0, "Créer des écoles"));
+	ingest_doc_fini(&doc);
+	ok(INGEST_HTML,
+	   "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html;"
+	   " charset=windows-1252\"></head><body><p>Créer des écoles</p>",
+	   &doc);
+	assert_true(block_is(&doc, 0, IB_PARAGRAPH, 0, "Créer des écoles"));
+	ingest_doc_fini(&doc);
+}
+
+/* ------------------------------------------------------- shared checks */
+
+static void test_bad_input(void **state)
+{
+	static const enum ingest_format fmts[] = {INGEST_HTML, INGEST_MARKDOWN,
+						  INGEST_XML};
+	struct ingest_limits saved = lim;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		fails(fmts[i],
+		      "ab\xFF"
+		      "cd",
+		      5, AGORA_EINVAL, "invalid UTF-8 at byte 2");
+		fails(fmts[i], "<p>\xC3\xA9\xED\xA0\x80</p>", 10, AGORA_EINVAL,
+		      "invalid UTF-8 at byte 5");
+		fails(fmts[i], "abc\0def", 7, AGORA_EINVAL,
+		      "invalid UTF-8 at byte 3");
+		fails(fmts[i], "", 0, AGORA_EINVAL, "empty");
+		fails(fmts[i], " \n\t\r\n ", 6, AGORA_EINVAL, "empty");
+		lim.max_bytes = 10;
+		fails(fmts[i], "<p>eleven bytes and more</p>", 28,
+		      AGORA_ETOOBIG, "limit of 10 bytes");
+		lim = saved;
+	}
+	/* markup with no text at all */
+	fails(INGEST_HTML, "<html><script>x()</script></html>", (size_t)-1,
+	      AGORA_EINVAL, "no text");
+	fails(INGEST_MARKDOWN, "<div class=\"admonition\">\n\n</div>\n",
+	      (size_t)-1, AGORA_EINVAL, "no text");
+}
+
+static void test_segment_rules(void **state)
+{
+	struct ingest_doc doc;
+	struct ingest_segments seg;
+	struct agora_error err;
+	struct ingest_limits saved = lim;
+	int rc;
+
+	(void)state;
+	ok(INGEST_HTML,
+	   "<h1>Titre</h1><h2>Partie</h2>"
+	   "<p>Concrètement :</p><p>Deux mots</p><p>12 345 — 2030</p>"
+	   "<ol><li>1. Créer une police de proximité</li>"
+	   "<li>Proposition 12 : Rénover toutes les écoles</li>"
+	   "<li>Planter des arbres en ville</li></ol>"
+	   "<p>Une phrase de prose ordinaire sur la ville.</p>",
+	   &doc);
+	segment(&doc, &seg);
+	assert_int_equal(seg.n, 4);
+	assert_string_equal(seg.v[0].kind, "numbered");
+	assert_string_equal(seg.v[1].kind, "numbered");
+	assert_string_equal(seg.v[2].kind, "item");
+	assert_string_equal(seg.v[3].kind, "paragraph");
+	assert_string_equal(seg.v[3].heading_path, "Titre \xE2\x80\xBA Partie");
+	ingest_segments_fini(&seg);
+
+	lim.max_proposals = 2;
+	memset(&seg, 0, sizeof(seg));
+	rc = ingest_segment(&doc, &lim, &seg, &err);
+	assert_int_equal(rc, AGORA_ETOOBIG);
+	assert_non_null(strstr(err.msg, "more than 2 proposals"));
+	ingest_segments_fini(&seg);
+	lim = saved;
+	ingest_doc_fini(&doc);
+
+	ok(INGEST_MARKDOWN, "# Titre\n\nCourt.\n\n- [a](#a)\n", &doc);
+	memset(&seg, 0, sizeof(seg));
+	rc = ingest_segment(&doc, &lim, &seg, &err);
+	assert_int_equal(rc, AGORA_EINVAL);
+	assert_string_equal(err.msg, "no proposal found in the document");
+	ingest_segments_fini(&seg);
+	ingest_doc_fini(&doc);
+}
+
+static void test_determinism(void **state)
+{
+	static const struct {
+		enum ingest_format f;
+		const char *s;
+	} docs[] = {
+		{INGEST_HTML, html_doc},
+		{INGEST_MARKDOWN, md_doc},
+		{INGEST_XML, xml_doc},
+	};
+	struct ingest_doc a, b;
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		ok(docs[i].f, docs[i].s, &a);
+		ok(docs[i].f, docs[i].s, &b);
+		assert_int_equal(a.text.len, b.text.len);
+		assert_memory_equal(a.text.buf, b.text.buf, a.text.len);
+		assert_int_equal(a.nblocks, b.nblocks);
+		for (k = 0; k < a.nblocks; k++) {
+			assert_int_equal(a.blocks[k].start, b.blocks[k].start);
+			assert_int_equal(a.blocks[k].end, b.blocks[k].end);
+			assert_int_equal(a.blocks[k].kind, b.blocks[k].kind);
+		}
+		ingest_doc_fini(&a);
+		ingest_doc_fini(&b);
+	}
+}
+
+static char *repeat(const char *head, const char *unit, size_t times,
+		    const char *mid, const char *close, const char *tail)
+{
+	struct sb sb;
+	size_t i;
+
+	sb_init(&sb, 0);
+	sb_puts(&sb, head);
+	for (i = 0; i < times; i++)
+		sb_puts(&sb, unit);
+	sb_puts(&sb, mid);
+	for (i = 0; close && i < times; i++)
+		sb_puts(&sb, close);
+	sb_puts(&sb, tail);
+	assert_int_equal(sb_error(&sb), 0);
+	return sb_detach(&sb, NULL);
+}
+
+/* 10,000 levels: a clean error or bounded handling, never a crash */
+static void test_deep_nesting(void **state)
+{
+	struct ingest_doc doc;
+	struct agora_error err;
+	char *s;
+	int rc;
+
+	(void)state;
+	s = repeat("<html><body>", "<div>", 10000, "Profond texte ici",
+		   "</div>", "</body></html>");
+	rc = extract(INGEST_HTML, s, strlen(s), &doc, &err);
+	assert_true(rc == 0 || rc == AGORA_EINVAL);
+	if (rc)
+		assert_non_null(strstr(err.msg, "nesting"));
+	ingest_doc_fini(&doc);
+	free(s);
+
+	s = repeat("<ul>", "<li><ul>", 10000, "<li>x</li>", "</ul></li>",
+		   "</ul>");
+	rc = extract(INGEST_HTML, s, strlen(s), &doc, &err);
+	assert_true(rc == 0 || rc == AGORA_EINVAL);
+	ingest_doc_fini(&doc);
+	free(s);
+
+	s = repeat("<programme xmlns=\"urn:agora:programme:1\" lang=\"fr\">",
+		   "<section title=\"s\">", 10000,
+		   "<proposal>Un deux trois</proposal>", "</section>",
+		   "</programme>");
+	fails(INGEST_XML, s, strlen(s), AGORA_EINVAL, "depth");
+	free(s);
+
+	s = repeat("", ">", 10000, " Citation très profonde", NULL, "\n");
+	rc = extract(INGEST_MARKDOWN, s, strlen(s), &doc, &err);
+	assert_int_equal(rc, AGORA_EINVAL);
+	assert_non_null(strstr(err.msg, "nesting deeper than 256"));
+	ingest_doc_fini(&doc);
+	free(s);
+
+	s = repeat("", "*a ", 10000, "b", " c*", "\n");
+	rc = extract(INGEST_MARKDOWN, s, strlen(s), &doc, &err);
+	assert_true(rc == 0 || rc == AGORA_EINVAL);
+	ingest_doc_fini(&doc);
+	free(s);
+}
+
+/* Valid-UTF-8 garbage in every format: an error or valid text */
+static void test_garbage(void **state)
+{
+	static const enum ingest_format fmts[] = {INGEST_HTML, INGEST_MARKDOWN,
+						  INGEST_XML};
+	struct ingest_doc doc;
+	struct ingest_segments seg;
+	struct agora_error err;
+	unsigned int seed = 12345;
+	char buf[4096];
+	size_t i, k, n;
+	int rc, round;
+
+	(void)state;
+	for (round = 0; round < 60; round++) {
+		n = 1 + (size_t)(seed % (sizeof(buf) - 1));
+		for (i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[i] = (char)(1 + (seed >> 16) % 127);
+			if (seed % 7 == 0)
+				buf[i] = "<>&;#/!-[]`*\n"[(seed >> 8) % 13];
+		}
+		for (k = 0; k < 3; k++) {
+			rc = extract(fmts[k], buf, n, &doc, &err);
+			if (rc == 0) {
+				assert_true(utf8_valid(doc.text.buf,
+						       doc.text.len, NULL));
+				memset(&seg, 0, sizeof(seg));
+				if (ingest_segment(&doc, &lim, &seg, &err) == 0)
+					check_slices(&doc, &seg);
+				ingest_segments_fini(&seg);
+			} else {
+				assert_true(err.msg[0] != '\0');
+			}
+			ingest_doc_fini(&doc);
+		}
+	}
+	/* and real binary: a PNG header is not UTF-8 */
+	fails(INGEST_HTML, "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16, AGORA_EINVAL,
+	      "invalid UTF-8 at byte 0");
+}
+
+static void test_formats(void **state)
+{
+	enum ingest_format f;
+
+	(void)state;
+	assert_string_equal(ingest_format_name(INGEST_MARKDOWN), "markdown");
+	assert_string_equal(ingest_format_media_type(INGEST_HTML), "text/html");
+	assert_int_equal(ingest_format_parse("md", &f), 0);
+	assert_int_equal(f, INGEST_MARKDOWN);
+	assert_int_equal(ingest_format_parse("xml", &f), 0);
+	assert_int_equal(f, INGEST_XML);
+	assert_int_equal(ingest_format_parse("pdf", &f), AGORA_EINVAL);
+	assert_int_equal(ingest_detect(xml_doc, strlen(xml_doc), "a.txt"),
+			 INGEST_XML);
+	assert_int_equal(ingest_detect(html_doc, strlen(html_doc), "a.md"),
+			 INGEST_HTML);
+	assert_int_equal(ingest_detect(md_doc, strlen(md_doc), NULL),
+			 INGEST_MARKDOWN);
+	assert_int_equal(ingest_detect("x", 1, "p.md"), INGEST_MARKDOWN);
+	assert_int_equal(
+		ingest_detect("\"proposition\",\"source\"\n", 23, NULL),
+		INGEST_CSV);
+	assert_int_equal(ingest_detect("Bonjour.\n", 9, NULL), INGEST_TEXT);
+}
+
+/* --------------------------------------------------------------- corpora */
+
+static int read_file(const char *path, struct sb *out)
+{
+	struct agora_error err;
+
+	sb_reset(out);
+	return file_read(path, (size_t)64 << 20, out, &err);
+}
+
+static int dir_exists(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The source root: AGORA_SOURCE_ROOT, else the working folder's parents */
+static const char *source_root(void)
+{
+	static const char *const guesses[] = {".", "..", "../..", "../../.."};
+	static char buf[4096];
+	const char *env = getenv("AGORA_SOURCE_ROOT");
+	size_t i;
+
+	if (env && *env)
+		return env;
+	for (i = 0; i < sizeof(guesses) / sizeof(guesses[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s/ingest/ingest.h", guesses[i]);
+		if (access(buf, R_OK) == 0)
+			return guesses[i];
+	}
+	return NULL;
+}
+
+struct corpus_stats {
+	size_t files, proposals, measures, no_proposal;
+	double seconds;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void corpus_file(const char *path, enum ingest_format f,
+			struct corpus_stats *st)
+{
+	struct ingest_doc doc;
+	struct ingest_segments seg;
+	struct agora_error err;
+	struct sb in;
+	double t0;
+	size_t i;
+	int rc;
+
+	sb_init(&in, 0);
+	assert_int_equal(read_file(path, &in), 0);
+	t0 = now();
+	rc = extract(f, in.buf, in.len, &doc, &err);
+	if (rc)
+		print_error("%s: %s\n", path, err.msg);
+	assert_int_equal(rc, 0);
+	memset(&seg, 0, sizeof(seg));
+	rc = ingest_segment(&doc, &lim, &seg, &err);
+	st->seconds += now() - t0;
+	st->files++;
+	if (rc) {
+		/* only a file with no text but headings may have none */
+		for (i = 0; i < doc.nblocks; i++)
+			if (doc.blocks[i].kind != IB_HEADING &&
+			    doc.blocks[i].kind != IB_TOC)
+				print_error("%s: %s\n", path, err.msg);
+		assert_int_equal(rc, AGORA_EINVAL);
+		assert_string_equal(err.msg,
+				    "no proposal found in the document");
+		st->no_proposal++;
+	}
+	check_slices(&doc, &seg);
+	st->proposals += seg.n;
+	for (i = 0; i < seg.n; i++)
+		if (strncmp(seg.v[i].kind, "measure", 7) == 0 ||
+		    strcmp(seg.v[i].kind, "key_measure") == 0)
+			st->measures++;
+	ingest_segments_fini(&seg);
+	ingest_doc_fini(&doc);
+	sb_fini(&in);
+}
+
+static void corpus_walk(const char *dir, const char *ext, enum ingest_format f,
+			struct corpus_stats *st)
+{
+	struct dirent **names;
+	char path[4096];
+	int n, i;
+
+	/* sorted, so that failures are reported in a stable order */
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		size_t len = strlen(name), el = strlen(ext);
+
+		if (name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			if (dir_exists(path))
+				corpus_walk(path, ext, f, st);
+			else if (len > el && strcmp(name + len - el, ext) == 0)
+				corpus_file(path, f, st);
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void test_shared_corpus(void **state)
+{
+	struct corpus_stats md = {0}, html = {0};
+	const char *env = getenv("AGORA_SHARED_CORPUS"), *root;
+	char dir[4096];
+
+	(void)state;
+	if (env && *env) {
+		snprintf(dir, sizeof(dir), "%s", env);
+	} else if ((root = source_root())) {
+		snprintf(dir, sizeof(dir), "%s/../shared/corpus", root);
+	} else {
+		dir[0] = '\0';
+	}
+	if (!dir[0] || !dir_exists(dir)) {
+		printf("skipped: no shared corpus (set AGORA_SHARED_CORPUS)\n");
+		skip();
+	}
+	corpus_walk(dir, ".md", INGEST_MARKDOWN, &md);
+	corpus_walk(dir, ".html", INGEST_HTML, &html);
+	printf("markdown: %zu files, %zu proposals, %zu measures, %zu "
+	       "without proposals, %.3f s\n",
+	       md.files, md.proposals, md.measures, md.no_proposal, md.seconds);
+	printf("html: %zu files, %zu proposals, %.3f s\n", html.files,
+	       html.proposals, html.seconds);
+	assert_true(md.files >= 80);
+	assert_true(md.measures >= 253);
+	assert_true(md.no_proposal <= 1);
+	assert_true(html.files >= 3);
+	assert_int_equal(html.no_proposal, 0);
+	assert_true(html.proposals >= 1000);
+}
+
+/* The project's own sample corpus, with its stated proposal counts */
+static void test_valbrune(void **state)
+{
+	static const struct {
+		const char *file;
+		enum ingest_format f;
+		size_t want, key;
+	} files[] = {
+		{"mercier.html", INGEST_HTML, 60, 0},
+		{"durand.md", INGEST_MARKDOWN, 64, 10},
+		{"roux.xml", INGEST_XML, 57, 9},
+	};
+	const char *root = source_root();
+	struct ingest_doc doc;
+	struct ingest_segments seg;
+	struct sb in;
+	char path[4096];
+	size_t i, k, key;
+
+	(void)state;
+	if (!root) {
+		printf("skipped: source root not found (set "
+		       "AGORA_SOURCE_ROOT)\n");
+		skip();
+	}
+	sb_init(&in, 0);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/corpus/valbrune-2026/%s", root,
+			 files[i].file);
+		if (read_file(path, &in)) {
+			printf("skipped: %s is missing\n", path);
+			continue;
+		}
+		assert_int_equal(ingest_detect(in.buf, in.len, files[i].file),
+				 files[i].f);
+		ok(files[i].f, in.buf, &doc);
+		segment(&doc, &seg);
+		for (k = 0, key = 0; k < seg.n; k++)
+			if (strcmp(seg.v[k].kind, "key_measure") == 0)
+				key++;
+		if (seg.n != files[i].want)
+			print_error("%s: %zu proposals, want %zu\n",
+				    files[i].file, seg.n, files[i].want);
+		assert_int_equal(seg.n, files[i].want);
+		assert_int_equal(key, files[i].key);
+		ingest_segments_fini(&seg);
+		ingest_doc_fini(&doc);
+	}
+	sb_fini(&in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_html_blocks),
+		cmocka_unit_test(test_html_segment),
+		cmocka_unit_test(test_html_tag_soup),
+		cmocka_unit_test(test_markdown_blocks),
+		cmocka_unit_test(test_markdown_segment),
+		cmocka_unit_test(test_markdown_anchor_toc),
+		cmocka_unit_test(test_xml_blocks),
+		cmocka_unit_test(test_xml_invalid),
+		cmocka_unit_test(test_xml_hostile),
+		cmocka_unit_test(test_declared_encoding),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_segment_rules),
+		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_valbrune),
+		cmocka_unit_test(test_shared_corpus),
+	};
+
+	ingest_limits_default(&lim);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

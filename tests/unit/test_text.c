@@ -1,0 +1,265 @@
+/*
+ * test_text.c - UTF-8 validation and coding, French folding, stemming
+ * and the tokeniser's offsets and elisions.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core.h"
+
+static int valid(const char *s, size_t n, size_t *bad)
+{
+	*bad = (size_t)-1;
+	return utf8_valid(s, n, bad);
+}
+
+static void test_utf8_valid(void **state)
+{
+	size_t bad;
+
+	(void)state;
+	assert_true(valid("", 0, &bad));
+	assert_true(valid("école", strlen("école"), &bad));
+	assert_true(valid("\xf0\x9f\x98\x80", 4, &bad)); /* U+1F600 */
+	assert_true(valid("\xf4\x8f\xbf\xbf", 4, &bad)); /* U+10FFFF */
+	assert_true(valid("\xed\x9f\xbf", 3, &bad));	 /* U+D7FF */
+	assert_true(valid("\xee\x80\x80", 3, &bad));	 /* U+E000 */
+	/* overlongs */
+	assert_false(valid("ab\xc0\xaf", 4, &bad));
+	assert_int_equal(bad, 2);
+	assert_false(valid("\xc1\xbf", 2, &bad));
+	assert_int_equal(bad, 0);
+	assert_false(valid("x\xe0\x80\xaf", 4, &bad));
+	assert_int_equal(bad, 1);
+	assert_false(valid("\xf0\x80\x80\xaf", 4, &bad));
+	assert_int_equal(bad, 0);
+	/* surrogates, beyond U+10FFFF */
+	assert_false(valid("a\xed\xa0\x80", 4, &bad));
+	assert_int_equal(bad, 1);
+	assert_false(valid("\xed\xbf\xbf", 3, &bad));
+	assert_false(valid("\xf4\x90\x80\x80", 4, &bad));
+	assert_false(valid("\xf5\x80\x80\x80", 4, &bad));
+	/* truncated, stray continuation, NUL */
+	assert_false(valid("abc\xc3", 4, &bad));
+	assert_int_equal(bad, 3);
+	assert_false(valid("\xe2\x82", 2, &bad));
+	assert_false(valid("ok\x80", 3, &bad));
+	assert_int_equal(bad, 2);
+	assert_false(valid("a\0b", 3, &bad));
+	assert_int_equal(bad, 1);
+	assert_false(valid("\xff", 1, &bad));
+	assert_int_equal(bad, 0);
+}
+
+static void test_utf8_codec(void **state)
+{
+	static const uint32_t cps[] = {0x24, 0xe9, 0x20ac, 0x10348, 0x10ffff};
+	char buf[4];
+	uint32_t cp;
+	size_t i;
+	int n;
+
+	(void)state;
+	for (i = 0; i < sizeof(cps) / sizeof(cps[0]); i++) {
+		n = utf8_encode(cps[i], buf);
+		assert_int_equal(n, i + 1 < 5 ? (int)i + 1 : 4);
+		assert_int_equal(utf8_decode(buf, (size_t)n, &cp), n);
+		assert_int_equal(cp, cps[i]);
+	}
+	/* a bad or truncated byte decodes as U+FFFD, one byte long */
+	assert_int_equal(utf8_decode("\xc3", 1, &cp), 1);
+	assert_int_equal(cp, 0xfffd);
+	assert_int_equal(utf8_decode("\xe9t\xc3\xa9", 4, &cp), 1);
+	assert_int_equal(cp, 0xfffd);
+	/* surrogates are not encodable */
+	assert_int_equal(utf8_encode(0xd800, buf), 3);
+	assert_memory_equal(buf, "\xef\xbf\xbd", 3);
+}
+
+static void assert_fold(const char *in, int keep, const char *want)
+{
+	struct sb sb;
+
+	sb_init(&sb, 0);
+	assert_int_equal(text_fold(&sb, in, strlen(in), keep), 0);
+	assert_string_equal(sb.buf, want);
+	sb_fini(&sb);
+}
+
+static void test_fold(void **state)
+{
+	(void)state;
+	assert_fold("SÉCURITÉ", 0, "securite");
+	assert_fold("Sécurité", 0, "securite");
+	assert_fold("Œuvre cœur ÆSIR Straße", 0, "oeuvre coeur aesir strasse");
+	assert_fold("l’école d’impôts", 0, "l'ecole d'impots");
+	assert_fold("ÀÂÄÇÈÉÊËÎÏÔÖÙÛÜŸ", 0, "aaaceeeeiioouuuy");
+	assert_fold("àâäçèéêëîïôöùûüÿ", 0, "aaaceeeeiioouuuy");
+	assert_fold("Łódź Ścięgno Žluť Ĳssel", 0, "lodz sciegno zlut ijssel");
+	assert_fold("× ÷ 3 € ½", 0, "× ÷ 3 € ½");
+	/* keep_accents: lower case only */
+	assert_fold("À É Œ Ÿ İ ÇA", 1, "à é œ ÿ i ça");
+	assert_fold("Straße L’été", 1, "straße l’été");
+	assert_fold("ΑΘΗΝΑ МОСКВА", 1, "αθηνα москва");
+	/* bad bytes become U+FFFD: the output is valid UTF-8 */
+	assert_fold("a\xff"
+		    "b\xc3",
+		    0,
+		    "a\xef\xbf\xbd"
+		    "b\xef\xbf\xbd");
+}
+
+static void test_wordchar(void **state)
+{
+	(void)state;
+	assert_true(text_is_wordchar('a'));
+	assert_true(text_is_wordchar('7'));
+	assert_true(text_is_wordchar(0xe9));   /* é */
+	assert_true(text_is_wordchar(0x153));  /* œ */
+	assert_true(text_is_wordchar(0x301));  /* combining acute */
+	assert_true(text_is_wordchar(0x4e2d)); /* 中 */
+	assert_false(text_is_wordchar('\''));
+	assert_false(text_is_wordchar('-'));
+	assert_false(text_is_wordchar(0xa0));	 /* no-break space */
+	assert_false(text_is_wordchar(0xab));	 /* « */
+	assert_false(text_is_wordchar(0xb7));	 /* · */
+	assert_false(text_is_wordchar(0x2019));	 /* ’ */
+	assert_false(text_is_wordchar(0x2022));	 /* • */
+	assert_false(text_is_wordchar(0x25cf));	 /* ● */
+	assert_false(text_is_wordchar(0xf0b7));	 /* PDF bullet, private use */
+	assert_false(text_is_wordchar(0x1f600)); /* emoji */
+}
+
+static void test_stem(void **state)
+{
+	struct fr_stemmer *st = fr_stemmer_new();
+	const char *s;
+	size_t n;
+
+	(void)state;
+	assert_non_null(st);
+	s = fr_stem(st, "propositions", 12, &n);
+	assert_non_null(s);
+	assert_true(n < 12);
+	assert_memory_equal(s, "proposit", n);
+	s = fr_stem(st, "sécurité", strlen("sécurité"), &n);
+	assert_int_equal(n, strlen("sécur"));
+	assert_memory_equal(s, "sécur", n);
+	fr_stemmer_free(st);
+	fr_stemmer_free(NULL);
+}
+
+struct tok {
+	char stem[8][64];
+	size_t start[8], end[8];
+	int n;
+};
+
+static int collect(void *ctx, const char *stem, size_t n, size_t start,
+		   size_t end)
+{
+	struct tok *t = ctx;
+
+	if (t->n >= 8 || n >= 64)
+		return -1;
+	memcpy(t->stem[t->n], stem, n);
+	t->stem[t->n][n] = '\0';
+	t->start[t->n] = start;
+	t->end[t->n] = end;
+	t->n++;
+	return 0;
+}
+
+static void tokenize(struct fr_stemmer *st, const char *s, struct tok *t)
+{
+	memset(t, 0, sizeof(*t));
+	assert_int_equal(fr_tokenize(st, s, strlen(s), collect, t), 0);
+}
+
+static void test_tokenize(void **state)
+{
+	struct fr_stemmer *st = fr_stemmer_new();
+	const char *s;
+	struct tok t;
+
+	(void)state;
+	assert_non_null(st);
+
+	s = "L'école d’impôts, qu'il";
+	tokenize(st, s, &t);
+	assert_int_equal(t.n, 3);
+	assert_string_equal(t.stem[0], "ecol");
+	assert_int_equal(t.start[0], 2);
+	assert_int_equal(t.end[0], 2 + strlen("école"));
+	assert_string_equal(t.stem[1], "impot");
+	assert_int_equal(t.start[1], strlen("L'école d’"));
+	assert_int_equal(t.end[1], strlen("L'école d’impôts"));
+	assert_string_equal(t.stem[2], "il");
+	assert_int_equal(t.start[2], strlen("L'école d’impôts, qu'"));
+
+	/* every spelling of one word gives one stem */
+	tokenize(st, "Sécurité SÉCURITÉ sécurités", &t);
+	assert_int_equal(t.n, 3);
+	assert_string_equal(t.stem[0], "secur");
+	assert_string_equal(t.stem[1], "secur");
+	assert_string_equal(t.stem[2], "secur");
+
+	/* aujourd'hui is no elision; the apostrophe still separates */
+	tokenize(st, "aujourd'hui", &t);
+	assert_int_equal(t.n, 2);
+
+	/* a trailing elision with nothing after stays a word */
+	tokenize(st, "l'", &t);
+	assert_int_equal(t.n, 1);
+	assert_string_equal(t.stem[0], "l");
+
+	/* bad bytes and punctuation separate words */
+	tokenize(st,
+		 "\xff"
+		 "taxe\xc3(\x01)carbone\xe2\x80",
+		 &t);
+	assert_int_equal(t.n, 2);
+	assert_string_equal(t.stem[0], "tax");
+	assert_int_equal(t.start[0], 1);
+	assert_int_equal(t.end[0], 5);
+	assert_string_equal(t.stem[1], "carbon");
+
+	tokenize(st, "", &t);
+	assert_int_equal(t.n, 0);
+	tokenize(st, " -- « » • ", &t);
+	assert_int_equal(t.n, 0);
+	fr_stemmer_free(st);
+}
+
+static void test_slugify(void **state)
+{
+	struct sb sb;
+
+	(void)state;
+	sb_init(&sb, 0);
+	assert_int_equal(slugify(&sb, "Jean-Luc Mélenchon"), 0);
+	assert_string_equal(sb.buf, "jean-luc-melenchon");
+	sb_fini(&sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_valid),
+		cmocka_unit_test(test_utf8_codec),
+		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_wordchar),
+		cmocka_unit_test(test_stem),
+		cmocka_unit_test(test_tokenize),
+		cmocka_unit_test(test_slugify),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
