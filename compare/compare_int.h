@@ -13,4 +13,15 @@
  */
 int search_db_prepare(struct agora_db *db, struct agora_error *err);
 
+/*
+ * snippet.c: marks the words of a verbatim text that match a query's
+ * terms, as the agora_fr tokenizer would index them.
+ */
+struct hl_query;
+struct hl_query *hl_query_new(void);
+void hl_query_free(struct hl_query *h);
+int hl_query_add(struct hl_query *h, const char *w, size_t n, int prefix);
+int hl_snippet(struct hl_query *h, const char *text, size_t n,
+	       size_t max_words, struct sb *out);
+
 #endif

@@ -9,6 +9,7 @@
  * accent-folded Snowball stems, so the quoted words are stemmed the same
  * way when FTS5 parses the query.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,72 +21,415 @@
 #define SEARCH_MAX_WORD 100   /* bytes: anything longer is not a word */
 #define SEARCH_MAX_SCAN 256   /* words looked at in one query string */
 #define SEARCH_MIN_PREFIX 3   /* characters before a '*' */
-#define SEARCH_RANK_CAP 2000  /* matches ranked at most */
-#define SEARCH_SCAN_CAP 10000 /* index matches looked at, kept or not */
+#define SEARCH_RANK_CAP 1000 /* matches ranked at most, newest first */
 #define SEARCH_DEFAULT_LIMIT 20
+#define SEARCH_SNIPPET_WORDS 32
 #define SEARCH_MAX_LIMIT 100
 
 enum search_stmt {
 	SEARCH_MATCHES,
+	SEARCH_MATCHES_FILTERED,
+	SEARCH_RANGES,
+	SEARCH_ONE,
+	SEARCH_FILTER_IDS,
 	SEARCH_HIT,
 	SEARCH_CANDIDATE,
+	SEARCH_GENERATION,
+	SEARCH_LENGTHS,
 	SEARCH_STMT__MAX
 };
 
 /*
- * The FTS5 table drives the match query (CROSS JOIN fixes the order), in
- * rowid order. The current documents that pass the election and
- * candidate filters are computed once per query (cur, a handful of rows,
- * auto-indexed); each match costs a proposal lookup and a probe. A row
- * that fails a filter comes back with a NULL rank, so that bm25 (the
- * dearest part, it reads the row's length) runs only for kept rows and
- * the C side can count and cap what it scans. Filters are NULL unused.
+ * The FTS5 table drives the match query, newest proposals first (rowid
+ * order, descending). The index holds current programmes only, and
+ * agora_search_cand() maps a proposal to its candidate through a
+ * per-connection cache, applying the election and candidate filters
+ * (?2, ?3: ids, NULL unused) without touching a table; bm25 (the rank
+ * column, the dearest part) is computed only for rows that pass.
  */
 static const char *const search_sql[SEARCH_STMT__MAX] = {
-	[SEARCH_MATCHES] =
-		"WITH cur(id, cand) AS MATERIALIZED ("
-		" SELECT d.id, d.candidate_id FROM current_document d"
-		" JOIN candidate c ON c.id = d.candidate_id"
-		" WHERE (?2 IS NULL OR c.election_id ="
-		"  (SELECT id FROM election WHERE slug = ?2))"
-		" AND (?3 IS NULL OR c.slug = ?3)),"
-		" th(id) AS MATERIALIZED ("
-		" SELECT id FROM theme WHERE slug = ?4"
-		" UNION ALL SELECT id FROM theme WHERE parent_id ="
-		"  (SELECT id FROM theme WHERE slug = ?4))"
-		" SELECT proposal_fts.rowid, cur.cand,"
-		" CASE WHEN cur.cand IS NULL THEN NULL"
-		"  WHEN ?4 IS NOT NULL AND NOT EXISTS (SELECT 1"
-		"   FROM proposal_theme pt WHERE pt.proposal_id = p.id"
-		"   AND pt.status <> 'rejected'"
-		"   AND pt.theme_id IN (SELECT id FROM th)) THEN NULL"
-		"  ELSE proposal_fts.rank END"
-		" FROM proposal_fts"
-		" CROSS JOIN proposal p ON p.id = proposal_fts.rowid"
-		" LEFT JOIN cur ON cur.id = p.document_id"
-		" WHERE proposal_fts MATCH ?1",
-	[SEARCH_HIT] = "SELECT proposal_fts.rowid,"
-		       " snippet(proposal_fts, 0, char(2), char(3),"
-		       " '\xe2\x80\xa6', 24),"
-		       " p.text, p.heading_path, e.slug, c.slug, c.given_name,"
-		       " c.family_name, c.party"
-		       " FROM proposal_fts"
-		       " CROSS JOIN proposal p ON p.id = proposal_fts.rowid"
+#define MATCHES_SELECT                                                         \
+	"SELECT rowid, agora_search_cand(rowid, ?2, ?3),"                     \
+	" agora_rank(proposal_fts) FROM proposal_fts"                          \
+	" WHERE proposal_fts MATCH ?1"
+#define MATCHES_THEME                                                          \
+	" AND (?4 IS NULL OR EXISTS (SELECT 1 FROM proposal_theme pt"          \
+	"  WHERE pt.proposal_id = proposal_fts.rowid"                          \
+	"  AND pt.status <> 'rejected' AND pt.theme_id IN"                     \
+	"  (SELECT id FROM theme WHERE slug = ?4 OR parent_id ="                \
+	"   (SELECT id FROM theme WHERE slug = ?4))))"
+	/* every row of the index is a current proposal: no filter needed */
+	[SEARCH_MATCHES] = MATCHES_SELECT MATCHES_THEME " ORDER BY rowid DESC",
+	[SEARCH_MATCHES_FILTERED] =
+		MATCHES_SELECT " AND agora_search_cand(rowid, ?2, ?3) IS NOT NULL"
+		MATCHES_THEME " ORDER BY rowid DESC",
+	[SEARCH_RANGES] =
+		/* each current document's proposals are one rowid range:
+		 * they are inserted together, in one transaction */
+		"SELECT (SELECT id FROM proposal WHERE document_id = d.id"
+		"  ORDER BY ordinal LIMIT 1),"
+		" (SELECT id FROM proposal WHERE document_id = d.id"
+		"  ORDER BY ordinal DESC LIMIT 1),"
+		" (SELECT ordinal FROM proposal WHERE document_id = d.id"
+		"  ORDER BY ordinal DESC LIMIT 1),"
+		" d.candidate_id, c.election_id"
+		" FROM current_document d JOIN candidate c"
+		" ON c.id = d.candidate_id",
+	[SEARCH_ONE] = "SELECT d.candidate_id, c.election_id FROM proposal p"
+		       " JOIN document d ON d.id = p.document_id"
+		       " JOIN candidate c ON c.id = d.candidate_id"
+		       " WHERE p.id = ?1",
+	[SEARCH_FILTER_IDS] =
+		"SELECT (SELECT id FROM election WHERE slug = ?1),"
+		" (SELECT c.id FROM candidate c JOIN election e"
+		"  ON e.id = c.election_id WHERE c.slug = ?2"
+		"  AND (?1 IS NULL OR e.slug = ?1) LIMIT 1)",
+	[SEARCH_HIT] = "SELECT p.id, p.text, p.heading_path, e.slug, c.slug,"
+		       " c.given_name, c.family_name, c.party"
+		       " FROM proposal p"
 		       " JOIN document d ON d.id = p.document_id"
 		       " JOIN candidate c ON c.id = d.candidate_id"
 		       " JOIN election e ON e.id = c.election_id"
-		       " WHERE proposal_fts MATCH ?1"
-		       " AND proposal_fts.rowid BETWEEN ?2 AND ?3"
-		       " AND instr(?4, ',' || proposal_fts.rowid || ',') > 0",
+		       " WHERE p.id = ?1",
+	[SEARCH_GENERATION] = "SELECT value FROM meta"
+			      " WHERE key = 'search_generation'",
+	[SEARCH_LENGTHS] = "SELECT id, sz FROM proposal_fts_docsize ORDER BY id",
 	[SEARCH_CANDIDATE] = "SELECT slug, given_name, family_name, sort_key"
 			     " FROM candidate"
 			     " WHERE id = ?1",
 };
 
+/* ------------------------------------------------ proposal -> candidate */
+
+/*
+ * What every match needs, kept per connection: which candidate (and
+ * election) a proposal belongs to, and its length in tokens for ranking.
+ * A sorted array of the current documents' rowid ranges, and a flat
+ * array of lengths, rebuilt when meta.search_generation moves (a new
+ * document anywhere). Reading these from tables costs a b-tree seek per
+ * match (FTS5's bm25 alone spends most of a broad query in docsize
+ * lookups); from memory, a binary search. Ranges are checked to be
+ * contiguous; when one is not, lookups fall back to SQL.
+ */
+struct doc_range {
+	int64_t lo, hi, cand, election;
+	size_t off; /* of the range's lengths in len[] */
+};
+
+struct search_cache {
+	struct agora_db *db;
+	struct doc_range *r;
+	size_t n;
+	uint16_t *len; /* tokens per proposal, 0 = unknown */
+	size_t nlen;
+	int64_t generation;
+	int valid, contiguous;
+};
+
+static void search_cache_free(void *p)
+{
+	struct search_cache *c = p;
+
+	if (c) {
+		free(c->r);
+		free(c->len);
+	}
+	free(c);
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct doc_range *x = a, *y = b;
+
+	return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+/* The range holding rowid, or NULL */
+static const struct doc_range *range_find(const struct search_cache *c,
+					  int64_t rowid)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->r[mid].hi < rowid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->n && c->r[lo].lo <= rowid && rowid <= c->r[lo].hi)
+		return &c->r[lo];
+	return NULL;
+}
+
+static int64_t generation(struct agora_db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, DB_MOD_SEARCH, SEARCH_GENERATION);
+	int64_t v = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+/* SQLite's varint, as FTS5 stores sizes in %_docsize */
+static uint64_t varint(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < n && i < 9; i++) {
+		if (i == 8)
+			return (v << 8) | p[i];
+		v = (v << 7) | (p[i] & 0x7f);
+		if (!(p[i] & 0x80))
+			break;
+	}
+	return v;
+}
+
+/* Reads every current proposal's length from the FTS5 docsize table */
+static int cache_load_lengths(struct search_cache *c, struct agora_error *err)
+{
+	sqlite3_stmt *st;
+	size_t i, total = 0;
+	int rc;
+
+	for (i = 0; i < c->n; i++) {
+		c->r[i].off = total;
+		total += (size_t)(c->r[i].hi - c->r[i].lo + 1);
+	}
+	free(c->len);
+	c->len = calloc(total ? total : 1, sizeof(*c->len));
+	c->nlen = total;
+	if (!c->len)
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	st = db_stmt(c->db, DB_MOD_SEARCH, SEARCH_LENGTHS);
+	while ((rc = db_step(c->db, st, err)) == 1) {
+		const struct doc_range *r;
+		int64_t id = sqlite3_column_int64(st, 0);
+		uint64_t v;
+
+		if (!(r = range_find(c, id)))
+			continue;
+		v = varint(sqlite3_column_blob(st, 1),
+			   sqlite3_column_bytes(st, 1));
+		c->len[r->off + (size_t)(id - r->lo)] =
+			(uint16_t)(v > 65535 ? 65535 : v ? v : 1);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* Makes the cache current; called once per search, in its transaction */
+static int search_cache_refresh(struct search_cache *c,
+				struct agora_error *err)
+{
+	int64_t gen = generation(c->db);
+	sqlite3_stmt *st;
+	size_t cap = 0, i;
+	int rc;
+
+	if (c->valid && gen == c->generation)
+		return 0;
+	c->valid = 0;
+	c->n = 0;
+	c->contiguous = 1;
+	st = db_stmt(c->db, DB_MOD_SEARCH, SEARCH_RANGES);
+	while ((rc = db_step(c->db, st, err)) == 1) {
+		struct doc_range *r;
+
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			continue; /* a document without proposals */
+		if (c->n == cap) {
+			size_t ncap = cap ? 2 * cap : 256;
+			void *v = realloc(c->r, ncap * sizeof(*c->r));
+
+			if (!v) {
+				sqlite3_reset(st);
+				return agora_errorf(err, AGORA_ENOMEM,
+						    "out of memory");
+			}
+			c->r = v;
+			cap = ncap;
+		}
+		r = &c->r[c->n++];
+		r->lo = sqlite3_column_int64(st, 0);
+		r->hi = sqlite3_column_int64(st, 1);
+		r->cand = sqlite3_column_int64(st, 3);
+		r->election = sqlite3_column_int64(st, 4);
+		if (r->hi < r->lo ||
+		    r->hi - r->lo + 1 != sqlite3_column_int64(st, 2))
+			c->contiguous = 0;
+	}
+	if (rc < 0)
+		return rc;
+	qsort(c->r, c->n, sizeof(*c->r), range_cmp);
+	for (i = 1; i < c->n; i++)
+		if (c->r[i].lo <= c->r[i - 1].hi)
+			c->contiguous = 0;
+	if (!c->contiguous)
+		c->n = 0; /* lookups go to SQL, lengths to FTS5 */
+	if ((rc = cache_load_lengths(c, err)))
+		return rc;
+	c->generation = gen;
+	c->valid = 1;
+	return 0;
+}
+
+/*
+ * agora_search_cand(rowid, election_id, candidate_id): the proposal's
+ * candidate id when it passes the filters (NULL arguments: no filter),
+ * else NULL.
+ */
+static void fn_search_cand(sqlite3_context *ctx, int argc,
+			   sqlite3_value **argv)
+{
+	struct search_cache *c = sqlite3_user_data(ctx);
+	int64_t rowid = sqlite3_value_int64(argv[0]), cand, election;
+	const struct doc_range *r;
+
+	(void)argc;
+	if (c->valid && c->contiguous) {
+		if (!(r = range_find(c, rowid)))
+			return;
+		cand = r->cand;
+		election = r->election;
+	} else {
+		sqlite3_stmt *st = db_stmt(c->db, DB_MOD_SEARCH, SEARCH_ONE);
+
+		sqlite3_bind_int64(st, 1, rowid);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_reset(st);
+			return;
+		}
+		cand = sqlite3_column_int64(st, 0);
+		election = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+	}
+	if (sqlite3_value_type(argv[1]) != SQLITE_NULL &&
+	    sqlite3_value_int64(argv[1]) != election)
+		return;
+	if (sqlite3_value_type(argv[2]) != SQLITE_NULL &&
+	    sqlite3_value_int64(argv[2]) != cand)
+		return;
+	sqlite3_result_int64(ctx, cand);
+}
+
+/* ------------------------------------------------------------- ranking */
+
+struct rank_query {
+	int nphrase;
+	double avgdl;
+	double idf[32];
+};
+
+static int count_rows(const Fts5ExtensionApi *api, Fts5Context *fts,
+		      void *arg)
+{
+	(void)api;
+	(void)fts;
+	(*(sqlite3_int64 *)arg)++;
+	return SQLITE_OK;
+}
+
+/*
+ * Okapi BM25 as FTS5's bm25() computes it (k1 = 1.2, b = 0.75, the same
+ * idf floor), negated so that lower is better, but with the document's
+ * length taken from the connection's cache instead of a docsize seek.
+ * The per-query part (idf per phrase, average length) is computed once
+ * and kept as FTS5 auxiliary data.
+ */
+static void fn_rank(const Fts5ExtensionApi *api, Fts5Context *fts,
+		    sqlite3_context *ctx, int nval, sqlite3_value **val)
+{
+	const double k1 = 1.2, b = 0.75;
+	struct search_cache *c = api->xUserData(fts);
+	struct rank_query *q = api->xGetAuxdata(fts, 0);
+	int tf[32] = {0}, ninst = 0, i, phrase, col, off, dl = 0;
+	const struct doc_range *r;
+	double score = 0;
+
+	(void)nval;
+	(void)val;
+	if (!q) {
+		sqlite3_int64 nrow = 0, ntok = 0;
+
+		if (!(q = calloc(1, sizeof(*q)))) {
+			sqlite3_result_error_nomem(ctx);
+			return;
+		}
+		q->nphrase = api->xPhraseCount(fts);
+		if (q->nphrase > 32)
+			q->nphrase = 32;
+		api->xRowCount(fts, &nrow);
+		api->xColumnTotalSize(fts, -1, &ntok);
+		q->avgdl = nrow ? (double)ntok / (double)nrow : 1;
+		for (i = 0; i < q->nphrase; i++) {
+			sqlite3_int64 hits = 0;
+			double idf;
+
+			api->xQueryPhrase(fts, i, &hits, count_rows);
+			idf = log(((double)nrow - (double)hits + 0.5) /
+				  ((double)hits + 0.5));
+			q->idf[i] = idf > 1e-6 ? idf : 1e-6;
+		}
+		if (api->xSetAuxdata(fts, q, free) != SQLITE_OK) {
+			sqlite3_result_error_nomem(ctx);
+			return;
+		}
+	}
+	api->xInstCount(fts, &ninst);
+	for (i = 0; i < ninst; i++)
+		if (api->xInst(fts, i, &phrase, &col, &off) == SQLITE_OK &&
+		    phrase >= 0 && phrase < q->nphrase)
+			tf[phrase]++;
+	if (c->valid && c->contiguous &&
+	    (r = range_find(c, api->xRowid(fts))))
+		dl = c->len[r->off + (size_t)(api->xRowid(fts) - r->lo)];
+	if (dl == 0)
+		api->xColumnSize(fts, -1, &dl);
+	for (i = 0; i < q->nphrase; i++)
+		score += q->idf[i] * ((double)tf[i] * (k1 + 1)) /
+			 ((double)tf[i] +
+			  k1 * (1 - b + b * (double)dl / q->avgdl));
+	sqlite3_result_double(ctx, -score);
+}
+
 int search_db_prepare(struct agora_db *db, struct agora_error *err)
 {
-	return db_prepare_module(db, DB_MOD_SEARCH, search_sql,
-				 SEARCH_STMT__MAX, err);
+	struct search_cache *c;
+	fts5_api *api;
+	int rc;
+
+	if (db_module_data(db, DB_MOD_SEARCH))
+		return 0;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	c->db = db;
+	if (sqlite3_create_function_v2(db_handle(db), "agora_search_cand", 3,
+				       SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
+				       fn_search_cand, NULL, NULL,
+				       NULL) != SQLITE_OK) {
+		free(c);
+		return db_error(db, err, "cannot register search functions");
+	}
+	api = fts5_api_get(db_handle(db));
+	if (!api || api->xCreateFunction(api, "agora_rank", c, fn_rank,
+					 NULL) != SQLITE_OK) {
+		free(c);
+		return db_error(db, err, "cannot register the search ranking");
+	}
+	rc = db_prepare_module(db, DB_MOD_SEARCH, search_sql, SEARCH_STMT__MAX,
+			       err);
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	db_set_module_data(db, DB_MOD_SEARCH, c, search_cache_free);
+	return 0;
 }
 
 /* ------------------------------------------------------ query builder */
@@ -223,32 +567,54 @@ static void prefix_append(struct sb *out, const char *w, size_t n)
  * byte can reach FTS5's parser. Each word is quoted as typed, accents
  * and all, and FTS5 runs it through agora_fr like the indexed text.
  */
+/*
+ * The terms of a user query: words found by the tokenizer's own rule,
+ * deduplicated by stem, function words dropped unless nothing else is
+ * left. Used to build the FTS5 query and to mark snippets alike.
+ */
+static int query_terms(const char *q, size_t n, struct qbuild *b,
+		       const struct qterm **list, int *count)
+{
+	struct fr_stemmer *st = fr_stemmer_new();
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	*list = NULL;
+	*count = 0;
+	if (!st)
+		return AGORA_ENOMEM;
+	b->q = q;
+	b->n = n;
+	rc = fr_tokenize(st, q, n, qbuild_word, b);
+	fr_stemmer_free(st);
+	if (rc < 0)
+		return rc;
+	*list = b->nword ? b->word : b->stop;
+	*count = b->nword ? b->nword : b->nstop;
+	return 0;
+}
+
+/*
+ * Words are found by the tokenizer's own rule (fr_tokenize), so the
+ * quoted text holds word characters only: no quote, operator or control
+ * byte can reach FTS5's parser. Each word is quoted as typed, accents
+ * and all, and FTS5 runs it through agora_fr like the indexed text.
+ */
 int search_query_build(const char *q, size_t n, struct sb *out)
 {
-	struct fr_stemmer *st;
+	const struct qterm *list;
 	struct qbuild *b;
-	struct qterm *list;
 	size_t start = out->len, need;
 	int i, count, rc;
 
 	if (!q || !n)
 		return sb_error(out);
-	b = calloc(1, sizeof(*b));
-	st = fr_stemmer_new();
-	if (!b || !st) {
-		rc = AGORA_ENOMEM;
+	if (!(b = malloc(sizeof(*b))))
+		return AGORA_ENOMEM;
+	if ((rc = query_terms(q, n, b, &list, &count)))
 		goto out;
-	}
-	b->q = q;
-	b->n = n;
-	rc = fr_tokenize(st, q, n, qbuild_word, b);
-	if (rc < 0)
-		goto out;
-	rc = 0;
-	list = b->nword ? b->word : b->stop;
-	count = b->nword ? b->nword : b->nstop;
 	for (i = 0; i < count; i++) {
-		need = (list[i].end - list[i].start) + 4;
+		need = (list[i].end - list[i].start) * 4 + 40;
 		if (out->len - start + need > SEARCH_MAX_QUERY)
 			break;
 		/* explicit AND: FTS5 has no implicit AND after a group */
@@ -263,9 +629,32 @@ int search_query_build(const char *q, size_t n, struct sb *out)
 	}
 	rc = sb_error(out);
 out:
-	fr_stemmer_free(st);
 	free(b);
 	return rc;
+}
+
+/* The highlighter for the same terms as search_query_build's query */
+static struct hl_query *query_highlighter(const char *q)
+{
+	const struct qterm *list;
+	struct hl_query *h = NULL;
+	struct qbuild *b = malloc(sizeof(*b));
+	int i, count;
+
+	if (!b || query_terms(q, strlen(q), b, &list, &count))
+		goto out;
+	if (!(h = hl_query_new()))
+		goto out;
+	for (i = 0; i < count; i++)
+		if (hl_query_add(h, q + list[i].start,
+				 list[i].end - list[i].start, list[i].prefix)) {
+			hl_query_free(h);
+			h = NULL;
+			break;
+		}
+out:
+	free(b);
+	return h;
 }
 
 /* ------------------------------------------------------------- search */
@@ -342,36 +731,70 @@ static char *col_dup(sqlite3_stmt *st, int col)
 }
 
 /*
+ * Resolves the election and candidate filters to ids. An unknown slug
+ * matches nothing: *none is set and the search gives an empty list.
+ */
+static int search_filter_ids(struct agora_db *db, const struct search_opts *o,
+			     sqlite3_stmt *matches, int *none,
+			     struct agora_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*none = 0;
+	if (!o || (!o->election && !o->candidate))
+		return 0;
+	st = db_stmt(db, DB_MOD_SEARCH, SEARCH_FILTER_IDS);
+	if (o->election)
+		sqlite3_bind_text(st, 1, o->election, -1, SQLITE_STATIC);
+	if (o->candidate)
+		sqlite3_bind_text(st, 2, o->candidate, -1, SQLITE_STATIC);
+	if ((rc = db_step(db, st, err)) < 0)
+		return rc;
+	if ((o->election && sqlite3_column_type(st, 0) == SQLITE_NULL) ||
+	    (o->candidate && sqlite3_column_type(st, 1) == SQLITE_NULL))
+		*none = 1;
+	if (o->election)
+		sqlite3_bind_int64(matches, 2, sqlite3_column_int64(st, 0));
+	if (o->candidate)
+		sqlite3_bind_int64(matches, 3, sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	return 0;
+}
+
+/*
  * Runs the match query: fills m (caller frees) and *n. Stops after
- * SEARCH_RANK_CAP kept matches or SEARCH_SCAN_CAP scanned ones, so a
- * query for "france" or a broad word under a narrow filter stays cheap;
- * *capped then says the total is a lower bound.
+ * SEARCH_RANK_CAP matches, so a query for "france" stays cheap: the
+ * newest matches are the ones ranked, and *capped says that the total is
+ * a lower bound.
  */
 static int search_matches(struct agora_db *db, const char *fq,
 			  const struct search_opts *o, struct match **out,
 			  size_t *n, int *capped, struct agora_error *err)
 {
-	sqlite3_stmt *st = db_stmt(db, DB_MOD_SEARCH, SEARCH_MATCHES);
+	struct search_cache *c = db_module_data(db, DB_MOD_SEARCH);
+	sqlite3_stmt *st;
 	struct match *m = NULL, *nm;
-	size_t cap = 0, scanned = 0;
-	int rc;
+	size_t cap = 0;
+	int rc, none;
 
 	*n = 0;
 	*capped = 0;
+	if ((rc = search_cache_refresh(c, err)))
+		return rc;
+	st = db_stmt(db, DB_MOD_SEARCH,
+		     o && (o->election || o->candidate) ? SEARCH_MATCHES_FILTERED
+							: SEARCH_MATCHES);
+	if ((rc = search_filter_ids(db, o, st, &none, err)) || none)
+		goto out;
 	sqlite3_bind_text(st, 1, fq, -1, SQLITE_STATIC);
-	if (o && o->election)
-		sqlite3_bind_text(st, 2, o->election, -1, SQLITE_STATIC);
-	if (o && o->candidate)
-		sqlite3_bind_text(st, 3, o->candidate, -1, SQLITE_STATIC);
 	if (o && o->theme)
 		sqlite3_bind_text(st, 4, o->theme, -1, SQLITE_STATIC);
 	while ((rc = db_step(db, st, err)) == 1) {
-		if (++scanned > SEARCH_SCAN_CAP || *n == SEARCH_RANK_CAP) {
+		if (*n == SEARCH_RANK_CAP) {
 			*capped = 1;
 			break;
 		}
-		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
-			continue; /* filtered out */
 		if (*n == cap) {
 			cap = cap ? 4 * cap : 64;
 			nm = realloc(m, cap * sizeof(*m));
@@ -477,13 +900,12 @@ out:
 static int search_hit_fill(sqlite3_stmt *st, struct search_hit *h,
 			   struct agora_error *err)
 {
-	h->snippet = col_dup(st, 1);
-	h->text = col_dup(st, 2);
-	h->heading_path = col_dup(st, 3);
-	h->election = col_dup(st, 4);
-	h->candidate_slug = col_dup(st, 5);
-	h->candidate_name = full_name(db_col_text(st, 6), db_col_text(st, 7));
-	h->party = col_dup(st, 8);
+	h->text = col_dup(st, 1);
+	h->heading_path = col_dup(st, 2);
+	h->election = col_dup(st, 3);
+	h->candidate_slug = col_dup(st, 4);
+	h->candidate_name = full_name(db_col_text(st, 5), db_col_text(st, 6));
+	h->party = col_dup(st, 7);
 	if (!h->snippet || !h->text || !h->heading_path || !h->election ||
 	    !h->candidate_slug || !h->candidate_name || !h->party)
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
@@ -491,65 +913,53 @@ static int search_hit_fill(sqlite3_stmt *st, struct search_hit *h,
 }
 
 /*
- * Fetches the page's hits m[0..n) into r->v in one statement: FTS5 sets
- * up the query once (a prefix term merges its doclists once, not once
- * per hit) and walks only the rowid span of the page, where skipping a
- * row costs next to nothing; the id list picks the page's rows.
+ * Fetches the page's hits m[0..n) into r->v, in rank order: each by its
+ * id, with its snippet marked from the text itself (snippet.c).
  */
-static int search_hits(struct agora_db *db, const char *fq,
+static int search_hits(struct agora_db *db, const char *q,
 		       const struct match *m, size_t n, struct search_result *r,
 		       struct agora_error *err)
 {
+	struct hl_query *h = query_highlighter(q);
+	struct sb snip;
 	sqlite3_stmt *st;
-	struct sb idl;
-	int64_t lo = m[0].id, hi = m[0].id, id;
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	sb_init(&idl, 0);
-	sb_putc(&idl, ',');
-	for (i = 0; i < n; i++) {
-		lo = m[i].id < lo ? m[i].id : lo;
-		hi = m[i].id > hi ? m[i].id : hi;
-		sb_printf(&idl, "%lld,", (long long)m[i].id);
-	}
+	sb_init(&snip, 0);
 	r->v = calloc(n, sizeof(*r->v));
-	if (sb_error(&idl) || !r->v) {
-		sb_fini(&idl);
-		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	if (!h || !r->v) {
+		rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
+		goto out;
 	}
-	/* hits are shown in rank order; rows missing (deleted) leave none */
 	for (i = 0; i < n; i++) {
-		r->v[i].proposal_id = m[i].id;
-		r->v[i].rank = m[i].rank;
+		struct search_hit *hit = &r->v[r->n];
+
+		st = db_stmt(db, DB_MOD_SEARCH, SEARCH_HIT);
+		sqlite3_bind_int64(st, 1, m[i].id);
+		if ((rc = db_step(db, st, err)) < 0)
+			goto out;
+		if (rc == 0)
+			continue; /* gone: leaves no slot */
+		hit->proposal_id = m[i].id;
+		hit->rank = m[i].rank;
+		r->n++;
+		sb_reset(&snip);
+		if (hl_snippet(h, db_col_text(st, 1),
+			       (size_t)sqlite3_column_bytes(st, 1),
+			       SEARCH_SNIPPET_WORDS, &snip) ||
+		    !(hit->snippet = strdup(snip.buf)) ||
+		    (rc = search_hit_fill(st, hit, err))) {
+			rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
+			goto out;
+		}
 	}
-	st = db_stmt(db, DB_MOD_SEARCH, SEARCH_HIT);
-	sqlite3_bind_text(st, 1, fq, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, lo);
-	sqlite3_bind_int64(st, 3, hi);
-	sqlite3_bind_text(st, 4, idl.buf, (int)idl.len, SQLITE_STATIC);
-	while ((rc = db_step(db, st, err)) == 1) {
-		id = sqlite3_column_int64(st, 0);
-		for (i = 0; i < n && r->v[i].proposal_id != id; i++)
-			;
-		if (i == n || r->v[i].text)
-			continue;
-		if ((rc = search_hit_fill(st, &r->v[i], err)))
-			break;
-	}
-	sqlite3_reset(st);
-	sb_fini(&idl);
-	r->n = n;
-	if (rc < 0)
-		return rc;
-	/* drop the slots no row filled, keeping the order */
-	for (i = 0, r->n = 0; i < n; i++) {
-		if (r->v[i].text)
-			r->v[r->n++] = r->v[i];
-		else
-			search_hit_fini(&r->v[i]);
-	}
-	return 0;
+	rc = 0;
+out:
+	sqlite3_reset(db_stmt(db, DB_MOD_SEARCH, SEARCH_HIT));
+	hl_query_free(h);
+	sb_fini(&snip);
+	return rc;
 }
 
 /*
@@ -597,7 +1007,7 @@ int compare_search(struct agora_db *db, const char *q,
 		goto out;
 	end = n - offset > limit ? offset + limit : n;
 	qsort(m, n, sizeof(*m), match_by_rank);
-	rc = search_hits(db, fq.buf, m + offset, end - offset, out, err);
+	rc = search_hits(db, q, m + offset, end - offset, out, err);
 out:
 	if (own_tx && !rc)
 		rc = db_commit(db, err);

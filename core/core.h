@@ -85,7 +85,7 @@ int sb_append(struct sb *sb, const void *p, size_t n);
 int sb_puts(struct sb *sb, const char *s);
 int sb_putc(struct sb *sb, int c);
 int sb_printf(struct sb *sb, const char *fmt, ...) AGORA_PRINTF(2, 3);
-int sb_vprintf(struct sb *sb, const char *fmt, va_list ap);
+int sb_vprintf(struct sb *sb, const char *fmt, va_list ap) AGORA_PRINTF(2, 0);
 /* Moves the bytes out: the caller frees; the buffer is empty again */
 char *sb_detach(struct sb *sb, size_t *len);
 static inline int sb_error(const struct sb *sb)
@@ -120,6 +120,14 @@ void fr_stemmer_free(struct fr_stemmer *st);
 /* Stems a lower-cased word; the result is borrowed until the next call */
 const char *fr_stem(struct fr_stemmer *st, const char *w, size_t n,
 		    size_t *outlen);
+
+/*
+ * text.c: the next word of p[0..n) at or after *pos, elisions skipped,
+ * bad bytes as separators: [*start, *end); 0 at the end. The word rule
+ * of fr_tokenize, without stemming, for FTS5's highlight pass.
+ */
+int fr_word_next(const char *p, size_t n, size_t *pos, size_t *start,
+		 size_t *end);
 
 /*
  * Tokenises French text into folded stems, calling fn for each; the
@@ -192,6 +200,14 @@ int db_prepare_module(struct agora_db *db, enum db_module mod,
 /* Returns the module's statement id, reset and with bindings cleared */
 sqlite3_stmt *db_stmt(struct agora_db *db, enum db_module mod, int id);
 
+/*
+ * A module's own per-connection state (a cache, say), freed with free_fn
+ * when the connection closes. db_module_data() returns NULL until set.
+ */
+void db_set_module_data(struct agora_db *db, enum db_module mod, void *data,
+			void (*free_fn)(void *));
+void *db_module_data(struct agora_db *db, enum db_module mod);
+
 int db_exec(struct agora_db *db, const char *sql, struct agora_error *err);
 int db_begin(struct agora_db *db, struct agora_error *err); /* deferred */
 int db_begin_write(struct agora_db *db, struct agora_error *err); /* IMMEDIATE */
@@ -206,6 +222,9 @@ int db_step(struct agora_db *db, sqlite3_stmt *st, struct agora_error *err);
 const char *db_col_text(sqlite3_stmt *st, int col);
 
 int db_schema_version(struct agora_db *db);
+
+/* FTS5's API on a connection, to register auxiliary functions; or NULL */
+fts5_api *fts5_api_get(sqlite3 *h);
 int db_latest_schema_version(void);
 
 /* ------------------------------------------------------------- themes */

@@ -16,6 +16,8 @@
 struct db_module_stmts {
 	sqlite3_stmt **st;
 	int n;
+	void *data;
+	void (*free_data)(void *);
 };
 
 struct agora_db {
@@ -142,6 +144,8 @@ void db_close(struct agora_db *db)
 		for (i = 0; i < db->mod[m].n; i++)
 			sqlite3_finalize(db->mod[m].st[i]);
 		free(db->mod[m].st);
+		if (db->mod[m].free_data)
+			db->mod[m].free_data(db->mod[m].data);
 	}
 	sqlite3_close(db->h);
 	free(db->path);
@@ -187,6 +191,22 @@ sqlite3_stmt *db_stmt(struct agora_db *db, enum db_module mod, int id)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return st;
+}
+
+void db_set_module_data(struct agora_db *db, enum db_module mod, void *data,
+			void (*free_fn)(void *))
+{
+	struct db_module_stmts *m = &db->mod[mod];
+
+	if (m->free_data && m->data != data)
+		m->free_data(m->data);
+	m->data = data;
+	m->free_data = free_fn;
+}
+
+void *db_module_data(struct agora_db *db, enum db_module mod)
+{
+	return db->mod[mod].data;
 }
 
 int db_error(struct agora_db *db, struct agora_error *err, const char *what)

@@ -165,7 +165,7 @@ static int fts_fr_tokenize(Fts5Tokenizer *tok, void *ctx, int flags,
 }
 
 /* Fetches FTS5's API the documented way: SELECT fts5(?1) */
-static fts5_api *fts5_api_get(sqlite3 *h)
+fts5_api *fts5_api_get(sqlite3 *h)
 {
 	fts5_api *api = NULL;
 	sqlite3_stmt *st = NULL;

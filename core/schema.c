@@ -159,6 +159,17 @@ static const char *const migration_1[] = {
 	"   AND o.title = new.title AND o.status = 'published'"
 	"   AND o.version < new.version ORDER BY o.version DESC LIMIT 1);"
 	"END;",
+	/*
+	 * Bumped whenever what search sees may change (a new document), so
+	 * that per-connection search caches know when to rebuild, whatever
+	 * else (ballots, sessions) is written.
+	 */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)"
+	" WITHOUT ROWID;",
+	"INSERT INTO meta(key, value) VALUES ('search_generation', 0);",
+	"CREATE TRIGGER document_generation AFTER INSERT ON document BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
 	"CREATE TRIGGER document_status BEFORE UPDATE OF status, version,"
 	" title, candidate_id, kind ON document BEGIN"
 	" SELECT RAISE(ABORT, 'a document is never moved or re-versioned');"

@@ -54,9 +54,6 @@ int html_extract_fragment(struct xb *b, const char *p, size_t n,
 			  const struct ingest_limits *lim,
 			  struct agora_error *err);
 
-/* Data files embedded by tools/embed.py ("programme.rng") */
-const struct embedded_file *ingest_data_find(const char *name);
-
 /* Case-insensitive ASCII prefix test on UTF-8 text */
 int xb_prefix(const char *s, size_t n, const char *prefix);
 

@@ -452,6 +452,92 @@ static void test_hostile(void **state)
 	assert_finds(f, "\"sécurité", NULL, "11,12,14,22,41");
 }
 
+/*
+ * The per-connection cache (candidates, lengths) follows writes: a new
+ * programme and a new version are seen by the next search on the same
+ * connection, and by a search on another connection.
+ */
+static void test_cache_follows_writes(void **state)
+{
+	struct fixture *f = *state;
+	struct search_result r = {0};
+	struct agora_error err = {0};
+	struct agora_db *other;
+	char buf[256];
+
+	assert_int_equal(search(f, "frontières", NULL, &r), 0);
+	ids(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "23");
+	search_result_fini(&r);
+	/* Bob publishes version 3, which no longer speaks of frontières */
+	assert_int_equal(
+		db_exec(f->db,
+			"INSERT INTO document(id, candidate_id, version, title,"
+			" media_type, format, sha256, original, extracted,"
+			" extractor_version, status) VALUES (6, 2, 3,"
+			" 'Programme', 'text/plain', 'text',"
+			" printf('%064d', 6), x'00', '', 1, 'published');"
+			"INSERT INTO proposal(id, document_id, ordinal, start,"
+			" end, text) VALUES (51, 6, 1, 0, 1,"
+			" 'Des frontaliers mieux accompagnés.'),"
+			" (52, 6, 2, 0, 1, 'Baisser les impôts locaux.');",
+			&err),
+		0);
+	assert_int_equal(search(f, "frontières", NULL, &r), 0);
+	assert_int_equal(r.n, 0);
+	search_result_fini(&r);
+	assert_int_equal(search(f, "impôts", NULL, &r), 0);
+	ids(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "52");
+	assert_int_equal(r.ncand, 1);
+	assert_string_equal(r.per_candidate[0].candidate_slug, "bob-martin");
+	search_result_fini(&r);
+	/* a second connection sees the same */
+	assert_int_equal(db_open(&other, f->path, 0, &err), 0);
+	assert_int_equal(search_db_prepare(other, &err), 0);
+	assert_int_equal(compare_search(other, "impôts", NULL, &r, &err), 0);
+	ids(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "52");
+	search_result_fini(&r);
+	db_close(other);
+}
+
+/* Ranking is bm25: more occurrences in a shorter text rank first */
+static void test_rank_order(void **state)
+{
+	struct fixture *f = *state;
+	struct search_result r = {0};
+	struct agora_error err = {0};
+
+	assert_int_equal(
+		db_exec(f->db,
+			"INSERT INTO document(id, candidate_id, version, title,"
+			" media_type, format, sha256, original, extracted,"
+			" extractor_version, status) VALUES (7, 3, 1,"
+			" 'Annexe', 'text/plain', 'text', printf('%064d', 7),"
+			" x'00', '', 1, 'published');"
+			"INSERT INTO proposal(id, document_id, ordinal, start,"
+			" end, text) VALUES (61, 7, 1, 0, 1, 'Vélo : des"
+			" pistes de vélo partout, le vélo pour tous.'),"
+			" (62, 7, 2, 0, 1, 'Un long texte qui parle de"
+			" beaucoup de choses, de la ville, des rues, des"
+			" places, des parcs, des écoles et une fois du vélo"
+			" en passant, sans insister davantage sur ce point.'),"
+			" (63, 7, 3, 0, 1, 'Le vélo en ville.');",
+			&err),
+		0);
+	assert_int_equal(search(f, "vélo", NULL, &r), 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.v[0].proposal_id, 61);
+	assert_int_equal(r.v[2].proposal_id, 62);
+	assert_true(r.v[0].rank < r.v[1].rank);
+	assert_true(r.v[1].rank < r.v[2].rank);
+	/* every occurrence is marked in the snippet */
+	assert_non_null(strstr(r.v[0].snippet, "\x02Vélo\x03 : des pistes de "
+					       "\x02vélo\x03"));
+	search_result_fini(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +551,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snippets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_follows_writes,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rank_order, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
