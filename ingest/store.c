@@ -17,10 +17,13 @@ enum ingest_stmt {
 	ST_DOCUMENT_NEXT_VERSION,
 	ST_DOCUMENT_INSERT,
 	ST_PROPOSAL_INSERT,
+	ST_FTS_INSERT,
 	ST_PROPOSAL_THEME_INSERT,
 	ST_THEME_ID,
 	ST_DOCUMENT_ALL,
 	ST_DOCUMENT_PROPOSALS,
+	ST_FTS_CHECK,
+	ST_FTS_ROWS,
 	INGEST_STMT__MAX
 };
 
@@ -50,6 +53,17 @@ static const char *const ingest_sql[INGEST_STMT__MAX] = {
 		"INSERT INTO proposal(document_id, ordinal, start, end, kind,"
 		" heading_path, label, page, text)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_FTS_INSERT] = "INSERT INTO proposal_fts(rowid, text) VALUES (?1, ?2)",
+	[ST_FTS_CHECK] = "INSERT INTO proposal_fts(proposal_fts)"
+			 " VALUES ('integrity-check')",
+	/* rows of the index (its docsize table) against current proposals */
+	[ST_FTS_ROWS] =
+		"SELECT (SELECT count(*) FROM proposal_searchable s"
+		"  WHERE NOT EXISTS (SELECT 1 FROM proposal_fts_docsize z"
+		"  WHERE z.id = s.id)),"
+		" (SELECT count(*) FROM proposal_fts_docsize z"
+		"  WHERE NOT EXISTS (SELECT 1 FROM proposal_searchable s"
+		"  WHERE s.id = z.id))",
 	[ST_PROPOSAL_THEME_INSERT] =
 		"INSERT INTO proposal_theme(proposal_id, theme_id, origin,"
 		" confidence) VALUES (?1, ?2, ?3, ?4)",
@@ -234,6 +248,13 @@ static int store_proposals(struct agora_db *db,
 		if ((rc = db_step(db, st, err)) < 0)
 			goto out;
 		pid = sqlite3_last_insert_rowid(db_handle(db));
+		/* the new version is the current one: search sees it */
+		st = stmt(db, ST_FTS_INSERT);
+		sqlite3_bind_int64(st, 1, pid);
+		sqlite3_bind_text(st, 2, doc->text.buf + p->start,
+				  (int)(p->end - p->start), SQLITE_STATIC);
+		if ((rc = db_step(db, st, err)) < 0)
+			goto out;
 		ns = rules ? theme_suggest(rules, stemmer, p->heading_path,
 					   p->label, doc->text.buf + p->start,
 					   p->end - p->start, sugg, 4)
@@ -424,6 +445,31 @@ static int verify_proposals(struct agora_db *db, int64_t doc_id,
 	return rc < 0 ? rc : 0;
 }
 
+static int verify_index(struct agora_db *db, struct verify_report *r,
+			struct agora_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_step(stmt(db, ST_FTS_CHECK)) != SQLITE_DONE)
+		failure(r, "the full-text index is damaged (%s): rebuild it "
+			   "(INSERT INTO proposal_fts(proposal_fts) VALUES "
+			   "('rebuild'))",
+			sqlite3_errmsg(db_handle(db)));
+	st = stmt(db, ST_FTS_ROWS);
+	if ((rc = db_step(db, st, err)) < 0)
+		return rc;
+	if (sqlite3_column_int64(st, 0) || sqlite3_column_int64(st, 1))
+		failure(r,
+			"the full-text index misses %lld current proposals "
+			"and holds %lld others: rebuild it (INSERT INTO "
+			"proposal_fts(proposal_fts) VALUES ('rebuild'))",
+			(long long)sqlite3_column_int64(st, 0),
+			(long long)sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	return 0;
+}
+
 int ingest_verify(struct agora_db *db, struct verify_report *r,
 		  struct agora_error *err)
 {
@@ -478,6 +524,9 @@ int ingest_verify(struct agora_db *db, struct verify_report *r,
 		if ((rc = verify_proposals(db, id, xtext, xlen, r, err)) < 0)
 			break;
 	}
+	/* the full-text index is sound and holds the current proposals */
+	if (rc >= 0)
+		rc = verify_index(db, r, err);
 	db_rollback(db);
 	if (rc < 0)
 		return rc;

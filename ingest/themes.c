@@ -42,6 +42,8 @@ struct entry {
 struct table {
 	struct entry *v;
 	size_t n, cap;
+	uint32_t *slot; /* open addressing: 1 + index of a key's first entry */
+	size_t nslot;	/* a power of two, or 0 before table_index() */
 };
 
 struct label_map {
@@ -95,10 +97,54 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+static uint32_t key_hash(const char *key)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 16777619u;
+	return h;
+}
+
+/*
+ * Indexes a sorted table by hash: every word and phrase of every
+ * proposal is looked up (up to three n-grams a word), so a lookup must
+ * cost one hash and one compare, not a binary search's dozen.
+ */
+static int table_index(struct table *t)
+{
+	size_t i, nslot = 16, h;
+
+	while (nslot < 2 * t->n)
+		nslot *= 2;
+	free(t->slot);
+	t->slot = calloc(nslot, sizeof(*t->slot));
+	if (!t->slot)
+		return AGORA_ENOMEM;
+	t->nslot = nslot;
+	for (i = 0; i < t->n; i++) {
+		if (i && !strcmp(t->v[i - 1].key, t->v[i].key))
+			continue; /* the run's first entry is indexed */
+		for (h = key_hash(t->v[i].key) & (nslot - 1); t->slot[h];
+		     h = (h + 1) & (nslot - 1))
+			;
+		t->slot[h] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
 /* First entry with this key, or NULL; equal keys are adjacent */
 static const struct entry *table_find(const struct table *t, const char *key)
 {
-	size_t lo = 0, hi = t->n, mid;
+	size_t lo = 0, hi = t->n, mid, h;
+
+	if (t->nslot) {
+		for (h = key_hash(key) & (t->nslot - 1); t->slot[h];
+		     h = (h + 1) & (t->nslot - 1))
+			if (!strcmp(t->v[t->slot[h] - 1].key, key))
+				return &t->v[t->slot[h] - 1];
+		return NULL;
+	}
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
@@ -165,6 +211,7 @@ static void table_fini(struct table *t)
 	for (i = 0; i < t->n; i++)
 		free(t->v[i].key);
 	free(t->v);
+	free(t->slot);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -398,6 +445,8 @@ static int load_words(struct theme_rules *r, struct table *t,
 		}
 	}
 	table_compact(t);
+	if (table_index(t))
+		goto nomem;
 	rc = 0;
 	goto out;
 nomem:
@@ -481,7 +530,7 @@ static int load_stop(struct theme_rules *r, struct fr_stemmer *st,
 		}
 	}
 	qsort(r->stop.v, r->stop.n, sizeof(*r->stop.v), entry_cmp);
-	return 0;
+	return table_index(&r->stop);
 }
 
 /*

@@ -480,7 +480,9 @@ static void test_cache_follows_writes(void **state)
 			"INSERT INTO proposal(id, document_id, ordinal, start,"
 			" end, text) VALUES (51, 6, 1, 0, 1,"
 			" 'Des frontaliers mieux accompagnés.'),"
-			" (52, 6, 2, 0, 1, 'Baisser les impôts locaux.');",
+			" (52, 6, 2, 0, 1, 'Baisser les impôts locaux.');"
+			"INSERT INTO proposal_fts(rowid, text) SELECT id,"
+			" text FROM proposal WHERE document_id = 6;",
 			&err),
 		0);
 	assert_int_equal(search(f, "frontières", NULL, &r), 0);
@@ -523,7 +525,9 @@ static void test_rank_order(void **state)
 			" beaucoup de choses, de la ville, des rues, des"
 			" places, des parcs, des écoles et une fois du vélo"
 			" en passant, sans insister davantage sur ce point.'),"
-			" (63, 7, 3, 0, 1, 'Le vélo en ville.');",
+			" (63, 7, 3, 0, 1, 'Le vélo en ville.');"
+			"INSERT INTO proposal_fts(rowid, text) SELECT id,"
+			" text FROM proposal WHERE document_id = 7;",
 			&err),
 		0);
 	assert_int_equal(search(f, "vélo", NULL, &r), 0);

@@ -263,6 +263,24 @@ static void test_verify_catches_tampering(void **state)
 	assert_int_equal(ingest_verify(f->db, &rep, &err), 0);
 	assert_int_equal(rep.documents, 1);
 	assert_int_equal(rep.proposals, 4);
+	/* the search index loses a proposal: verify says so */
+	assert_int_equal(
+		sqlite3_exec(db_handle(f->db),
+			     "INSERT INTO proposal_fts(proposal_fts, rowid, text)"
+			     " SELECT 'delete', id, text FROM proposal LIMIT 1",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	memset(&rep, 0, sizeof(rep));
+	rep.on_failure = on_failure;
+	rep.ctx = &fl;
+	assert_int_equal(ingest_verify(f->db, &rep, &err), AGORA_ECHECK);
+	assert_int_equal(rep.failures, 1);
+	assert_non_null(strstr(fl.last, "full-text index"));
+	assert_int_equal(sqlite3_exec(db_handle(f->db),
+				      "INSERT INTO proposal_fts(proposal_fts)"
+				      " VALUES ('rebuild')",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
 	/* someone edits the stored extraction behind agora's back */
 	assert_int_equal(
 		sqlite3_exec(db_handle(f->db),
