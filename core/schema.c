@@ -109,7 +109,6 @@ static const char *const migration_1[] = {
 	") WITHOUT ROWID;",
 	"CREATE INDEX proposal_theme_theme ON proposal_theme(theme_id,"
 	" proposal_id);",
-	"CREATE INDEX proposal_document ON proposal(document_id, ordinal);",
 	"CREATE INDEX candidate_election ON candidate(election_id, sort_key);",
 	/*
 	 * The current version of each programme: the newest published

@@ -210,6 +210,74 @@ static int theme_id(struct agora_db *db, const char *key, int64_t *id,
 	return 0;
 }
 
+/* The theme ids of the taxonomy's keys, looked up once per document */
+struct theme_ids {
+	const struct theme_def *tax;
+	size_t n;
+	int64_t id[64];
+};
+
+static int theme_ids_load(struct agora_db *db, struct theme_ids *t,
+			  struct agora_error *err)
+{
+	size_t i;
+	int rc;
+
+	t->tax = theme_taxonomy(&t->n);
+	if (!t->tax || t->n > 64)
+		return agora_errorf(err, AGORA_EINVAL,
+				    "the built-in theme taxonomy is malformed");
+	for (i = 0; i < t->n; i++)
+		if ((rc = theme_id(db, t->tax[i].key, &t->id[i], err)))
+			return rc;
+	return 0;
+}
+
+static int64_t theme_ids_find(const struct theme_ids *t, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->tax[i].key, key))
+			return t->id[i];
+	return -1;
+}
+
+/*
+ * Merges heading suggestions (computed once per heading path: siblings
+ * share it) with a proposal's own, one entry per theme, the more
+ * confident origin winning, best first; returns the count (<= max).
+ */
+static size_t merge_suggestions(const struct theme_suggestion *a, size_t na,
+				const struct theme_suggestion *b, size_t nb,
+				struct theme_suggestion *out, size_t max)
+{
+	struct theme_suggestion all[16], t;
+	size_t n = 0, i, k;
+
+	for (i = 0; i < na + nb && n < 16; i++) {
+		const struct theme_suggestion *s = i < na ? &a[i] : &b[i - na];
+
+		for (k = 0; k < n; k++)
+			if (!strcmp(all[k].theme, s->theme))
+				break;
+		if (k == n)
+			all[n++] = *s;
+		else if (s->confidence > all[k].confidence)
+			all[k] = *s;
+	}
+	for (i = 1; i < n; i++) /* insertion sort, best first */
+		for (k = i; k > 0 && all[k].confidence > all[k - 1].confidence;
+		     k--) {
+			t = all[k];
+			all[k] = all[k - 1];
+			all[k - 1] = t;
+		}
+	for (i = 0; i < n && i < max; i++)
+		out[i] = all[i];
+	return i;
+}
+
 /* Writes the proposals and their suggested themes of one document */
 static int store_proposals(struct agora_db *db,
 			   const struct theme_rules *rules,
@@ -217,19 +285,24 @@ static int store_proposals(struct agora_db *db,
 			   const struct ingest_segments *seg, int64_t doc_id,
 			   struct ingest_result *res, struct agora_error *err)
 {
-	struct theme_suggestion sugg[4];
+	struct theme_suggestion own[4], head[4], sugg[4];
+	struct theme_ids ids;
 	struct fr_stemmer *stemmer;
+	const char *last_path = NULL;
 	sqlite3_stmt *st;
-	int64_t pid, tid = 0;
-	size_t i, k, ns;
+	int64_t pid, tid;
+	size_t i, k, ns, nhead = 0, nown;
 	int rc = 0;
 
+	if ((rc = theme_ids_load(db, &ids, err)))
+		return rc;
 	stemmer = fr_stemmer_new();
 	if (!stemmer)
 		return agora_errorf(err, AGORA_ENOMEM,
 				    "cannot create the French stemmer");
 	for (i = 0; i < seg->n; i++) {
 		const struct ingest_proposal *p = &seg->v[i];
+		const char *path = p->heading_path ? p->heading_path : "";
 
 		st = stmt(db, ST_PROPOSAL_INSERT);
 		sqlite3_bind_int64(st, 1, doc_id);
@@ -237,8 +310,7 @@ static int store_proposals(struct agora_db *db,
 		sqlite3_bind_int64(st, 3, (int64_t)p->start);
 		sqlite3_bind_int64(st, 4, (int64_t)p->end);
 		sqlite3_bind_text(st, 5, p->kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, p->heading_path ? p->heading_path : "",
-				  -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, path, -1, SQLITE_STATIC);
 		if (p->label)
 			sqlite3_bind_text(st, 7, p->label, -1, SQLITE_STATIC);
 		if (p->page > 0)
@@ -255,13 +327,25 @@ static int store_proposals(struct agora_db *db,
 				  (int)(p->end - p->start), SQLITE_STATIC);
 		if ((rc = db_step(db, st, err)) < 0)
 			goto out;
-		ns = rules ? theme_suggest(rules, stemmer, p->heading_path,
-					   p->label, doc->text.buf + p->start,
-					   p->end - p->start, sugg, 4)
-			   : 0;
+		if (!rules)
+			continue;
+		if (!last_path || strcmp(last_path, path)) {
+			nhead = theme_suggest(rules, stemmer, path, NULL, NULL,
+					      0, head, 4);
+			last_path = path;
+		}
+		nown = theme_suggest(rules, stemmer, NULL, p->label,
+				     doc->text.buf + p->start,
+				     p->end - p->start, own, 4);
+		ns = merge_suggestions(head, nhead, own, nown, sugg, 4);
 		for (k = 0; k < ns; k++) {
-			if ((rc = theme_id(db, sugg[k].theme, &tid, err)))
+			if ((tid = theme_ids_find(&ids, sugg[k].theme)) < 0) {
+				rc = agora_errorf(err, AGORA_EINVAL,
+						  "theme rules name unknown "
+						  "theme '%s'",
+						  sugg[k].theme);
 				goto out;
+			}
 			st = stmt(db, ST_PROPOSAL_THEME_INSERT);
 			sqlite3_bind_int64(st, 1, pid);
 			sqlite3_bind_int64(st, 2, tid);
