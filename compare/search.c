@@ -59,10 +59,12 @@ static const char *const search_sql[SEARCH_STMT__MAX] = {
 	"  (SELECT id FROM theme WHERE slug = ?4 OR parent_id ="                \
 	"   (SELECT id FROM theme WHERE slug = ?4))))"
 	/* every row of the index is a current proposal: no filter needed */
-	[SEARCH_MATCHES] = MATCHES_SELECT MATCHES_THEME " ORDER BY rowid DESC",
+	[SEARCH_MATCHES] = (MATCHES_SELECT MATCHES_THEME
+			    " ORDER BY rowid DESC"),
 	[SEARCH_MATCHES_FILTERED] =
-		MATCHES_SELECT " AND agora_search_cand(rowid, ?2, ?3) IS NOT NULL"
-		MATCHES_THEME " ORDER BY rowid DESC",
+		(MATCHES_SELECT
+		 " AND agora_search_cand(rowid, ?2, ?3) IS NOT NULL"
+		 MATCHES_THEME " ORDER BY rowid DESC"),
 	[SEARCH_RANGES] =
 		/* each current document's proposals are one rowid range:
 		 * they are inserted together, in one transaction */

@@ -53,7 +53,10 @@ static void init(void)
 		fail("fixture", &err);
 }
 
-/* The built query: "word" or "word"* terms, space-separated, capped */
+/*
+ * The built query: "word" terms and ("pre"* OR "pr" ...) groups joined by
+ * AND, capped; at most 16 terms of at most 4 quoted strings each
+ */
 static void check_query(const char *q, size_t n)
 {
 	struct sb sb;
@@ -69,7 +72,7 @@ static void check_query(const char *q, size_t n)
 		if ((unsigned char)sb.buf[i] < 0x20)
 			fail("control byte in query", NULL);
 	}
-	if (quotes % 2 || quotes > 32)
+	if (quotes % 2 || quotes > 2 * 4 * 16)
 		fail("bad quotes", NULL);
 	if (!utf8_valid(sb.buf, sb.len, NULL))
 		fail("query is not UTF-8", NULL);
