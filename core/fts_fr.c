@@ -96,18 +96,29 @@ static int fts_fr_word(void *arg, const char *stem, size_t n, size_t start,
 	size_t n2;
 	int rc;
 
-	sb_reset(&t->fold);
-	if (text_fold(&t->fold, c->text + start, end - start, 0))
-		return SQLITE_NOMEM;
+	size_t i;
+
 	if ((c->flags & FTS5_TOKENIZE_QUERY) &&
-	    (c->flags & FTS5_TOKENIZE_PREFIX))
+	    (c->flags & FTS5_TOKENIZE_PREFIX)) {
+		sb_reset(&t->fold);
+		if (text_fold(&t->fold, c->text + start, end - start, 0))
+			return SQLITE_NOMEM;
 		return c->xToken(c->ctx, 0, t->fold.buf,
 				 token_len(t->fold.buf, t->fold.len),
 				 (int)start, (int)end);
+	}
 	rc = c->xToken(c->ctx, 0, stem, token_len(stem, n), (int)start,
 		       (int)end);
 	if (rc)
 		return rc;
+	/* an ASCII word folds to its lower case: the stem is the same */
+	for (i = start; i < end && !((unsigned char)c->text[i] & 0x80); i++)
+		;
+	if (i == end)
+		return 0;
+	sb_reset(&t->fold);
+	if (text_fold(&t->fold, c->text + start, end - start, 0))
+		return SQLITE_NOMEM;
 	s2 = fr_stem(t->st, t->fold.buf, t->fold.len, &n2);
 	if (!s2)
 		return SQLITE_NOMEM;
