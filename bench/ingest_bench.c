@@ -1,0 +1,312 @@
+/*
+ * ingest_bench.c - ingest throughput of the real corpus: MB/s of input
+ * turned into indexed, committed proposals, on one core.
+ *
+ * usage: ingest_bench [-C CORPUS] [-o DIR] [-r ROUNDS] [-b BYTES] [FORMAT...]
+ *
+ * For each format (html, markdown, csv: the three real corpora of
+ * ../shared/corpus), the files are loaded in memory once; each round
+ * creates a fresh database in a temporary folder under DIR (untimed),
+ * then ingests the whole set again and again under distinct candidates
+ * until at least BYTES of input went in (timed: extraction, segmentation,
+ * themes, SQLite inserts, FTS5 index, one commit per document, as
+ * `agora ingest` does). The same round also times the pure stages alone
+ * over the same input (extract; extract + segment; extract + segment +
+ * themes), which is the reference measured in the same run: the share
+ * of the store is the difference. Medians over the rounds are printed,
+ * with wall-clock MB/s and CPU-time MB/s (the latter is less sensitive
+ * to a busy machine). MB is 10^6 bytes.
+ *
+ * Files the pipeline refuses (e.g. an index page with no proposal) are
+ * left out and listed; their bytes do not count.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define MAX_ROUNDS 100
+
+struct format_spec {
+	const char *name, *sub, *ext;
+	enum ingest_format format;
+};
+
+static const struct format_spec formats[] = {
+	{"html", "uk-2010-html", ".html", INGEST_HTML},
+	{"markdown", "fr-avenir-en-commun", ".md", INGEST_MARKDOWN},
+	{"csv", "fr-2017-sites", ".csv", INGEST_CSV},
+};
+
+struct round {
+	double full_wall, full_cpu;	 /* seconds for the whole round */
+	double extract, segment, themes; /* seconds, cumulative stages */
+	size_t bytes, proposals;
+};
+
+/* The pure stages over copies x the set, each stage timed on its own */
+static int time_stages(const struct bench_set *s, size_t copies,
+		       const struct theme_rules *rules, struct fr_stemmer *st,
+		       const struct ingest_limits *lim, struct round *r)
+{
+	struct theme_suggestion sugg[4];
+	size_t c, i, k;
+	double t0, t1, t2, t3;
+
+	for (c = 0; c < copies; c++) {
+		for (i = 0; i < s->n; i++) {
+			struct agora_error err = {0};
+			struct ingest_segments seg = {0};
+			struct ingest_doc doc;
+			int rc;
+
+			ingest_doc_init(&doc);
+			t0 = bench_now();
+			rc = ingest_extract(s->format, s->v[i].data,
+					    s->v[i].len, lim, &doc, &err);
+			t1 = bench_now();
+			if (!rc)
+				rc = ingest_segment(&doc, lim, &seg, &err);
+			t2 = bench_now();
+			for (k = 0; !rc && k < seg.n; k++) {
+				const struct ingest_proposal *p = &seg.v[k];
+
+				theme_suggest(rules, st, p->heading_path,
+					      p->label, doc.text.buf + p->start,
+					      p->end - p->start, sugg, 4);
+			}
+			t3 = bench_now();
+			ingest_segments_fini(&seg);
+			ingest_doc_fini(&doc);
+			if (rc) {
+				fprintf(stderr, "ingest_bench: %s: %s\n",
+					s->v[i].rel, err.msg);
+				return rc;
+			}
+			r->extract += t1 - t0;
+			r->segment += t2 - t0;
+			r->themes += t3 - t0;
+		}
+	}
+	return 0;
+}
+
+/* One timed round of real ingestion into a fresh database */
+static int time_ingest(const struct bench_set *s, size_t copies,
+		       const struct theme_rules *rules, const char *outdir,
+		       struct round *r)
+{
+	struct agora_error err = {0};
+	struct agora_db *db = NULL;
+	char dir[4096], path[4200], cand[64];
+	size_t c, i;
+	double w0, c0;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/ingest-XXXXXX", outdir);
+	if (!mkdtemp(dir)) {
+		fprintf(stderr,
+			"ingest_bench: cannot create a folder in '%s'\n",
+			outdir);
+		return AGORA_EIO;
+	}
+	snprintf(path, sizeof(path), "%s/bench.db", dir);
+	rc = bench_db_open(&db, path, DB_OPEN_CREATE, &err);
+	if (!rc)
+		rc = election_add(db, "bench", "Benchmark", "2024-01-01", "fr",
+				  &err);
+	if (rc)
+		goto out;
+	w0 = bench_now();
+	c0 = bench_cpu();
+	for (c = 0; c < copies; c++) {
+		snprintf(cand, sizeof(cand), "Bench %05zu", c + 1);
+		for (i = 0; i < s->n; i++) {
+			struct ingest_request req = {0};
+			struct ingest_result res;
+
+			req.election = "bench";
+			req.candidate = cand;
+			req.title = s->v[i].rel;
+			req.format = s->format;
+			ingest_limits_default(&req.limits);
+			rc = ingest_document(db, rules, &req, s->v[i].data,
+					     s->v[i].len, &res, &err);
+			if (rc) {
+				agora_error_prefix(&err, "cannot ingest '%s'",
+						   s->v[i].rel);
+				goto out;
+			}
+			r->bytes += s->v[i].len;
+			r->proposals += res.proposals;
+		}
+	}
+	r->full_wall = bench_now() - w0;
+	r->full_cpu = bench_cpu() - c0;
+out:
+	if (rc)
+		fprintf(stderr, "ingest_bench: %s\n", err.msg);
+	db_close(db);
+	bench_db_unlink(path);
+	rmdir(dir);
+	return rc;
+}
+
+static double mbps(size_t bytes, double secs)
+{
+	return secs > 0 ? (double)bytes / 1e6 / secs : 0;
+}
+
+/* Median MB/s of one field over the rounds */
+static double med(const struct round *r, size_t n, size_t off)
+{
+	double v[MAX_ROUNDS];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i] = mbps(r[i].bytes,
+			    *(const double *)((const char *)&r[i] + off));
+	return bench_median(v, n);
+}
+
+static int one_format(const struct format_spec *f, const char *root,
+		      const char *outdir, size_t rounds, size_t per_round,
+		      const struct theme_rules *rules, struct fr_stemmer *st)
+{
+	struct bench_set s = {0};
+	struct ingest_limits lim;
+	struct round r[MAX_ROUNDS];
+	double lo = 0, hi = 0, x;
+	size_t copies, i, props;
+	int rc;
+
+	ingest_limits_default(&lim);
+	s.name = f->name;
+	s.format = f->format;
+	printf("%s: %s/%s/**/*%s\n", f->name, root, f->sub, f->ext);
+	if ((rc = bench_set_load(&s, root, f->sub, f->ext)))
+		goto out;
+	bench_set_prune(&s, &lim);
+	if (!s.n) {
+		fprintf(stderr, "ingest_bench: no %s file to ingest\n",
+			f->name);
+		rc = AGORA_EINVAL;
+		goto out;
+	}
+	copies = (per_round + s.bytes - 1) / s.bytes;
+	if (!copies)
+		copies = 1;
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < rounds; i++) {
+		if ((rc = time_stages(&s, copies, rules, st, &lim, &r[i])))
+			goto out;
+		r[i].bytes = 0;
+		if ((rc = time_ingest(&s, copies, rules, outdir, &r[i])))
+			goto out;
+		x = mbps(r[i].bytes, r[i].full_wall);
+		lo = i && lo < x ? lo : x;
+		hi = hi > x ? hi : x;
+	}
+	props = r[0].proposals / copies;
+	printf("  %zu files, %zu bytes, %zu proposals per copy; "
+	       "%zu copies (%.1f MB) per round, %zu rounds\n",
+	       s.n, s.bytes, props, copies, (double)r[0].bytes / 1e6, rounds);
+	printf("  full ingest  %7.2f MB/s wall (min %.2f, max %.2f), "
+	       "%.2f MB/s CPU, %.0f proposals/s\n",
+	       med(r, rounds, offsetof(struct round, full_wall)), lo, hi,
+	       med(r, rounds, offsetof(struct round, full_cpu)),
+	       med(r, rounds, offsetof(struct round, full_wall)) * 1e6 /
+		       (double)s.bytes * (double)props);
+	printf("  stages alone: extract %.2f MB/s, +segment %.2f MB/s, "
+	       "+themes %.2f MB/s\n",
+	       med(r, rounds, offsetof(struct round, extract)),
+	       med(r, rounds, offsetof(struct round, segment)),
+	       med(r, rounds, offsetof(struct round, themes)));
+	printf("RESULT ingest format=%s files=%zu bytes=%zu proposals=%zu "
+	       "rounds=%zu mbps=%.2f min=%.2f max=%.2f cpu_mbps=%.2f "
+	       "extract_mbps=%.2f segment_mbps=%.2f themes_mbps=%.2f\n",
+	       f->name, s.n, s.bytes, props, rounds,
+	       med(r, rounds, offsetof(struct round, full_wall)), lo, hi,
+	       med(r, rounds, offsetof(struct round, full_cpu)),
+	       med(r, rounds, offsetof(struct round, extract)),
+	       med(r, rounds, offsetof(struct round, segment)),
+	       med(r, rounds, offsetof(struct round, themes)));
+	fflush(stdout);
+out:
+	bench_set_fini(&s);
+	return rc;
+}
+
+static void usage(void)
+{
+	fputs("usage: ingest_bench [-C CORPUS] [-o DIR] [-r ROUNDS] "
+	      "[-b BYTES] [html|markdown|csv...]\n",
+	      stderr);
+}
+
+int main(int argc, char **argv)
+{
+	struct agora_error err = {0};
+	struct theme_rules *rules = NULL;
+	struct fr_stemmer *st = NULL;
+	const char *corpus = NULL, *outdir = "bench/out";
+	size_t rounds = 7, per_round = 4000000, i, k;
+	int ch, rc = 0, done = 0;
+
+	while ((ch = getopt(argc, argv, "C:o:r:b:h")) != -1) {
+		switch (ch) {
+		case 'C':
+			corpus = optarg;
+			break;
+		case 'o':
+			outdir = optarg;
+			break;
+		case 'r':
+			rounds = strtoul(optarg, NULL, 10);
+			break;
+		case 'b':
+			per_round = strtoul(optarg, NULL, 10);
+			break;
+		default:
+			usage();
+			return 2;
+		}
+	}
+	if (!rounds || rounds > MAX_ROUNDS || !per_round) {
+		usage();
+		return 2;
+	}
+	if (theme_rules_load(&rules, &err)) {
+		fprintf(stderr, "ingest_bench: %s\n", err.msg);
+		return 1;
+	}
+	st = fr_stemmer_new();
+	if (!st) {
+		rc = AGORA_ENOMEM;
+		goto out;
+	}
+	corpus = bench_corpus_root(corpus);
+	for (k = 0; k < sizeof(formats) / sizeof(formats[0]); k++) {
+		int wanted = optind == argc;
+
+		for (i = (size_t)optind; i < (size_t)argc; i++)
+			wanted |= !strcmp(argv[i], formats[k].name);
+		if (!wanted)
+			continue;
+		done++;
+		if ((rc = one_format(&formats[k], corpus, outdir, rounds,
+				     per_round, rules, st)))
+			break;
+	}
+	if (!rc && !done) {
+		usage();
+		rc = 2;
+	}
+out:
+	fr_stemmer_free(st);
+	theme_rules_free(rules);
+	return rc ? 1 : 0;
+}
