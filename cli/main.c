@@ -111,6 +111,24 @@ const struct cli_command cli_commands[] = {
 	 "its extracted text and every proposal's slice. Prints a summary;\n"
 	 "on any mismatch prints one precise line per failure and exits 1.\n",
 	 cmd_verify},
+	{"serve", "serve the comparator on the web (HTML and JSON API)",
+	 "usage: agora serve [--listen ADDR:PORT] [--threads N]\n"
+	 "\n"
+	 "Serves the comparator over HTTP: the pages (home, election,\n"
+	 "compare, candidate, proposal, search, in French or English), the\n"
+	 "JSON API under /api/v1/ (described at /api/v1/openapi.json),\n"
+	 "/healthz and /metrics (Prometheus). Prints the URL, then serves\n"
+	 "until SIGTERM or SIGINT, when it stops accepting connections and\n"
+	 "lets the requests in flight finish (at most 10 seconds).\n"
+	 "Each worker thread reads the database through its own read-only\n"
+	 "connection; put a reverse proxy in front for TLS.\n"
+	 "\n"
+	 "  --listen ADDR:PORT   the address to listen on (default\n"
+	 "                       127.0.0.1:8080; [::1]:8080 for IPv6;\n"
+	 "                       port 0 picks a free port)\n"
+	 "  --threads N          worker threads, 1 to 256 (default: one\n"
+	 "                       per core)\n",
+	 cmd_serve},
 	{NULL, NULL, NULL, NULL},
 };
 

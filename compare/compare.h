@@ -138,4 +138,66 @@ int compare_search(struct agora_db *db, const char *q,
 		   const struct search_opts *opts, struct search_result *out,
 		   struct agora_error *err);
 
+/* ------------------------------------------------------------ reading */
+
+/*
+ * read.c: what the web pages and the API read beyond the grid: the list
+ * of elections, a candidate's whole programme in its original order, one
+ * proposal with its document. Prepared separately (module DB_MOD_READ).
+ */
+int compare_read_db_prepare(struct agora_db *db, struct agora_error *err);
+
+struct election_summary {
+	char *slug, *title, *date, *language;
+	size_t candidates;
+};
+struct election_summary_list {
+	struct election_summary *v;
+	size_t n;
+};
+void election_summary_list_fini(struct election_summary_list *l);
+/* Every election, by date then slug */
+int compare_elections(struct agora_db *db, struct election_summary_list *out,
+		      struct agora_error *err);
+
+struct programme_document {
+	int64_t id;
+	int version;
+	char *title, *format, *media_type, *source_url, *sha256, *submitted_at;
+	size_t proposals;
+};
+
+struct programme_proposal {
+	int64_t id, document_id;
+	int ordinal;
+	char *heading_path, *text, *kind;
+	char *themes; /* theme keys separated by spaces, taxonomy order */
+};
+
+struct programme {
+	struct candidate_info cand;
+	struct programme_document *doc; /* current published programmes */
+	size_t ndoc;
+	struct programme_proposal *v; /* by document, then original order */
+	size_t n;
+};
+void programme_fini(struct programme *p);
+/* A candidate's current programme; unknown slugs are AGORA_ENOTFOUND */
+int compare_programme(struct agora_db *db, const char *election,
+		      const char *candidate, struct programme *out,
+		      struct agora_error *err);
+
+struct proposal_detail {
+	struct programme_proposal p;
+	int64_t start, end; /* byte offsets in the document's extracted text */
+	int current;	    /* 1 when its document is the current version */
+	char *election, *election_title;
+	struct candidate_info cand;
+	struct programme_document doc;
+};
+void proposal_detail_fini(struct proposal_detail *d);
+/* One published proposal by id; AGORA_ENOTFOUND when there is none */
+int compare_proposal(struct agora_db *db, int64_t id,
+		     struct proposal_detail *out, struct agora_error *err);
+
 #endif

@@ -21,7 +21,9 @@
 #define SEARCH_MAX_WORD 100   /* bytes: anything longer is not a word */
 #define SEARCH_MAX_SCAN 256   /* words looked at in one query string */
 #define SEARCH_MIN_PREFIX 3   /* characters before a '*' */
-#define SEARCH_RANK_CAP 1000 /* matches ranked at most, newest first */
+#define SEARCH_RANK_CAP 1000  /* matches ranked at most, shared fairly */
+#define SEARCH_RANK_MIN 20    /* ranked per candidate at least */
+#define SEARCH_SCAN_MAX 200000 /* matches counted at most */
 #define SEARCH_DEFAULT_LIMIT 20
 #define SEARCH_SNIPPET_WORDS 32
 #define SEARCH_MAX_LIMIT 100
@@ -36,6 +38,7 @@ enum search_stmt {
 	SEARCH_CANDIDATE,
 	SEARCH_GENERATION,
 	SEARCH_LENGTHS,
+	SEARCH_CANDIDATES,
 	SEARCH_STMT__MAX
 };
 
@@ -48,9 +51,11 @@ enum search_stmt {
  * column, the dearest part) is computed only for rows that pass.
  */
 static const char *const search_sql[SEARCH_STMT__MAX] = {
+/* bm25 only for the matches within their candidate's quota */
 #define MATCHES_SELECT                                                         \
 	"SELECT rowid, agora_search_cand(rowid, ?2, ?3),"                     \
-	" agora_rank(proposal_fts) FROM proposal_fts"                          \
+	" CASE WHEN agora_search_take(rowid)"                                 \
+	" THEN agora_rank(proposal_fts) END FROM proposal_fts"                \
 	" WHERE proposal_fts MATCH ?1"
 #define MATCHES_THEME                                                          \
 	" AND (?4 IS NULL OR EXISTS (SELECT 1 FROM proposal_theme pt"          \
@@ -58,9 +63,16 @@ static const char *const search_sql[SEARCH_STMT__MAX] = {
 	"  AND pt.status <> 'rejected' AND pt.theme_id IN"                     \
 	"  (SELECT id FROM theme WHERE slug = ?4 OR parent_id ="                \
 	"   (SELECT id FROM theme WHERE slug = ?4))))"
-	/* every row of the index is a current proposal: no filter needed */
-	[SEARCH_MATCHES] = (MATCHES_SELECT MATCHES_THEME
-			    " ORDER BY rowid DESC"),
+	/*
+	 * every row of the index is a current proposal: without filters
+	 * (and with the cache) the candidate is not even looked up here,
+	 * agora_search_take() counts it
+	 */
+	[SEARCH_MATCHES] = ("SELECT rowid, NULL,"
+			    " CASE WHEN agora_search_take(rowid)"
+			    " THEN agora_rank(proposal_fts) END"
+			    " FROM proposal_fts WHERE proposal_fts MATCH ?1"
+			    MATCHES_THEME " ORDER BY rowid DESC"),
 	[SEARCH_MATCHES_FILTERED] =
 		(MATCHES_SELECT
 		 " AND agora_search_cand(rowid, ?2, ?3) IS NOT NULL"
@@ -93,6 +105,8 @@ static const char *const search_sql[SEARCH_STMT__MAX] = {
 		       " JOIN candidate c ON c.id = d.candidate_id"
 		       " JOIN election e ON e.id = c.election_id"
 		       " WHERE p.id = ?1",
+	[SEARCH_CANDIDATES] = "SELECT id, election_id, slug, given_name,"
+			      " family_name, sort_key FROM candidate ORDER BY id",
 	[SEARCH_GENERATION] = "SELECT value FROM meta"
 			      " WHERE key = 'search_generation'",
 	[SEARCH_LENGTHS] = "SELECT id, sz FROM proposal_fts_docsize ORDER BY id",
@@ -100,6 +114,9 @@ static const char *const search_sql[SEARCH_STMT__MAX] = {
 			     " FROM candidate"
 			     " WHERE id = ?1",
 };
+
+static char *full_name(const char *given, const char *family);
+static char *col_dup(sqlite3_stmt *st, int col);
 
 /* ------------------------------------------------ proposal -> candidate */
 
@@ -115,7 +132,15 @@ static const char *const search_sql[SEARCH_STMT__MAX] = {
  */
 struct doc_range {
 	int64_t lo, hi, cand, election;
-	size_t off; /* of the range's lengths in len[] */
+	size_t off;   /* of the range's lengths in len[] */
+	size_t cslot; /* of its candidate in cand[] */
+};
+
+struct cand_slot {
+	int64_t id, election;
+	char *slug, *name, *sort_key;
+	/* per query: matches seen, matches ranked */
+	size_t count, ranked;
 };
 
 struct search_cache {
@@ -124,9 +149,26 @@ struct search_cache {
 	size_t n;
 	uint16_t *len; /* tokens per proposal, 0 = unknown */
 	size_t nlen;
+	struct cand_slot *cand; /* every candidate, by id */
+	size_t ncand;
+	size_t quota; /* per query: matches ranked per candidate */
 	int64_t generation;
 	int valid, contiguous;
 };
+
+static void cand_slots_free(struct search_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncand; i++) {
+		free(c->cand[i].slug);
+		free(c->cand[i].name);
+		free(c->cand[i].sort_key);
+	}
+	free(c->cand);
+	c->cand = NULL;
+	c->ncand = 0;
+}
 
 static void search_cache_free(void *p)
 {
@@ -135,6 +177,7 @@ static void search_cache_free(void *p)
 	if (c) {
 		free(c->r);
 		free(c->len);
+		cand_slots_free(c);
 	}
 	free(c);
 }
@@ -190,6 +233,66 @@ static uint64_t varint(const unsigned char *p, int n)
 			break;
 	}
 	return v;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand_slot *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The slot of candidate id, or NULL */
+static struct cand_slot *cand_find(struct search_cache *c, int64_t id)
+{
+	struct cand_slot key = {.id = id};
+
+	return bsearch(&key, c->cand, c->ncand, sizeof(*c->cand), cand_cmp);
+}
+
+/* Every candidate's names, so that counts per candidate cost no query */
+static int cache_load_candidates(struct search_cache *c,
+				 struct agora_error *err)
+{
+	sqlite3_stmt *st = db_stmt(c->db, DB_MOD_SEARCH, SEARCH_CANDIDATES);
+	size_t cap = 0, i;
+	int rc;
+
+	cand_slots_free(c);
+	while ((rc = db_step(c->db, st, err)) == 1) {
+		struct cand_slot *k;
+
+		if (c->ncand == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			void *v = realloc(c->cand, ncap * sizeof(*c->cand));
+
+			if (!v)
+				goto nomem;
+			c->cand = v;
+			cap = ncap;
+		}
+		k = &c->cand[c->ncand++];
+		memset(k, 0, sizeof(*k));
+		k->id = sqlite3_column_int64(st, 0);
+		k->election = sqlite3_column_int64(st, 1);
+		k->slug = col_dup(st, 2);
+		k->name = full_name(db_col_text(st, 3), db_col_text(st, 4));
+		k->sort_key = col_dup(st, 5);
+		if (!k->slug || !k->name || !k->sort_key)
+			goto nomem;
+	}
+	if (rc < 0)
+		return rc;
+	/* ids come sorted; ranges learn their candidate's slot */
+	for (i = 0; i < c->n; i++) {
+		struct cand_slot *k = cand_find(c, c->r[i].cand);
+
+		c->r[i].cslot = k ? (size_t)(k - c->cand) : SIZE_MAX;
+	}
+	return 0;
+nomem:
+	sqlite3_reset(st);
+	return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 }
 
 /* Reads every current proposal's length from the FTS5 docsize table */
@@ -273,7 +376,8 @@ static int search_cache_refresh(struct search_cache *c,
 			c->contiguous = 0;
 	if (!c->contiguous)
 		c->n = 0; /* lookups go to SQL, lengths to FTS5 */
-	if ((rc = cache_load_lengths(c, err)))
+	if ((rc = cache_load_lengths(c, err)) ||
+	    (rc = cache_load_candidates(c, err)))
 		return rc;
 	c->generation = gen;
 	c->valid = 1;
@@ -317,6 +421,33 @@ static void fn_search_cand(sqlite3_context *ctx, int argc,
 	    sqlite3_value_int64(argv[2]) != cand)
 		return;
 	sqlite3_result_int64(ctx, cand);
+}
+
+/*
+ * agora_search_take(rowid): counts the match for its candidate and says
+ * whether it is within the candidate's quota of ranked matches. Ranking
+ * every match of a broad query costs too much, and ranking only the
+ * first ones in index order would favour whoever was ingested last: the
+ * comparator never ranks candidates, so each gets the same share.
+ */
+static void fn_search_take(sqlite3_context *ctx, int argc,
+			   sqlite3_value **argv)
+{
+	struct search_cache *c = sqlite3_user_data(ctx);
+	const struct doc_range *r;
+	struct cand_slot *k;
+
+	(void)argc;
+	if (!c->valid || !c->contiguous ||
+	    !(r = range_find(c, sqlite3_value_int64(argv[0]))) ||
+	    r->cslot >= c->ncand) {
+		sqlite3_result_int(ctx, 1); /* no quota without the cache */
+		return;
+	}
+	k = &c->cand[r->cslot];
+	k->count++;
+	sqlite3_result_int(ctx, k->ranked < c->quota);
+	k->ranked += k->ranked < c->quota;
 }
 
 /* ------------------------------------------------------------- ranking */
@@ -414,6 +545,13 @@ int search_db_prepare(struct agora_db *db, struct agora_error *err)
 	if (sqlite3_create_function_v2(db_handle(db), "agora_search_cand", 3,
 				       SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
 				       fn_search_cand, NULL, NULL,
+				       NULL) != SQLITE_OK) {
+		free(c);
+		return db_error(db, err, "cannot register search functions");
+	}
+	if (sqlite3_create_function_v2(db_handle(db), "agora_search_take", 1,
+				       SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
+				       fn_search_take, NULL, NULL,
 				       NULL) != SQLITE_OK) {
 		free(c);
 		return db_error(db, err, "cannot register search functions");
@@ -666,12 +804,32 @@ struct match {
 	double rank;
 };
 
+/* A fixed permutation of ids (splitmix64's finaliser) */
+static uint64_t id_mix(int64_t id)
+{
+	uint64_t z = (uint64_t)id + 0x9e3779b97f4a7c15u;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+/*
+ * Best rank first. Equal ranks are ordered by a fixed mix of the ids,
+ * not by the ids themselves: ids follow ingestion order, and ties must
+ * not favour the candidate whose programme came in first.
+ */
 static int match_by_rank(const void *a, const void *b)
 {
 	const struct match *x = a, *y = b;
+	uint64_t hx, hy;
 
 	if (x->rank != y->rank)
 		return x->rank < y->rank ? -1 : 1;
+	hx = id_mix(x->id);
+	hy = id_mix(y->id);
+	if (hx != hy)
+		return hx < hy ? -1 : 1;
 	return (x->id > y->id) - (x->id < y->id);
 }
 
@@ -737,7 +895,8 @@ static char *col_dup(sqlite3_stmt *st, int col)
  * matches nothing: *none is set and the search gives an empty list.
  */
 static int search_filter_ids(struct agora_db *db, const struct search_opts *o,
-			     sqlite3_stmt *matches, int *none,
+			     sqlite3_stmt *matches, int64_t *election,
+			     int64_t *candidate, int *none,
 			     struct agora_error *err)
 {
 	sqlite3_stmt *st;
@@ -756,19 +915,45 @@ static int search_filter_ids(struct agora_db *db, const struct search_opts *o,
 	if ((o->election && sqlite3_column_type(st, 0) == SQLITE_NULL) ||
 	    (o->candidate && sqlite3_column_type(st, 1) == SQLITE_NULL))
 		*none = 1;
-	if (o->election)
-		sqlite3_bind_int64(matches, 2, sqlite3_column_int64(st, 0));
-	if (o->candidate)
-		sqlite3_bind_int64(matches, 3, sqlite3_column_int64(st, 1));
+	if (o->election) {
+		*election = sqlite3_column_int64(st, 0);
+		sqlite3_bind_int64(matches, 2, *election);
+	}
+	if (o->candidate) {
+		*candidate = sqlite3_column_int64(st, 1);
+		sqlite3_bind_int64(matches, 3, *candidate);
+	}
 	sqlite3_reset(st);
 	return 0;
 }
 
 /*
- * Runs the match query: fills m (caller frees) and *n. Stops after
- * SEARCH_RANK_CAP matches, so a query for "france" stays cheap: the
- * newest matches are the ones ranked, and *capped says that the total is
- * a lower bound.
+ * Sets every candidate's quota of ranked matches for one query: the cap
+ * shared equally among the candidates in scope (at least
+ * SEARCH_RANK_MIN each), and clears the per-query counts.
+ */
+static void search_quota(struct search_cache *c, int64_t election,
+			 int64_t candidate)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->ncand; i++) {
+		c->cand[i].count = 0;
+		c->cand[i].ranked = 0;
+		if ((election < 0 || c->cand[i].election == election) &&
+		    (candidate < 0 || c->cand[i].id == candidate))
+			n++;
+	}
+	c->quota = n ? SEARCH_RANK_CAP / n : SEARCH_RANK_CAP;
+	if (c->quota < SEARCH_RANK_MIN)
+		c->quota = SEARCH_RANK_MIN;
+}
+
+/*
+ * Runs the match query: every match is counted for its candidate, the
+ * ones within their candidate's quota are ranked and kept in m (caller
+ * frees). Past SEARCH_SCAN_MAX matches the scan stops and *capped says
+ * that the counts are lower bounds.
  */
 static int search_matches(struct agora_db *db, const char *fq,
 			  const struct search_opts *o, struct match **out,
@@ -777,26 +962,35 @@ static int search_matches(struct agora_db *db, const char *fq,
 	struct search_cache *c = db_module_data(db, DB_MOD_SEARCH);
 	sqlite3_stmt *st;
 	struct match *m = NULL, *nm;
-	size_t cap = 0;
+	size_t cap = 0, scanned = 0;
+	int64_t election = -1, candidate = -1;
 	int rc, none;
 
 	*n = 0;
 	*capped = 0;
 	if ((rc = search_cache_refresh(c, err)))
 		return rc;
+	search_quota(c, -1, -1); /* clears the counts of the last query */
+	/* without the cache, candidates come from the filtered variant */
 	st = db_stmt(db, DB_MOD_SEARCH,
-		     o && (o->election || o->candidate) ? SEARCH_MATCHES_FILTERED
-							: SEARCH_MATCHES);
-	if ((rc = search_filter_ids(db, o, st, &none, err)) || none)
+		     (o && (o->election || o->candidate)) || !c->contiguous
+			     ? SEARCH_MATCHES_FILTERED
+			     : SEARCH_MATCHES);
+	if ((rc = search_filter_ids(db, o, st, &election, &candidate, &none,
+				    err)) ||
+	    none)
 		goto out;
 	sqlite3_bind_text(st, 1, fq, -1, SQLITE_STATIC);
 	if (o && o->theme)
 		sqlite3_bind_text(st, 4, o->theme, -1, SQLITE_STATIC);
+	search_quota(c, election, candidate);
 	while ((rc = db_step(db, st, err)) == 1) {
-		if (*n == SEARCH_RANK_CAP) {
+		if (++scanned > SEARCH_SCAN_MAX) {
 			*capped = 1;
 			break;
 		}
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+			continue; /* counted, over its candidate's quota */
 		if (*n == cap) {
 			cap = cap ? 4 * cap : 64;
 			nm = realloc(m, cap * sizeof(*m));
@@ -915,6 +1109,56 @@ static int search_hit_fill(sqlite3_stmt *st, struct search_hit *h,
 }
 
 /*
+ * The counts per candidate of every match, from the per-query counters
+ * of the cache, in the neutral order; without the cache (ranges not
+ * contiguous) every match was ranked and kept, and m is counted.
+ */
+static int search_counts_cached(struct agora_db *db, struct match *m,
+				size_t n, struct search_result *r,
+				struct agora_error *err)
+{
+	struct search_cache *c = db_module_data(db, DB_MOD_SEARCH);
+	struct cand_count *cc;
+	size_t i, k = 0, nc = 0;
+
+	if (!c->valid || !c->contiguous) {
+		r->total = n;
+		return search_counts(db, m, n, r, err);
+	}
+	for (i = 0; i < c->ncand; i++) {
+		nc += c->cand[i].count > 0;
+		r->total += c->cand[i].count;
+	}
+	if (!nc)
+		return 0;
+	cc = calloc(nc, sizeof(*cc));
+	r->per_candidate = calloc(nc, sizeof(*r->per_candidate));
+	if (!cc || !r->per_candidate) {
+		free(cc);
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < c->ncand; i++) {
+		if (!c->cand[i].count)
+			continue;
+		cc[k].c.n = c->cand[i].count;
+		cc[k].c.candidate_slug = strdup(c->cand[i].slug);
+		cc[k].c.candidate_name = strdup(c->cand[i].name);
+		cc[k].sort_key = c->cand[i].sort_key; /* borrowed */
+		k++;
+	}
+	qsort(cc, k, sizeof(*cc), cand_by_key);
+	for (i = 0; i < k; i++)
+		r->per_candidate[i] = cc[i].c;
+	r->ncand = k;
+	free(cc);
+	for (i = 0; i < k; i++)
+		if (!r->per_candidate[i].candidate_slug ||
+		    !r->per_candidate[i].candidate_name)
+			return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	return 0;
+}
+
+/*
  * Fetches the page's hits m[0..n) into r->v, in rank order: each by its
  * id, with its snippet marked from the text itself (snippet.c).
  */
@@ -1001,10 +1245,9 @@ int compare_search(struct agora_db *db, const char *q,
 	rc = search_matches(db, fq.buf, opts, &m, &n, &capped, err);
 	if (rc)
 		goto out;
-	out->total = n;
-	out->total_capped = capped;
-	if ((rc = search_counts(db, m, n, out, err)))
+	if ((rc = search_counts_cached(db, m, n, out, err)))
 		goto out;
+	out->total_capped = capped;
 	if (offset >= n)
 		goto out;
 	end = n - offset > limit ? offset + limit : n;

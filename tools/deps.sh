@@ -5,7 +5,7 @@
 # what building and running agora needs
 AGORA_RUN_PACKAGES="meson ninja-build pkg-config gcc libc6-dev python3
  libsqlite3-dev libsodium-dev libstemmer-dev libxml2-dev libcmark-dev
- libjansson-dev"
+ libjansson-dev libmicrohttpd-dev"
 # what the tests add
 AGORA_CHECK_PACKAGES="libcmocka-dev libxml2-utils"
 

@@ -542,6 +542,57 @@ static void test_rank_order(void **state)
 	search_result_fini(&r);
 }
 
+/*
+ * A broad query ranks a capped number of matches, shared fairly: the
+ * candidate ingested first is not crowded out by the one ingested last,
+ * and the counts per candidate are exact.
+ */
+static void test_broad_query_is_neutral(void **state)
+{
+	struct fixture *f = *state;
+	struct search_result r = {0};
+	struct search_opts o = {0};
+	struct agora_error err = {0};
+	size_t i, alice = 0, bob = 0;
+
+	assert_int_equal(
+		db_exec(f->db,
+			"INSERT INTO document(id, candidate_id, version, title,"
+			" media_type, format, sha256, original, extracted,"
+			" extractor_version, status) VALUES"
+			" (8, 1, 1, 'Logement', 'text/plain', 'text',"
+			" printf('%064d', 8), x'00', '', 1, 'published'),"
+			" (9, 2, 1, 'Logement', 'text/plain', 'text',"
+			" printf('%064d', 9), x'00', '', 1, 'published');"
+			"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
+			" SELECT i + 1 FROM n WHERE i < 1500)"
+			" INSERT INTO proposal(id, document_id, ordinal, start,"
+			" end, text) SELECT 1000 + i, 8, i, 0, 1,"
+			" 'Construire des logements, tranche ' || i FROM n;"
+			"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
+			" SELECT i + 1 FROM n WHERE i < 1500)"
+			" INSERT INTO proposal(id, document_id, ordinal, start,"
+			" end, text) SELECT 5000 + i, 9, i, 0, 1,"
+			" 'Rénover des logements, tranche ' || i FROM n;"
+			"INSERT INTO proposal_fts(proposal_fts) VALUES"
+			" ('rebuild');",
+			&err),
+		0);
+	o.limit = 100;
+	assert_int_equal(search(f, "logements", &o, &r), 0);
+	assert_int_equal(r.total, 3000);
+	assert_int_equal(r.ncand, 2);
+	assert_int_equal(r.per_candidate[0].n, 1500);
+	assert_int_equal(r.per_candidate[1].n, 1500);
+	for (i = 0; i < r.n; i++) {
+		alice += !strcmp(r.v[i].candidate_slug, "alice-dupont");
+		bob += !strcmp(r.v[i].candidate_slug, "bob-martin");
+	}
+	assert_true(alice >= 30);
+	assert_true(bob >= 30);
+	search_result_fini(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +610,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rank_order, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_broad_query_is_neutral,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,83 @@
+/*
+ * serve.c - `agora serve`: the web comparator and its JSON API, until
+ * SIGTERM or SIGINT, then a graceful stop.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "web.h"
+
+/*
+ * The signals are blocked before the server's threads start (they
+ * inherit the mask), so only this thread receives them, in sigwait():
+ * no handler runs in the middle of a request.
+ */
+int cmd_serve(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"threads", required_argument, NULL, 't'},
+		{NULL, 0, NULL, 0},
+	};
+	struct web_config cfg = {0};
+	struct agora_error err = {0};
+	struct web_server *s;
+	sigset_t set;
+	unsigned long n;
+	char *end;
+	int ch, sig = 0;
+
+	cfg.db_path = cli->db_path;
+	cfg.listen = "127.0.0.1:8080";
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+			cfg.listen = optarg;
+			break;
+		case 't':
+			n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || n < 1 || n > 256)
+				return cli_usage_error(
+					"serve",
+					"--threads is 1 to 256, not '%s'",
+					optarg);
+			cfg.threads = (unsigned)n;
+			break;
+		default:
+			return cli_usage_error("serve", "bad option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("serve", "unexpected argument '%s'",
+				       argv[optind]);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (web_server_start(&cfg, &s, &err)) {
+		if (err.code == AGORA_EDB)
+			fprintf(stderr,
+				"agora: %s\n(is there a database yet? "
+				"'./run' or 'agora election add' creates it)\n",
+				err.msg);
+		else
+			fprintf(stderr, "agora: %s\n", err.msg);
+		return cli_exit_code(err.code);
+	}
+	printf("agora: serving %s (database %s)\n", web_server_url(s),
+	       cli->db_path);
+	fflush(stdout);
+	while (sigwait(&set, &sig) != 0)
+		;
+	if (!cli->quiet)
+		fprintf(stderr, "agora: %s: stopping\n",
+			sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	web_server_stop(s, 10000);
+	return EXIT_OK;
+}

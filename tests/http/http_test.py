@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""http_test.py AGORA SRCDIR - the web comparator as a user meets it.
+
+Loads the sample election into a temporary database with the built
+binary, starts `agora serve` on a free loopback port, and checks what a
+visitor or an API client would notice: pages and their words, the empty
+theme said plainly, escaping, security headers, error pages, the JSON
+API's shapes, caching of assets, keep-alive, metrics, a clean stop.
+Prints one "ok - ..." line per check, then "N passed, M failed".
+"""
+import csv
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+AGORA, SRC = sys.argv[1], sys.argv[2]
+ELECTION = "valbrune-2026"
+EMPTY_FR = "Aucune proposition sur ce thème dans le programme"
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; "
+       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+passed = failed = 0
+
+
+def check(cond, what, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok - " + what)
+    else:
+        failed += 1
+        print("FAIL - " + what)
+        if detail:
+            for line in str(detail)[:600].splitlines():
+                print("  | " + line)
+
+
+def run(*args, env):
+    return subprocess.run([AGORA, *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    def __init__(self, port):
+        self.port = port
+
+    def get(self, path, method="GET", headers=None, body=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            c.close()
+
+    def text(self, path, **kw):
+        st, h, data = self.get(path, **kw)
+        return st, h, data.decode("utf-8", "replace")
+
+    def json(self, path):
+        st, h, data = self.get(path)
+        try:
+            return st, h, json.loads(data)
+        except ValueError:
+            return st, h, None
+
+
+def setup(tmp):
+    env = dict(os.environ, AGORA_DB=os.path.join(tmp, "agora.db"))
+    r = run("election", "add", ELECTION, "--title",
+            "Municipales 2026 — Valbrune", "--date", "2026-03-15", env=env)
+    if r.returncode:
+        sys.exit("cannot add the election: " + r.stderr)
+    corpus = os.path.join(SRC, "corpus", ELECTION)
+    with open(os.path.join(corpus, "candidates.tsv"), encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    for row in rows:
+        r = run("--quiet", "ingest", "--election", ELECTION, "--candidate",
+                row["given_name"] + " " + row["family_name"],
+                "--family-name", row["family_name"], "--party", row["party"],
+                "--source-url", row["source_url"],
+                os.path.join(corpus, row["file"]), env=env)
+        if r.returncode:
+            sys.exit("cannot ingest %s: %s" % (row["file"], r.stderr))
+    return env, rows
+
+
+def security_headers(h):
+    return (h.get("content-security-policy") == CSP
+            and h.get("x-content-type-options") == "nosniff"
+            and h.get("referrer-policy") in ("no-referrer", "same-origin")
+            and bool(h.get("x-request-id")))
+
+
+def tests(c, rows):
+    names = [r["given_name"] + " " + r["family_name"] for r in rows]
+    slugs = {}
+    st, h, j = c.json("/api/v1/elections/%s/candidates" % ELECTION)
+    check(st == 200 and h.get("content-type", "").startswith(
+        "application/json") and len(j["candidates"]) == len(rows),
+          "API lists the candidates as JSON", j)
+    order = [x["slug"] for x in j["candidates"]]
+    fam = [x["family_name"] for x in j["candidates"]]
+    check(fam == sorted(fam), "API candidates in the neutral order", fam)
+    for x in j["candidates"]:
+        slugs[x["name"]] = x["slug"]
+
+    # pages
+    st, h, body = c.text("/")
+    check(st == 200 and "Municipales 2026" in body and 'lang="fr"' in body
+          and "<label for=\"q\">" in body, "home: election, search box", st)
+    check(security_headers(h), "home: security headers", h)
+    st, h, body = c.text("/e/" + ELECTION)
+    check(st == 200 and all(n in body for n in names),
+          "election page names every candidate", st)
+    pos = [body.find(n) for n in sorted(
+        names, key=lambda n: n.split()[-1])]
+    check(pos == sorted(pos), "election page: alphabetical by family name")
+    check("/compare?theme=" in body, "election page links to compare")
+
+    q = "/e/%s/compare?theme=trade&%s" % (ELECTION, "&".join(
+        "c=" + s for s in order[:3]))
+    st, h, body = c.text(q)
+    shown = [n for n in names if slugs[n] in order[:3]]
+    check(st == 200 and all(n in body for n in shown),
+          "compare page shows every selected candidate", st)
+    check(body.count(EMPTY_FR) == 3,
+          "compare: '%s' for each silent candidate" % EMPTY_FR,
+          body.count(EMPTY_FR))
+    st, h, body = c.text("/e/%s/compare?theme=housing" % ELECTION)
+    check(st == 200 and "<blockquote" in body and
+          all(n in body for n in names),
+          "compare on housing shows proposals, all candidates by default")
+    st, h, body = c.text("/e/%s/compare?theme=housing&c=%s" %
+                         (ELECTION, order[0]))
+    check(st == 400 and "au moins deux" in body,
+          "compare with one candidate asks for two", st)
+    st, h, body = c.text("/e/%s/compare?theme=nope" % ELECTION)
+    check(st == 404, "compare on an unknown theme is 404", st)
+
+    st, h, body = c.text("/e/%s/c/%s" % (ELECTION, order[0]))
+    check(st == 200 and re.search(r'id="p\d+"', body) and
+          re.search(r"[0-9a-f]{64}", body) and
+          "https://example.org/valbrune/" in body,
+          "candidate page: anchored proposals, SHA-256, source", st)
+    pid = re.search(r'id="p(\d+)"', body).group(1) if st == 200 else "1"
+    st, h, body = c.text("/p/" + pid)
+    check(st == 200 and "agora verify" in body and
+          re.search(r"[0-9a-f]{64}", body), "proposal permalink", st)
+    st, h, body = c.text("/p/999999999")
+    check(st == 404, "unknown proposal is 404", st)
+
+    st, h, body = c.text("/search?q=" + urllib.parse.quote("sécurité"))
+    check(st == 200 and "<mark>" in body and "Résultats par candidat" in body,
+          "search: marked snippets, counts per candidate", st)
+    st, h, body = c.text("/search?q=securite")
+    check(st == 200 and "<mark>" in body, "search without accents", st)
+    hostile = "<script>alert(1)</script>\"'"
+    st, h, body = c.text("/search?q=" + urllib.parse.quote(hostile))
+    check(st == 200 and "<script>" not in body and
+          "&lt;script&gt;alert(1)&lt;/script&gt;" in body,
+          "a hostile query is echoed escaped, never raw", st)
+    st, h, body = c.text("/", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    check('lang="en"' in body and "Search" in body,
+          "English through Accept-Language")
+    st, h, body = c.text("/?lang=en")
+    check('lang="en"' in body and "lang=en" in h.get("set-cookie", ""),
+          "English through ?lang=en, remembered")
+
+    # errors
+    for path in ("/nope", "/e/nope", "/e/nope/compare?theme=trade"):
+        st, h, body = c.text(path)
+        check(st == 404 and "<html" in body and "agora.css" in body and
+              security_headers(h), "404 page in the site's style: " + path,
+              st)
+    st, h, body = c.text("/search?q=%zz")
+    check(st == 400 and "<html" in body and security_headers(h),
+          "bad percent-encoding is 400", st)
+    st, h, body = c.text("/search?q=%C3")
+    check(st == 400, "invalid UTF-8 is 400", st)
+    st, h, body = c.text("/search?q=" + "a" * 5000)
+    check(st == 400, "an over-long query is 400", st)
+    st, h, body = c.text("/", method="POST", body=b"x=1")
+    check(st == 405 and "GET" in h.get("allow", ""), "POST is 405", st)
+    with socket.create_connection(("127.0.0.1", c.port), timeout=20) as s:
+        s.sendall(b"PUT / HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 10000000\r\n\r\n")
+        head = s.recv(4096).decode("latin-1")
+    check(head.startswith("HTTP/1.1 413") and "nosniff" in head,
+          "an oversize body is refused before it is read", head[:200])
+
+    # API
+    st, h, j = c.json("/api/v1/elections")
+    check(st == 200 and j["elections"][0]["slug"] == ELECTION and
+          security_headers(h), "API elections", j)
+    st, h, j = c.json("/api/v1/elections/" + ELECTION)
+    check(st == 200 and j["slug"] == ELECTION and len(j["candidates"]) == 4,
+          "API election", j)
+    st, h, j = c.json("/api/v1/elections/%s/themes" % ELECTION)
+    trade = [t for t in j["themes"] if t["key"] == "trade"]
+    check(st == 200 and trade and trade[0]["candidates"] == 0,
+          "API themes with coverage", trade)
+    rev = ",".join(reversed(order))
+    st, h, j = c.json("/api/v1/elections/%s/compare?theme=trade&candidates=%s"
+                      % (ELECTION, rev))
+    check(st == 200 and j["election"] == ELECTION and
+          j["theme"]["key"] == "trade" and
+          [x["slug"] for x in j["candidates"]] == order and
+          all(x["proposals"] == [] for x in j["candidates"]),
+          "API compare: neutral order, [] for silent candidates", j)
+    st, h, j = c.json("/api/v1/elections/%s/compare?theme=housing" % ELECTION)
+    check(st == 200 and any(x["proposals"] for x in j["candidates"]) and
+          all({"slug", "name", "party", "proposals"} <= set(x)
+              for x in j["candidates"]), "API compare shape", j)
+    st, h, j = c.json("/api/v1/elections/%s/compare?theme=housing"
+                      "&candidates=nobody" % ELECTION)
+    check(st == 404 and j["error"]["code"] == "not_found",
+          "API unknown candidate is a JSON 404", j)
+    st, h, j = c.json("/api/v1/search?q=logement&election=" + ELECTION)
+    check(st == 200 and j["total"] > 0 and j["results"] and
+          "\x02" in j["results"][0]["snippet"], "API search", st)
+    pid2 = j["results"][0]["proposal"] if st == 200 else 1
+    st, h, j = c.json("/api/v1/proposals/%d" % pid2)
+    check(st == 200 and len(j["document"]["sha256"]) == 64 and
+          j["text"] and j["candidate"]["slug"], "API proposal", j)
+    st, h, j = c.json("/api/v1/nope")
+    check(st == 404 and j and j["error"]["code"] == "not_found" and
+          h.get("content-type", "").startswith("application/json") and
+          security_headers(h), "API unknown route: JSON 404", j)
+    st, h, j = c.json("/api/v1/search")
+    check(st == 400 and j["error"]["code"] == "bad_request",
+          "API missing q is a JSON 400", j)
+    st, h, j = c.json("/api/v1/openapi.json")
+    check(st == 200 and j and j.get("openapi", "").startswith("3") and
+          "/api/v1/elections/{election}/compare" in j.get("paths", {}),
+          "OpenAPI document", st)
+
+    # static assets
+    st, h, body = c.text("/static/agora.css")
+    etag = h.get("etag", "")
+    check(st == 200 and h.get("content-type", "").startswith("text/css") and
+          "immutable" in h.get("cache-control", "") and
+          re.fullmatch(r'"[0-9a-f]{16}"', etag), "stylesheet with an ETag",
+          h)
+    st, h, body = c.text("/static/agora.css",
+                         headers={"If-None-Match": etag})
+    check(st == 304 and body == "", "304 on If-None-Match", st)
+    st, h, body = c.text("/static/nope.css")
+    check(st == 404, "unknown asset is 404", st)
+
+    # keep-alive: two requests on one connection
+    conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=20)
+    conn.request("GET", "/healthz")
+    r1 = conn.getresponse()
+    b1 = r1.read()
+    sock1 = conn.sock
+    conn.request("GET", "/e/" + ELECTION)
+    r2 = conn.getresponse()
+    r2.read()
+    check(r1.status == 200 and b1 == b"ok\n" and r2.status == 200 and
+          sock1 is not None and conn.sock is sock1 and
+          (r1.getheader("Connection") or "").lower() != "close",
+          "keep-alive: two requests on one connection")
+    conn.close()
+
+    # metrics
+    st, h, body = c.text("/metrics")
+    m = re.search(r'agora_http_requests_total\{route="page_compare",'
+                  r'code="200"\} (\d+)', body)
+    check(st == 200 and m and int(m.group(1)) >= 2 and
+          "agora_http_request_duration_seconds_bucket" in body and
+          re.search(r"agora_database_size_bytes \d+", body),
+          "metrics count requests, latency, database size", body[:300])
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="agora-http-")
+    proc = None
+    try:
+        env, rows = setup(tmp)
+        port = free_port()
+        proc = subprocess.Popen(
+            [AGORA, "serve", "--listen", "127.0.0.1:%d" % port,
+             "--threads", "2"], env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        c = Client(port)
+        for _ in range(100):
+            try:
+                if c.get("/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None:
+                sys.exit("the server exited: " + proc.stderr.read())
+            time.sleep(0.1)
+        else:
+            sys.exit("the server did not answer /healthz")
+        check(True, "server up on port %d" % port)
+        tests(c, rows)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            rc = None
+        out, err = proc.communicate(timeout=5) if rc is not None else ("", "")
+        check(rc == 0, "SIGTERM stops the server with exit 0", err)
+        check("serving http://127.0.0.1:%d/" % port in out,
+              "serve printed its URL", out)
+        proc = None
+    finally:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,368 @@
+/*
+ * api.c - the JSON API, /api/v1/...: the same module calls as the pages,
+ * rendered with jansson. Errors are {"error":{"code","message"}} with a
+ * 4xx or 5xx status. Documented in web/data/openapi.json and doc/api.md.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "web_int.h"
+
+#define API_MAX_CANDIDATES 64
+
+/* Serialises o into the response body and releases it */
+static int api_send(struct web_req *r, json_t *o)
+{
+	char *s;
+
+	r->ctype = "application/json; charset=utf-8";
+	if (!o)
+		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+	sb_puts(&r->body, s);
+	sb_putc(&r->body, '\n');
+	free(s);
+	return 0;
+}
+
+void api_error(struct web_req *r, int status, const char *code,
+	       const char *message)
+{
+	json_t *o = json_pack("{s:{s:s, s:s, s:s}}", "error", "code", code,
+			      "message", message, "request_id", r->id);
+
+	sb_reset(&r->body);
+	r->status = status;
+	if (api_send(r, o)) {
+		r->ctype = "application/json; charset=utf-8";
+		sb_puts(&r->body, "{\"error\":{\"code\":\"internal\"}}\n");
+	}
+}
+
+static json_t *candidate_json(const struct candidate_info *c)
+{
+	struct sb name;
+	json_t *o;
+
+	sb_init(&name, 1024);
+	sb_printf(&name, "%s%s%s", c->given_name, *c->given_name ? " " : "",
+		  c->family_name);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "slug", c->slug, "name",
+		      name.buf, "given_name", c->given_name, "family_name",
+		      c->family_name, "party", c->party);
+	sb_fini(&name);
+	return o;
+}
+
+static json_t *candidates_json(const struct candidate_list *cl)
+{
+	json_t *a = json_array(), *c;
+	size_t i;
+
+	for (i = 0; a && i < cl->n; i++) {
+		c = candidate_json(&cl->v[i]);
+		json_object_set_new(
+			c, "documents",
+			json_integer((json_int_t)cl->v[i].documents));
+		json_object_set_new(
+			c, "proposals",
+			json_integer((json_int_t)cl->v[i].proposals));
+		json_array_append_new(a, c);
+	}
+	return a;
+}
+
+/* "a b c" -> ["a","b","c"] */
+static json_t *themes_json(const char *keys)
+{
+	json_t *a = json_array();
+	const char *p = keys, *e;
+
+	for (; a && *p; p = *e ? e + 1 : e) {
+		e = strchr(p, ' ');
+		if (!e)
+			e = p + strlen(p);
+		if (e > p)
+			json_array_append_new(a,
+					      json_stringn(p, (size_t)(e - p)));
+	}
+	return a;
+}
+
+static json_t *election_json(const struct election_summary *e)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:I}", "slug", e->slug, "title",
+			 e->title, "date", e->date, "language", e->language,
+			 "candidates", (json_int_t)e->candidates);
+}
+
+int api_elections(struct web_req *r)
+{
+	struct election_summary_list el;
+	json_t *a;
+	size_t i;
+	int rc;
+
+	if ((rc = compare_elections(r->db, &el, &r->err)))
+		return rc;
+	a = json_array();
+	for (i = 0; a && i < el.n; i++)
+		json_array_append_new(a, election_json(&el.v[i]));
+	election_summary_list_fini(&el);
+	return api_send(r, json_pack("{s:o}", "elections", a));
+}
+
+int api_election(struct web_req *r)
+{
+	struct election_info ei;
+	struct candidate_list cl;
+	json_t *o;
+	int rc;
+
+	if ((rc = election_get(r->db, r->param[0], &ei, &r->err)))
+		return rc;
+	if ((rc = candidate_list(r->db, r->param[0], &cl, &r->err))) {
+		election_info_fini(&ei);
+		return rc;
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "slug", ei.slug,
+		      "title", ei.title, "kind", ei.kind, "date", ei.date,
+		      "language", ei.language, "candidate_order",
+		      ei.candidate_order, "candidates", candidates_json(&cl));
+	election_info_fini(&ei);
+	candidate_list_fini(&cl);
+	return api_send(r, o);
+}
+
+int api_candidates(struct web_req *r)
+{
+	struct election_info ei;
+	struct candidate_list cl;
+	json_t *o;
+	int rc;
+
+	if ((rc = election_get(r->db, r->param[0], &ei, &r->err)))
+		return rc;
+	if ((rc = candidate_list(r->db, r->param[0], &cl, &r->err))) {
+		election_info_fini(&ei);
+		return rc;
+	}
+	o = json_pack("{s:s, s:s, s:o}", "election", ei.slug, "order",
+		      ei.candidate_order, "candidates", candidates_json(&cl));
+	election_info_fini(&ei);
+	candidate_list_fini(&cl);
+	return api_send(r, o);
+}
+
+int api_themes(struct web_req *r)
+{
+	struct election_info ei;
+	struct theme_coverage_list tl;
+	json_t *a;
+	size_t i;
+	int rc;
+
+	if ((rc = election_get(r->db, r->param[0], &ei, &r->err)))
+		return rc;
+	if ((rc = compare_theme_coverage(r->db, r->param[0], &tl, &r->err))) {
+		election_info_fini(&ei);
+		return rc;
+	}
+	a = json_array();
+	for (i = 0; a && i < tl.n; i++) {
+		const struct theme_coverage *t = &tl.v[i];
+
+		json_array_append_new(
+			a, json_pack("{s:s, s:s, s:s, s:s?, s:b, s:I, s:I}",
+				     "key", t->key, "label_fr", t->label_fr,
+				     "label_en", t->label_en, "group",
+				     *t->group ? t->group : NULL, "is_group",
+				     t->is_group, "candidates",
+				     (json_int_t)t->candidates, "proposals",
+				     (json_int_t)t->proposals));
+	}
+	rc = api_send(
+		r, json_pack("{s:s, s:o}", "election", ei.slug, "themes", a));
+	election_info_fini(&ei);
+	theme_coverage_list_fini(&tl);
+	return rc;
+}
+
+/* Splits "a,b,c" into at most max slugs, pointing into a copy (freed by
+ * the caller); empty items are skipped */
+static int split_slugs(struct web_req *r, const char *list, char **copy,
+		       const char **v, size_t max, size_t *n)
+{
+	char *p, *save = NULL, *tok;
+
+	*n = 0;
+	if (!(*copy = strdup(list)))
+		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+	for (p = *copy; (tok = strtok_r(p, ",", &save)); p = NULL) {
+		if (*n == max)
+			return agora_errorf(&r->err, AGORA_EINVAL,
+					    "more than %zu candidates", max);
+		v[(*n)++] = tok;
+	}
+	return 0;
+}
+
+int api_compare(struct web_req *r)
+{
+	const char *theme = web_arg(r, "theme"),
+		   *list = web_arg(r, "candidates");
+	const char *slugs[API_MAX_CANDIDATES];
+	struct theme_grid g = {0};
+	char *copy = NULL;
+	json_t *cands;
+	size_t n = 0, i, k;
+	int rc;
+
+	if (!theme || !*theme) {
+		rc = agora_errorf(&r->err, AGORA_EINVAL,
+				  "the 'theme' parameter is required");
+		goto out;
+	}
+	if (list &&
+	    (rc = split_slugs(r, list, &copy, slugs, API_MAX_CANDIDATES, &n)))
+		goto out;
+	if ((rc = compare_theme_grid(r->db, r->param[0], theme, slugs, n, &g,
+				     &r->err)))
+		goto out;
+	cands = json_array();
+	for (i = 0; cands && i < g.ncol; i++) {
+		json_t *c = candidate_json(&g.col[i].cand);
+		json_t *props = json_array();
+
+		for (k = 0; props && k < g.col[i].n; k++) {
+			const struct grid_proposal *p = &g.col[i].v[k];
+
+			json_array_append_new(
+				props,
+				json_pack("{s:I, s:s, s:s, s:s, s:s, s:f}",
+					  "id", (json_int_t)p->id, "text",
+					  p->text, "heading_path",
+					  p->heading_path, "kind", p->kind,
+					  "origin", p->origin, "confidence",
+					  p->confidence));
+		}
+		json_object_set_new(c, "proposals", props);
+		json_array_append_new(cands, c);
+	}
+	rc = api_send(r, json_pack("{s:s, s:{s:s, s:s, s:s}, s:o}", "election",
+				   r->param[0], "theme", "key", g.theme,
+				   "label_fr", g.theme_label_fr, "label_en",
+				   g.theme_label_en, "candidates", cands));
+out:
+	free(copy);
+	theme_grid_fini(&g);
+	return rc;
+}
+
+int api_search(struct web_req *r)
+{
+	const char *q = web_arg(r, "q"), *s;
+	struct search_opts o = {0};
+	struct search_result res = {0};
+	json_t *hits, *counts;
+	char *end;
+	size_t i;
+	int rc;
+
+	if (!q)
+		return agora_errorf(&r->err, AGORA_EINVAL,
+				    "the 'q' parameter is required");
+	if (strlen(q) > WEB_MAX_QUERY)
+		return agora_errorf(&r->err, AGORA_EINVAL,
+				    "the query is longer than %d bytes",
+				    WEB_MAX_QUERY);
+	o.election = web_arg(r, "election");
+	o.candidate = web_arg(r, "candidate");
+	o.theme = web_arg(r, "theme");
+	o.limit = 20;
+	if ((s = web_arg(r, "limit"))) {
+		o.limit = strtoul(s, &end, 10);
+		if (!*s || *end || o.limit < 1 || o.limit > 100)
+			return agora_errorf(&r->err, AGORA_EINVAL,
+					    "'limit' is 1 to 100, not '%s'", s);
+	}
+	if ((s = web_arg(r, "offset"))) {
+		o.offset = strtoul(s, &end, 10);
+		if (!*s || *end || o.offset > 1000)
+			return agora_errorf(&r->err, AGORA_EINVAL,
+					    "'offset' is 0 to 1000, not '%s'",
+					    s);
+	}
+	if ((rc = compare_search(r->db, q, &o, &res, &r->err)))
+		return rc;
+	hits = json_array();
+	counts = json_array();
+	for (i = 0; hits && i < res.n; i++) {
+		const struct search_hit *h = &res.v[i];
+
+		json_array_append_new(
+			hits,
+			json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, "
+				  "s:s, s:f}",
+				  "proposal", (json_int_t)h->proposal_id,
+				  "election", h->election, "candidate",
+				  h->candidate_slug, "name", h->candidate_name,
+				  "party", h->party, "heading_path",
+				  h->heading_path, "text", h->text, "snippet",
+				  h->snippet, "rank", h->rank));
+	}
+	for (i = 0; counts && i < res.ncand; i++)
+		json_array_append_new(
+			counts,
+			json_pack("{s:s, s:s, s:I}", "candidate",
+				  res.per_candidate[i].candidate_slug, "name",
+				  res.per_candidate[i].candidate_name, "count",
+				  (json_int_t)res.per_candidate[i].n));
+	rc = api_send(r, json_pack("{s:s, s:I, s:b, s:I, s:I, s:o, s:o}",
+				   "query", q, "total", (json_int_t)res.total,
+				   "total_capped", res.total_capped, "limit",
+				   (json_int_t)o.limit, "offset",
+				   (json_int_t)o.offset, "results", hits,
+				   "per_candidate", counts));
+	search_result_fini(&res);
+	return rc;
+}
+
+int api_proposal(struct web_req *r)
+{
+	struct proposal_detail d;
+	const char *s = r->param[0];
+	json_t *o;
+	size_t i;
+	int rc;
+
+	for (i = 0; s[i]; i++)
+		if (s[i] < '0' || s[i] > '9')
+			break;
+	if (s[i] || i == 0 || i > 18 || s[0] == '0')
+		return agora_errorf(&r->err, AGORA_ENOTFOUND,
+				    "no proposal '%s'", s);
+	if ((rc = compare_proposal(r->db, strtoll(s, NULL, 10), &d, &r->err)))
+		return rc;
+	o = json_pack(
+		"{s:I, s:s, s:s, s:s, s:o, s:b, s:I, s:I, s:I,"
+		" s:{s:s, s:s}, s:o,"
+		" s:{s:I, s:s, s:i, s:s, s:s, s:s, s:s, s:s}}",
+		"id", (json_int_t)d.p.id, "text", d.p.text, "heading_path",
+		d.p.heading_path, "kind", d.p.kind, "themes",
+		themes_json(d.p.themes), "current", d.current, "ordinal",
+		(json_int_t)d.p.ordinal, "start", (json_int_t)d.start, "end",
+		(json_int_t)d.end, "election", "slug", d.election, "title",
+		d.election_title, "candidate", candidate_json(&d.cand),
+		"document", "id", (json_int_t)d.doc.id, "title", d.doc.title,
+		"version", d.doc.version, "format", d.doc.format, "media_type",
+		d.doc.media_type, "source_url", d.doc.source_url, "sha256",
+		d.doc.sha256, "submitted_at", d.doc.submitted_at);
+	proposal_detail_fini(&d);
+	return api_send(r, o);
+}

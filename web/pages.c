@@ -1,0 +1,922 @@
+/*
+ * pages.c - the server-rendered HTML pages: home, election, compare,
+ * candidate, proposal, search. One function per page, page_<name>();
+ * every variable byte goes through the escaping writer (html.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "web_int.h"
+
+#define MAX_SELECTED 64 /* candidates on one compare page */
+#define SEARCH_PAGE 20	/* hits per search page */
+#define SEARCH_MAX_PAGE 50
+
+/* "Given Family", escaped */
+static void html_cand_name(struct sb *b, const struct candidate_info *c)
+{
+	if (*c->given_name) {
+		html_text(b, c->given_name);
+		html_raw(b, " ");
+	}
+	html_text(b, c->family_name);
+}
+
+static const struct theme_coverage *
+theme_find(const struct theme_coverage_list *l, const char *key, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strlen(l->v[i].key) == n && !memcmp(l->v[i].key, key, n))
+			return &l->v[i];
+	return NULL;
+}
+
+/* The labels of a space-separated list of theme keys, as links */
+static void html_themes(struct web_req *r, const struct theme_coverage_list *l,
+			const char *election, const char *keys)
+{
+	struct sb *b = &r->body;
+	const struct theme_coverage *t;
+	const char *p = keys, *e;
+	int first = 1;
+
+	if (!*keys)
+		return;
+	html_raw(b, "<p class=\"themes\">");
+	html_text(b, msg(r, M_THEMES));
+	html_raw(b, " : ");
+	for (; *p; p = *e ? e + 1 : e) {
+		e = strchr(p, ' ');
+		if (!e)
+			e = p + strlen(p);
+		if (!(t = theme_find(l, p, (size_t)(e - p))))
+			continue;
+		if (!first)
+			html_raw(b, ", ");
+		first = 0;
+		html_raw(b, "<a href=\"/e/");
+		url_arg(b, election);
+		html_raw(b, "/compare?theme=");
+		url_arg(b, t->key);
+		html_raw(b, "\">");
+		html_text(b, theme_label(r, t));
+		html_raw(b, "</a>");
+	}
+	html_raw(b, "</p>\n");
+}
+
+/* The search box, with the current query and filters kept */
+static void search_form(struct web_req *r, const char *q)
+{
+	struct sb *b = &r->body;
+
+	html_raw(b, "<form class=\"search\" role=\"search\" method=\"get\" "
+		    "action=\"/search\">\n<label for=\"q\">");
+	html_text(b, msg(r, M_SEARCH_LABEL));
+	html_raw(b, "</label>\n<input type=\"search\" id=\"q\" name=\"q\" "
+		    "maxlength=\"1000\" value=\"");
+	html_attr(b, q ? q : "");
+	html_raw(b, "\">\n<button type=\"submit\">");
+	html_text(b, msg(r, M_SEARCH_BUTTON));
+	html_raw(b, "</button>\n</form>\n");
+}
+
+/* ----------------------------------------------------------------- home */
+
+int page_home(struct web_req *r)
+{
+	struct election_summary_list el = {0};
+	struct theme_coverage_list tl = {0};
+	struct sb *b = &r->body;
+	size_t i;
+	int rc;
+
+	if ((rc = compare_elections(r->db, &el, &r->err)) ||
+	    (rc = compare_theme_coverage(r->db, NULL, &tl, &r->err)))
+		goto out;
+	page_begin(r, msg(r, M_HOME));
+	html_raw(b, "<h1>agora</h1>\n<p class=\"lead\">");
+	html_text(b, msg(r, M_SITE_TAGLINE));
+	html_raw(b, "</p>\n");
+	search_form(r, NULL);
+	html_raw(b, "<section>\n<h2>");
+	html_text(b, msg(r, M_ELECTIONS));
+	html_raw(b, "</h2>\n");
+	if (!el.n) {
+		html_raw(b, "<p>");
+		html_text(b, msg(r, M_NO_ELECTION));
+		html_raw(b, "</p>\n");
+	} else {
+		html_raw(b, "<ul class=\"elections\">\n");
+	}
+	for (i = 0; i < el.n; i++) {
+		html_raw(b, "<li><a href=\"/e/");
+		url_arg(b, el.v[i].slug);
+		html_raw(b, "\">");
+		html_text(b, el.v[i].title);
+		html_raw(b, "</a> <span class=\"meta\">");
+		html_text(b, el.v[i].date);
+		html_raw(b, " · ");
+		html_num(b, (long long)el.v[i].candidates);
+		html_raw(b, " ");
+		html_text(b, msg(r, M_CANDIDATES_N));
+		html_raw(b, "</span></li>\n");
+	}
+	if (el.n)
+		html_raw(b, "</ul>\n");
+	html_raw(b, "</section>\n<section>\n<h2>");
+	html_text(b, msg(r, M_THEMES));
+	html_raw(b, "</h2>\n<ul class=\"themes\">\n");
+	for (i = 0; i < tl.n; i++) {
+		const struct theme_coverage *t = &tl.v[i];
+
+		html_raw(b, t->is_group ? "<li class=\"group\">" : "<li>");
+		if (el.n == 1) {
+			html_raw(b, "<a href=\"/e/");
+			url_arg(b, el.v[0].slug);
+			html_raw(b, "/compare?theme=");
+			url_arg(b, t->key);
+			html_raw(b, "\">");
+		}
+		html_text(b, theme_label(r, t));
+		if (el.n == 1)
+			html_raw(b, "</a>");
+		html_raw(b, "</li>\n");
+	}
+	html_raw(b, "</ul>\n</section>\n");
+	page_end(r);
+out:
+	election_summary_list_fini(&el);
+	theme_coverage_list_fini(&tl);
+	return rc;
+}
+
+/* ------------------------------------------------------------- election */
+
+static void candidate_items(struct web_req *r, const char *election,
+			    const struct candidate_list *cl)
+{
+	struct sb *b = &r->body;
+	size_t i;
+
+	html_raw(b, "<ul class=\"candidates\">\n");
+	for (i = 0; i < cl->n; i++) {
+		html_raw(b, "<li><a href=\"/e/");
+		url_arg(b, election);
+		html_raw(b, "/c/");
+		url_arg(b, cl->v[i].slug);
+		html_raw(b, "\">");
+		html_cand_name(b, &cl->v[i]);
+		html_raw(b, "</a> <span class=\"party\">");
+		html_text(b, cl->v[i].party);
+		html_raw(b, "</span> <span class=\"meta\">");
+		html_num(b, (long long)cl->v[i].proposals);
+		html_raw(b, " ");
+		html_text(b, msg(r, M_PROPOSALS_N));
+		html_raw(b, "</span></li>\n");
+	}
+	html_raw(b, "</ul>\n");
+}
+
+int page_election(struct web_req *r)
+{
+	const char *e = r->param[0];
+	struct election_info ei = {0};
+	struct candidate_list cl = {0};
+	struct theme_coverage_list tl = {0};
+	struct sb *b = &r->body;
+	size_t i;
+	int rc;
+
+	if ((rc = election_get(r->db, e, &ei, &r->err)) ||
+	    (rc = candidate_list(r->db, e, &cl, &r->err)) ||
+	    (rc = compare_theme_coverage(r->db, e, &tl, &r->err)))
+		goto out;
+	page_begin(r, ei.title);
+	html_raw(b, "<h1>");
+	html_text(b, ei.title);
+	html_raw(b, "</h1>\n<p class=\"meta\">");
+	html_text(b, ei.date);
+	html_raw(b, "</p>\n<section>\n<h2>");
+	html_text(b, msg(r, M_CANDIDATES));
+	html_raw(b, "</h2>\n<p class=\"rule\">");
+	html_text(b, msg(r, M_ORDER_RULE));
+	html_raw(b, "</p>\n");
+	candidate_items(r, e, &cl);
+	html_raw(b, "<p><a class=\"button\" href=\"/e/");
+	url_arg(b, e);
+	html_raw(b, "/compare\">");
+	html_text(b, msg(r, M_COMPARE));
+	html_raw(b, "</a></p>\n</section>\n<section>\n<h2>");
+	html_text(b, msg(r, M_THEMES));
+	html_raw(b, "</h2>\n<table class=\"coverage\">\n<thead><tr>"
+		    "<th scope=\"col\">");
+	html_text(b, msg(r, M_THEME));
+	html_raw(b, "</th><th scope=\"col\">");
+	html_text(b, msg(r, M_SPEAK));
+	html_raw(b, "</th><th scope=\"col\">");
+	html_text(b, msg(r, M_PROPOSALS_N));
+	html_raw(b, "</th></tr></thead>\n<tbody>\n");
+	for (i = 0; i < tl.n; i++) {
+		const struct theme_coverage *t = &tl.v[i];
+
+		html_raw(b, t->is_group
+				    ? "<tr class=\"group\"><th scope=\"row\">"
+				    : "<tr><th scope=\"row\">");
+		html_raw(b, "<a href=\"/e/");
+		url_arg(b, e);
+		html_raw(b, "/compare?theme=");
+		url_arg(b, t->key);
+		html_raw(b, "\">");
+		html_text(b, theme_label(r, t));
+		html_raw(b, "</a></th><td>");
+		html_num(b, (long long)t->candidates);
+		html_raw(b, " / ");
+		html_num(b, (long long)cl.n);
+		html_raw(b, "</td><td>");
+		html_num(b, (long long)t->proposals);
+		html_raw(b, "</td></tr>\n");
+	}
+	html_raw(b, "</tbody>\n</table>\n</section>\n");
+	page_end(r);
+out:
+	election_info_fini(&ei);
+	candidate_list_fini(&cl);
+	theme_coverage_list_fini(&tl);
+	return rc;
+}
+
+/* -------------------------------------------------------------- compare */
+
+/* The form: a theme (groups too) and 2..N candidates, kept as chosen */
+static void compare_form(struct web_req *r, const char *e,
+			 const struct candidate_list *cl,
+			 const struct theme_coverage_list *tl,
+			 const char *theme, const char *const *sel, size_t nsel)
+{
+	struct sb *b = &r->body;
+	size_t i, k;
+	int open = 0, on;
+
+	html_raw(b, "<form class=\"compare\" method=\"get\" action=\"/e/");
+	url_arg(b, e);
+	html_raw(b, "/compare\">\n<p><label for=\"theme\">");
+	html_text(b, msg(r, M_THEME));
+	html_raw(b, "</label>\n<select id=\"theme\" name=\"theme\">\n");
+	for (i = 0; i < tl->n; i++) {
+		const struct theme_coverage *t = &tl->v[i];
+
+		if (t->is_group) {
+			if (open)
+				html_raw(b, "</optgroup>\n");
+			html_raw(b, "<optgroup label=\"");
+			html_attr(b, theme_label(r, t));
+			html_raw(b, "\">\n");
+			open = 1;
+		} else if (!*t->group && open) {
+			html_raw(b, "</optgroup>\n");
+			open = 0;
+		}
+		html_raw(b, "<option value=\"");
+		html_attr(b, t->key);
+		html_raw(b, theme && !strcmp(theme, t->key) ? "\" selected>"
+							    : "\">");
+		html_text(b, theme_label(r, t));
+		if (t->is_group) {
+			html_raw(b, " — ");
+			html_text(b, msg(r, M_WHOLE_GROUP));
+		}
+		html_raw(b, "</option>\n");
+	}
+	if (open)
+		html_raw(b, "</optgroup>\n");
+	html_raw(b, "</select></p>\n<fieldset>\n<legend>");
+	html_text(b, msg(r, M_COMPARE_PICK));
+	html_raw(b, "</legend>\n");
+	for (i = 0; i < cl->n; i++) {
+		for (on = !nsel, k = 0; !on && k < nsel; k++)
+			on = !strcmp(sel[k], cl->v[i].slug);
+		html_raw(b, "<label><input type=\"checkbox\" name=\"c\" "
+			    "value=\"");
+		html_attr(b, cl->v[i].slug);
+		html_raw(b, on ? "\" checked> " : "\"> ");
+		html_cand_name(b, &cl->v[i]);
+		html_raw(b, "</label>\n");
+	}
+	html_raw(b, "</fieldset>\n<p><button type=\"submit\">");
+	html_text(b, msg(r, M_COMPARE_BUTTON));
+	html_raw(b, "</button></p>\n</form>\n");
+}
+
+/* One column per candidate; an empty one says so in words */
+static void compare_grid(struct web_req *r, const char *e,
+			 const struct theme_grid *g, const char *label)
+{
+	struct sb *b = &r->body;
+	size_t i, k;
+
+	html_raw(b, "<section aria-labelledby=\"grid-title\">\n"
+		    "<h2 id=\"grid-title\">");
+	html_text(b, msg(r, M_THEME));
+	html_raw(b, " : ");
+	html_text(b, label);
+	html_raw(b, "</h2>\n<p class=\"rule\">");
+	html_text(b, msg(r, M_ORDER_RULE));
+	html_raw(b, "</p>\n<div class=\"grid\" tabindex=\"0\" role=\"region\" "
+		    "aria-labelledby=\"grid-title\">\n");
+	for (i = 0; i < g->ncol; i++) {
+		const struct grid_column *c = &g->col[i];
+
+		html_raw(b, "<section class=\"col\" aria-labelledby=\"col-");
+		html_attr(b, c->cand.slug);
+		html_raw(b, "\">\n<h3 id=\"col-");
+		html_attr(b, c->cand.slug);
+		html_raw(b, "\"><a href=\"/e/");
+		url_arg(b, e);
+		html_raw(b, "/c/");
+		url_arg(b, c->cand.slug);
+		html_raw(b, "\">");
+		html_cand_name(b, &c->cand);
+		html_raw(b, "</a> <span class=\"party\">");
+		html_text(b, c->cand.party);
+		html_raw(b, "</span></h3>\n");
+		if (!c->n) {
+			html_raw(b, "<p class=\"empty\">");
+			html_text(b, msg(r, M_EMPTY_THEME));
+			html_raw(b, "</p>\n</section>\n");
+			continue;
+		}
+		html_raw(b, "<ol class=\"proposals\">\n");
+		for (k = 0; k < c->n; k++) {
+			const struct grid_proposal *p = &c->v[k];
+
+			html_raw(b, "<li>");
+			if (*p->heading_path) {
+				html_raw(b, "<p class=\"path\">");
+				html_text(b, p->heading_path);
+				html_raw(b, "</p>");
+			}
+			html_raw(b, "<blockquote class=\"text\">");
+			html_text(b, p->text);
+			html_raw(
+				b,
+				"</blockquote><p class=\"meta\"><a href=\"/p/");
+			html_num(b, (long long)p->id);
+			html_raw(b, "\">");
+			html_text(b, msg(r, M_PERMALINK));
+			html_raw(b, "</a></p></li>\n");
+		}
+		html_raw(b, "</ol>\n</section>\n");
+	}
+	html_raw(b, "</div>\n</section>\n");
+}
+
+int page_compare(struct web_req *r)
+{
+	const char *e = r->param[0], *theme = web_arg(r, "theme");
+	const char *sel[MAX_SELECTED];
+	struct election_info ei = {0};
+	struct candidate_list cl = {0};
+	struct theme_coverage_list tl = {0};
+	struct theme_grid g = {0};
+	const struct theme_coverage *t = NULL;
+	struct sb *b = &r->body;
+	size_t i, nsel = 0;
+	int rc;
+
+	for (i = 0; i < r->narg; i++) {
+		if (strcmp(r->arg[i].key, "c"))
+			continue;
+		if (nsel == MAX_SELECTED)
+			return agora_errorf(&r->err, AGORA_EINVAL,
+					    "more than %d candidates",
+					    MAX_SELECTED);
+		sel[nsel++] = r->arg[i].val;
+	}
+	if (theme && !*theme)
+		theme = NULL;
+	if ((rc = election_get(r->db, e, &ei, &r->err)) ||
+	    (rc = candidate_list(r->db, e, &cl, &r->err)) ||
+	    (rc = compare_theme_coverage(r->db, e, &tl, &r->err)))
+		goto out;
+	if (theme && !(t = theme_find(&tl, theme, strlen(theme)))) {
+		rc = agora_errorf(&r->err, AGORA_ENOTFOUND, "no theme '%s'",
+				  theme);
+		goto out;
+	}
+	if (t && nsel != 1 &&
+	    (rc = compare_theme_grid(r->db, e, theme, sel, nsel, &g, &r->err)))
+		goto out;
+	page_begin(r, msg(r, M_COMPARE));
+	html_raw(b, "<p class=\"crumbs\"><a href=\"/e/");
+	url_arg(b, e);
+	html_raw(b, "\">");
+	html_text(b, ei.title);
+	html_raw(b, "</a></p>\n<h1>");
+	html_text(b, msg(r, M_COMPARE));
+	if (t) {
+		html_raw(b, " — ");
+		html_text(b, theme_label(r, t));
+	}
+	html_raw(b, "</h1>\n");
+	if (nsel == 1) {
+		r->status = 400;
+		html_raw(b, "<p class=\"error\" role=\"alert\">");
+		html_text(b, msg(r, M_COMPARE_TWO));
+		html_raw(b, "</p>\n");
+	}
+	compare_form(r, e, &cl, &tl, theme, sel, nsel);
+	if (t && nsel != 1)
+		compare_grid(r, e, &g, theme_label(r, t));
+	page_end(r);
+out:
+	election_info_fini(&ei);
+	candidate_list_fini(&cl);
+	theme_coverage_list_fini(&tl);
+	theme_grid_fini(&g);
+	return rc;
+}
+
+/* ------------------------------------------------------------ candidate */
+
+/* A source link only for http(s): anything else is shown as text */
+static void html_source(struct sb *b, const char *url)
+{
+	if (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)) {
+		html_text(b, url);
+		return;
+	}
+	html_raw(b, "<a rel=\"nofollow noopener\" href=\"");
+	html_attr(b, url);
+	html_raw(b, "\">");
+	html_text(b, url);
+	html_raw(b, "</a>");
+}
+
+static void documents_table(struct web_req *r,
+			    const struct programme_document *d, size_t n)
+{
+	struct sb *b = &r->body;
+	size_t i;
+
+	html_raw(b,
+		 "<table class=\"documents\">\n<thead><tr><th scope=\"col\">");
+	html_text(b, msg(r, M_DOC_TITLE));
+	html_raw(b, "</th><th scope=\"col\">");
+	html_text(b, msg(r, M_DOC_VERSION));
+	html_raw(b, "</th><th scope=\"col\">");
+	html_text(b, msg(r, M_DOC_DATE));
+	html_raw(b, "</th><th scope=\"col\">");
+	html_text(b, msg(r, M_DOC_SOURCE));
+	html_raw(b, "</th><th scope=\"col\">");
+	html_text(b, msg(r, M_DOC_SHA));
+	html_raw(b, "</th></tr></thead>\n<tbody>\n");
+	for (i = 0; i < n; i++) {
+		html_raw(b, "<tr><td>");
+		html_text(b, d[i].title);
+		html_raw(b, "</td><td>");
+		html_num(b, d[i].version);
+		html_raw(b, "</td><td>");
+		html_text(b, d[i].submitted_at);
+		html_raw(b, "</td><td>");
+		html_source(b, d[i].source_url);
+		html_raw(b, "</td><td><code class=\"hash\">");
+		html_text(b, d[i].sha256);
+		html_raw(b, "</code></td></tr>\n");
+	}
+	html_raw(b, "</tbody>\n</table>\n");
+}
+
+int page_candidate(struct web_req *r)
+{
+	const char *e = r->param[0], *c = r->param[1];
+	struct election_info ei = {0};
+	struct programme pg = {0};
+	struct theme_coverage_list tl = {0};
+	struct sb *b = &r->body, title;
+	const char *last = NULL;
+	size_t i;
+	int rc;
+
+	sb_init(&title, 1024);
+	if ((rc = election_get(r->db, e, &ei, &r->err)) ||
+	    (rc = compare_programme(r->db, e, c, &pg, &r->err)) ||
+	    (rc = compare_theme_coverage(r->db, NULL, &tl, &r->err)))
+		goto out;
+	sb_printf(&title, "%s%s%s", pg.cand.given_name,
+		  *pg.cand.given_name ? " " : "", pg.cand.family_name);
+	page_begin(r, title.buf);
+	html_raw(b, "<p class=\"crumbs\"><a href=\"/e/");
+	url_arg(b, e);
+	html_raw(b, "\">");
+	html_text(b, ei.title);
+	html_raw(b, "</a></p>\n<h1>");
+	html_text(b, title.buf);
+	html_raw(b, "</h1>\n<p class=\"party\">");
+	html_text(b, pg.cand.party);
+	html_raw(b, "</p>\n<section>\n<h2>");
+	html_text(b, msg(r, M_DOCUMENTS));
+	html_raw(b, "</h2>\n");
+	documents_table(r, pg.doc, pg.ndoc);
+	html_raw(b, "</section>\n<section>\n<h2>");
+	html_text(b, msg(r, M_PROGRAMME));
+	html_raw(b, "</h2>\n");
+	for (i = 0; i < pg.n; i++) {
+		const struct programme_proposal *p = &pg.v[i];
+
+		if (*p->heading_path &&
+		    (!last || strcmp(last, p->heading_path))) {
+			html_raw(b, "<h3 class=\"path\">");
+			html_text(b, p->heading_path);
+			html_raw(b, "</h3>\n");
+		}
+		last = p->heading_path;
+		html_raw(b, "<article class=\"proposal\" id=\"p");
+		html_num(b, (long long)p->id);
+		html_raw(b, "\">\n<blockquote class=\"text\">");
+		html_text(b, p->text);
+		html_raw(b, "</blockquote>\n");
+		html_themes(r, &tl, e, p->themes);
+		html_raw(b, "<p class=\"meta\"><a href=\"/p/");
+		html_num(b, (long long)p->id);
+		html_raw(b, "\">");
+		html_text(b, msg(r, M_PERMALINK));
+		html_raw(b, "</a></p>\n</article>\n");
+	}
+	html_raw(b, "</section>\n");
+	page_end(r);
+out:
+	sb_fini(&title);
+	election_info_fini(&ei);
+	programme_fini(&pg);
+	theme_coverage_list_fini(&tl);
+	return rc;
+}
+
+/* ------------------------------------------------------------- proposal */
+
+/* A proposal id: 1 to 18 digits, else the page does not exist */
+static int parse_id(const char *s, int64_t *id)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > 18 || s[0] == '0')
+		return -1;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	*id = strtoll(s, NULL, 10);
+	return 0;
+}
+
+static void dl_item(struct web_req *r, enum msg_id term)
+{
+	html_raw(&r->body, "<dt>");
+	html_text(&r->body, msg(r, term));
+	html_raw(&r->body, "</dt><dd>");
+}
+
+int page_proposal(struct web_req *r)
+{
+	struct proposal_detail d = {0};
+	struct theme_coverage_list tl = {0};
+	struct sb *b = &r->body, title;
+	int64_t id;
+	int rc;
+
+	sb_init(&title, 256);
+	if (parse_id(r->param[0], &id)) {
+		rc = agora_errorf(&r->err, AGORA_ENOTFOUND, "no proposal '%s'",
+				  r->param[0]);
+		goto out;
+	}
+	if ((rc = compare_proposal(r->db, id, &d, &r->err)) ||
+	    (rc = compare_theme_coverage(r->db, NULL, &tl, &r->err)))
+		goto out;
+	sb_printf(&title, "%s %lld", msg(r, M_PROPOSAL), (long long)id);
+	page_begin(r, title.buf);
+	html_raw(b, "<h1>");
+	html_text(b, title.buf);
+	html_raw(b, "</h1>\n");
+	if (!d.current) {
+		html_raw(b, "<p class=\"notice\">");
+		html_text(b, msg(r, M_NOT_CURRENT));
+		html_raw(b, "</p>\n");
+	}
+	html_raw(b, "<blockquote class=\"text\">");
+	html_text(b, d.p.text);
+	html_raw(b, "</blockquote>\n<dl class=\"facts\">\n");
+	dl_item(r, M_CANDIDATE);
+	html_raw(b, "<a href=\"/e/");
+	url_arg(b, d.election);
+	html_raw(b, "/c/");
+	url_arg(b, d.cand.slug);
+	html_raw(b, "#p");
+	html_num(b, (long long)id);
+	html_raw(b, "\">");
+	html_cand_name(b, &d.cand);
+	html_raw(b, "</a> <span class=\"party\">");
+	html_text(b, d.cand.party);
+	html_raw(b, "</span></dd>\n");
+	dl_item(r, M_ELECTION);
+	html_raw(b, "<a href=\"/e/");
+	url_arg(b, d.election);
+	html_raw(b, "\">");
+	html_text(b, d.election_title);
+	html_raw(b, "</a></dd>\n");
+	dl_item(r, M_DOCUMENT);
+	html_text(b, d.doc.title);
+	html_raw(b, " (");
+	html_text(b, msg(r, M_DOC_VERSION));
+	html_raw(b, " ");
+	html_num(b, d.doc.version);
+	html_raw(b, ", ");
+	html_text(b, d.doc.submitted_at);
+	html_raw(b, ") ");
+	html_source(b, d.doc.source_url);
+	html_raw(b, "</dd>\n");
+	if (*d.p.heading_path) {
+		dl_item(r, M_HEADING);
+		html_text(b, d.p.heading_path);
+		html_raw(b, "</dd>\n");
+	}
+	html_raw(b, "</dl>\n");
+	html_themes(r, &tl, d.election, d.p.themes);
+	html_raw(b, "<section>\n<h2>");
+	html_text(b, msg(r, M_VERIFY));
+	html_raw(b, "</h2>\n<p>");
+	html_text(b, msg(r, M_VERIFY_TEXT));
+	html_raw(b, "</p>\n<dl class=\"facts\">\n");
+	dl_item(r, M_DOC_SHA);
+	html_raw(b, "<code class=\"hash\">");
+	html_text(b, d.doc.sha256);
+	html_raw(b, "</code></dd>\n");
+	dl_item(r, M_OFFSETS);
+	html_raw(b, "<code>[");
+	html_num(b, (long long)d.start);
+	html_raw(b, ", ");
+	html_num(b, (long long)d.end);
+	html_raw(b, ")</code></dd>\n</dl>\n<pre><code>agora verify</code>"
+		    "</pre>\n</section>\n");
+	page_end(r);
+out:
+	sb_fini(&title);
+	proposal_detail_fini(&d);
+	theme_coverage_list_fini(&tl);
+	return rc;
+}
+
+/* --------------------------------------------------------------- search */
+
+/* A link to another page of the same search */
+static void search_link(struct web_req *r, const char *q,
+			const struct search_opts *o, long page,
+			enum msg_id label)
+{
+	struct sb *b = &r->body;
+
+	html_raw(b, "<a href=\"/search?q=");
+	url_arg(b, q);
+	if (o->election) {
+		html_raw(b, "&amp;election=");
+		url_arg(b, o->election);
+	}
+	if (o->candidate) {
+		html_raw(b, "&amp;candidate=");
+		url_arg(b, o->candidate);
+	}
+	if (o->theme) {
+		html_raw(b, "&amp;theme=");
+		url_arg(b, o->theme);
+	}
+	html_raw(b, "&amp;page=");
+	html_num(b, page);
+	html_raw(b, label == M_NEXT ? "\" rel=\"next\">" : "\" rel=\"prev\">");
+	html_text(b, msg(r, label));
+	html_raw(b, "</a>");
+}
+
+/* A <select> of filters: value/label pairs, "" for all */
+static void filter_select(struct web_req *r, const char *name,
+			  enum msg_id label, const char *cur,
+			  const char *const *vals, const char *const *labels,
+			  size_t n)
+{
+	struct sb *b = &r->body;
+	size_t i;
+
+	html_raw(b, "<label for=\"f-");
+	html_raw(b, name);
+	html_raw(b, "\">");
+	html_text(b, msg(r, label));
+	html_raw(b, "</label>\n<select id=\"f-");
+	html_raw(b, name);
+	html_raw(b, "\" name=\"");
+	html_raw(b, name);
+	html_raw(b, "\">\n<option value=\"\">");
+	html_text(b, msg(r, M_ALL));
+	html_raw(b, "</option>\n");
+	for (i = 0; i < n; i++) {
+		html_raw(b, "<option value=\"");
+		html_attr(b, vals[i]);
+		html_raw(b,
+			 cur && !strcmp(cur, vals[i]) ? "\" selected>" : "\">");
+		html_text(b, labels[i]);
+		html_raw(b, "</option>\n");
+	}
+	html_raw(b, "</select>\n");
+}
+
+static int search_filters(struct web_req *r, const struct search_opts *o)
+{
+	struct election_summary_list el = {0};
+	struct theme_coverage_list tl = {0};
+	struct candidate_list cl = {0};
+	const char **v = NULL, **l = NULL;
+	size_t i, n;
+	int rc;
+
+	if ((rc = compare_elections(r->db, &el, &r->err)) ||
+	    (rc = compare_theme_coverage(r->db, NULL, &tl, &r->err)))
+		goto out;
+	if (o->election && candidate_list(r->db, o->election, &cl, &r->err))
+		memset(&cl, 0, sizeof(cl)); /* unknown: no candidate filter */
+	n = el.n + tl.n + cl.n + 1;
+	v = calloc(n, sizeof(*v));
+	l = calloc(n, sizeof(*l));
+	if (!v || !l) {
+		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+		goto out;
+	}
+	html_raw(&r->body, "<div class=\"filters\">\n");
+	for (i = 0; i < el.n; i++) {
+		v[i] = el.v[i].slug;
+		l[i] = el.v[i].title;
+	}
+	filter_select(r, "election", M_ELECTION, o->election, v, l, el.n);
+	if (cl.n) {
+		char **full = calloc(cl.n, sizeof(*full));
+
+		for (i = 0; full && i < cl.n; i++) {
+			struct sb one;
+
+			sb_init(&one, 1024);
+			sb_printf(&one, "%s%s%s", cl.v[i].given_name,
+				  *cl.v[i].given_name ? " " : "",
+				  cl.v[i].family_name);
+			full[i] = sb_detach(&one, NULL);
+			v[i] = cl.v[i].slug;
+			l[i] = full[i] ? full[i] : cl.v[i].slug;
+		}
+		if (full)
+			filter_select(r, "candidate", M_CANDIDATE, o->candidate,
+				      v, l, cl.n);
+		for (i = 0; full && i < cl.n; i++)
+			free(full[i]);
+		free(full);
+	}
+	for (i = 0; i < tl.n; i++) {
+		v[i] = tl.v[i].key;
+		l[i] = theme_label(r, &tl.v[i]);
+	}
+	filter_select(r, "theme", M_THEME, o->theme, v, l, tl.n);
+	html_raw(&r->body, "</div>\n");
+out:
+	free(v);
+	free(l);
+	election_summary_list_fini(&el);
+	theme_coverage_list_fini(&tl);
+	candidate_list_fini(&cl);
+	return rc;
+}
+
+int page_search(struct web_req *r)
+{
+	const char *q = web_arg(r, "q"), *pg = web_arg(r, "page");
+	struct search_opts o = {0};
+	struct search_result res = {0};
+	struct sb *b = &r->body;
+	long page = 1;
+	size_t i;
+	int rc;
+
+	o.election = web_arg(r, "election");
+	o.candidate = web_arg(r, "candidate");
+	o.theme = web_arg(r, "theme");
+	if (o.election && !*o.election)
+		o.election = NULL;
+	if (o.candidate && !*o.candidate)
+		o.candidate = NULL;
+	if (o.theme && !*o.theme)
+		o.theme = NULL;
+	if (q && strlen(q) > WEB_MAX_QUERY)
+		return agora_errorf(&r->err, AGORA_EINVAL,
+				    "the query is longer than %d bytes",
+				    WEB_MAX_QUERY);
+	if (pg) {
+		char *end;
+
+		page = strtol(pg, &end, 10);
+		if (!*pg || *end || page < 1 || page > SEARCH_MAX_PAGE)
+			return agora_errorf(&r->err, AGORA_EINVAL,
+					    "bad page '%s': 1 to %d", pg,
+					    SEARCH_MAX_PAGE);
+	}
+	o.limit = SEARCH_PAGE;
+	o.offset = (size_t)(page - 1) * SEARCH_PAGE;
+	if (q && *q && (rc = compare_search(r->db, q, &o, &res, &r->err)))
+		return rc;
+	page_begin(r, msg(r, M_SEARCH));
+	html_raw(b, "<h1>");
+	html_text(b, msg(r, M_SEARCH));
+	html_raw(b, "</h1>\n<form class=\"search\" role=\"search\" "
+		    "method=\"get\" action=\"/search\">\n<p><label for=\"q\">");
+	html_text(b, msg(r, M_SEARCH_LABEL));
+	html_raw(b, "</label>\n<input type=\"search\" id=\"q\" name=\"q\" "
+		    "maxlength=\"1000\" value=\"");
+	html_attr(b, q ? q : "");
+	html_raw(b, "\"></p>\n");
+	if ((rc = search_filters(r, &o)))
+		goto out;
+	html_raw(b, "<p><button type=\"submit\">");
+	html_text(b, msg(r, M_SEARCH_BUTTON));
+	html_raw(b, "</button></p>\n</form>\n");
+	if (!q || !*q)
+		goto end;
+	html_raw(b,
+		 "<section aria-labelledby=\"results\">\n<h2 id=\"results\">");
+	html_num(b, (long long)res.total);
+	html_raw(b, res.total_capped ? "+ " : " ");
+	html_text(b, msg(r, M_RESULTS));
+	html_raw(b, " — « ");
+	html_text(b, q);
+	html_raw(b, " »</h2>\n");
+	if (res.ncand) {
+		html_raw(b, "<h3>");
+		html_text(b, msg(r, M_RESULTS_PER_CANDIDATE));
+		html_raw(b, "</h3>\n<ul class=\"counts\">\n");
+		for (i = 0; i < res.ncand; i++) {
+			html_raw(b, "<li>");
+			html_text(b, res.per_candidate[i].candidate_name);
+			html_raw(b, " : ");
+			html_num(b, (long long)res.per_candidate[i].n);
+			html_raw(b, "</li>\n");
+		}
+		html_raw(b, "</ul>\n");
+	}
+	if (!res.n) {
+		html_raw(b, "<p>");
+		html_text(b, msg(r, M_NO_RESULT));
+		html_raw(b, "</p>\n");
+	} else {
+		html_raw(b, "<ol class=\"hits\" start=\"");
+		html_num(b, (long long)o.offset + 1);
+		html_raw(b, "\">\n");
+	}
+	for (i = 0; i < res.n; i++) {
+		const struct search_hit *h = &res.v[i];
+
+		html_raw(b, "<li><p class=\"who\"><a href=\"/e/");
+		url_arg(b, h->election);
+		html_raw(b, "/c/");
+		url_arg(b, h->candidate_slug);
+		html_raw(b, "\">");
+		html_text(b, h->candidate_name);
+		html_raw(b, "</a> <span class=\"party\">");
+		html_text(b, h->party);
+		html_raw(b, "</span></p>");
+		if (*h->heading_path) {
+			html_raw(b, "<p class=\"path\">");
+			html_text(b, h->heading_path);
+			html_raw(b, "</p>");
+		}
+		html_raw(b, "<blockquote class=\"text\">");
+		html_marked(b, h->snippet);
+		html_raw(b, "</blockquote><p class=\"meta\"><a href=\"/p/");
+		html_num(b, (long long)h->proposal_id);
+		html_raw(b, "\">");
+		html_text(b, msg(r, M_PERMALINK));
+		html_raw(b, "</a></p></li>\n");
+	}
+	if (res.n)
+		html_raw(b, "</ol>\n");
+	if (page > 1 || o.offset + res.n < res.total) {
+		html_raw(b, "<nav class=\"pages\" aria-label=\"");
+		html_attr(b, msg(r, M_PAGE));
+		html_raw(b, "\">");
+		if (page > 1)
+			search_link(r, q, &o, page - 1, M_PREV);
+		html_raw(b, " ");
+		if (o.offset + res.n < res.total && page < SEARCH_MAX_PAGE)
+			search_link(r, q, &o, page + 1, M_NEXT);
+		html_raw(b, "</nav>\n");
+	}
+	html_raw(b, "</section>\n");
+end:
+	page_end(r);
+out:
+	search_result_fini(&res);
+	return rc;
+}

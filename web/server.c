@@ -1,0 +1,964 @@
+/*
+ * server.c - the HTTP server: libmicrohttpd with an epoll thread pool,
+ * one database connection per worker thread, the route table, request
+ * parsing (strict: a bad escape or an over-long target is a 400), the
+ * headers every response carries, static assets, /healthz and /metrics,
+ * and a graceful stop.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "web_int.h"
+
+/* ------------------------------------------------------------- metrics */
+
+static const int status_codes[] = {200, 304, 400, 404, 405, 413, 500, 503};
+#define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]) + 1)
+
+/* seconds; the last bucket, +Inf, is the count */
+static const double latency_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+				    0.05,   0.1,   0.25,   0.5,	  1,	2.5};
+#define NBUCKET (sizeof(latency_le) / sizeof(latency_le[0]))
+
+/* Requests that match no route, or never reach one, are counted here */
+enum {
+	WEB_R_NOT_FOUND = -1,
+	WEB_R_BAD_REQUEST = -2,
+	WEB_R_BAD_METHOD = -3,
+};
+#define NPSEUDO 3
+
+static int page_healthz(struct web_req *r);
+static int page_metrics(struct web_req *r);
+static int page_static(struct web_req *r);
+static int api_openapi(struct web_req *r);
+
+struct route {
+	const char *pattern; /* segments; '*' matches one segment */
+	web_handler fn;
+	const char *name;
+	int nodb; /* needs no database */
+};
+
+/* clang-format off */
+#define ROUTE(p, f) {p, f, #f, 0}
+#define ROUTE_NODB(p, f) {p, f, #f, 1}
+/* clang-format on */
+
+static const struct route routes[] = {
+	ROUTE("", page_home),
+	ROUTE("e/*", page_election),
+	ROUTE("e/*/compare", page_compare),
+	ROUTE("e/*/c/*", page_candidate),
+	ROUTE("p/*", page_proposal),
+	ROUTE("search", page_search),
+	ROUTE("healthz", page_healthz),
+	ROUTE("metrics", page_metrics),
+	ROUTE_NODB("static/*", page_static),
+	ROUTE("api/v1/elections", api_elections),
+	ROUTE("api/v1/elections/*", api_election),
+	ROUTE("api/v1/elections/*/candidates", api_candidates),
+	ROUTE("api/v1/elections/*/themes", api_themes),
+	ROUTE("api/v1/elections/*/compare", api_compare),
+	ROUTE("api/v1/search", api_search),
+	ROUTE("api/v1/proposals/*", api_proposal),
+	ROUTE_NODB("api/v1/openapi.json", api_openapi),
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+struct web_server {
+	struct MHD_Daemon *d;
+	char *db_path;
+	struct agora_db *keep; /* keeps the WAL files in place */
+	char url[160];
+	unsigned boot;
+	atomic_uint_fast64_t seq;
+	atomic_int in_flight;
+	atomic_uint_fast64_t count[NROUTES + NPSEUDO][NSTATUS];
+	atomic_uint_fast64_t bucket[NBUCKET + 1];
+	atomic_uint_fast64_t sum_us;
+};
+
+/* ---------------------------------------------------- per-thread database */
+
+enum web_stmt {
+	WEB_HEALTH,
+	WEB_DB_SIZE,
+	WEB_STMT__MAX,
+};
+
+static const char *const web_sql[WEB_STMT__MAX] = {
+	[WEB_HEALTH] = "SELECT count(*) FROM election",
+	[WEB_DB_SIZE] = "SELECT page_count * page_size"
+			" FROM pragma_page_count(), pragma_page_size()",
+};
+
+static pthread_key_t db_key;
+static pthread_once_t db_key_once = PTHREAD_ONCE_INIT;
+
+static void db_key_free(void *p)
+{
+	db_close(p);
+}
+
+static void db_key_make(void)
+{
+	if (pthread_key_create(&db_key, db_key_free))
+		abort(); /* only with no keys left: nothing works then */
+}
+
+/*
+ * Each worker thread opens its own read-only connection on first use
+ * (SQLite connections are opened NOMUTEX, one per thread), prepares
+ * every module's statements once, and keeps it until the thread ends.
+ */
+static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
+{
+	struct agora_db *db = pthread_getspecific(db_key);
+
+	if (db)
+		return db;
+	if (db_open(&db, s->db_path, DB_OPEN_READONLY, err) ||
+	    compare_db_prepare(db, err) || compare_read_db_prepare(db, err) ||
+	    db_prepare_module(db, DB_MOD_WEB, web_sql, WEB_STMT__MAX, err)) {
+		db_close(db);
+		return NULL;
+	}
+	if (pthread_setspecific(db_key, db)) {
+		db_close(db);
+		agora_errorf(err, AGORA_ENOMEM, "out of memory");
+		return NULL;
+	}
+	return db;
+}
+
+/* ------------------------------------------------------------- requests */
+
+const char *web_arg(const struct web_req *r, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < r->narg; i++)
+		if (!strcmp(r->arg[i].key, key))
+			return r->arg[i].val;
+	return NULL;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decodes s[0..n) ('+' as a space in queries) into a new
+ * string. A '%' without two hex digits, a NUL or bad UTF-8 is malformed:
+ * AGORA_EINVAL, where a lenient decoder would pass garbage on.
+ */
+static int pct_decode(const char *s, size_t n, int plus, char **out)
+{
+	char *d = malloc(n + 1);
+	size_t i, k = 0, bad;
+	int hi, lo;
+
+	*out = NULL;
+	if (!d)
+		return AGORA_ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			if (i + 2 >= n)
+				goto bad;
+			hi = hexval((unsigned char)s[i + 1]);
+			lo = hexval((unsigned char)s[i + 2]);
+			if (hi < 0 || lo < 0)
+				goto bad;
+			d[k++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			d[k++] = plus && s[i] == '+' ? ' ' : s[i];
+		}
+	}
+	d[k] = '\0';
+	if (!utf8_valid(d, k, &bad))
+		goto bad;
+	*out = d;
+	return 0;
+bad:
+	free(d);
+	return AGORA_EINVAL;
+}
+
+/* Splits the request target into decoded path segments and arguments */
+static int parse_target(struct web_req *r)
+{
+	const char *u = r->uri, *q, *end, *p, *e;
+	size_t n;
+	char *v;
+	int rc;
+
+	if (r->bad_uri)
+		return agora_errorf(&r->err, AGORA_EINVAL,
+				    "the request is longer than %d bytes",
+				    WEB_MAX_URI);
+	if (u[0] != '/')
+		return agora_errorf(&r->err, AGORA_EINVAL,
+				    "the request target must start with '/'");
+	q = strchr(u, '?');
+	end = q ? q : u + strlen(u);
+	for (p = u + 1; p < end || (p == end && r->nseg && p[-1] == '/');) {
+		e = memchr(p, '/', (size_t)(end - p));
+		if (!e)
+			e = end;
+		if (r->nseg == WEB_MAX_SEGS) {
+			r->route = WEB_R_NOT_FOUND;
+			return 0; /* no route is that deep */
+		}
+		if ((rc = pct_decode(p, (size_t)(e - p), 0, &v)))
+			goto fail;
+		r->seg[r->nseg++] = v;
+		if (e == end)
+			break;
+		p = e + 1;
+	}
+	for (p = q ? q + 1 : end; p < u + strlen(u); p = e + 1) {
+		const char *eq;
+
+		e = strchr(p, '&');
+		if (!e)
+			e = u + strlen(u);
+		if (e == p)
+			continue;
+		if (r->narg == WEB_MAX_ARGS)
+			return agora_errorf(&r->err, AGORA_EINVAL,
+					    "more than %d query arguments",
+					    WEB_MAX_ARGS);
+		eq = memchr(p, '=', (size_t)(e - p));
+		n = (size_t)((eq ? eq : e) - p);
+		if ((rc = pct_decode(p, n, 1, &r->arg[r->narg].key)))
+			goto fail;
+		rc = eq ? pct_decode(eq + 1, (size_t)(e - eq - 1), 1,
+				     &r->arg[r->narg].val)
+			: pct_decode("", 0, 1, &r->arg[r->narg].val);
+		r->narg++; /* counted now so that the key is freed */
+		if (rc)
+			goto fail;
+	}
+	return 0;
+fail:
+	if (rc == AGORA_EINVAL)
+		return agora_errorf(&r->err, rc,
+				    "malformed request: a bad %%-escape or "
+				    "invalid UTF-8 in the address");
+	return agora_errorf(&r->err, rc, "out of memory");
+}
+
+/* Matches the segments against a pattern, capturing the '*' segments */
+static int route_match(struct web_req *r, const char *pat)
+{
+	size_t i = 0, np = 0, len;
+	const char *e;
+
+	if (!*pat)
+		return r->nseg == 0;
+	for (;; pat = e + 1) {
+		e = strchr(pat, '/');
+		len = e ? (size_t)(e - pat) : strlen(pat);
+		if (i == r->nseg)
+			return 0;
+		if (len == 1 && *pat == '*') {
+			if (!*r->seg[i] || np == 4)
+				return 0;
+			r->param[np++] = r->seg[i];
+		} else if (strlen(r->seg[i]) != len ||
+			   memcmp(r->seg[i], pat, len)) {
+			return 0;
+		}
+		i++;
+		if (!e)
+			break;
+	}
+	return i == r->nseg;
+}
+
+/*
+ * The language: ?lang= (remembered in a cookie), then the cookie, then
+ * the first of Accept-Language's tags that is French or English (q
+ * values are not weighed yet), then French.
+ */
+static void choose_lang(struct web_req *r)
+{
+	const char *l = web_arg(r, "lang"), *p;
+
+	r->lang = LANG_FR;
+	if (l && (!strcmp(l, "fr") || !strcmp(l, "en"))) {
+		r->lang = !strcmp(l, "en") ? LANG_EN : LANG_FR;
+		r->set_lang_cookie = 1;
+		return;
+	}
+	l = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "lang");
+	if (l && (!strcmp(l, "fr") || !strcmp(l, "en"))) {
+		r->lang = !strcmp(l, "en") ? LANG_EN : LANG_FR;
+		return;
+	}
+	l = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+					MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+	for (p = l; p && *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!strncasecmp(p, "fr", 2) && !isalpha((unsigned char)p[2]))
+			return;
+		if (!strncasecmp(p, "en", 2) && !isalpha((unsigned char)p[2])) {
+			r->lang = LANG_EN;
+			return;
+		}
+		p = strchr(p, ',');
+	}
+}
+
+/* ------------------------------------------------------------ responses */
+
+static int status_index(int status)
+{
+	size_t i;
+
+	for (i = 0; i < NSTATUS - 1; i++)
+		if (status_codes[i] == status)
+			return (int)i;
+	return (int)NSTATUS - 1;
+}
+
+static void metrics_record(struct web_server *s, struct web_req *r)
+{
+	struct timespec t1;
+	uint64_t us;
+	size_t b;
+	int ri = r->route >= 0 ? r->route : (int)NROUTES - r->route - 1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (uint64_t)((t1.tv_sec - r->t0.tv_sec) * 1000000 +
+			(t1.tv_nsec - r->t0.tv_nsec) / 1000);
+	atomic_fetch_add_explicit(&s->count[ri][status_index(r->status)], 1,
+				  memory_order_relaxed);
+	for (b = 0; b < NBUCKET; b++)
+		if ((double)us / 1e6 <= latency_le[b])
+			break;
+	atomic_fetch_add_explicit(&s->bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->sum_us, us, memory_order_relaxed);
+}
+
+/* The headers every response carries, whatever its route or status */
+static void add_common_headers(struct MHD_Response *resp, struct web_req *r)
+{
+	MHD_add_response_header(
+		resp, "Content-Security-Policy",
+		"default-src 'none'; style-src 'self'; img-src 'self'; "
+		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "X-Request-Id", r->id);
+}
+
+static const char *etag_match_header(struct web_req *r)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+					   MHD_HTTP_HEADER_IF_NONE_MATCH);
+}
+
+/*
+ * Queues r's response. Called on the access handler's second call (or
+ * later), never the first: that keeps the connection alive.
+ */
+static enum MHD_Result respond(struct web_server *s, struct web_req *r,
+			       const struct embedded_file *file)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	const char *inm;
+	size_t len;
+	char *buf;
+
+	if (file && (inm = etag_match_header(r)) && strstr(inm, r->etag))
+		r->status = 304;
+	if (r->status == 304) {
+		resp = MHD_create_response_from_buffer(0, NULL,
+						       MHD_RESPMEM_PERSISTENT);
+	} else if (file) {
+		resp = MHD_create_response_from_buffer(
+			file->len, (void *)(uintptr_t)file->data,
+			MHD_RESPMEM_PERSISTENT);
+	} else if (sb_error(&r->body)) {
+		static const char oom[] = "internal error\n";
+
+		r->status = 500;
+		r->ctype = "text/plain; charset=utf-8";
+		LOG(LOG_ERROR, "request %s: %.200s: response too large", r->id,
+		    r->uri ? r->uri : "");
+		resp = MHD_create_response_from_buffer(sizeof(oom) - 1,
+						       (void *)(uintptr_t)oom,
+						       MHD_RESPMEM_PERSISTENT);
+	} else {
+		buf = sb_detach(&r->body, &len);
+		resp = MHD_create_response_from_buffer(len, buf,
+						       MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			free(buf);
+	}
+	if (!resp)
+		return MHD_NO;
+	add_common_headers(resp, r);
+	if (r->ctype && r->status != 304)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					r->ctype);
+	if (r->etag) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+					"public, max-age=31536000, immutable");
+	} else {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+					"no-cache");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+					"Accept-Language, Cookie");
+	}
+	if (r->set_lang_cookie)
+		MHD_add_response_header(
+			resp, MHD_HTTP_HEADER_SET_COOKIE,
+			r->lang == LANG_EN
+				? "lang=en; Path=/; Max-Age=31536000; "
+				  "SameSite=Lax"
+				: "lang=fr; Path=/; Max-Age=31536000; "
+				  "SameSite=Lax");
+	if (r->status == 405)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+					"GET, HEAD");
+	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	metrics_record(s, r);
+	return ret;
+}
+
+/* Renders an error in the route's kind (JSON under /api/, else HTML) */
+static void render_error(struct web_req *r, int status, const char *message)
+{
+	static const struct {
+		int status;
+		const char *code;
+	} codes[] = {
+		{400, "bad_request"},	     {404, "not_found"},
+		{405, "method_not_allowed"}, {413, "too_large"},
+		{503, "unavailable"},
+	};
+	const char *code = "internal";
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (codes[i].status == status)
+			code = codes[i].code;
+	if (r->api)
+		api_error(r, status, code, message);
+	else
+		page_error(r, status, message);
+}
+
+/* Maps a module error to a status, logs it, renders its page */
+static void fail(struct web_req *r, int code)
+{
+	char m[1200];
+	int status;
+
+	switch (code) {
+	case AGORA_EINVAL:
+	case AGORA_ETOOBIG:
+		status = 400;
+		break;
+	case AGORA_ENOTFOUND:
+		status = 404;
+		break;
+	case AGORA_EBUSY:
+		status = 503;
+		break;
+	default:
+		status = 500;
+	}
+	if (status >= 500) {
+		LOG(LOG_ERROR, "request %s: %.200s: %d: %s", r->id, r->uri,
+		    status, r->err.msg);
+		snprintf(m, sizeof(m), "internal error (request %s)", r->id);
+	} else {
+		LOG(LOG_INFO, "request %s: %.200s: %d: %s", r->id, r->uri,
+		    status, r->err.msg);
+		snprintf(m, sizeof(m), "%s", r->err.msg);
+	}
+	render_error(r, status, m);
+}
+
+/* Parses, routes and runs one request; the response is then in r */
+static const struct embedded_file *handle(struct web_server *s,
+					  struct web_req *r)
+{
+	const struct route *rt;
+	int rc;
+	size_t i;
+
+	r->status = 200;
+	if (r->bad_method) {
+		r->route = WEB_R_BAD_METHOD;
+		render_error(r, 405, "only GET and HEAD are allowed");
+		return NULL;
+	}
+	if ((rc = parse_target(r))) {
+		r->route = WEB_R_BAD_REQUEST;
+		choose_lang(r);
+		fail(r, rc);
+		return NULL;
+	}
+	choose_lang(r);
+	r->api = r->nseg > 0 && !strcmp(r->seg[0], "api");
+	if (r->route != WEB_R_NOT_FOUND) {
+		for (i = 0; i < NROUTES; i++)
+			if (route_match(r, routes[i].pattern))
+				break;
+		r->route = i < NROUTES ? (int)i : WEB_R_NOT_FOUND;
+	}
+	if (r->route == WEB_R_NOT_FOUND) {
+		render_error(r, 404,
+			     r->lang == LANG_EN ? "there is no page here"
+						: "il n'y a pas de page ici");
+		return NULL;
+	}
+	rt = &routes[r->route];
+	if (!rt->nodb) {
+		if (!(r->db = thread_db(s, &r->err))) {
+			fail(r, AGORA_EBUSY);
+			return NULL;
+		}
+		if ((rc = db_begin(r->db, &r->err))) {
+			fail(r, rc == AGORA_EBUSY ? rc : AGORA_EBUSY);
+			return NULL;
+		}
+	}
+	rc = rt->fn(r);
+	if (r->db)
+		db_rollback(r->db);
+	if (rc) {
+		fail(r, rc);
+		return NULL;
+	}
+	if (rt->fn == page_static && r->status == 200)
+		return web_data_find(r->param[0]);
+	return NULL;
+}
+
+/* 0 when the announced body is over the cap (chunked bodies are counted
+ * as they come) */
+static int content_length_ok(struct web_req *r)
+{
+	const char *cl = MHD_lookup_connection_value(
+		r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return !cl || strtoull(cl, NULL, 10) <= WEB_MAX_BODY;
+}
+
+/*
+ * 413 for a body over the cap. This answers before the body is read,
+ * so libmicrohttpd closes the connection afterwards: right for a client
+ * that sends too much.
+ */
+static enum MHD_Result refuse_body(struct web_server *s, struct web_req *r)
+{
+	choose_lang(r);
+	r->route = r->bad_method ? WEB_R_BAD_METHOD : WEB_R_BAD_REQUEST;
+	render_error(r, 413, "the request body is too large");
+	return respond(s, r, NULL);
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
+				 const char *url, const char *method,
+				 const char *version, const char *upload,
+				 size_t *upload_size, void **con_cls)
+{
+	struct web_server *s = cls;
+	struct web_req *r = *con_cls;
+	const struct embedded_file *f;
+
+	(void)url;
+	(void)version;
+	(void)upload;
+	if (!r)
+		return MHD_NO; /* out of memory in uri_cb */
+	if (!r->started) {
+		r->started = 1;
+		r->conn = conn;
+		r->head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
+		r->bad_method = !r->head && strcmp(method, MHD_HTTP_METHOD_GET);
+		if (!content_length_ok(r))
+			return refuse_body(s, r);
+		return MHD_YES; /* respond on the second call */
+	}
+	if (r->status) { /* already answered: discard the rest */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		r->body_len += *upload_size;
+		*upload_size = 0;
+		if (r->body_len <= WEB_MAX_BODY)
+			return MHD_YES;
+		return refuse_body(s, r);
+	}
+	f = handle(s, r);
+	return respond(s, r, f);
+}
+
+/* Called once per request with the target as received: r starts here */
+static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct web_server *s = cls;
+	struct web_req *r = calloc(1, sizeof(*r));
+	size_t n = strlen(uri);
+
+	(void)conn;
+	if (!r)
+		return NULL;
+	r->srv = s;
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	snprintf(r->id, sizeof(r->id), "%08x%08llx", s->boot,
+		 (unsigned long long)atomic_fetch_add(&s->seq, 1));
+	sb_init(&r->body, WEB_MAX_PAGE);
+	r->bad_uri = n > WEB_MAX_URI;
+	r->uri = strndup(uri, r->bad_uri ? 200 : n);
+	if (!r->uri) {
+		sb_fini(&r->body);
+		free(r);
+		return NULL;
+	}
+	atomic_fetch_add(&s->in_flight, 1);
+	return r;
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct web_server *s = cls;
+	struct web_req *r = *con_cls;
+	size_t i;
+
+	(void)conn;
+	(void)toe;
+	if (!r)
+		return;
+	for (i = 0; i < r->nseg; i++)
+		free(r->seg[i]);
+	for (i = 0; i < r->narg; i++) {
+		free(r->arg[i].key);
+		free(r->arg[i].val);
+	}
+	sb_fini(&r->body);
+	free(r->uri);
+	free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* ------------------------------------------------- health, metrics, assets */
+
+/* 200 "ok" when the database answers a query, else 503 */
+static int page_healthz(struct web_req *r)
+{
+	sqlite3_stmt *st = db_stmt(r->db, DB_MOD_WEB, WEB_HEALTH);
+	int rc = db_step(r->db, st, &r->err);
+
+	sqlite3_reset(st);
+	r->ctype = "text/plain; charset=utf-8";
+	if (rc < 0) {
+		LOG(LOG_ERROR, "request %s: healthz: %s", r->id, r->err.msg);
+		r->status = 503;
+		sb_puts(&r->body, "database unavailable\n");
+		return 0;
+	}
+	sb_puts(&r->body, "ok\n");
+	return 0;
+}
+
+static void metric_head(struct sb *b, const char *name, const char *type,
+			const char *help)
+{
+	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Prometheus text format, version 0.0.4 */
+static int page_metrics(struct web_req *r)
+{
+	struct web_server *s = r->srv;
+	struct sb *b = &r->body;
+	sqlite3_stmt *st;
+	uint64_t cum = 0, n;
+	size_t i, k;
+	int rc;
+
+	r->ctype = "text/plain; version=0.0.4; charset=utf-8";
+	metric_head(b, "agora_http_requests_total", "counter",
+		    "HTTP requests by route and status");
+	for (i = 0; i < NROUTES + NPSEUDO; i++) {
+		const char *name = i < NROUTES	      ? routes[i].name
+				   : i == NROUTES     ? "not_found"
+				   : i == NROUTES + 1 ? "bad_request"
+						      : "bad_method";
+
+		for (k = 0; k < NSTATUS; k++) {
+			n = atomic_load_explicit(&s->count[i][k],
+						 memory_order_relaxed);
+			if (!n)
+				continue;
+			if (k < NSTATUS - 1)
+				sb_printf(b,
+					  "agora_http_requests_total{route=\"%"
+					  "s\","
+					  "code=\"%d\"} %llu\n",
+					  name, status_codes[k],
+					  (unsigned long long)n);
+			else
+				sb_printf(b,
+					  "agora_http_requests_total{route=\"%"
+					  "s\","
+					  "code=\"other\"} %llu\n",
+					  name, (unsigned long long)n);
+		}
+	}
+	metric_head(b, "agora_http_request_duration_seconds", "histogram",
+		    "time from the request line to the queued response");
+	for (i = 0; i <= NBUCKET; i++) {
+		cum += atomic_load_explicit(&s->bucket[i],
+					    memory_order_relaxed);
+		if (i < NBUCKET)
+			sb_printf(b,
+				  "agora_http_request_duration_seconds_bucket"
+				  "{le=\"%g\"} %llu\n",
+				  latency_le[i], (unsigned long long)cum);
+		else
+			sb_printf(b,
+				  "agora_http_request_duration_seconds_bucket"
+				  "{le=\"+Inf\"} %llu\n",
+				  (unsigned long long)cum);
+	}
+	sb_printf(b, "agora_http_request_duration_seconds_sum %.6f\n",
+		  (double)atomic_load(&s->sum_us) / 1e6);
+	sb_printf(b, "agora_http_request_duration_seconds_count %llu\n",
+		  (unsigned long long)cum);
+	metric_head(b, "agora_http_requests_in_flight", "gauge",
+		    "requests being served");
+	sb_printf(b, "agora_http_requests_in_flight %d\n",
+		  atomic_load(&s->in_flight));
+	st = db_stmt(r->db, DB_MOD_WEB, WEB_DB_SIZE);
+	if ((rc = db_step(r->db, st, &r->err)) < 0)
+		return rc;
+	metric_head(b, "agora_database_size_bytes", "gauge",
+		    "size of the database file (pages in use)");
+	sb_printf(b, "agora_database_size_bytes %lld\n",
+		  (long long)sqlite3_column_int64(st, 0));
+	sqlite3_reset(st);
+	return 0;
+}
+
+const char *web_etag(const struct embedded_file *f)
+{
+	static char tags[4][20];
+	static const struct embedded_file *files[4];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	char hex[65];
+	size_t i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < 4 && files[i] && files[i] != f; i++)
+		;
+	if (i == 4) {
+		pthread_mutex_unlock(&lock);
+		return "\"0\"";
+	}
+	if (!files[i]) {
+		sha256_hex(f->data, f->len, hex);
+		snprintf(tags[i], sizeof(tags[i]), "\"%.16s\"", hex);
+		files[i] = f;
+	}
+	pthread_mutex_unlock(&lock);
+	return tags[i];
+}
+
+/* /static/NAME: the embedded stylesheet, cached for a year (its URL
+ * carries its hash) */
+static int page_static(struct web_req *r)
+{
+	const struct embedded_file *f = web_data_find(r->param[0]);
+	size_t n = strlen(r->param[0]);
+
+	if (!f || n < 4 || strcmp(r->param[0] + n - 4, ".css"))
+		return agora_errorf(&r->err, AGORA_ENOTFOUND, "no file '%s'",
+				    r->param[0]);
+	r->ctype = "text/css; charset=utf-8";
+	r->etag = web_etag(f);
+	return 0;
+}
+
+static int api_openapi(struct web_req *r)
+{
+	const struct embedded_file *f = web_data_find("openapi.json");
+
+	r->ctype = "application/json; charset=utf-8";
+	sb_append(&r->body, f->data, f->len);
+	return 0;
+}
+
+/* ------------------------------------------------------- start and stop */
+
+/* Parses "ADDR:PORT" or "[ADDR6]:PORT" into a socket address */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss,
+			socklen_t *sslen, struct agora_error *err)
+{
+	struct addrinfo hints = {0}, *ai = NULL;
+	const char *colon = strrchr(listen, ':');
+	char host[256], *end;
+	unsigned long port;
+	size_t n;
+	int rc;
+
+	if (!colon || colon == listen)
+		return agora_errorf(err, AGORA_EINVAL,
+				    "bad address '%s': expected ADDR:PORT",
+				    listen);
+	port = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || port > 65535)
+		return agora_errorf(err, AGORA_EINVAL,
+				    "bad port in '%s': 0 to 65535", listen);
+	n = (size_t)(colon - listen);
+	if (listen[0] == '[' && colon[-1] == ']') {
+		listen++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(host))
+		return agora_errorf(err, AGORA_EINVAL, "bad address '%s'",
+				    listen);
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(host, NULL, &hints, &ai)) || !ai)
+		return agora_errorf(err, AGORA_EINVAL,
+				    "cannot resolve '%s': %s", host,
+				    gai_strerror(rc));
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sslen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+int web_server_start(const struct web_config *cfg, struct web_server **out,
+		     struct agora_error *err)
+{
+	struct web_server *s;
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	const union MHD_DaemonInfo *info;
+	char host[INET6_ADDRSTRLEN];
+	unsigned threads = cfg->threads;
+	unsigned flags =
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	int rc;
+
+	*out = NULL;
+	if ((rc = parse_listen(cfg->listen, &ss, &sslen, err)))
+		return rc;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (!threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = n > 0 && n < 256 ? (unsigned)n : 1;
+	}
+	pthread_once(&db_key_once, db_key_make);
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->db_path = strdup(cfg->db_path))) {
+		free(s);
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
+	s->boot = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
+	/* migrates if needed, and proves the database can be read */
+	if ((rc = db_open(&s->keep, s->db_path, 0, err)))
+		goto fail;
+	s->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+		threads > 1 ? threads : 0, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)256, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_END);
+	if (!s->d) {
+		rc = agora_errorf(err, AGORA_EIO, "cannot listen on '%s': %s",
+				  cfg->listen, strerror(errno));
+		goto fail;
+	}
+	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	if (getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), NULL,
+			0, NI_NUMERICHOST))
+		snprintf(host, sizeof(host), "localhost");
+	snprintf(s->url, sizeof(s->url),
+		 ss.ss_family == AF_INET6 ? "http://[%s]:%u/" : "http://%s:%u/",
+		 host, info ? (unsigned)info->port : 0);
+	*out = s;
+	return 0;
+fail:
+	db_close(s->keep);
+	free(s->db_path);
+	free(s);
+	return rc;
+}
+
+const char *web_server_url(const struct web_server *s)
+{
+	return s->url;
+}
+
+void web_server_stop(struct web_server *s, unsigned grace_ms)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+	MHD_socket fd;
+	unsigned waited = 0;
+
+	if (!s)
+		return;
+	fd = MHD_quiesce_daemon(s->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	while (atomic_load(&s->in_flight) > 0 && waited < grace_ms) {
+		nanosleep(&tick, NULL);
+		waited += 10;
+	}
+	MHD_stop_daemon(s->d);
+	db_close(s->keep);
+	free(s->db_path);
+	free(s);
+}
