@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <libxml/parser.h>
+#include <libxml/relaxng.h>
 #include <sodium.h>
 
 #include "cli.h"
@@ -287,7 +288,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "agora: cannot initialise libsodium\n");
 		return EXIT_CHECK;
 	}
+	/* libxml2's lazy set-up is not thread-safe: do it before any thread */
 	xmlInitParser();
+	xmlRelaxNGInitTypes();
 	if (cli_want_help(c->name, argc - optind, argv + optind))
 		return EXIT_OK;
 	optind++; /* getopt_long again from the command's own arguments */

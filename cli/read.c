@@ -11,8 +11,16 @@
 #include "cli.h"
 #include "compare.h"
 
+/* Set when a result could not be encoded: the command then exits 1 */
+static int json_failed;
+
 static void json_print(json_t *o)
 {
+	if (!o) {
+		fprintf(stderr, "agora: cannot encode the result as JSON\n");
+		json_failed = 1;
+		return;
+	}
 	json_dumpf(o, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(o);
@@ -53,8 +61,8 @@ static void print_marked(const char *s, int tty)
 			fputs(tty ? "\033[1m" : "[[", stdout);
 		else if (*s == '\x03')
 			fputs(tty ? "\033[0m" : "]]", stdout);
-		else if (*s == '\n' || *s == '\r' || *s == '\f')
-			putchar(' ');
+		else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			putchar(' '); /* line breaks reflow; no escape codes */
 		else
 			putchar(*s);
 	}
@@ -122,6 +130,17 @@ int cmd_search(struct cli *cli, int argc, char **argv)
 	if (sb_error(&q)) {
 		sb_fini(&q);
 		return cli_usage_error("search", "the query is too long");
+	}
+	{
+		size_t bad;
+
+		if (!utf8_valid(q.buf, q.len, &bad)) {
+			sb_fini(&q);
+			return cli_usage_error("search",
+					       "the query is not valid UTF-8 "
+					       "(byte %zu)",
+					       bad);
+		}
 	}
 	if ((rc = cli_open(cli, 0, &db))) {
 		sb_fini(&q);
@@ -191,7 +210,7 @@ int cmd_search(struct cli *cli, int argc, char **argv)
 	}
 	search_result_fini(&res);
 	sb_fini(&q);
-	return EXIT_OK;
+	return json_failed ? EXIT_CHECK : EXIT_OK;
 }
 
 /* Splits "a,b,c" in place into at most max slugs */
@@ -312,7 +331,7 @@ int cmd_compare(struct cli *cli, int argc, char **argv)
 		}
 	}
 	theme_grid_fini(&g);
-	return EXIT_OK;
+	return json_failed ? EXIT_CHECK : EXIT_OK;
 }
 
 int cmd_themes(struct cli *cli, int argc, char **argv)
@@ -384,7 +403,7 @@ int cmd_themes(struct cli *cli, int argc, char **argv)
 		}
 	}
 	theme_coverage_list_fini(&l);
-	return EXIT_OK;
+	return json_failed ? EXIT_CHECK : EXIT_OK;
 }
 
 int cmd_candidates(struct cli *cli, int argc, char **argv)
@@ -448,5 +467,5 @@ int cmd_candidates(struct cli *cli, int argc, char **argv)
 		}
 	}
 	candidate_list_fini(&l);
-	return EXIT_OK;
+	return json_failed ? EXIT_CHECK : EXIT_OK;
 }

@@ -153,7 +153,7 @@ struct search_cache {
 	size_t ncand;
 	size_t quota; /* per query: matches ranked per candidate */
 	int64_t generation;
-	int valid, contiguous;
+	int valid, contiguous, ready;
 };
 
 static void cand_slots_free(struct search_cache *c)
@@ -530,45 +530,43 @@ static void fn_rank(const Fts5ExtensionApi *api, Fts5Context *fts,
 	sqlite3_result_double(ctx, -score);
 }
 
+/*
+ * The cache belongs to the connection from the start (it is freed when
+ * the connection closes), so the functions registered with it can never
+ * point at freed memory; a failed call leaves it not ready, to try again.
+ */
 int search_db_prepare(struct agora_db *db, struct agora_error *err)
 {
-	struct search_cache *c;
+	struct search_cache *c = db_module_data(db, DB_MOD_SEARCH);
+	sqlite3 *h = db_handle(db);
 	fts5_api *api;
-	int rc;
 
-	if (db_module_data(db, DB_MOD_SEARCH))
+	if (c && c->ready)
 		return 0;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
-	c->db = db;
-	if (sqlite3_create_function_v2(db_handle(db), "agora_search_cand", 3,
+	if (!c) {
+		if (!(c = calloc(1, sizeof(*c))))
+			return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+		c->db = db;
+		db_set_module_data(db, DB_MOD_SEARCH, c, search_cache_free);
+	}
+	if (sqlite3_create_function_v2(h, "agora_search_cand", 3,
 				       SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
 				       fn_search_cand, NULL, NULL,
-				       NULL) != SQLITE_OK) {
-		free(c);
-		return db_error(db, err, "cannot register search functions");
-	}
-	if (sqlite3_create_function_v2(db_handle(db), "agora_search_take", 1,
+				       NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(h, "agora_search_take", 1,
 				       SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
 				       fn_search_take, NULL, NULL,
-				       NULL) != SQLITE_OK) {
-		free(c);
+				       NULL) != SQLITE_OK)
 		return db_error(db, err, "cannot register search functions");
-	}
-	api = fts5_api_get(db_handle(db));
+	api = fts5_api_get(h);
 	if (!api || api->xCreateFunction(api, "agora_rank", c, fn_rank,
-					 NULL) != SQLITE_OK) {
-		free(c);
+					 NULL) != SQLITE_OK)
 		return db_error(db, err, "cannot register the search ranking");
-	}
-	rc = db_prepare_module(db, DB_MOD_SEARCH, search_sql, SEARCH_STMT__MAX,
-			       err);
-	if (rc) {
-		free(c);
-		return rc;
-	}
-	db_set_module_data(db, DB_MOD_SEARCH, c, search_cache_free);
+	/* the statements name the functions: they come after them */
+	if (db_prepare_module(db, DB_MOD_SEARCH, search_sql, SEARCH_STMT__MAX,
+			      err))
+		return err ? err->code : AGORA_EDB;
+	c->ready = 1;
 	return 0;
 }
 

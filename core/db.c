@@ -165,18 +165,32 @@ int db_prepare_module(struct agora_db *db, enum db_module mod,
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 	m->n = n;
 	for (i = 0; i < n; i++) {
-		if (!sql[i])
+		if (!sql[i]) {
+			while (i-- > 0)
+				sqlite3_finalize(m->st[i]);
+			free(m->st);
+			m->st = NULL;
+			m->n = 0;
 			return agora_errorf(err, AGORA_EDB,
 					    "statement %d of module %d has no "
 					    "SQL",
-					    i, (int)mod);
+					    (int)m->n, (int)mod);
+		}
 		if (sqlite3_prepare_v3(db->h, sql[i], -1,
 				       SQLITE_PREPARE_PERSISTENT, &m->st[i],
-				       NULL) != SQLITE_OK)
-			return agora_errorf(err, AGORA_EDB,
-					    "cannot prepare statement %d of "
-					    "module %d: %s",
-					    i, (int)mod, sqlite3_errmsg(db->h));
+				       NULL) != SQLITE_OK) {
+			agora_errorf(err, AGORA_EDB,
+				     "cannot prepare statement %d of module "
+				     "%d: %s",
+				     i, (int)mod, sqlite3_errmsg(db->h));
+			/* all or nothing: a later call must try again */
+			while (i-- > 0)
+				sqlite3_finalize(m->st[i]);
+			free(m->st);
+			m->st = NULL;
+			m->n = 0;
+			return AGORA_EDB;
+		}
 	}
 	return 0;
 }

@@ -33,8 +33,10 @@ void sb_reset(struct sb *sb)
 {
 	sb->len = 0;
 	sb->err = 0;
-	sb->buf[0] = '\0';
-	if (!sb->cap)
+	/* never write to the shared empty buffer: threads read it */
+	if (sb->cap)
+		sb->buf[0] = '\0';
+	else
 		sb->buf = sb_empty;
 }
 

@@ -254,6 +254,18 @@ int schema_migrate(sqlite3 *h, struct agora_error *err)
 	int have = 0, want = db_latest_schema_version(), v;
 	char pragma[64];
 
+	/*
+	 * Readers must not queue on the write lock at every open: look
+	 * first, and lock (then look again) only when there is work.
+	 */
+	if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		have = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (have == want)
+		return 0;
 	if (sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return agora_errorf(err, AGORA_EDB,
 				    "cannot lock the database to migrate: %s",

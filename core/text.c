@@ -258,6 +258,9 @@ int text_fold(struct sb *out, const char *p, size_t n, int keep_accents)
 		len = utf8_decode(p + i, n - i, &cp);
 		i += (size_t)len;
 		if (!keep_accents) {
+			/* decomposed accents (NFD, as from PDFs and macOS) */
+			if (cp >= 0x300 && cp <= 0x36f)
+				continue;
 			if (fold_latin(out, cp))
 				continue;
 			if (is_apostrophe(cp)) {

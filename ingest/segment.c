@@ -190,6 +190,13 @@ static int add_proposal(struct ingest_segments *out, size_t start, size_t end,
 	return 0;
 }
 
+/*
+ * A heading in the path is cut at this many bytes (on a character
+ * boundary, with "…"): the path is stored with every proposal under it,
+ * so a 10 MB "heading" must not be copied 20,000 times.
+ */
+#define SEG_HEADING_MAX 240
+
 /* The heading path of the current position: "h1 › h2 › h3" */
 static int build_path(const struct ingest_doc *doc, const long *stack,
 		      struct sb *path)
@@ -199,13 +206,25 @@ static int build_path(const struct ingest_doc *doc, const long *stack,
 	sb_reset(path);
 	for (l = 1; l <= SEG_MAX_LEVEL; l++) {
 		const struct ingest_block *h;
+		size_t n;
 
 		if (stack[l] < 0)
 			continue;
 		h = &doc->blocks[stack[l]];
 		if (path->len)
 			sb_puts(path, " \xE2\x80\xBA ");
-		sb_append(path, doc->text.buf + h->start, h->end - h->start);
+		n = h->end - h->start;
+		if (n <= SEG_HEADING_MAX) {
+			sb_append(path, doc->text.buf + h->start, n);
+			continue;
+		}
+		n = SEG_HEADING_MAX;
+		while (n > 0 &&
+		       ((unsigned char)doc->text.buf[h->start + n] & 0xc0) ==
+			       0x80)
+			n--;
+		sb_append(path, doc->text.buf + h->start, n);
+		sb_puts(path, "\xE2\x80\xA6");
 	}
 	return sb_error(path);
 }

@@ -35,11 +35,12 @@ static const char *const ingest_sql[INGEST_STMT__MAX] = {
 		"INSERT INTO candidate(election_id, slug, given_name,"
 		" family_name, party, sort_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_DOCUMENT_SAME] =
+		/* the same bytes as the current version: nothing to do (an
+		 * older version sent again becomes the newest) */
 		"SELECT d.id, d.version, (SELECT count(*) FROM proposal p"
-		" WHERE p.document_id = d.id) FROM document d"
+		" WHERE p.document_id = d.id) FROM current_document d"
 		" WHERE d.candidate_id = ?1 AND d.kind = 'programme'"
-		" AND d.title = ?2 AND d.sha256 = ?3"
-		" ORDER BY d.version DESC LIMIT 1",
+		" AND d.title = ?2 AND d.sha256 = ?3",
 	[ST_DOCUMENT_NEXT_VERSION] =
 		"SELECT coalesce(max(version), 0) + 1 FROM document"
 		" WHERE candidate_id = ?1 AND kind = 'programme' AND title = ?2",
@@ -364,6 +365,61 @@ out:
 	return rc;
 }
 
+/*
+ * Names, titles and URLs are shown on every page and in every export:
+ * valid UTF-8, no control characters, a sane length, and for the URL a
+ * web address. NULL and "" are allowed (the caller checks required ones).
+ */
+static int check_field(const char *what, const char *v, size_t max,
+		       struct agora_error *err)
+{
+	size_t n, bad, i;
+
+	if (!v)
+		return 0;
+	n = strlen(v);
+	if (n > max)
+		return agora_errorf(err, AGORA_EINVAL,
+				    "the %s is longer than %zu bytes", what,
+				    max);
+	if (!utf8_valid(v, n, &bad))
+		return agora_errorf(err, AGORA_EINVAL,
+				    "the %s is not valid UTF-8 (byte %zu)",
+				    what, bad);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return agora_errorf(err, AGORA_EINVAL,
+					    "the %s holds a control character "
+					    "(byte %zu)",
+					    what, i);
+	return 0;
+}
+
+static int check_request(const struct ingest_request *req,
+			 struct agora_error *err)
+{
+	int rc;
+
+	if (!req->candidate || !*req->candidate)
+		return agora_errorf(err, AGORA_EINVAL,
+				    "a candidate name is required");
+	if ((rc = check_field("candidate name", req->candidate, 200, err)) ||
+	    (rc = check_field("given name", req->given_name, 200, err)) ||
+	    (rc = check_field("family name", req->family_name, 200, err)) ||
+	    (rc = check_field("party", req->party, 200, err)) ||
+	    (rc = check_field("title", req->title, 500, err)) ||
+	    (rc = check_field("source URL", req->source_url, 2000, err)))
+		return rc;
+	if (req->source_url && *req->source_url &&
+	    strncmp(req->source_url, "https://", 8) &&
+	    strncmp(req->source_url, "http://", 7))
+		return agora_errorf(err, AGORA_EINVAL,
+				    "the source URL '%s' is not an http(s) "
+				    "address",
+				    req->source_url);
+	return 0;
+}
+
 int ingest_document(struct agora_db *db, const struct theme_rules *rules,
 		    const struct ingest_request *req, const char *p, size_t n,
 		    struct ingest_result *res, struct agora_error *err)
@@ -378,11 +434,8 @@ int ingest_document(struct agora_db *db, const struct theme_rules *rules,
 
 	memset(res, 0, sizeof(*res));
 	ingest_doc_init(&doc);
-	if (!req->candidate || !*req->candidate) {
-		rc = agora_errorf(err, AGORA_EINVAL, "a candidate name is "
-				  "required");
+	if ((rc = check_request(req, err)))
 		goto out;
-	}
 	if (fmt == INGEST_AUTO)
 		fmt = ingest_detect(p, n, req->title);
 	res->format = fmt;
@@ -529,20 +582,39 @@ static int verify_proposals(struct agora_db *db, int64_t doc_id,
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * FTS5's integrity-check is written as an INSERT: it needs the write
+ * lock, so it runs in its own short IMMEDIATE transaction (in the read
+ * transaction of the document pass, a commit by anyone else would make
+ * it fail with a "locked" that is not damage). Only corruption is a
+ * verification failure; a busy or broken database is an error.
+ */
 static int verify_index(struct agora_db *db, struct verify_report *r,
 			struct agora_error *err)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_step(stmt(db, ST_FTS_CHECK)) != SQLITE_DONE)
-		failure(r, "the full-text index is damaged (%s): rebuild it "
-			   "(INSERT INTO proposal_fts(proposal_fts) VALUES "
-			   "('rebuild'))",
+	if ((rc = db_begin_write(db, err)))
+		return rc;
+	rc = sqlite3_step(stmt(db, ST_FTS_CHECK));
+	if (rc != SQLITE_DONE) {
+		if ((sqlite3_extended_errcode(db_handle(db)) & 0xff) !=
+		    SQLITE_CORRUPT) {
+			rc = db_error(db, err,
+				      "cannot check the full-text index");
+			goto out;
+		}
+		failure(r,
+			"the full-text index is damaged (%s): rebuild it "
+			"(INSERT INTO proposal_fts(proposal_fts) VALUES "
+			"('rebuild'))",
 			sqlite3_errmsg(db_handle(db)));
+	}
+	sqlite3_reset(stmt(db, ST_FTS_CHECK));
 	st = stmt(db, ST_FTS_ROWS);
 	if ((rc = db_step(db, st, err)) < 0)
-		return rc;
+		goto out;
 	if (sqlite3_column_int64(st, 0) || sqlite3_column_int64(st, 1))
 		failure(r,
 			"the full-text index misses %lld current proposals "
@@ -551,7 +623,10 @@ static int verify_index(struct agora_db *db, struct verify_report *r,
 			(long long)sqlite3_column_int64(st, 0),
 			(long long)sqlite3_column_int64(st, 1));
 	sqlite3_reset(st);
-	return 0;
+	rc = 0;
+out:
+	db_rollback(db);
+	return rc;
 }
 
 int ingest_verify(struct agora_db *db, struct verify_report *r,
@@ -608,10 +683,10 @@ int ingest_verify(struct agora_db *db, struct verify_report *r,
 		if ((rc = verify_proposals(db, id, xtext, xlen, r, err)) < 0)
 			break;
 	}
+	db_rollback(db);
 	/* the full-text index is sound and holds the current proposals */
 	if (rc >= 0)
 		rc = verify_index(db, r, err);
-	db_rollback(db);
 	if (rc < 0)
 		return rc;
 	return r->failures ? AGORA_ECHECK : 0;

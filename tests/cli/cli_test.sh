@@ -132,6 +132,16 @@ for f in xxe.xml bad.txt empty.txt garbage.bin; do
 	expect 2 "hostile file $f is refused" "$AGORA" ingest --election $E \
 		--candidate "Paul Hostile" "$T/$f"
 done
+expect 2 "a candidate name that is not UTF-8 is refused" "$AGORA" ingest \
+	--election $E --candidate "$(printf 'Ren\351 Martin')" "$C/$file"
+has "$T/err" "not valid UTF-8" "and the message says so"
+expect 2 "a name with an escape sequence is refused" "$AGORA" ingest \
+	--election $E --candidate "$(printf 'A \033[31mB')" "$C/$file"
+expect 2 "a source URL that is not http(s) is refused" "$AGORA" ingest \
+	--election $E --candidate "Paul Hostile" --source-url "javascript:x" \
+	"$C/$file"
+expect 2 "a query that is not UTF-8 is refused" "$AGORA" search \
+	"$(printf 's\351curit\351')"
 expect 2 "oversize file is refused" "$AGORA" ingest --election $E \
 	--candidate "Paul Hostile" --max-size 100 "$C/$file"
 has "$T/err" "limit" "and the message names the limit"

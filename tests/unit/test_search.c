@@ -184,6 +184,9 @@ static void test_accents_and_stems(void **state)
 	assert_finds(f, "d’europe", NULL, "23");
 	assert_finds(f, "frontiere", NULL, "23");
 	assert_finds(f, "priorités routières", NULL, "14");
+	/* decomposed accents (NFD) search like composed ones */
+	assert_finds(f, "se\xcc\x81" "curite\xcc\x81", NULL,
+		     "11,12,14,22,41");
 }
 
 static void test_prefix_and_and(void **state)

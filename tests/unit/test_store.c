@@ -153,11 +153,19 @@ static void test_ingest_versions_and_duplicates(void **state)
 				      " VALUES ('integrity-check')",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
+	/* sending version 1 again makes it the newest: version 3 */
+	assert_int_equal(ingest(f, "Jeanne Martin", "programme.md",
+				programme_md, strlen(programme_md), &res, &err),
+			 0);
+	assert_false(res.duplicate);
+	assert_int_equal(res.version, 3);
+	assert_int_equal(count(f->db, "SELECT version FROM current_document"),
+			 3);
 	/* the stored original is the bytes, unchanged */
 	{
 		char h[65];
 
-		sha256_hex(v2, strlen(v2), h);
+		sha256_hex(programme_md, strlen(programme_md), h);
 		assert_string_equal(res.sha256, h);
 		assert_int_equal(count(f->db, "SELECT length(original) FROM"
 					      " document WHERE version = 2"),
