@@ -154,6 +154,15 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 				fputc('\n', stderr);
 			agora_error_prefix(&err, "cannot ingest '%s'", path);
 			rc = cli_fail(&err);
+			/* each file is its own transaction: say what stayed */
+			if (docs || dups)
+				fprintf(stderr,
+					"agora: the %zu file%s before it %s "
+					"stored (%zu new, %zu unchanged)\n",
+					docs + dups,
+					docs + dups == 1 ? "" : "s",
+					docs + dups == 1 ? "is" : "are", docs,
+					dups);
 			goto out;
 		}
 		sb_fini(&data);

@@ -354,9 +354,15 @@ int compare_theme_grid(struct agora_db *db, const char *election,
 	sqlite3_stmt *st;
 	int64_t tid;
 	size_t i, k;
-	int rc;
+	int rc, own_tx = 0;
 
 	memset(out, 0, sizeof(*out));
+	/* one snapshot for all columns, unless the caller holds one */
+	if (sqlite3_get_autocommit(db_handle(db))) {
+		if ((rc = db_begin(db, err)))
+			return rc;
+		own_tx = 1;
+	}
 	st = stmt(db, CMP_THEME_GET);
 	sqlite3_bind_text(st, 1, theme, -1, SQLITE_STATIC);
 	rc = db_step(db, st, err);
@@ -411,6 +417,8 @@ int compare_theme_grid(struct agora_db *db, const char *election,
 		if ((rc = grid_column_fill(db, tid, &out->col[i], err)))
 			goto out;
 out:
+	if (own_tx)
+		db_rollback(db);
 	if (rc)
 		theme_grid_fini(out);
 	return rc;

@@ -152,7 +152,7 @@ struct search_cache {
 	struct cand_slot *cand; /* every candidate, by id */
 	size_t ncand;
 	size_t quota; /* per query: matches ranked per candidate */
-	int64_t generation;
+	int64_t generation, changes;
 	int valid, contiguous, ready;
 };
 
@@ -332,11 +332,13 @@ static int search_cache_refresh(struct search_cache *c,
 				struct agora_error *err)
 {
 	int64_t gen = generation(c->db);
+	/* this connection's own writes, even rolled back, are seen too */
+	int64_t changes = sqlite3_total_changes64(db_handle(c->db));
 	sqlite3_stmt *st;
 	size_t cap = 0, i;
 	int rc;
 
-	if (c->valid && gen == c->generation)
+	if (c->valid && gen == c->generation && changes == c->changes)
 		return 0;
 	c->valid = 0;
 	c->n = 0;
@@ -380,6 +382,7 @@ static int search_cache_refresh(struct search_cache *c,
 	    (rc = cache_load_candidates(c, err)))
 		return rc;
 	c->generation = gen;
+	c->changes = changes;
 	c->valid = 1;
 	return 0;
 }

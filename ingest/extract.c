@@ -202,6 +202,144 @@ enum ingest_format ingest_detect(const char *p, size_t n, const char *name)
  * assume bounded, valid UTF-8 input; a failed extraction leaves the doc
  * empty, never half-filled.
  */
+/*
+ * Shapes that make the parsers we rely on slow or greedy, refused before
+ * parsing (the libraries have no such limits):
+ * - libxml2 2.9 checks duplicate attributes in quadratic time: a tag
+ *   with 40,000 attributes takes seconds;
+ * - cmark 0.30 goes quadratic on long runs of link openers ("![[]()"),
+ *   and builds the whole tree of a 1,000,000-deep quote before any check;
+ * - a CSV record with a million fields costs a buffer each.
+ */
+#define PRESCAN_MAX_ATTRS 256
+#define PRESCAN_MAX_BRACKETS 10000
+#define PRESCAN_MAX_FIELDS 256
+
+static size_t line_of(const char *p, size_t at)
+{
+	size_t i, line = 1;
+
+	for (i = 0; i < at; i++)
+		line += p[i] == '\n';
+	return line;
+}
+
+/*
+ * Counts '=' inside each tag, quotes skipped. In Markdown a '<' may be
+ * prose ("si x < 3"), so there a tag ends at the end of its line.
+ */
+static int prescan_tags(const char *p, size_t n, int line_ends_tag,
+			struct agora_error *err)
+{
+	size_t i, attrs = 0, start = 0;
+	int in_tag = 0;
+	char quote = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = p[i];
+
+		if (line_ends_tag && c == '\n') {
+			in_tag = 0;
+			quote = 0;
+		} else if (!in_tag) {
+			if (c == '<') {
+				in_tag = 1;
+				attrs = 0;
+				start = i;
+			}
+		} else if (quote) {
+			if (c == quote)
+				quote = 0;
+		} else if (c == '"' || c == '\'') {
+			quote = c;
+		} else if (c == '=') {
+			if (++attrs > PRESCAN_MAX_ATTRS)
+				return agora_errorf(
+					err, AGORA_EINVAL,
+					"a tag at line %zu has more than %d "
+					"attributes",
+					line_of(p, start), PRESCAN_MAX_ATTRS);
+		} else if (c == '>') {
+			in_tag = 0;
+		}
+	}
+	return 0;
+}
+
+static int prescan_markdown(const char *p, size_t n,
+			    const struct ingest_limits *lim,
+			    struct agora_error *err)
+{
+	size_t i = 0, brackets = 0, line = 1, depth, k;
+
+	for (i = 0; i < n; i++)
+		if (p[i] == '[' && ++brackets > PRESCAN_MAX_BRACKETS)
+			return agora_errorf(err, AGORA_EINVAL,
+					    "the Markdown document has more "
+					    "than %d '[' (line %zu)",
+					    PRESCAN_MAX_BRACKETS,
+					    line_of(p, i));
+	/* container nesting: '>' and list markers at the start of lines */
+	for (i = 0; i < n; line++) {
+		depth = 0;
+		for (;;) {
+			for (k = 0; k < 4 && i < n && p[i] == ' '; k++)
+				i++;
+			if (i < n && p[i] == '>') {
+				i++;
+			} else if (i + 1 < n &&
+				   (p[i] == '-' || p[i] == '*' || p[i] == '+') &&
+				   (p[i + 1] == ' ' || p[i + 1] == '\t')) {
+				i += 2;
+			} else {
+				for (k = i; k < n && k - i < 9 && p[k] >= '0' &&
+					    p[k] <= '9';
+				     k++)
+					;
+				if (k == i || k + 1 >= n ||
+				    (p[k] != '.' && p[k] != ')') ||
+				    p[k + 1] != ' ')
+					break;
+				i = k + 2;
+			}
+			if (++depth > (size_t)lim->max_depth)
+				return agora_errorf(err, AGORA_EINVAL,
+						    "quotes and lists: nesting "
+						    "deeper than %d at line %zu",
+						    lim->max_depth, line);
+		}
+		while (i < n && p[i] != '\n')
+			i++;
+		i++;
+	}
+	return 0;
+}
+
+static int prescan_csv(const char *p, size_t n, struct agora_error *err)
+{
+	size_t i, fields = 1, line = 1;
+	int quoted = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = p[i];
+
+		if (c == '"') {
+			quoted = !quoted;
+		} else if (!quoted && (c == ',' || c == ';')) {
+			if (++fields > PRESCAN_MAX_FIELDS)
+				return agora_errorf(err, AGORA_EINVAL,
+						    "line %zu of the CSV has more "
+						    "than %d fields",
+						    line, PRESCAN_MAX_FIELDS);
+		} else if (c == '\n') {
+			line++;
+			if (!quoted)
+				fields = 1;
+		}
+	}
+	return 0;
+}
+
 int ingest_extract(enum ingest_format fmt, const char *p, size_t n,
 		   const struct ingest_limits *lim, struct ingest_doc *doc,
 		   struct agora_error *err)
@@ -231,6 +369,15 @@ int ingest_extract(enum ingest_format fmt, const char *p, size_t n,
 	if (fmt == INGEST_AUTO)
 		fmt = ingest_detect(p, n, NULL);
 	doc->format = fmt;
+	if ((fmt == INGEST_HTML || fmt == INGEST_XML) &&
+	    (rc = prescan_tags(p, n, 0, err)))
+		return rc;
+	if (fmt == INGEST_MARKDOWN &&
+	    ((rc = prescan_markdown(p, n, lim, err)) ||
+	     (rc = prescan_tags(p, n, 1, err))))
+		return rc;
+	if (fmt == INGEST_CSV && (rc = prescan_csv(p, n, err)))
+		return rc;
 	switch (fmt) {
 	case INGEST_HTML:
 		rc = ingest_extract_html(p, n, lim, doc, err);

@@ -118,6 +118,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fail("insert", NULL);
 	}
 	sqlite3_finalize(st);
+	/* as ingest does: index the row, tell search caches to reload */
+	if (sqlite3_prepare_v2(db_handle(db),
+			       "INSERT INTO proposal_fts(rowid, text)"
+			       " VALUES (last_insert_rowid(), ?1)",
+			       -1, &st, NULL) != SQLITE_OK)
+		fail("prepare", NULL);
+	sqlite3_bind_text(st, 1, (const char *)data, (int)size, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		fail("index", NULL);
+	sqlite3_finalize(st);
+	if (db_exec(db,
+		    "UPDATE meta SET value = value + 1"
+		    " WHERE key = 'search_generation'",
+		    &err))
+		fail("generation", &err);
 	if (compare_search(db, q, &o, &r, &err))
 		fail("search", &err);
 	if (r.n > r.total || r.n > 100)

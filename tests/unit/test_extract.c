@@ -1003,6 +1003,34 @@ static void test_valbrune(void **state)
 	sb_fini(&in);
 }
 
+/*
+ * Shapes that send libxml2 or cmark quadratic, or make them build huge
+ * trees, are refused before parsing, with where.
+ */
+static void test_pathological_shapes(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = repeat("<html><body><p ", "a=1 ", 40000, ">texte", "</p>",
+		   "</body></html>");
+	fails(INGEST_HTML, s, strlen(s), AGORA_EINVAL, "attributes");
+	free(s);
+	s = repeat("<programme xmlns=\"urn:agora:programme:1\" ", "a=\"1\" ",
+		   40000, ">", NULL, "</programme>");
+	fails(INGEST_XML, s, strlen(s), AGORA_EINVAL, "attributes");
+	free(s);
+	s = repeat("# Titre\n\n", "![[]()", 40000, "\n", NULL, "");
+	fails(INGEST_MARKDOWN, s, strlen(s), AGORA_EINVAL, "'['");
+	free(s);
+	s = repeat("", "- ", 1000000, "item", NULL, "\n");
+	fails(INGEST_MARKDOWN, s, strlen(s), AGORA_EINVAL, "nesting");
+	free(s);
+	s = repeat("proposition,source\n", "a,", 1000000, "b", NULL, "\n");
+	fails(INGEST_CSV, s, strlen(s), AGORA_EINVAL, "fields");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1020,6 +1048,7 @@ int main(void)
 		cmocka_unit_test(test_segment_rules),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_deep_nesting),
+		cmocka_unit_test(test_pathological_shapes),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_valbrune),
