@@ -18,7 +18,8 @@ int search_db_prepare(struct agora_db *db, struct agora_error *err);
  * terms, as the agora_fr tokenizer would index them.
  */
 struct hl_query;
-struct hl_query *hl_query_new(void);
+/* st is borrowed (one per thread), or NULL for a stemmer of its own */
+struct hl_query *hl_query_new(struct fr_stemmer *st);
 void hl_query_free(struct hl_query *h);
 int hl_query_add(struct hl_query *h, const char *w, size_t n, int prefix);
 int hl_snippet(struct hl_query *h, const char *text, size_t n,

@@ -154,6 +154,9 @@ struct search_cache {
 	size_t quota; /* per query: matches ranked per candidate */
 	int64_t generation, changes;
 	int valid, contiguous, ready;
+	/* one stemmer (and its word cache) for every query of the thread */
+	struct fr_stemmer *st;
+	const struct doc_range *last; /* per query: the last range hit */
 };
 
 static void cand_slots_free(struct search_cache *c)
@@ -178,6 +181,7 @@ static void search_cache_free(void *p)
 		free(c->r);
 		free(c->len);
 		cand_slots_free(c);
+		fr_stemmer_free(c->st);
 	}
 	free(c);
 }
@@ -341,6 +345,7 @@ static int search_cache_refresh(struct search_cache *c,
 	if (c->valid && gen == c->generation && changes == c->changes)
 		return 0;
 	c->valid = 0;
+	c->last = NULL;
 	c->n = 0;
 	c->contiguous = 1;
 	st = db_stmt(c->db, DB_MOD_SEARCH, SEARCH_RANGES);
@@ -440,10 +445,15 @@ static void fn_search_take(sqlite3_context *ctx, int argc,
 	const struct doc_range *r;
 	struct cand_slot *k;
 
+	int64_t rowid = sqlite3_value_int64(argv[0]);
+
 	(void)argc;
-	if (!c->valid || !c->contiguous ||
-	    !(r = range_find(c, sqlite3_value_int64(argv[0]))) ||
-	    r->cslot >= c->ncand) {
+	/* matches come in rowid order: mostly from the last range seen */
+	r = c->last;
+	if (!r || rowid < r->lo || rowid > r->hi)
+		r = c->valid && c->contiguous ? range_find(c, rowid) : NULL;
+	c->last = r;
+	if (!r || r->cslot >= c->ncand) {
 		sqlite3_result_int(ctx, 1); /* no quota without the cache */
 		return;
 	}
@@ -552,6 +562,9 @@ int search_db_prepare(struct agora_db *db, struct agora_error *err)
 		c->db = db;
 		db_set_module_data(db, DB_MOD_SEARCH, c, search_cache_free);
 	}
+	if (!c->st && !(c->st = fr_stemmer_new()))
+		return agora_errorf(err, AGORA_ENOMEM,
+				    "cannot create the French stemmer");
 	if (sqlite3_create_function_v2(h, "agora_search_cand", 3,
 				       SQLITE_UTF8 | SQLITE_DIRECTONLY, c,
 				       fn_search_cand, NULL, NULL,
@@ -713,21 +726,17 @@ static void prefix_append(struct sb *out, const char *w, size_t n)
  * deduplicated by stem, function words dropped unless nothing else is
  * left. Used to build the FTS5 query and to mark snippets alike.
  */
-static int query_terms(const char *q, size_t n, struct qbuild *b,
-		       const struct qterm **list, int *count)
+static int query_terms(const char *q, size_t n, struct fr_stemmer *st,
+		       struct qbuild *b, const struct qterm **list, int *count)
 {
-	struct fr_stemmer *st = fr_stemmer_new();
 	int rc;
 
 	memset(b, 0, sizeof(*b));
 	*list = NULL;
 	*count = 0;
-	if (!st)
-		return AGORA_ENOMEM;
 	b->q = q;
 	b->n = n;
 	rc = fr_tokenize(st, q, n, qbuild_word, b);
-	fr_stemmer_free(st);
 	if (rc < 0)
 		return rc;
 	*list = b->nword ? b->word : b->stop;
@@ -741,7 +750,8 @@ static int query_terms(const char *q, size_t n, struct qbuild *b,
  * byte can reach FTS5's parser. Each word is quoted as typed, accents
  * and all, and FTS5 runs it through agora_fr like the indexed text.
  */
-int search_query_build(const char *q, size_t n, struct sb *out)
+static int query_build(const char *q, size_t n, struct fr_stemmer *st,
+		       struct sb *out)
 {
 	const struct qterm *list;
 	struct qbuild *b;
@@ -752,7 +762,7 @@ int search_query_build(const char *q, size_t n, struct sb *out)
 		return sb_error(out);
 	if (!(b = malloc(sizeof(*b))))
 		return AGORA_ENOMEM;
-	if ((rc = query_terms(q, n, b, &list, &count)))
+	if ((rc = query_terms(q, n, st, b, &list, &count)))
 		goto out;
 	for (i = 0; i < count; i++) {
 		need = (list[i].end - list[i].start) * 4 + 40;
@@ -774,17 +784,32 @@ out:
 	return rc;
 }
 
+int search_query_build(const char *q, size_t n, struct sb *out)
+{
+	struct fr_stemmer *st;
+	int rc;
+
+	if (!q || !n)
+		return sb_error(out);
+	if (!(st = fr_stemmer_new()))
+		return AGORA_ENOMEM;
+	rc = query_build(q, n, st, out);
+	fr_stemmer_free(st);
+	return rc;
+}
+
 /* The highlighter for the same terms as search_query_build's query */
-static struct hl_query *query_highlighter(const char *q)
+static struct hl_query *query_highlighter(const char *q,
+					  struct fr_stemmer *st)
 {
 	const struct qterm *list;
 	struct hl_query *h = NULL;
 	struct qbuild *b = malloc(sizeof(*b));
 	int i, count;
 
-	if (!b || query_terms(q, strlen(q), b, &list, &count))
+	if (!b || query_terms(q, strlen(q), st, b, &list, &count))
 		goto out;
-	if (!(h = hl_query_new()))
+	if (!(h = hl_query_new(st)))
 		goto out;
 	for (i = 0; i < count; i++)
 		if (hl_query_add(h, q + list[i].start,
@@ -945,6 +970,7 @@ static void search_quota(struct search_cache *c, int64_t election,
 		    (candidate < 0 || c->cand[i].id == candidate))
 			n++;
 	}
+	c->last = NULL;
 	c->quota = n ? SEARCH_RANK_CAP / n : SEARCH_RANK_CAP;
 	if (c->quota < SEARCH_RANK_MIN)
 		c->quota = SEARCH_RANK_MIN;
@@ -1167,7 +1193,8 @@ static int search_hits(struct agora_db *db, const char *q,
 		       const struct match *m, size_t n, struct search_result *r,
 		       struct agora_error *err)
 {
-	struct hl_query *h = query_highlighter(q);
+	struct search_cache *c = db_module_data(db, DB_MOD_SEARCH);
+	struct hl_query *h = query_highlighter(q, c->st);
 	struct sb snip;
 	sqlite3_stmt *st;
 	size_t i;
@@ -1219,6 +1246,7 @@ int compare_search(struct agora_db *db, const char *q,
 		   const struct search_opts *opts, struct search_result *out,
 		   struct agora_error *err)
 {
+	struct search_cache *c;
 	struct match *m = NULL;
 	struct sb fq;
 	size_t n = 0, limit, offset, end;
@@ -1228,7 +1256,8 @@ int compare_search(struct agora_db *db, const char *q,
 	sb_init(&fq, 4 * SEARCH_MAX_QUERY);
 	if ((rc = search_db_prepare(db, err)))
 		goto out;
-	if (q && (rc = search_query_build(q, strlen(q), &fq))) {
+	c = db_module_data(db, DB_MOD_SEARCH);
+	if (q && (rc = query_build(q, strlen(q), c->st, &fq))) {
 		rc = agora_errorf(err, rc, "cannot build the search query");
 		goto out;
 	}

@@ -25,6 +25,7 @@ struct hl_term {
 
 struct hl_query {
 	struct fr_stemmer *st;
+	int own_st;
 	struct hl_term t[16];
 	int n;
 	struct sb low, fold;
@@ -72,13 +73,14 @@ void hl_query_free(struct hl_query *h)
 {
 	if (!h)
 		return;
-	fr_stemmer_free(h->st);
+	if (h->own_st)
+		fr_stemmer_free(h->st);
 	sb_fini(&h->low);
 	sb_fini(&h->fold);
 	free(h);
 }
 
-struct hl_query *hl_query_new(void)
+struct hl_query *hl_query_new(struct fr_stemmer *st)
 {
 	struct hl_query *h = calloc(1, sizeof(*h));
 
@@ -86,9 +88,13 @@ struct hl_query *hl_query_new(void)
 		return NULL;
 	sb_init(&h->low, 4096);
 	sb_init(&h->fold, 4096);
-	if (!(h->st = fr_stemmer_new())) {
-		hl_query_free(h);
-		return NULL;
+	h->st = st;
+	if (!st) {
+		h->own_st = 1;
+		if (!(h->st = fr_stemmer_new())) {
+			hl_query_free(h);
+			return NULL;
+		}
 	}
 	return h;
 }

@@ -132,7 +132,7 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 	if (db)
 		return db;
 	if (db_open(&db, s->db_path, DB_OPEN_READONLY, err) ||
-	    compare_db_prepare(db, err) || compare_read_db_prepare(db, err) ||
+	    compare_db_prepare(db, err) ||
 	    db_prepare_module(db, DB_MOD_WEB, web_sql, WEB_STMT__MAX, err)) {
 		db_close(db);
 		return NULL;
