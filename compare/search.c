@@ -482,7 +482,8 @@ static int count_rows(const Fts5ExtensionApi *api, Fts5Context *fts,
 
 /*
  * Okapi BM25 as FTS5's bm25() computes it (k1 = 1.2, b = 0.75, the same
- * idf floor), negated so that lower is better, but with the document's
+ * idf floor; a one-phrase query's idf taken as 1, the same order),
+ * negated so that lower is better, but with the document's
  * length taken from the connection's cache instead of a docsize seek.
  * The per-query part (idf per phrase, average length) is computed once
  * and kept as FTS5 auxiliary data.
@@ -495,6 +496,7 @@ static void fn_rank(const Fts5ExtensionApi *api, Fts5Context *fts,
 	struct rank_query *q = api->xGetAuxdata(fts, 0);
 	int tf[32] = {0}, ninst = 0, i, phrase, col, off, dl = 0;
 	const struct doc_range *r;
+	sqlite3_int64 rowid;
 	double score = 0;
 
 	(void)nval;
@@ -516,6 +518,15 @@ static void fn_rank(const Fts5ExtensionApi *api, Fts5Context *fts,
 			sqlite3_int64 hits = 0;
 			double idf;
 
+			/*
+			 * With one phrase, idf scales every score alike and
+			 * cannot change the order: skip the walk of its
+			 * whole doclist that counting the rows costs.
+			 */
+			if (q->nphrase == 1) {
+				q->idf[i] = 1;
+				break;
+			}
 			api->xQueryPhrase(fts, i, &hits, count_rows);
 			idf = log(((double)nrow - (double)hits + 0.5) /
 				  ((double)hits + 0.5));
@@ -531,9 +542,13 @@ static void fn_rank(const Fts5ExtensionApi *api, Fts5Context *fts,
 		if (api->xInst(fts, i, &phrase, &col, &off) == SQLITE_OK &&
 		    phrase >= 0 && phrase < q->nphrase)
 			tf[phrase]++;
-	if (c->valid && c->contiguous &&
-	    (r = range_find(c, api->xRowid(fts))))
-		dl = c->len[r->off + (size_t)(api->xRowid(fts) - r->lo)];
+	rowid = api->xRowid(fts);
+	/* agora_search_take() just looked this row's range up */
+	r = c->last;
+	if (!r || rowid < r->lo || rowid > r->hi)
+		r = c->valid && c->contiguous ? range_find(c, rowid) : NULL;
+	if (r)
+		dl = c->len[r->off + (size_t)(rowid - r->lo)];
 	if (dl == 0)
 		api->xColumnSize(fts, -1, &dl);
 	for (i = 0; i < q->nphrase; i++)
@@ -828,6 +843,7 @@ out:
 struct match {
 	int64_t id, cand;
 	double rank;
+	uint64_t mix; /* id_mix(id), the tie-break */
 };
 
 /* A fixed permutation of ids (splitmix64's finaliser) */
@@ -852,11 +868,46 @@ static int match_by_rank(const void *a, const void *b)
 
 	if (x->rank != y->rank)
 		return x->rank < y->rank ? -1 : 1;
-	hx = id_mix(x->id);
-	hy = id_mix(y->id);
+	hx = x->mix;
+	hy = y->mix;
 	if (hx != hy)
 		return hx < hy ? -1 : 1;
 	return (x->id > y->id) - (x->id < y->id);
+}
+
+/*
+ * Puts the k best matches first, in order: a page needs the top
+ * offset + limit of up to SEARCH_RANK_CAP, not all of them sorted. An
+ * insertion into the sorted top k is a few compares for most matches.
+ */
+static void best_first(struct match *m, size_t n, size_t k)
+{
+	size_t i, lo, hi, mid, kept = 0;
+	struct match t;
+
+	if (k >= n / 4) {
+		qsort(m, n, sizeof(*m), match_by_rank);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (kept == k && match_by_rank(&m[i], &m[k - 1]) >= 0)
+			continue;
+		t = m[i];
+		lo = 0;
+		hi = kept;
+		while (lo < hi) {
+			mid = (lo + hi) / 2;
+			if (match_by_rank(&m[mid], &t) <= 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (kept < k)
+			kept++;
+		/* m[i] is past the top k (i >= kept - 1): nothing is lost */
+		memmove(&m[lo + 1], &m[lo], (kept - 1 - lo) * sizeof(*m));
+		m[lo] = t;
+	}
 }
 
 static int match_by_cand(const void *a, const void *b)
@@ -1031,6 +1082,7 @@ static int search_matches(struct agora_db *db, const char *fq,
 		m[*n].id = sqlite3_column_int64(st, 0);
 		m[*n].cand = sqlite3_column_int64(st, 1);
 		m[*n].rank = sqlite3_column_double(st, 2);
+		m[*n].mix = id_mix(m[*n].id);
 		(*n)++;
 	}
 	if (rc < 0)
@@ -1281,7 +1333,7 @@ int compare_search(struct agora_db *db, const char *q,
 	if (offset >= n)
 		goto out;
 	end = n - offset > limit ? offset + limit : n;
-	qsort(m, n, sizeof(*m), match_by_rank);
+	best_first(m, n, end);
 	rc = search_hits(db, q, m + offset, end - offset, out, err);
 out:
 	if (own_tx && !rc)
