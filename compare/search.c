@@ -97,7 +97,10 @@ static const char *const search_sql[SEARCH_STMT__MAX] = {
 		"SELECT (SELECT id FROM election WHERE slug = ?1),"
 		" (SELECT c.id FROM candidate c JOIN election e"
 		"  ON e.id = c.election_id WHERE c.slug = ?2"
-		"  AND (?1 IS NULL OR e.slug = ?1) LIMIT 1)",
+		"  AND (?1 IS NULL OR e.slug = ?1) LIMIT 1),"
+		" (SELECT count(*) FROM candidate c JOIN election e"
+		"  ON e.id = c.election_id WHERE c.slug = ?2"
+		"  AND (?1 IS NULL OR e.slug = ?1))",
 	[SEARCH_HIT] = "SELECT p.id, p.text, p.heading_path, e.slug, c.slug,"
 		       " c.given_name, c.family_name, c.party"
 		       " FROM proposal p"
@@ -989,6 +992,14 @@ static int search_filter_ids(struct agora_db *db, const struct search_opts *o,
 		sqlite3_bind_text(st, 2, o->candidate, -1, SQLITE_STATIC);
 	if ((rc = db_step(db, st, err)) < 0)
 		return rc;
+	/* the same slug in two elections: say which one, do not guess */
+	if (o->candidate && sqlite3_column_int64(st, 2) > 1) {
+		sqlite3_reset(st);
+		return agora_errorf(err, AGORA_EINVAL,
+				    "candidate '%s' stands in several "
+				    "elections: name the election too",
+				    o->candidate);
+	}
 	if ((o->election && sqlite3_column_type(st, 0) == SQLITE_NULL) ||
 	    (o->candidate && sqlite3_column_type(st, 1) == SQLITE_NULL))
 		*none = 1;

@@ -237,6 +237,11 @@ int hl_snippet(struct hl_query *h, const char *text, size_t n,
 			best = i + 1 > max_words ? i + 1 - max_words : 0;
 		}
 	}
+	if (nw <= max_words) { /* short enough: the whole text */
+		first = 0;
+		last = nw - 1;
+		goto write;
+	}
 	/* start a little before the first hit when the window allows */
 	for (first = best; first < nw && !w[first].hit; first++)
 		;
@@ -246,6 +251,7 @@ int hl_snippet(struct hl_query *h, const char *text, size_t n,
 	last = first + max_words < nw ? first + max_words - 1 : nw - 1;
 	if (last + 1 - first < max_words && nw > max_words)
 		first = last + 1 - max_words;
+write:
 	if (first > 0)
 		sb_puts(out, "\xe2\x80\xa6 ");
 	at = first > 0 ? w[first].s : 0;

@@ -596,6 +596,43 @@ static void test_broad_query_is_neutral(void **state)
 	search_result_fini(&r);
 }
 
+/* A candidate slug found in two elections is not guessed at */
+static void test_homonyms(void **state)
+{
+	struct fixture *f = *state;
+	struct search_result r = {0};
+	struct search_opts o = {0};
+	struct agora_error err = {0};
+
+	assert_int_equal(
+		db_exec(f->db,
+			"INSERT INTO candidate(id, election_id, slug,"
+			" given_name, family_name, sort_key) VALUES (4, 2,"
+			" 'alice-dupont', 'Alice', 'Dupont', 'dupont alice')",
+			&err),
+		0);
+	o.candidate = "alice-dupont";
+	assert_int_equal(compare_search(f->db, "sécurité", &o, &r, &err),
+			 AGORA_EINVAL);
+	assert_non_null(strstr(err.msg, "several elections"));
+	o.election = "pres-2027";
+	assert_finds(f, "sécurité", &o, "11,12,14");
+}
+
+/* A short proposal's snippet is the whole text, marked, never cut */
+static void test_short_snippet_is_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct search_result r = {0};
+
+	assert_int_equal(search(f, "europe", NULL, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.v[0].snippet,
+			    "Taxe carbone aux frontières de l'\x02"
+			    "Europe\x03.");
+	search_result_fini(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +651,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rank_order, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_broad_query_is_neutral,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_homonyms, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_short_snippet_is_whole,
 						setup, teardown),
 	};
 
