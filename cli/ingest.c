@@ -146,9 +146,14 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 		if (!r.title)
 			r.title = base_name(path);
 		sb_init(&data, 0);
-		if (file_read(path, r.limits.max_bytes, &data, &err) ||
-		    ingest_document(db, rules, &r, data.buf, data.len, &res,
-				    &err)) {
+		rc = file_read(path, r.limits.max_bytes, &data, &err);
+		/* a large single file: say that work is under way */
+		if (!rc && !progress && !cli->quiet && !json && isatty(2) &&
+		    data.len >= ((size_t)1 << 20))
+			fprintf(stderr, "%s: %.1f MB, extracting and indexing\n",
+				base_name(path), (double)data.len / 1e6);
+		if (rc || ingest_document(db, rules, &r, data.buf, data.len,
+					  &res, &err)) {
 			sb_fini(&data);
 			if (progress)
 				fputc('\n', stderr);
@@ -166,6 +171,7 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		sb_fini(&data);
+		rc = EXIT_OK;
 		docs += !res.duplicate;
 		dups += res.duplicate;
 		props += res.duplicate ? 0 : res.proposals;
