@@ -112,6 +112,36 @@ const struct cli_command cli_commands[] = {
 	 "its extracted text and every proposal's slice. Prints a summary;\n"
 	 "on any mismatch prints one precise line per failure and exits 1.\n",
 	 cmd_verify},
+	{"export", "export an election as open data (JSON or CSV)",
+	 "usage: agora export --election SLUG [--format json|csv]\n"
+	 "                    [--out FILE]\n"
+	 "\n"
+	 "Writes the election as open data, read in one transaction (a\n"
+	 "consistent snapshot), streamed without holding it in memory.\n"
+	 "\n"
+	 "json (default): one object with \"licence\", \"election\" (slug,\n"
+	 "  title, date, language, candidate_order), \"candidates\" in the\n"
+	 "  neutral order, \"documents\" (every published version, with\n"
+	 "  \"current\" false when superseded; source URL and SHA-256 of the\n"
+	 "  original), \"proposals\" of the current documents (id, document,\n"
+	 "  ordinal, byte offsets [start, end) in the extracted text, kind,\n"
+	 "  heading path, verbatim text, its SHA-256, themes with origin,\n"
+	 "  confidence and status) and the theme taxonomy \"themes\".\n"
+	 "csv: proposals.csv, one row per proposal of the current\n"
+	 "  documents (RFC 4180: every field quoted, CRLF, UTF-8, a header\n"
+	 "  row), with its candidate, document, offsets, themes (keys, not\n"
+	 "  rejected ones) and text SHA-256; the last column, licence, is\n"
+	 "  the same on every row.\n"
+	 "\n"
+	 "The programmes' texts are the candidates' own, reproduced\n"
+	 "verbatim; agora's metadata are under the Licence Ouverte / Open\n"
+	 "Licence 2.0 (Etalab).\n"
+	 "\n"
+	 "  --election SLUG      the election\n"
+	 "  --format FORMAT      json (default) or csv\n"
+	 "  --out FILE           write FILE (default: the standard output);\n"
+	 "                       it appears only once complete\n",
+	 cmd_export},
 	{"serve", "serve the comparator on the web (HTML and JSON API)",
 	 "usage: agora serve [--listen ADDR:PORT] [--threads N]\n"
 	 "\n"

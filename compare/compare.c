@@ -82,7 +82,9 @@ int compare_db_prepare(struct agora_db *db, struct agora_error *err)
 
 	if (!rc)
 		rc = search_db_prepare(db, err);
-	return rc ? rc : compare_read_db_prepare(db, err);
+	if (!rc)
+		rc = compare_read_db_prepare(db, err);
+	return rc ? rc : compare_export_db_prepare(db, err);
 }
 
 static sqlite3_stmt *stmt(struct agora_db *db, enum compare_stmt id)

@@ -200,4 +200,48 @@ void proposal_detail_fini(struct proposal_detail *d);
 int compare_proposal(struct agora_db *db, int64_t id,
 		     struct proposal_detail *out, struct agora_error *err);
 
+/* ------------------------------------------------------------- exports */
+
+/*
+ * export.c: an election as open data, streamed row by row (memory stays
+ * bounded whatever the election's size) through a write callback, all
+ * read in one read transaction (the caller's, when one is open). Its
+ * own statement table (DB_MOD_EXPORT), prepared by
+ * compare_export_db_prepare(), which compare_db_prepare() calls.
+ *
+ * The programmes' texts are the candidates' own, reproduced verbatim;
+ * agora's metadata (the cutting into proposals, offsets, hashes, themes)
+ * are under the Licence Ouverte / Open Licence 2.0 (Etalab).
+ */
+#define EXPORT_LICENCE "Licence Ouverte / Open Licence 2.0 (Etalab)"
+#define EXPORT_LICENCE_SPDX "etalab-2.0"
+#define EXPORT_LICENCE_URL                                                     \
+	"https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+/* The CSV's constant `licence` column, the same words in one line */
+#define EXPORT_LICENCE_CSV                                                     \
+	"texts: the candidates' programmes, verbatim; "                        \
+	"metadata: " EXPORT_LICENCE
+
+enum export_format {
+	EXPORT_JSON, /* the whole election, one JSON object */
+	EXPORT_CSV,  /* proposals.csv: one RFC 4180 row per proposal */
+};
+
+/*
+ * Receives the export in pieces; returns 0, or a negative AGORA_E* code
+ * (AGORA_EIO, AGORA_ETOOBIG) that stops the export and is returned.
+ */
+typedef int (*export_write_fn)(void *ctx, const char *p, size_t n);
+
+int compare_export_db_prepare(struct agora_db *db, struct agora_error *err);
+
+/*
+ * Writes election's export in fmt through emit. An unknown election is
+ * AGORA_ENOTFOUND before anything is written; a failure later leaves
+ * the output truncated, and the caller discards it.
+ */
+int compare_export(struct agora_db *db, const char *election,
+		   enum export_format fmt, export_write_fn emit, void *ctx,
+		   struct agora_error *err);
+
 #endif

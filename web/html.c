@@ -185,6 +185,17 @@ static const char *const messages[M__MAX][2] = {
 	[M_OFFSETS] = {"Position dans le texte extrait (octets)",
 		       "Position in the extracted text (bytes)"},
 	[M_SKIP] = {"Aller au contenu", "Skip to content"},
+	[M_OPEN_DATA] = {"Données ouvertes", "Open data"},
+	[M_OPEN_DATA_TEXT] =
+		{"Les textes des programmes sont ceux des candidats, "
+		 "reproduits à l'identique ; les métadonnées d'agora "
+		 "(découpage, positions, empreintes, thèmes) sont sous la",
+		 "The programmes' texts are the candidates' own, reproduced "
+		 "verbatim; agora's metadata (cutting, offsets, hashes, "
+		 "themes) are under the"},
+	[M_EXPORT_JSON] = {"Tout le scrutin (JSON)",
+			   "The whole election (JSON)"},
+	[M_EXPORT_CSV] = {"Les propositions (CSV)", "The proposals (CSV)"},
 };
 
 const char *msg(const struct web_req *r, enum msg_id id)

@@ -180,6 +180,28 @@ static void candidate_items(struct web_req *r, const char *election,
 	html_raw(b, "</ul>\n");
 }
 
+/* The election's exports, with the licence said where they are offered */
+static void open_data_links(struct web_req *r, const char *e)
+{
+	struct sb *b = &r->body;
+
+	html_raw(b, "<section class=\"open-data\">\n<h2>");
+	html_text(b, msg(r, M_OPEN_DATA));
+	html_raw(b, "</h2>\n<ul>\n<li><a href=\"/e/");
+	url_arg(b, e);
+	html_raw(b, "/export.json\" download>");
+	html_text(b, msg(r, M_EXPORT_JSON));
+	html_raw(b, "</a></li>\n<li><a href=\"/e/");
+	url_arg(b, e);
+	html_raw(b, "/export.csv\" download>");
+	html_text(b, msg(r, M_EXPORT_CSV));
+	html_raw(b, "</a></li>\n</ul>\n<p class=\"licence\">");
+	html_text(b, msg(r, M_OPEN_DATA_TEXT));
+	html_raw(b, " <a rel=\"license\" href=\"" EXPORT_LICENCE_URL "\">");
+	html_text(b, EXPORT_LICENCE);
+	html_raw(b, "</a>.</p>\n</section>\n");
+}
+
 int page_election(struct web_req *r)
 {
 	const char *e = r->param[0];
@@ -240,6 +262,7 @@ int page_election(struct web_req *r)
 		html_raw(b, "</td></tr>\n");
 	}
 	html_raw(b, "</tbody>\n</table>\n</section>\n");
+	open_data_links(r, e);
 	page_end(r);
 out:
 	election_info_fini(&ei);

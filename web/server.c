@@ -62,6 +62,8 @@ static const struct route routes[] = {
 	ROUTE("", page_home),
 	ROUTE("e/*", page_election),
 	ROUTE("e/*/compare", page_compare),
+	ROUTE("e/*/export.json", page_export_json),
+	ROUTE("e/*/export.csv", page_export_csv),
 	ROUTE("e/*/c/*", page_candidate),
 	ROUTE("p/*", page_proposal),
 	ROUTE("search", page_search),
@@ -73,6 +75,7 @@ static const struct route routes[] = {
 	ROUTE("api/v1/elections/*/candidates", api_candidates),
 	ROUTE("api/v1/elections/*/themes", api_themes),
 	ROUTE("api/v1/elections/*/compare", api_compare),
+	ROUTE("api/v1/elections/*/export", api_export),
 	ROUTE("api/v1/search", api_search),
 	ROUTE("api/v1/proposals/*", api_proposal),
 	ROUTE_NODB("api/v1/openapi.json", api_openapi),
@@ -437,6 +440,16 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 					"no-cache");
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
 					"Accept-Language, Cookie");
+	}
+	if (r->disposition[0] && r->status == 200)
+		MHD_add_response_header(resp, "Content-Disposition",
+					r->disposition);
+	if (r->licence && r->status == 200) {
+		char link[256];
+
+		snprintf(link, sizeof(link), "<%s>; rel=\"license\"",
+			 r->licence);
+		MHD_add_response_header(resp, "Link", link);
 	}
 	if (r->set_lang_cookie)
 		MHD_add_response_header(

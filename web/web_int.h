@@ -20,6 +20,9 @@
 #define WEB_MAX_PAGE (8 << 20) /* a response body */
 #define WEB_MAX_QUERY 1000     /* a search query, bytes */
 
+/* An election's export (export.c): larger than a page, still capped */
+#define WEB_MAX_EXPORT (64 << 20)
+
 enum web_lang { LANG_FR, LANG_EN };
 
 struct web_arg {
@@ -54,6 +57,8 @@ struct web_req {
 	struct sb body;
 	const char *etag; /* for static assets */
 	int immutable;
+	char disposition[128]; /* Content-Disposition, or "" */
+	const char *licence;   /* a Link rel="license" URL, or NULL */
 	struct agora_error err;
 };
 
@@ -131,6 +136,10 @@ enum msg_id {
 	M_SPEAK,
 	M_OFFSETS,
 	M_SKIP,
+	M_OPEN_DATA,
+	M_OPEN_DATA_TEXT,
+	M_EXPORT_JSON,
+	M_EXPORT_CSV,
 	M__MAX
 };
 const char *msg(const struct web_req *r, enum msg_id id);
@@ -162,6 +171,11 @@ int api_themes(struct web_req *r);
 int api_compare(struct web_req *r);
 int api_search(struct web_req *r);
 int api_proposal(struct web_req *r);
+
+/* export.c: an election's open data, downloaded or through the API */
+int page_export_json(struct web_req *r);
+int page_export_csv(struct web_req *r);
+int api_export(struct web_req *r);
 /* An error as {"error":{"code":...,"message":...}} */
 void api_error(struct web_req *r, int status, const char *code,
 	       const char *message);

@@ -41,10 +41,10 @@ json() { # json EXPR DESCRIPTION: python expression over j = parsed $T/out
 
 # help and usage
 expect 0 "agora --help" "$AGORA" --help
-for c in election ingest search compare themes candidates verify; do
+for c in election ingest search compare themes candidates verify export; do
 	has "$T/out" "$c" "--help lists $c"
 done
-for c in election ingest search compare themes candidates verify; do
+for c in election ingest search compare themes candidates verify export; do
 	expect 0 "agora $c --help" "$AGORA" "$c" --help
 	has "$T/out" "usage: agora $c" "$c --help shows its usage"
 done
@@ -121,6 +121,81 @@ expect 2 "compare with an unknown candidate" "$AGORA" compare \
 expect 0 "themes" "$AGORA" themes --election $E --json
 json "len(j) == 34 and any(t['key'] == 'pensions' for t in j)" \
 	"themes lists the 34 entries of the taxonomy (8 groups, 26 themes)"
+
+# export: JSON and CSV, the same proposals as search and the same bytes
+expect 0 "export (JSON to stdout)" "$AGORA" export --election $E
+cp "$T/out" "$T/export.json"
+json "[c['family_name'] for c in j['candidates']] == ['Benali', 'Durand', 'Mercier', 'Roux']" \
+	"export: 4 candidates in alphabetical order of family name"
+json "'Etalab' in j['licence']['metadata']['name'] and 'verbatim' in j['licence']['texts']" \
+	"export: the licence is stated"
+json "j['election']['slug'] == '$E' and j['election']['candidate_order'] == 'alphabetical' and j['election']['date'] == '2026-03-15'" \
+	"export: the election and its order rule"
+json "len(j['themes']) == 34 and len(j['documents']) == 4 and all(d['current'] and len(d['sha256']) == 64 for d in j['documents'])" \
+	"export: the taxonomy and the current documents"
+json "all(p['end'] - p['start'] == len(p['text'].encode()) for p in j['proposals'])" \
+	"export: every text is as long as its [start, end) slice"
+json "all(__import__('hashlib').sha256(p['text'].encode()).hexdigest() == p['sha256'] for p in j['proposals'])" \
+	"export: every proposal's SHA-256 is the SHA-256 of its text"
+"$AGORA" candidates --election $E --json >"$T/cands.json"
+json "len(j['proposals']) == sum(c['proposals'] for c in json.load(open('$T/cands.json')))" \
+	"export: as many proposals as the candidates have"
+"$AGORA" search --election $E --limit 100 --json logement >"$T/s-export.json"
+if python3 - "$T/export.json" "$T/s-export.json" <<'PY'; then
+import json, sys
+ex = {p["id"]: p for p in json.load(open(sys.argv[1]))["proposals"]}
+hits = json.load(open(sys.argv[2]))["results"]
+sys.exit(0 if hits and all(ex[h["proposal"]]["text"] == h["text"] and
+                           ex[h["proposal"]]["candidate"] == h["candidate"]
+                           for h in hits) else 1)
+PY
+	ok "export: each text equals what search returns for the same id"
+else
+	ko "export: texts differ from search's"
+fi
+expect 0 "export (JSON to a file)" "$AGORA" export --election $E --out \
+	"$T/export2.json"
+if cmp -s "$T/export.json" "$T/export2.json"; then
+	ok "export: --out writes the same bytes as stdout"
+else
+	ko "export: --out and stdout differ"
+fi
+expect 0 "export (CSV)" "$AGORA" export --election $E --format csv --out \
+	"$T/proposals.csv"
+if python3 - "$T/proposals.csv" "$T/export.json" <<'PY'; then
+import csv, hashlib, json, sys
+raw = open(sys.argv[1], "rb").read()
+ex = {p["id"]: p for p in json.load(open(sys.argv[2]))["proposals"]}
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+header = ["election", "candidate", "given_name", "family_name", "party",
+          "document_id", "document_title", "document_version",
+          "document_sha256", "source_url", "proposal_id", "ordinal", "start",
+          "end", "kind", "heading_path", "themes", "text", "text_sha256",
+          "licence"]
+body = rows[1:]
+good = (rows[0] == header and raw.startswith(b'"election","candidate"')
+        and raw.endswith(b'"\r\n') and len(body) == len(ex)
+        and len({r[19] for r in body}) == 1 and "Etalab" in body[0][19])
+for r in body:
+    p = ex[int(r[10])]
+    good = good and r[17] == p["text"] and r[13] == str(p["end"]) and \
+        hashlib.sha256(r[17].encode()).hexdigest() == r[18] == p["sha256"]
+sys.exit(0 if good else 1)
+PY
+	ok "export: CSV parses, documented header, one row per proposal, same texts and hashes"
+else
+	ko "export: CSV"
+fi
+expect 2 "export of an unknown election" "$AGORA" export --election nope \
+	--out "$T/nope.json"
+if [ ! -e "$T/nope.json" ] && ! ls "$T" | grep -q tmp; then
+	ok "a failed export leaves no file"
+else
+	ko "a failed export left a file"
+fi
+expect 2 "export --format xml is bad usage" "$AGORA" export --election $E \
+	--format xml
+expect 2 "export without --election is bad usage" "$AGORA" export
 
 # hostile files change nothing
 "$AGORA" candidates --election $E --json >"$T/before"

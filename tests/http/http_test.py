@@ -248,8 +248,80 @@ def tests(c, rows):
           "API missing q is a JSON 400", j)
     st, h, j = c.json("/api/v1/openapi.json")
     check(st == 200 and j and j.get("openapi", "").startswith("3") and
-          "/api/v1/elections/{election}/compare" in j.get("paths", {}),
+          "/api/v1/elections/{election}/compare" in j.get("paths", {}) and
+          "/api/v1/elections/{election}/export" in j.get("paths", {}),
           "OpenAPI document", st)
+
+    # open data: downloads and the API's export
+    st, h, body = c.text("/e/" + ELECTION)
+    check('href="/e/%s/export.json"' % ELECTION in body and
+          'href="/e/%s/export.csv"' % ELECTION in body and
+          "Licence Ouverte" in body,
+          "election page links to both exports, with the licence")
+    st, h, data = c.get("/e/%s/export.json" % ELECTION)
+    check(st == 200 and h.get("content-type") ==
+          "application/json; charset=utf-8" and
+          h.get("content-disposition") ==
+          'attachment; filename="%s.json"' % ELECTION and
+          "etalab" in h.get("link", "") and
+          'rel="license"' in h.get("link", "") and security_headers(h),
+          "export.json: a download with its licence and security headers", h)
+    try:
+        ex = json.loads(data)
+    except ValueError:
+        ex = {}
+    check(set(ex) >= {"licence", "election", "candidates", "documents",
+                      "proposals", "themes"} and
+          "Etalab" in ex["licence"]["metadata"]["name"] and
+          ex["election"]["slug"] == ELECTION and
+          [x["slug"] for x in ex["candidates"]] == order and
+          len(ex["themes"]) == 34 and
+          all({"id", "candidate", "version", "sha256", "source_url",
+               "status", "current"} <= set(d) for d in ex["documents"]),
+          "export.json: licence, election, candidates in the neutral order, "
+          "documents, taxonomy", str(ex)[:300])
+    props = ex.get("proposals", [])
+    st, h, j = c.json("/api/v1/elections/%s/candidates" % ELECTION)
+    total = sum(x["proposals"] for x in j["candidates"]) if st == 200 else -1
+    check(len(props) == total and all(
+        {"id", "document_id", "ordinal", "start", "end", "kind",
+         "heading_path", "text", "sha256", "themes"} <= set(p)
+        for p in props), "export.json: every current proposal, every field",
+          (len(props), total))
+    same = True
+    for p in props[::7]:
+        st2, h2, one = c.json("/api/v1/proposals/%d" % p["id"])
+        same = same and st2 == 200 and one["text"] == p["text"] and \
+            one["start"] == p["start"] and one["end"] == p["end"]
+    check(props and same, "export.json: texts and offsets equal the API's")
+    st, h, data2 = c.get("/api/v1/elections/%s/export" % ELECTION)
+    check(st == 200 and data2 == data and
+          "content-disposition" not in h and
+          'rel="license"' in h.get("link", ""),
+          "API export: the same bytes, inline", h)
+    st, h, data = c.get("/e/%s/export.csv" % ELECTION)
+    check(st == 200 and h.get("content-type", "").startswith(
+        "text/csv; charset=utf-8") and
+          h.get("content-disposition") ==
+          'attachment; filename="%s-proposals.csv"' % ELECTION and
+          'rel="license"' in h.get("link", "") and security_headers(h),
+          "export.csv: a download with its licence and security headers", h)
+    rows = list(csv.reader(data.decode("utf-8").splitlines(True)))
+    check(rows and rows[0][:2] == ["election", "candidate"] and
+          rows[0][-3:] == ["text", "text_sha256", "licence"] and
+          len(rows) - 1 == len(props) and b"\r\n" in data and
+          [r[17] for r in rows[1:]] == [p["text"] for p in props],
+          "export.csv: header, one row per proposal, the same texts",
+          (len(rows), len(props)))
+    st, h, data = c.get("/e/%s/export.csv" % ELECTION, method="HEAD")
+    check(st == 200 and data == b"" and "attachment" in
+          h.get("content-disposition", ""), "HEAD export.csv: headers only")
+    st, h, body = c.text("/e/nope/export.csv")
+    check(st == 404 and "<html" in body and
+          "content-disposition" not in h, "export of an unknown election: 404")
+    st, h, j = c.json("/api/v1/elections/nope/export")
+    check(st == 404 and j and j["error"]["code"] == "not_found",
+          "API export of an unknown election: JSON 404", j)
 
     # static assets
     st, h, body = c.text("/static/agora.css")
