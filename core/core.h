@@ -225,6 +225,14 @@ const char *db_col_text(sqlite3_stmt *st, int col);
 
 int db_schema_version(struct agora_db *db);
 
+/*
+ * The connection's French stemmer, shared with its FTS5 tokenizer (so a
+ * word stemmed for the theme rules is in the word cache when the index
+ * tokenizes the same proposal); like the connection, one thread at a
+ * time. Lives as long as the connection.
+ */
+struct fr_stemmer *db_stemmer(struct agora_db *db);
+
 /* FTS5's API on a connection, to register auxiliary functions; or NULL */
 fts5_api *fts5_api_get(sqlite3 *h);
 int db_latest_schema_version(void);

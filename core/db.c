@@ -23,6 +23,7 @@ struct db_module_stmts {
 struct agora_db {
 	sqlite3 *h;
 	char *path;
+	struct fr_stemmer *st; /* owned by the tokenizer's registration */
 	struct db_module_stmts mod[DB_MOD__MAX];
 };
 
@@ -34,6 +35,11 @@ sqlite3 *db_handle(struct agora_db *db)
 const char *db_path(struct agora_db *db)
 {
 	return db->path;
+}
+
+struct fr_stemmer *db_stemmer(struct agora_db *db)
+{
+	return db->st;
 }
 
 /* Creates the parent folder of path (one level, as for var/agora.db) */
@@ -113,7 +119,7 @@ int db_open(struct agora_db **out, const char *path, int flags,
 	}
 	if ((rc = set_pragmas(db->h, flags & DB_OPEN_READONLY, err)))
 		goto fail;
-	if ((rc = fts_fr_register(db->h, err)))
+	if ((rc = fts_fr_register(db->h, &db->st, err)))
 		goto fail;
 	if (flags & DB_OPEN_READONLY) {
 		if (db_schema_version(db) != db_latest_schema_version()) {

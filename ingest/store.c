@@ -297,7 +297,14 @@ static int store_proposals(struct agora_db *db,
 
 	if ((rc = theme_ids_load(db, &ids, err)))
 		return rc;
-	stemmer = fr_stemmer_new();
+	/*
+	 * The connection's stemmer, kept from one document to the next and
+	 * shared with the FTS5 tokenizer: its word cache is what makes
+	 * tokenizing cheap. A new stemmer per document started cold (and
+	 * cost a 0.7 MB calloc; 81 small Markdown files paid it 81 times):
+	 * HTML 7.1 -> 8.2 MB/s, Markdown 4.4 -> 5.2 (same run).
+	 */
+	stemmer = db_stemmer(db);
 	if (!stemmer)
 		return agora_errorf(err, AGORA_ENOMEM,
 				    "cannot create the French stemmer");
@@ -361,7 +368,6 @@ static int store_proposals(struct agora_db *db,
 	}
 	rc = 0;
 out:
-	fr_stemmer_free(stemmer);
 	return rc;
 }
 

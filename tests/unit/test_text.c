@@ -183,6 +183,58 @@ static void tokenize(struct fr_stemmer *st, const char *s, struct tok *t)
 	assert_int_equal(fr_tokenize(st, s, strlen(s), collect, t), 0);
 }
 
+/* Tokens of a longer text, as one string "stem@start-end ..." */
+static int collect_all(void *ctx, const char *stem, size_t n, size_t start,
+		       size_t end)
+{
+	struct sb *out = ctx;
+
+	sb_append(out, stem, n);
+	return sb_printf(out, "@%zu-%zu ", start, end);
+}
+
+/*
+ * The stemmer's word cache must give what stemming from scratch gives:
+ * the same text through one stemmer again and again (cold, then warm,
+ * with mixed case, accents, ligatures and words too long to cache)
+ * matches a new stemmer every time.
+ */
+static void test_tokenize_cache(void **state)
+{
+	static const char text[] =
+		"Sécurité sociale : la SÉCURITÉ des sécurités, l'Œuvre "
+		"et l'œuvre des élèves ; ÉLÈVES, eleves, Élève. "
+		"anticonstitutionnellementanticonstitutionnellement "
+		"Anticonstitutionnellementanticonstitutionnellement "
+		"ΑΘΗΝΑ αθηνα Straße STRASSE naïve NAÏVE cafe\xcc\x81 café";
+	struct fr_stemmer *warm = fr_stemmer_new(), *cold;
+	struct sb a, b;
+	int round;
+
+	(void)state;
+	assert_non_null(warm);
+	sb_init(&a, 0);
+	sb_init(&b, 0);
+	for (round = 0; round < 3; round++) {
+		cold = fr_stemmer_new();
+		assert_non_null(cold);
+		sb_reset(&a);
+		sb_reset(&b);
+		assert_int_equal(fr_tokenize(warm, text, strlen(text),
+					     collect_all, &a),
+				 0);
+		assert_int_equal(fr_tokenize(cold, text, strlen(text),
+					     collect_all, &b),
+				 0);
+		assert_string_equal(a.buf, b.buf);
+		fr_stemmer_free(cold);
+	}
+	assert_non_null(strstr(a.buf, "secur@0-"));
+	sb_fini(&a);
+	sb_fini(&b);
+	fr_stemmer_free(warm);
+}
+
 static void test_tokenize(void **state)
 {
 	struct fr_stemmer *st = fr_stemmer_new();
@@ -258,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_wordchar),
 		cmocka_unit_test(test_stem),
 		cmocka_unit_test(test_tokenize),
+		cmocka_unit_test(test_tokenize_cache),
 		cmocka_unit_test(test_slugify),
 	};
 
