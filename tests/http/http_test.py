@@ -24,6 +24,22 @@ import urllib.parse
 
 AGORA, SRC = sys.argv[1], sys.argv[2]
 ELECTION = "valbrune-2026"
+# a second election, so that the sample's counts stay 4: one hostile
+# programme and one ordinary one to compare it with
+HOSTILE = "hostile-2027"
+HOSTILE_MD = """# Programme de test
+
+## Logement
+
+- Afficher le code `<script>alert(1)</script>` tel quel pour le logement.
+- Un logement pour tous, avec des "quotes" et des 'apostrophes' simples.
+- L'esperluette \\&amp; et le code `&amp;` restent du texte au logement.
+- Une balise \\<img src=x onerror=alert(1)\\> écrite pour le logement.
+- Du HTML brut <script>alert(2)</script> dans le logement social.
+"""
+# what must survive extraction as text, each in some stored proposal
+HOSTILE_BITS = ["<script>alert(1)</script>", '"quotes"', "'apostrophes'",
+                "&amp;", "<img src=x onerror=alert(1)>"]
 EMPTY_FR = "Aucune proposition sur ce thème dans le programme"
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -98,6 +114,21 @@ def setup(tmp):
                 os.path.join(corpus, row["file"]), env=env)
         if r.returncode:
             sys.exit("cannot ingest %s: %s" % (row["file"], r.stderr))
+    r = run("election", "add", HOSTILE, "--title", "Test d'échappement",
+            "--date", "2027-01-01", env=env)
+    if r.returncode:
+        sys.exit("cannot add the second election: " + r.stderr)
+    path = os.path.join(tmp, "hostile.md")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(HOSTILE_MD)
+    for given, family, file in (("Ève", "Hostile", path), (
+            rows[1]["given_name"], rows[1]["family_name"],
+            os.path.join(corpus, rows[1]["file"]))):
+        r = run("--quiet", "ingest", "--election", HOSTILE, "--candidate",
+                given + " " + family, "--family-name", family, "--party",
+                "Test", file, env=env)
+        if r.returncode:
+            sys.exit("cannot ingest %s: %s" % (file, r.stderr))
     return env, rows
 
 
@@ -361,6 +392,98 @@ def tests(c, rows):
           "metrics count requests, latency, database size", body[:300])
 
 
+def escaped(text):
+    """A regex for TEXT as HTML-escaped page text: < > & always escaped,
+    quotes raw or as character references, white space reflowed."""
+    out = []
+    for ch in text:
+        if ch == "<":
+            out.append("&lt;")
+        elif ch == ">":
+            out.append("&gt;")
+        elif ch == "&":
+            out.append("&amp;")
+        elif ch == '"':
+            out.append("(?:\"|&quot;|&#34;|&#x22;)")
+        elif ch == "'":
+            out.append("(?:'|&#39;|&#x27;|&apos;)")
+        elif ch.isspace():
+            out.append(r"\s+")
+        else:
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+RAW = re.compile(r"<\s*(script|img)\b|<[a-z][^<>]*\sonerror\s*=", re.I)
+
+
+def hostile_tests(c, env):
+    r = run("search", "--election", HOSTILE, "--limit", "100", "--json",
+            "logement", env=env)
+    try:
+        hits = json.loads(r.stdout)["results"]
+    except ValueError:
+        hits = []
+    stored = {h["proposal"]: h["text"] for h in hits}
+    texts = list(stored.values())
+    check(r.returncode == 0 and all(any(b in t for t in texts)
+                                    for b in HOSTILE_BITS),
+          "hostile programme: the strings are stored as text "
+          "(agora search --json)", texts or r.stderr)
+    check(not any("alert(2)" in t and "<script>" in t for t in texts),
+          "hostile programme: raw inline HTML is not kept as text", texts)
+    hostile = {i: t for i, t in stored.items()
+               if any(b in t for b in HOSTILE_BITS)}
+
+    st, h, j = c.json("/api/v1/elections/%s/candidates" % HOSTILE)
+    slugs = [x["slug"] for x in j["candidates"]] if st == 200 else []
+    eve = [x["slug"] for x in j["candidates"]
+           if x["family_name"] == "Hostile"] if st == 200 else []
+    check(len(slugs) == 2 and eve, "hostile election: two candidates", j)
+    pid = min(hostile) if hostile else 0
+    st, h, j = c.json("/api/v1/proposals/%d" % pid)
+    themes = [t.get("key") or t.get("slug") for t in j.get("themes", [])
+              if isinstance(t, dict)] if st == 200 and j else []
+    theme = "housing" if "housing" in themes or not themes else themes[0]
+
+    pages = [("candidate page", "/e/%s/c/%s" % (HOSTILE, eve[0] if eve
+                                                 else "x")),
+             ("compare page", "/e/%s/compare?theme=%s&%s" % (
+                 HOSTILE, theme, "&".join("c=" + x for x in slugs))),
+             ("search page", "/search?q=logement&election=%s&candidate=%s"
+              % (HOSTILE, eve[0] if eve else "x"))]
+    pages += [("permalink /p/%d" % i, "/p/%d" % i) for i in sorted(hostile)]
+    for what, path in pages:
+        st, h, body = c.text(path)
+        raw = RAW.search(body)
+        check(st == 200 and not raw,
+              "hostile text, %s: no raw <script, <img or onerror=" % what,
+              (st, raw and body[max(0, raw.start() - 200):raw.end() + 80]))
+        if what == "search page":
+            # snippets may be cut or marked: the escaped bits must show
+            ok = "&lt;script&gt;alert(1)&lt;/script&gt;" in body and \
+                "&lt;img src=x onerror=alert(1)&gt;" in body
+        elif what.startswith("permalink"):
+            ok = re.search(escaped(hostile[int(path[3:])]), body)
+        else:
+            ok = all(re.search(escaped(t), body) for t in hostile.values())
+        check(st == 200 and ok,
+              "hostile text, %s: the stored text appears HTML-escaped"
+              % what, body[:300])
+
+    same = bool(hostile)
+    for i, t in hostile.items():
+        st, h, j = c.json("/api/v1/proposals/%d" % i)
+        same = same and st == 200 and j["text"] == t
+    check(same, "hostile text: the JSON API returns it exactly")
+    st, h, j = c.json("/api/v1/elections/%s/compare?theme=%s&candidates=%s"
+                      % (HOSTILE, theme, ",".join(slugs)))
+    got = {p["id"]: p["text"] for x in (j or {}).get("candidates", [])
+           for p in x["proposals"]} if st == 200 else {}
+    check(hostile and all(got.get(i) == t for i, t in hostile.items()),
+          "hostile text: the JSON compare returns it exactly", got)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="agora-http-")
     proc = None
@@ -385,6 +508,7 @@ def main():
             sys.exit("the server did not answer /healthz")
         check(True, "server up on port %d" % port)
         tests(c, rows)
+        hostile_tests(c, env)
         proc.send_signal(signal.SIGTERM)
         try:
             rc = proc.wait(timeout=20)
