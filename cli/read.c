@@ -68,6 +68,47 @@ static void print_marked(const char *s, int tty)
 	}
 }
 
+/* The election, candidate and theme named as filters must exist */
+static int search_check_filters(struct agora_db *db,
+				const struct search_opts *so,
+				struct agora_error *err)
+{
+	const struct theme_def *t;
+	struct election_info e;
+	struct candidate_list l;
+	size_t n, i;
+	int rc;
+
+	if (so->election) {
+		if ((rc = election_get(db, so->election, &e, err)))
+			return rc;
+		election_info_fini(&e);
+	}
+	if (so->candidate && so->election) {
+		if ((rc = candidate_list(db, so->election, &l, err)))
+			return rc;
+		for (i = 0; i < l.n && strcmp(l.v[i].slug, so->candidate); i++)
+			;
+		n = l.n;
+		candidate_list_fini(&l);
+		if (i == n)
+			return agora_errorf(err, AGORA_ENOTFOUND,
+					    "no candidate '%s' in election "
+					    "'%s'",
+					    so->candidate, so->election);
+	}
+	if (so->theme) {
+		t = theme_taxonomy(&n);
+		for (i = 0; t && i < n && strcmp(t[i].key, so->theme); i++)
+			;
+		if (!t || i == n)
+			return agora_errorf(err, AGORA_ENOTFOUND,
+					    "no theme '%s' (see 'agora themes')",
+					    so->theme);
+	}
+	return 0;
+}
+
 int cmd_search(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -146,7 +187,10 @@ int cmd_search(struct cli *cli, int argc, char **argv)
 		sb_fini(&q);
 		return rc;
 	}
-	rc = compare_search(db, q.buf, &so, &res, &err);
+	/* a misspelt filter is an error here, not an empty result */
+	rc = search_check_filters(db, &so, &err);
+	if (!rc)
+		rc = compare_search(db, q.buf, &so, &res, &err);
 	db_close(db);
 	if (rc) {
 		sb_fini(&q);

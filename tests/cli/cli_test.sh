@@ -102,6 +102,13 @@ json "j['total'] > 0" "logem* finds proposals"
 for q in '"' '(((' 'NEAR(' 'text:foo' '*' 'AND OR NOT' '-' '^'; do
 	expect 0 "hostile query '$q' is just text" "$AGORA" search "$q"
 done
+expect 2 "search with an unknown election says so" "$AGORA" search \
+	--election nowhere logement
+has "$T/err" "no election 'nowhere'" "and names it"
+expect 2 "search with an unknown theme says so" "$AGORA" search \
+	--theme nothing logement
+expect 2 "search with an unknown candidate says so" "$AGORA" search \
+	--election $E --candidate nobody logement
 expect 0 "search text output" "$AGORA" search logement
 has "$T/out" "\[\[" "matches are marked in the text output"
 
