@@ -488,12 +488,57 @@ static void test_real_corpus(void **state)
 			 598);
 }
 
+/*
+ * A failure half-way through a document (after the document row and two
+ * proposals are written) rolls everything back: nothing is half-stored,
+ * the search index included.
+ */
+static void test_failure_midway_rolls_back(void **state)
+{
+	struct fixture *f = *state;
+	struct ingest_result res;
+	struct agora_error err = {0};
+	int before[6], after[6], idx_before, idx_after;
+
+	snapshot(f->db, before);
+	idx_before = count(f->db, "SELECT count(*) FROM proposal_fts_docsize");
+	assert_int_equal(
+		sqlite3_exec(db_handle(f->db),
+			     "CREATE TEMP TRIGGER fail_third BEFORE INSERT ON"
+			     " main.proposal WHEN new.ordinal = 3 BEGIN"
+			     " SELECT RAISE(ABORT, 'injected failure'); END",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_int_not_equal(ingest(f, "Jeanne Martin", "programme.md",
+				    programme_md, strlen(programme_md), &res,
+				    &err),
+			     0);
+	assert_non_null(strstr(err.msg, "injected failure"));
+	snapshot(f->db, after);
+	idx_after = count(f->db, "SELECT count(*) FROM proposal_fts_docsize");
+	assert_memory_equal(before, after, sizeof(before));
+	assert_int_equal(idx_before, idx_after);
+	/* and once the fault is gone, the same file goes in whole */
+	assert_int_equal(sqlite3_exec(db_handle(f->db),
+				      "DROP TRIGGER fail_third", NULL, NULL,
+				      NULL),
+			 SQLITE_OK);
+	assert_int_equal(ingest(f, "Jeanne Martin", "programme.md",
+				programme_md, strlen(programme_md), &res, &err),
+			 0);
+	assert_int_equal(res.proposals, 4);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM proposal_fts_docsize"),
+			 idx_before + 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_ingest_versions_and_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_midway_rolls_back,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_catches_tampering,
 						setup, teardown),
