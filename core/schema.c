@@ -183,6 +183,23 @@ static const char *const migration_1[] = {
 	"CREATE TRIGGER document_generation AFTER INSERT ON document BEGIN"
 	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
 	"END;",
+	/* the web's page caches also show elections and candidates */
+	"CREATE TRIGGER election_generation AFTER INSERT ON election BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	"CREATE TRIGGER election_generation_u AFTER UPDATE ON election BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	"CREATE TRIGGER candidate_generation AFTER INSERT ON candidate BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	"CREATE TRIGGER candidate_generation_u AFTER UPDATE ON candidate"
+	" BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	"CREATE TRIGGER theme_generation AFTER UPDATE ON proposal_theme BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
 	"CREATE TRIGGER document_status BEFORE UPDATE OF status, version,"
 	" title, candidate_id, kind ON document BEGIN"
 	" SELECT RAISE(ABORT, 'a document is never moved or re-versioned');"

@@ -50,34 +50,36 @@ struct route {
 	const char *pattern; /* segments; '*' matches one segment */
 	web_handler fn;
 	const char *name;
-	int nodb; /* needs no database */
+	int nodb;  /* needs no database */
+	int cache; /* its 200 responses depend only on URL, language, data */
 };
 
 /* clang-format off */
-#define ROUTE(p, f) {p, f, #f, 0}
-#define ROUTE_NODB(p, f) {p, f, #f, 1}
+#define ROUTE(p, f) {p, f, #f, 0, 0}
+#define ROUTE_CACHED(p, f) {p, f, #f, 0, 1}
+#define ROUTE_NODB(p, f) {p, f, #f, 1, 0}
 /* clang-format on */
 
 static const struct route routes[] = {
-	ROUTE("", page_home),
-	ROUTE("e/*", page_election),
-	ROUTE("e/*/compare", page_compare),
+	ROUTE_CACHED("", page_home),
+	ROUTE_CACHED("e/*", page_election),
+	ROUTE_CACHED("e/*/compare", page_compare),
 	ROUTE("e/*/export.json", page_export_json),
 	ROUTE("e/*/export.csv", page_export_csv),
-	ROUTE("e/*/c/*", page_candidate),
-	ROUTE("p/*", page_proposal),
-	ROUTE("search", page_search),
+	ROUTE_CACHED("e/*/c/*", page_candidate),
+	ROUTE_CACHED("p/*", page_proposal),
+	ROUTE_CACHED("search", page_search),
 	ROUTE("healthz", page_healthz),
 	ROUTE("metrics", page_metrics),
 	ROUTE_NODB("static/*", page_static),
-	ROUTE("api/v1/elections", api_elections),
-	ROUTE("api/v1/elections/*", api_election),
-	ROUTE("api/v1/elections/*/candidates", api_candidates),
-	ROUTE("api/v1/elections/*/themes", api_themes),
-	ROUTE("api/v1/elections/*/compare", api_compare),
+	ROUTE_CACHED("api/v1/elections", api_elections),
+	ROUTE_CACHED("api/v1/elections/*", api_election),
+	ROUTE_CACHED("api/v1/elections/*/candidates", api_candidates),
+	ROUTE_CACHED("api/v1/elections/*/themes", api_themes),
+	ROUTE_CACHED("api/v1/elections/*/compare", api_compare),
 	ROUTE("api/v1/elections/*/export", api_export),
-	ROUTE("api/v1/search", api_search),
-	ROUTE("api/v1/proposals/*", api_proposal),
+	ROUTE_CACHED("api/v1/search", api_search),
+	ROUTE_CACHED("api/v1/proposals/*", api_proposal),
 	ROUTE_NODB("api/v1/openapi.json", api_openapi),
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -100,11 +102,14 @@ struct web_server {
 enum web_stmt {
 	WEB_HEALTH,
 	WEB_DB_SIZE,
+	WEB_GENERATION,
 	WEB_STMT__MAX,
 };
 
 static const char *const web_sql[WEB_STMT__MAX] = {
 	[WEB_HEALTH] = "SELECT count(*) FROM election",
+	[WEB_GENERATION] = "SELECT value FROM meta"
+			   " WHERE key = 'search_generation'",
 	[WEB_DB_SIZE] = "SELECT page_count * page_size"
 			" FROM pragma_page_count(), pragma_page_size()",
 };
@@ -146,6 +151,104 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 		return NULL;
 	}
 	return db;
+}
+
+/* ---------------------------------------------------------- page cache */
+
+/*
+ * Each worker keeps the pages it rendered, keyed by request target and
+ * language, valid while meta.search_generation (bumped with every new
+ * document) has not moved: a compare page costs a grid query and
+ * rendering, a copy from memory costs a memcpy. Only routes whose 200
+ * responses depend on nothing else are cached (not exports, not
+ * responses that set the language cookie). When editors can change
+ * themes (issue 4), their writes must bump the generation too.
+ */
+#define PAGE_CACHE_SLOTS 256		/* a power of two */
+#define PAGE_CACHE_MAX ((size_t)256 << 10) /* bytes of one page */
+
+struct page_slot {
+	char *key;
+	int lang;
+	int64_t gen;
+	const char *ctype; /* a static string */
+	char *body;
+	size_t len;
+};
+
+struct page_cache {
+	struct page_slot s[PAGE_CACHE_SLOTS];
+};
+
+static void page_cache_free(void *p)
+{
+	struct page_cache *c = p;
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < PAGE_CACHE_SLOTS; i++) {
+		free(c->s[i].key);
+		free(c->s[i].body);
+	}
+	free(c);
+}
+
+static struct page_slot *page_slot(struct web_req *r, int64_t *gen)
+{
+	struct page_cache *c = db_module_data(r->db, DB_MOD_WEB);
+	sqlite3_stmt *st;
+	uint32_t h = 2166136261u;
+	const char *k;
+
+	if (!c) {
+		if (!(c = calloc(1, sizeof(*c))))
+			return NULL;
+		db_set_module_data(r->db, DB_MOD_WEB, c, page_cache_free);
+	}
+	st = db_stmt(r->db, DB_MOD_WEB, WEB_GENERATION);
+	*gen = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0)
+					      : -1;
+	sqlite3_reset(st);
+	if (*gen < 0)
+		return NULL;
+	for (k = r->uri; *k; k++)
+		h = (h ^ (unsigned char)*k) * 16777619u;
+	h = (h ^ (unsigned)r->lang) * 16777619u;
+	return &c->s[h & (PAGE_CACHE_SLOTS - 1)];
+}
+
+static int page_cached(const struct page_slot *p, const struct web_req *r,
+		       int64_t gen)
+{
+	return p->key && p->gen == gen && p->lang == r->lang &&
+	       !strcmp(p->key, r->uri);
+}
+
+static void page_store(struct page_slot *p, const struct web_req *r,
+		       int64_t gen)
+{
+	char *key, *body;
+
+	if (r->status != 200 || r->body.len > PAGE_CACHE_MAX ||
+	    r->disposition[0] || r->licence || r->set_lang_cookie)
+		return;
+	key = strdup(r->uri);
+	body = malloc(r->body.len ? r->body.len : 1);
+	if (!key || !body) {
+		free(key);
+		free(body);
+		return;
+	}
+	memcpy(body, r->body.buf, r->body.len);
+	free(p->key);
+	free(p->body);
+	p->key = key;
+	p->body = body;
+	p->len = r->body.len;
+	p->lang = r->lang;
+	p->gen = gen;
+	p->ctype = r->ctype;
 }
 
 /* ------------------------------------------------------------- requests */
@@ -568,7 +671,25 @@ static const struct embedded_file *handle(struct web_server *s,
 			return NULL;
 		}
 	}
-	rc = rt->fn(r);
+	if (rt->cache && !r->set_lang_cookie && r->uri) {
+		int64_t gen;
+		struct page_slot *slot = page_slot(r, &gen);
+
+		if (slot && page_cached(slot, r, gen)) {
+			db_rollback(r->db);
+			r->ctype = slot->ctype;
+			if (sb_append(&r->body, slot->body, slot->len)) {
+				fail(r, AGORA_ENOMEM);
+				return NULL;
+			}
+			return NULL;
+		}
+		rc = rt->fn(r);
+		if (!rc && slot)
+			page_store(slot, r, gen);
+	} else {
+		rc = rt->fn(r);
+	}
 	if (r->db)
 		db_rollback(r->db);
 	if (rc) {

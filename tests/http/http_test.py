@@ -484,6 +484,32 @@ def hostile_tests(c, env):
           "hostile text: the JSON compare returns it exactly", got)
 
 
+def live_update_tests(c, env, tmp):
+    """Pages are cached per worker: what is written while the server runs
+    must show at once (the cache follows the database's generation)."""
+    for _ in range(3):  # fill the cache of both workers
+        c.text("/")
+        c.text("/e/" + HOSTILE)
+    r = run("election", "add", "later-2028", "--title", "Élection tardive",
+            env=env)
+    check(r.returncode == 0, "an election added while serving", r.stderr)
+    st, _, body = c.text("/")
+    check(st == 200 and "Élection tardive" in body,
+          "the home page shows it at once")
+    path = os.path.join(tmp, "late.md")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("# Programme\n\n- Planter mille arbres le long de la "
+                "rivière avant 2028.\n- Ouvrir trois crèches municipales "
+                "dans les quartiers nord.\n")
+    r = run("--quiet", "ingest", "--election", HOSTILE, "--candidate",
+            "Zoé Tardive", "--family-name", "Tardive", path, env=env)
+    check(r.returncode == 0, "a candidate ingested while serving", r.stderr)
+    for _ in range(3):
+        st, _, body = c.text("/e/" + HOSTILE)
+        check(st == 200 and "Tardive" in body,
+              "the election page shows the new candidate")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="agora-http-")
     proc = None
@@ -509,6 +535,7 @@ def main():
         check(True, "server up on port %d" % port)
         tests(c, rows)
         hostile_tests(c, env)
+        live_update_tests(c, env, tmp)
         proc.send_signal(signal.SIGTERM)
         try:
             rc = proc.wait(timeout=20)
