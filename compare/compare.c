@@ -102,12 +102,6 @@ static sqlite3_stmt *stmt(struct agora_db *db, enum compare_stmt id)
 	return db_stmt(db, DB_MOD_COMPARE, id);
 }
 
-/* strdup of a column, "" for NULL; NULL only when memory runs out */
-static char *col_dup(sqlite3_stmt *st, int col)
-{
-	return strdup(db_col_text(st, col));
-}
-
 /* ------------------------------------------------------------ elections */
 
 void election_info_fini(struct election_info *e)
@@ -216,12 +210,12 @@ int election_get(struct agora_db *db, const char *slug,
 		return agora_errorf(err, AGORA_ENOTFOUND, "no election '%s'",
 				    slug);
 	out->id = sqlite3_column_int64(st, 0);
-	out->slug = col_dup(st, 1);
-	out->title = col_dup(st, 2);
-	out->kind = col_dup(st, 3);
-	out->date = col_dup(st, 4);
-	out->language = col_dup(st, 5);
-	out->candidate_order = col_dup(st, 6);
+	out->slug = db_col_dup(st, 1);
+	out->title = db_col_dup(st, 2);
+	out->kind = db_col_dup(st, 3);
+	out->date = db_col_dup(st, 4);
+	out->language = db_col_dup(st, 5);
+	out->candidate_order = db_col_dup(st, 6);
 	sqlite3_reset(st);
 	if (!out->slug || !out->title || !out->kind || !out->date ||
 	    !out->language || !out->candidate_order) {
@@ -281,10 +275,10 @@ int candidate_list(struct agora_db *db, const char *election,
 		c = &out->v[out->n++];
 		memset(c, 0, sizeof(*c));
 		c->id = sqlite3_column_int64(st, 0);
-		c->slug = col_dup(st, 1);
-		c->given_name = col_dup(st, 2);
-		c->family_name = col_dup(st, 3);
-		c->party = col_dup(st, 4);
+		c->slug = db_col_dup(st, 1);
+		c->given_name = db_col_dup(st, 2);
+		c->family_name = db_col_dup(st, 3);
+		c->party = db_col_dup(st, 4);
 		c->documents = (size_t)sqlite3_column_int64(st, 5);
 		c->proposals = (size_t)sqlite3_column_int64(st, 6);
 		if (!c->slug || !c->given_name || !c->family_name || !c->party)
@@ -346,10 +340,10 @@ static int grid_column_fill(struct agora_db *db, int64_t tid,
 		}
 		p = &col->v[col->n++];
 		p->id = sqlite3_column_int64(st, 0);
-		p->text = col_dup(st, 1);
-		p->heading_path = col_dup(st, 2);
-		p->kind = col_dup(st, 3);
-		p->origin = col_dup(st, 4);
+		p->text = db_col_dup(st, 1);
+		p->heading_path = db_col_dup(st, 2);
+		p->kind = db_col_dup(st, 3);
+		p->origin = db_col_dup(st, 4);
 		p->confidence = sqlite3_column_double(st, 5);
 		if (!p->text || !p->heading_path || !p->kind || !p->origin)
 			goto nomem;
@@ -388,9 +382,9 @@ int compare_theme_grid(struct agora_db *db, const char *election,
 		goto out;
 	}
 	tid = sqlite3_column_int64(st, 0);
-	out->theme = col_dup(st, 1);
-	out->theme_label_fr = col_dup(st, 2);
-	out->theme_label_en = col_dup(st, 3);
+	out->theme = db_col_dup(st, 1);
+	out->theme_label_fr = db_col_dup(st, 2);
+	out->theme_label_en = db_col_dup(st, 3);
 	sqlite3_reset(st);
 	if ((rc = candidate_list(db, election, &all, err)))
 		goto out;
@@ -483,10 +477,10 @@ int compare_theme_coverage(struct agora_db *db, const char *election,
 			cap = ncap;
 		}
 		t = &out->v[out->n++];
-		t->key = col_dup(st, 0);
-		t->label_fr = col_dup(st, 1);
-		t->label_en = col_dup(st, 2);
-		t->group = col_dup(st, 3);
+		t->key = db_col_dup(st, 0);
+		t->label_fr = db_col_dup(st, 1);
+		t->label_en = db_col_dup(st, 2);
+		t->group = db_col_dup(st, 3);
 		t->is_group = sqlite3_column_int(st, 4);
 		t->candidates = (size_t)sqlite3_column_int64(st, 5);
 		t->proposals = (size_t)sqlite3_column_int64(st, 6);

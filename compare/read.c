@@ -74,12 +74,6 @@ static sqlite3_stmt *stmt(struct agora_db *db, enum read_stmt id)
 	return db_stmt(db, DB_MOD_READ, id);
 }
 
-/* strdup of a column, "" for NULL; NULL only when memory runs out */
-static char *col_dup(sqlite3_stmt *st, int col)
-{
-	return strdup(db_col_text(st, col));
-}
-
 /* Grows *v (of element size sz) so that one more fits; -1 without memory */
 static int grow(void **v, size_t n, size_t *cap, size_t sz)
 {
@@ -128,10 +122,10 @@ int compare_elections(struct agora_db *db, struct election_summary_list *out,
 		if (grow((void **)&out->v, out->n, &cap, sizeof(*out->v)))
 			goto nomem;
 		e = &out->v[out->n++];
-		e->slug = col_dup(st, 0);
-		e->title = col_dup(st, 1);
-		e->date = col_dup(st, 2);
-		e->language = col_dup(st, 3);
+		e->slug = db_col_dup(st, 0);
+		e->title = db_col_dup(st, 1);
+		e->date = db_col_dup(st, 2);
+		e->language = db_col_dup(st, 3);
 		e->candidates = (size_t)sqlite3_column_int64(st, 4);
 		if (!e->slug || !e->title || !e->date || !e->language)
 			goto nomem;
@@ -191,12 +185,12 @@ void programme_fini(struct programme *p)
 static int document_fill(sqlite3_stmt *st, int c, struct programme_document *d)
 {
 	d->version = sqlite3_column_int(st, c);
-	d->title = col_dup(st, c + 1);
-	d->format = col_dup(st, c + 2);
-	d->media_type = col_dup(st, c + 3);
-	d->source_url = col_dup(st, c + 4);
-	d->sha256 = col_dup(st, c + 5);
-	d->submitted_at = col_dup(st, c + 6);
+	d->title = db_col_dup(st, c + 1);
+	d->format = db_col_dup(st, c + 2);
+	d->media_type = db_col_dup(st, c + 3);
+	d->source_url = db_col_dup(st, c + 4);
+	d->sha256 = db_col_dup(st, c + 5);
+	d->submitted_at = db_col_dup(st, c + 6);
 	return d->title && d->format && d->media_type && d->source_url &&
 			       d->sha256 && d->submitted_at
 		       ? 0
@@ -209,10 +203,10 @@ static int proposal_fill(sqlite3_stmt *st, struct programme_proposal *p)
 	p->id = sqlite3_column_int64(st, 0);
 	p->document_id = sqlite3_column_int64(st, 1);
 	p->ordinal = sqlite3_column_int(st, 2);
-	p->heading_path = col_dup(st, 3);
-	p->text = col_dup(st, 4);
-	p->kind = col_dup(st, 5);
-	p->themes = col_dup(st, 6);
+	p->heading_path = db_col_dup(st, 3);
+	p->text = db_col_dup(st, 4);
+	p->kind = db_col_dup(st, 5);
+	p->themes = db_col_dup(st, 6);
 	return p->heading_path && p->text && p->kind && p->themes ? 0 : -1;
 }
 
@@ -310,13 +304,13 @@ int compare_proposal(struct agora_db *db, int64_t id,
 	out->start = sqlite3_column_int64(st, 7);
 	out->end = sqlite3_column_int64(st, 8);
 	out->current = sqlite3_column_int(st, 9);
-	out->election = col_dup(st, 10);
-	out->election_title = col_dup(st, 11);
+	out->election = db_col_dup(st, 10);
+	out->election_title = db_col_dup(st, 11);
 	out->cand.id = sqlite3_column_int64(st, 12);
-	out->cand.slug = col_dup(st, 13);
-	out->cand.given_name = col_dup(st, 14);
-	out->cand.family_name = col_dup(st, 15);
-	out->cand.party = col_dup(st, 16);
+	out->cand.slug = db_col_dup(st, 13);
+	out->cand.given_name = db_col_dup(st, 14);
+	out->cand.family_name = db_col_dup(st, 15);
+	out->cand.party = db_col_dup(st, 16);
 	out->doc.id = out->p.document_id = sqlite3_column_int64(st, 1);
 	rc = proposal_fill(st, &out->p) | document_fill(st, 17, &out->doc);
 	sqlite3_reset(st);

@@ -119,7 +119,6 @@ static const char *const search_sql[SEARCH_STMT__MAX] = {
 };
 
 static char *full_name(const char *given, const char *family);
-static char *col_dup(sqlite3_stmt *st, int col);
 
 /* ------------------------------------------------ proposal -> candidate */
 
@@ -282,9 +281,9 @@ static int cache_load_candidates(struct search_cache *c,
 		memset(k, 0, sizeof(*k));
 		k->id = sqlite3_column_int64(st, 0);
 		k->election = sqlite3_column_int64(st, 1);
-		k->slug = col_dup(st, 2);
+		k->slug = db_col_dup(st, 2);
 		k->name = full_name(db_col_text(st, 3), db_col_text(st, 4));
-		k->sort_key = col_dup(st, 5);
+		k->sort_key = db_col_dup(st, 5);
 		if (!k->slug || !k->name || !k->sort_key)
 			goto nomem;
 	}
@@ -965,11 +964,6 @@ static char *full_name(const char *given, const char *family)
 	return s;
 }
 
-static char *col_dup(sqlite3_stmt *st, int col)
-{
-	return strdup(db_col_text(st, col));
-}
-
 /*
  * Resolves the election and candidate filters to ids. An unknown slug
  * matches nothing: *none is set and the search gives an empty list.
@@ -1156,10 +1150,10 @@ static int search_counts(struct agora_db *db, struct match *m, size_t n,
 			goto out;
 		rc = 0;
 		cc[k].c.n = j - i;
-		cc[k].c.candidate_slug = col_dup(st, 0);
+		cc[k].c.candidate_slug = db_col_dup(st, 0);
 		cc[k].c.candidate_name =
 			full_name(db_col_text(st, 1), db_col_text(st, 2));
-		cc[k].sort_key = col_dup(st, 3);
+		cc[k].sort_key = db_col_dup(st, 3);
 		sqlite3_reset(st);
 		if (!cc[k].c.candidate_slug || !cc[k].c.candidate_name ||
 		    !cc[k].sort_key) {
@@ -1186,12 +1180,12 @@ out:
 static int search_hit_fill(sqlite3_stmt *st, struct search_hit *h,
 			   struct agora_error *err)
 {
-	h->text = col_dup(st, 1);
-	h->heading_path = col_dup(st, 2);
-	h->election = col_dup(st, 3);
-	h->candidate_slug = col_dup(st, 4);
+	h->text = db_col_dup(st, 1);
+	h->heading_path = db_col_dup(st, 2);
+	h->election = db_col_dup(st, 3);
+	h->candidate_slug = db_col_dup(st, 4);
 	h->candidate_name = full_name(db_col_text(st, 5), db_col_text(st, 6));
-	h->party = col_dup(st, 7);
+	h->party = db_col_dup(st, 7);
 	if (!h->snippet || !h->text || !h->heading_path || !h->election ||
 	    !h->candidate_slug || !h->candidate_name || !h->party)
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");

@@ -222,6 +222,8 @@ int db_step(struct agora_db *db, sqlite3_stmt *st, struct agora_error *err);
 
 /* Text column as a C string, "" for NULL; borrowed until the next step */
 const char *db_col_text(sqlite3_stmt *st, int col);
+/* A copy of it the caller frees; NULL only when memory runs out */
+char *db_col_dup(sqlite3_stmt *st, int col);
 
 int db_schema_version(struct agora_db *db);
 

@@ -287,6 +287,11 @@ const char *db_col_text(sqlite3_stmt *st, int col)
 	return t ? (const char *)t : "";
 }
 
+char *db_col_dup(sqlite3_stmt *st, int col)
+{
+	return strdup(db_col_text(st, col));
+}
+
 int db_schema_version(struct agora_db *db)
 {
 	sqlite3_stmt *st;
