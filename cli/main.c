@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "compare.h"
 #include "ingest.h"
+#include "primary.h"
 
 const struct cli_command cli_commands[] = {
 	{"election", "create elections and list them",
@@ -160,6 +161,50 @@ const struct cli_command cli_commands[] = {
 	 "  --threads N          worker threads, 1 to 256 (default: one\n"
 	 "                       per core)\n",
 	 cmd_serve},
+	{"primary", "run an open citizen primary (majority judgment)",
+	 "usage: agora primary create SLUG --title TITLE [--grades LABELS]\n"
+	 "                     [--support-threshold N] [--max-supports N]\n"
+	 "                     [--lot-size K] [--allow-blank] [--public-results]\n"
+	 "       agora primary phase SLUG declaration|support|vote|closed\n"
+	 "       agora primary candidate add SLUG --name NAME [--slug C]\n"
+	 "       agora primary candidates SLUG [--json]\n"
+	 "       agora primary credentials SLUG --roll ROLL.csv --out FILE\n"
+	 "       agora primary vote SLUG --credential CODE\n"
+	 "                     --grades CANDIDATE=GRADE,... | --blank\n"
+	 "       agora primary results SLUG [--json]\n"
+	 "       agora primary recount SLUG\n"
+	 "\n"
+	 "create: a primary, in phase 'declaration', with its comparator\n"
+	 "  election of the same slug (candidates' programmes are ingested\n"
+	 "  there). --grades: 2 to 10 comma-separated labels, worst first\n"
+	 "  (default: \"" PRIMARY_DEFAULT_GRADES "\").\n"
+	 "  --support-threshold N (default 500) supports qualify a declared\n"
+	 "  candidate; --max-supports N (default 5) per citizen; --lot-size K:\n"
+	 "  each ballot grades K candidates drawn for its credential (default:\n"
+	 "  all); --allow-blank: a ballot may grade nobody; --public-results:\n"
+	 "  results visible before the close.\n"
+	 "phase: moves forward only; opening the vote freezes the list of\n"
+	 "  qualified candidates (organiser-registered ones, and declared ones\n"
+	 "  with enough supports). Each change is dated.\n"
+	 "candidate add: registers a candidate as the organiser (qualified at\n"
+	 "  once: a closed list); prints the candidate's slug.\n"
+	 "credentials: reads an electoral roll (CSV, a header line, one voter\n"
+	 "  per line) and writes FILE (created, never overwritten, mode 0600):\n"
+	 "  the roll's lines with one more column, 'credential', a private\n"
+	 "  code of 135 random bits and a check symbol. Only the public keys\n"
+	 "  derived from the codes are stored: the database never links a\n"
+	 "  person to a credential. Send each voter their code.\n"
+	 "vote: casts a ballot signed with the credential's key (a kiosk or a\n"
+	 "  script); GRADE is a label or an index, 0 = worst. Every candidate\n"
+	 "  of the credential's ballot must be graded. A new ballot replaces\n"
+	 "  the credential's previous one until the close. Prints the receipt\n"
+	 "  (SHA-256 of the signed ballot) once the ballot is on disk.\n"
+	 "results: the majority-judgment ranking (hidden until the close\n"
+	 "  unless --public-results); --json gives rank, majority_grade (index,\n"
+	 "  0 = worst), mention, sign, above, below, total and counts.\n"
+	 "recount: recounts the stored ballots and compares them with the live\n"
+	 "  counters; exits 1 on any difference.\n",
+	 cmd_primary},
 	{NULL, NULL, NULL, NULL},
 };
 

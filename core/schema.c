@@ -211,9 +211,110 @@ static const char *const migration_1[] = {
 	NULL,
 };
 
+/*
+ * The citizen primary (issue 5). Ballots carry no user id, no address,
+ * no time finer than the day: nothing links a voter to a ballot. A
+ * credential is only a public key; the private code was handed to a
+ * person and never stored. One counted ballot per credential is held by
+ * a unique index, not by application checks alone.
+ */
+static const char *const migration_2[] = {
+	"CREATE TABLE primary_election ("
+	" id INTEGER PRIMARY KEY,"
+	" slug TEXT NOT NULL UNIQUE,"
+	" title TEXT NOT NULL,"
+	/* its programmes are compared under this election (kind primary) */
+	" election_id INTEGER NOT NULL UNIQUE REFERENCES election(id),"
+	" phase TEXT NOT NULL DEFAULT 'declaration'"
+	"  CHECK (phase = 'declaration' OR phase = 'support'"
+	"   OR phase = 'vote' OR phase = 'closed'),"
+	/* a JSON array of 2..10 labels, worst first */
+	" grades TEXT NOT NULL CHECK (json_valid(grades)"
+	"  AND json_array_length(grades) BETWEEN 2 AND 10),"
+	" support_threshold INTEGER NOT NULL DEFAULT 500"
+	"  CHECK (support_threshold >= 0),"
+	" max_supports INTEGER NOT NULL DEFAULT 5 CHECK (max_supports >= 1),"
+	" lot_size INTEGER CHECK (lot_size IS NULL OR lot_size >= 1),"
+	" allow_blank INTEGER NOT NULL DEFAULT 0 CHECK (allow_blank = 0 OR allow_blank = 1),"
+	" results_public INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (results_public = 0 OR results_public = 1),"
+	" created_at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	" public_key BLOB"
+	");",
+	/* every phase change, with its date: the lifecycle's record */
+	"CREATE TABLE primary_phase ("
+	" primary_id INTEGER NOT NULL REFERENCES primary_election(id),"
+	" seq INTEGER NOT NULL,"
+	" phase TEXT NOT NULL,"
+	" at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	" PRIMARY KEY (primary_id, seq)"
+	") WITHOUT ROWID;",
+	"CREATE TABLE primary_candidate ("
+	" id INTEGER PRIMARY KEY,"
+	" primary_id INTEGER NOT NULL REFERENCES primary_election(id),"
+	" slug TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" statement TEXT NOT NULL DEFAULT '',"
+	/* organiser: a closed list, qualified at once; citizen: by supports */
+	" registered_by TEXT NOT NULL"
+	"  CHECK (registered_by = 'organiser' OR registered_by = 'citizen'),"
+	" status TEXT NOT NULL DEFAULT 'declared'"
+	"  CHECK (status = 'declared' OR status = 'qualified'"
+	"   OR status = 'withdrawn'),"
+	" supports INTEGER NOT NULL DEFAULT 0 CHECK (supports >= 0),"
+	" UNIQUE (primary_id, slug)"
+	");",
+	"CREATE TABLE credential ("
+	" id INTEGER PRIMARY KEY,"
+	" primary_id INTEGER NOT NULL REFERENCES primary_election(id),"
+	" public_key BLOB NOT NULL CHECK (length(public_key) = 32),"
+	" issued_on TEXT NOT NULL DEFAULT (date('now')),"
+	" UNIQUE (primary_id, public_key)"
+	");",
+	/*
+	 * Every accepted ballot, replaced ones included (the board will
+	 * show them all); the counted one per credential is the newest.
+	 */
+	"CREATE TABLE ballot ("
+	" id INTEGER PRIMARY KEY,"
+	" primary_id INTEGER NOT NULL REFERENCES primary_election(id),"
+	" credential_id INTEGER NOT NULL REFERENCES credential(id),"
+	" receipt TEXT NOT NULL UNIQUE CHECK (length(receipt) = 64),"
+	" body TEXT NOT NULL,"
+	" signature BLOB NOT NULL CHECK (length(signature) = 64),"
+	" cast_on TEXT NOT NULL DEFAULT (date('now')),"
+	" counted INTEGER NOT NULL DEFAULT 1 CHECK (counted = 0 OR counted = 1)"
+	");",
+	"CREATE UNIQUE INDEX ballot_counted ON ballot(credential_id)"
+	" WHERE counted = 1;",
+	/* the live counters, updated in the ballot's own transaction */
+	"CREATE TABLE tally ("
+	" primary_id INTEGER NOT NULL REFERENCES primary_election(id),"
+	" candidate_id INTEGER NOT NULL REFERENCES primary_candidate(id),"
+	" grade INTEGER NOT NULL CHECK (grade >= 0 AND grade < 10),"
+	" count INTEGER NOT NULL DEFAULT 0 CHECK (count >= 0),"
+	" PRIMARY KEY (candidate_id, grade)"
+	") WITHOUT ROWID;",
+	/* a stored ballot never changes, except to stop being counted */
+	"CREATE TRIGGER ballot_immutable BEFORE UPDATE OF id, primary_id,"
+	" credential_id, receipt, body, signature, cast_on ON ballot BEGIN"
+	" SELECT RAISE(ABORT, 'a stored ballot never changes');"
+	"END;",
+	"CREATE TRIGGER ballot_uncount BEFORE UPDATE OF counted ON ballot"
+	" WHEN new.counted = 1 BEGIN"
+	" SELECT RAISE(ABORT, 'a replaced ballot is never counted again');"
+	"END;",
+	"CREATE TRIGGER ballot_delete BEFORE DELETE ON ballot BEGIN"
+	" SELECT RAISE(ABORT, 'a stored ballot is never deleted');"
+	"END;",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
+	migration_2,
 };
 
 int db_latest_schema_version(void)

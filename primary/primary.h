@@ -1,7 +1,8 @@
 /*
- * primary.h - the one public header of agora's citizen primary. For now:
- * the majority-judgment tally, pure code (counts in, ranking out) with no
- * database, so that it can be tested and fuzzed on its own.
+ * primary.h - the one public header of agora's citizen primary: the
+ * majority-judgment tally, pure code (counts in, ranking out) with no
+ * database, so that it can be tested and fuzzed on its own; then the
+ * primary itself (phases, candidates, credentials, signed ballots).
  *
  * primary/ depends on core/ only.
  */
@@ -86,5 +87,138 @@ static inline char mj_sign_shown(const struct mj_result *r, int ngrades)
 		return 0;
 	return r->sign;
 }
+
+/* --------------------------------------------------------- the primary */
+
+/*
+ * The lifecycle of an open citizen primary (primary.c): declaration ->
+ * support -> vote -> closed, forward only, each change dated. Candidates
+ * registered by the organiser are qualified at once (a closed list);
+ * declared ones qualify by supports when voting opens, and the list is
+ * frozen then.
+ *
+ * Voters hold credentials: a private code (primary_code_new) from which
+ * an Ed25519 key pair is derived; the database stores only public keys,
+ * never who received which. A ballot is a canonical JSON object signed
+ * with the credential's key; the newest ballot of a credential is the
+ * counted one (a unique index holds it); the receipt is the SHA-256 of
+ * the body and the signature.
+ */
+
+#define PRIMARY_PHASES "declaration, support, vote, closed"
+#define PRIMARY_CODE_SYMBOLS 28 /* 27 random base-32 symbols + a check */
+#define PRIMARY_CODE_SIZE 40	/* "XXXX-XXXX-..." with its NUL */
+#define PRIMARY_DEFAULT_GRADES \
+	"À rejeter,Insuffisant,Passable,Assez bien,Bien,Très bien"
+#define PRIMARY_BALLOT_MAX 65536 /* bytes of a ballot's JSON body */
+
+struct primary_config {
+	const char *slug, *title;
+	const char *grades; /* comma-separated labels, worst first; or NULL */
+	int64_t support_threshold;
+	int max_supports;
+	int lot_size; /* 0: every qualified candidate on every ballot */
+	int allow_blank;
+	int results_public;
+};
+
+struct primary_info {
+	int64_t id;
+	char *slug, *title, *phase;
+	char *grades[MJ_GRADES_MAX];
+	int ngrades;
+	int64_t support_threshold;
+	int max_supports, lot_size, allow_blank, results_public;
+	int64_t credentials, voters, ballots;
+};
+
+struct primary_candidate {
+	int64_t id, supports;
+	char *slug, *name, *status, *registered_by;
+};
+
+struct primary_grade {
+	const char *candidate; /* slug */
+	int grade;	       /* 0 = worst */
+};
+
+int primary_db_prepare(struct agora_db *db, struct agora_error *err);
+
+int primary_create(struct agora_db *db, const struct primary_config *c,
+		   struct agora_error *err) AGORA_WUR;
+int primary_get(struct agora_db *db, const char *slug, struct primary_info *p,
+		struct agora_error *err) AGORA_WUR;
+void primary_info_fini(struct primary_info *p);
+/* Moves to a later phase; opening the vote freezes the qualified list */
+int primary_set_phase(struct agora_db *db, const char *slug, const char *phase,
+		      struct agora_error *err) AGORA_WUR;
+/* Registers a candidate as the organiser; out receives its slug */
+int primary_candidate_add(struct agora_db *db, const char *slug,
+			  const char *name, const char *cand_slug,
+			  struct sb *out, struct agora_error *err) AGORA_WUR;
+/* The candidates, qualified first, then by slug; free with the next one */
+int primary_candidates(struct agora_db *db, int64_t primary_id,
+		       struct primary_candidate **v, size_t *n,
+		       struct agora_error *err) AGORA_WUR;
+void primary_candidates_free(struct primary_candidate *v, size_t n);
+
+/* Credentials: codes, keys, registration of public keys */
+void primary_code_new(char out[PRIMARY_CODE_SIZE]);
+/* Accepts spaces, hyphens, lower case, O for 0, I and L for 1 */
+int primary_code_parse(const char *code, char norm[PRIMARY_CODE_SYMBOLS + 1],
+		       struct agora_error *err) AGORA_WUR;
+void primary_code_keys(const char *primary_slug,
+		       const char norm[PRIMARY_CODE_SYMBOLS + 1],
+		       unsigned char pk[32], unsigned char sk[64]);
+/* Stores n public keys in one transaction (all or none) */
+int primary_credentials_add(struct agora_db *db, const char *slug,
+			    const unsigned char (*pk)[32], size_t n,
+			    struct agora_error *err) AGORA_WUR;
+
+/*
+ * The lot of a credential: the indices (into the qualified candidates
+ * ordered by slug) of the lot_size candidates its ballot grades, drawn
+ * from public data only (primary slug, public key) so anyone can redo
+ * it; every candidate is equally likely in each position. Returns how
+ * many indices were written (all candidates when lot_size is 0 or not
+ * smaller than n).
+ */
+size_t primary_lot(const char *primary_slug, const unsigned char pk[32],
+		   size_t n, int lot_size, size_t *out);
+
+/*
+ * The voter's side: the canonical body of ballot number seq of the
+ * credential (1 for the first; primary_ballot_next() tells) and its
+ * signature.
+ */
+int primary_ballot_make(const char *primary_slug, const char *code,
+			int64_t seq, const struct primary_grade *g, size_t n,
+			struct sb *body, unsigned char sig[64],
+			struct agora_error *err) AGORA_WUR;
+/* The number the credential's next ballot must carry */
+int primary_ballot_next(struct agora_db *db, const char *primary_slug,
+			const char *code, int64_t *seq,
+			struct agora_error *err) AGORA_WUR;
+/*
+ * The server's side: checks the signature over the exact bytes, the
+ * canonical form, the phase, the credential, the lot and the grades;
+ * stores the ballot, uncounts the credential's previous one and updates
+ * the counters, in one transaction made durable (synchronous=FULL)
+ * before it returns. receipt gets 64 hex digits.
+ */
+int primary_ballot_cast(struct agora_db *db, const char *primary_slug,
+			const char *body, size_t n, const unsigned char sig[64],
+			char receipt[65], struct agora_error *err) AGORA_WUR;
+
+/*
+ * The counts by candidate and grade, from the live counters (recount
+ * 0) or from the stored counted ballots (recount 1), for the qualified
+ * candidates in the order of primary_candidates(). counts has
+ * ncand * ngrades entries, freed by the caller.
+ */
+int primary_counts(struct agora_db *db, const struct primary_info *p,
+		   const struct primary_candidate *c, size_t ncand,
+		   int recount, uint64_t **counts,
+		   struct agora_error *err) AGORA_WUR;
 
 #endif

@@ -1,0 +1,691 @@
+/*
+ * primary.c - `agora primary`: the organiser's commands for an open
+ * citizen primary (create, phases, candidates, credentials) and the
+ * kiosk's (vote), the results and the recount.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cli.h"
+#include "primary.h"
+
+#define ROLL_MAX (64u << 20)	/* bytes of an electoral roll */
+#define ROLL_VOTERS_MAX 5000000 /* lines of it */
+
+static int fail_with(struct agora_db *db, const struct agora_error *err)
+{
+	db_close(db);
+	return cli_fail(err);
+}
+
+static int open_primary(struct cli *cli, int write, struct agora_db **db)
+{
+	struct agora_error err = {0};
+	int rc;
+
+	if ((rc = cli_open(cli, write, db)))
+		return rc;
+	if (primary_db_prepare(*db, &err))
+		return fail_with(*db, &err);
+	return 0;
+}
+
+static int parse_count(const char *cmd, const char *what, const char *s,
+		       long long min, long long max, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	if (errno || end == s || *end || *out < min || *out > max)
+		return cli_usage_error(cmd, "%s must be a number from %lld to "
+					    "%lld, not '%s'",
+				       what, min, max, s);
+	return 0;
+}
+
+static int primary_create_cmd(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"title", required_argument, NULL, 't'},
+		{"grades", required_argument, NULL, 'g'},
+		{"support-threshold", required_argument, NULL, 's'},
+		{"max-supports", required_argument, NULL, 'm'},
+		{"lot-size", required_argument, NULL, 'l'},
+		{"allow-blank", no_argument, NULL, 'b'},
+		{"public-results", no_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
+	};
+	struct primary_config c = {.support_threshold = 500,
+				   .max_supports = 5};
+	struct agora_error err = {0};
+	struct agora_db *db;
+	long long v;
+	int ch, rc;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			c.title = optarg;
+			break;
+		case 'g':
+			c.grades = optarg;
+			break;
+		case 's':
+			if ((rc = parse_count("primary create",
+					      "--support-threshold", optarg,
+					      0, INT64_MAX, &v)))
+				return rc;
+			c.support_threshold = v;
+			break;
+		case 'm':
+			if ((rc = parse_count("primary create",
+					      "--max-supports", optarg, 1,
+					      1000, &v)))
+				return rc;
+			c.max_supports = (int)v;
+			break;
+		case 'l':
+			if ((rc = parse_count("primary create", "--lot-size",
+					      optarg, 2, 1000, &v)))
+				return rc;
+			c.lot_size = (int)v;
+			break;
+		case 'b':
+			c.allow_blank = 1;
+			break;
+		case 'p':
+			c.results_public = 1;
+			break;
+		default:
+			return cli_usage_error("primary create",
+					       "unknown option");
+		}
+	}
+	if (optind != argc - 1 || !c.title)
+		return cli_usage_error("primary create",
+				       "give the primary's SLUG and --title");
+	c.slug = argv[optind];
+	if ((rc = open_primary(cli, 1, &db)))
+		return rc;
+	if (primary_create(db, &c, &err))
+		return fail_with(db, &err);
+	db_close(db);
+	if (!cli->quiet)
+		printf("primary '%s' created, phase: declaration\n", c.slug);
+	return EXIT_OK;
+}
+
+static int primary_phase_cmd(struct cli *cli, int argc, char **argv)
+{
+	struct agora_error err = {0};
+	struct agora_db *db;
+	int rc;
+
+	if (argc != 3)
+		return cli_usage_error("primary phase",
+				       "give SLUG and one of " PRIMARY_PHASES);
+	if ((rc = open_primary(cli, 1, &db)))
+		return rc;
+	if (primary_set_phase(db, argv[1], argv[2], &err))
+		return fail_with(db, &err);
+	db_close(db);
+	if (!cli->quiet)
+		printf("primary '%s' is now in phase '%s'\n", argv[1],
+		       argv[2]);
+	return EXIT_OK;
+}
+
+static int primary_candidate_cmd(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"slug", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *name = NULL, *slug = NULL;
+	struct agora_error err = {0};
+	struct agora_db *db;
+	struct sb out;
+	int ch, rc;
+
+	optind = 0;
+	if (argc < 2 || strcmp(argv[1], "add"))
+		return cli_usage_error("primary candidate",
+				       "the subcommand is 'add'");
+	argc--, argv++;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			name = optarg;
+			break;
+		case 's':
+			slug = optarg;
+			break;
+		default:
+			return cli_usage_error("primary candidate add",
+					       "unknown option");
+		}
+	}
+	if (optind != argc - 1 || !name)
+		return cli_usage_error("primary candidate add",
+				       "give the primary's SLUG and --name");
+	if ((rc = open_primary(cli, 1, &db)))
+		return rc;
+	sb_init(&out, 256);
+	if (primary_candidate_add(db, argv[optind], name, slug, &out, &err)) {
+		sb_fini(&out);
+		return fail_with(db, &err);
+	}
+	db_close(db);
+	printf("%s\n", out.buf);
+	sb_fini(&out);
+	return EXIT_OK;
+}
+
+static int primary_candidates_cmd(struct cli *cli, int argc, char **argv)
+{
+	struct agora_error err = {0};
+	struct primary_candidate *c;
+	struct primary_info p;
+	struct agora_db *db;
+	json_t *arr;
+	size_t n, i;
+	int rc, json = argc == 3 && !strcmp(argv[2], "--json");
+
+	if (argc != 2 && !json)
+		return cli_usage_error("primary candidates",
+				       "give the primary's SLUG [--json]");
+	if ((rc = open_primary(cli, 0, &db)))
+		return rc;
+	if (primary_get(db, argv[1], &p, &err))
+		return fail_with(db, &err);
+	if (primary_candidates(db, p.id, &c, &n, &err)) {
+		primary_info_fini(&p);
+		return fail_with(db, &err);
+	}
+	if (json) {
+		arr = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(
+				arr, json_pack("{s:s, s:s, s:s, s:s, s:I}",
+					       "slug", c[i].slug, "name",
+					       c[i].name, "status", c[i].status,
+					       "registered_by",
+					       c[i].registered_by, "supports",
+					       (json_int_t)c[i].supports));
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(arr);
+	} else {
+		printf("primary '%s' (%s), phase %s: %zu candidates\n", p.slug,
+		       p.title, p.phase, n);
+		for (i = 0; i < n; i++)
+			printf("%-24s %-10s %6lld supports  %s\n", c[i].slug,
+			       c[i].status, (long long)c[i].supports,
+			       c[i].name);
+	}
+	primary_candidates_free(c, n);
+	primary_info_fini(&p);
+	db_close(db);
+	return EXIT_OK;
+}
+
+/*
+ * The roll is copied line by line to the private file with one more
+ * column, so the organiser's columns come back exactly as they were;
+ * quoted fields spanning lines are refused rather than guessed at.
+ */
+static int primary_credentials_cmd(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"roll", required_argument, NULL, 'r'},
+		{"out", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *roll = NULL, *out = NULL, *p, *end, *nl;
+	struct agora_error err = {0};
+	unsigned char (*pk)[32] = NULL, sk[64];
+	char code[PRIMARY_CODE_SIZE], norm[PRIMARY_CODE_SYMBOLS + 1], sep;
+	struct agora_db *db = NULL;
+	struct primary_info info = {0};
+	struct sb in;
+	size_t line = 0, nvoters = 0, len, q, bad;
+	FILE *f = NULL;
+	int ch, rc, fd = -1;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			roll = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		default:
+			return cli_usage_error("primary credentials",
+					       "unknown option");
+		}
+	}
+	if (optind != argc - 1 || !roll || !out)
+		return cli_usage_error("primary credentials",
+				       "give the primary's SLUG, --roll FILE "
+				       "and --out FILE");
+	sb_init(&in, ROLL_MAX);
+	if (file_read(roll, ROLL_MAX, &in, &err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	if (!utf8_valid(in.buf, in.len, &bad)) {
+		fprintf(stderr, "agora: %s: not UTF-8 (byte %zu)\n", roll,
+			bad);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	/* check the whole roll before anything is written */
+	for (p = in.buf, end = in.buf + in.len; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		line++;
+		len = (size_t)(nl - p);
+		for (bad = 0, q = 0; q < len; q++)
+			bad += p[q] == '"';
+		if (bad % 2) {
+			fprintf(stderr,
+				"agora: %s:%zu: a quoted field spans lines; "
+				"put one voter per line\n",
+				roll, line);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		if (line > 1 && len && !(len == 1 && p[0] == '\r'))
+			nvoters++;
+	}
+	if (line < 2 || !nvoters || nvoters > ROLL_VOTERS_MAX) {
+		fprintf(stderr,
+			"agora: %s: a roll is a header line and 1 to %d "
+			"voters, one per line\n",
+			roll, ROLL_VOTERS_MAX);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if ((rc = open_primary(cli, 1, &db)))
+		goto out;
+	if (primary_get(db, argv[optind], &info, &err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	pk = malloc(nvoters * sizeof(*pk));
+	/* the private file is the organiser's alone, and never overwritten */
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (!pk || fd < 0 || !(f = fdopen(fd, "w"))) {
+		fprintf(stderr, "agora: cannot create '%s': %s\n", out,
+			!pk ? "out of memory"
+			: errno == EEXIST
+				? "it exists (it may hold codes already "
+				  "sent: choose another name)"
+				: strerror(errno));
+		if (fd >= 0 && !f)
+			close(fd);
+		fd = -1;
+		rc = EXIT_CHECK;
+		goto out;
+	}
+	sep = ',';
+	nvoters = 0;
+	line = 0;
+	for (p = in.buf, end = in.buf + in.len; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		len = (size_t)(nl - p);
+		if (len && p[len - 1] == '\r')
+			len--;
+		if (line++ == 0) {
+			if (memchr(p, ';', len) && !memchr(p, ',', len))
+				sep = ';';
+			fprintf(f, "%.*s%ccredential\n", (int)len, p, sep);
+			continue;
+		}
+		if (!len)
+			continue;
+		primary_code_new(code);
+		if (primary_code_parse(code, norm, &err)) /* cannot happen */
+			break;
+		primary_code_keys(info.slug, norm, pk[nvoters], sk);
+		sodium_memzero(sk, sizeof(sk));
+		fprintf(f, "%.*s%c%s\n", (int)len, p, sep, code);
+		nvoters++;
+	}
+	sodium_memzero(code, sizeof(code));
+	if (fflush(f) || fsync(fileno(f)) || ferror(f)) {
+		fprintf(stderr, "agora: cannot write '%s': %s\n", out,
+			strerror(errno));
+		rc = EXIT_CHECK;
+		goto remove;
+	}
+	if (primary_credentials_add(db, info.slug,
+				    (const unsigned char (*)[32])pk, nvoters,
+				    &err)) {
+		rc = cli_fail(&err);
+		goto remove;
+	}
+	if (!cli->quiet)
+		printf("%zu credentials issued for primary '%s': the codes "
+		       "are in '%s' (only there: send them, then keep or "
+		       "destroy that file as your rules say)\n",
+		       nvoters, info.slug, out);
+	rc = EXIT_OK;
+	goto out;
+remove:
+	/* the codes of keys that were not stored must not be sent */
+	unlink(out);
+out:
+	if (f)
+		fclose(f);
+	free(pk);
+	primary_info_fini(&info);
+	db_close(db);
+	sb_fini(&in);
+	return rc;
+}
+
+/* "a=3,b=Très bien" -> grades, by index or by label */
+static int parse_grades(const char *spec, const struct primary_info *p,
+			struct primary_grade *g, size_t max, size_t *n,
+			char *buf)
+{
+	char *item, *save = NULL, *eq, *end;
+	long v;
+	int k;
+
+	*n = 0;
+	strcpy(buf, spec);
+	for (item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		eq = strchr(item, '=');
+		if (!eq || eq == item || *n == max)
+			return cli_usage_error("primary vote",
+					       "--grades is CANDIDATE=GRADE,... "
+					       "('%s' is not)",
+					       item);
+		*eq++ = 0;
+		errno = 0;
+		v = strtol(eq, &end, 10);
+		if (end == eq || *end || errno) {
+			for (k = 0; k < p->ngrades && strcmp(p->grades[k], eq);
+			     k++)
+				;
+			if (k == p->ngrades)
+				return cli_usage_error(
+					"primary vote",
+					"'%s' is not a grade of this primary "
+					"(0 to %d, or a label such as '%s')",
+					eq, p->ngrades - 1, p->grades[0]);
+			v = k;
+		}
+		if (v < 0 || v >= p->ngrades)
+			return cli_usage_error("primary vote",
+					       "grade %ld is out of 0 to %d", v,
+					       p->ngrades - 1);
+		g[*n].candidate = item;
+		g[(*n)++].grade = (int)v;
+	}
+	return 0;
+}
+
+static int primary_vote_cmd(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"credential", required_argument, NULL, 'c'},
+		{"grades", required_argument, NULL, 'g'},
+		{"blank", no_argument, NULL, 'b'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *code = NULL, *grades = NULL;
+	struct primary_grade g[1000];
+	struct agora_error err = {0};
+	struct primary_info p = {0};
+	struct agora_db *db;
+	unsigned char sig[64];
+	char receipt[65], *buf = NULL;
+	int64_t seq = 1;
+	struct sb body;
+	size_t n = 0;
+	int ch, rc, blank = 0;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			code = optarg;
+			break;
+		case 'g':
+			grades = optarg;
+			break;
+		case 'b':
+			blank = 1;
+			break;
+		default:
+			return cli_usage_error("primary vote",
+					       "unknown option");
+		}
+	}
+	if (optind != argc - 1 || !code || !grades == !blank)
+		return cli_usage_error("primary vote",
+				       "give SLUG, --credential CODE and "
+				       "--grades CANDIDATE=GRADE,... (or "
+				       "--blank)");
+	if ((rc = open_primary(cli, 1, &db)))
+		return rc;
+	sb_init(&body, PRIMARY_BALLOT_MAX);
+	if (primary_get(db, argv[optind], &p, &err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	if (grades) {
+		buf = malloc(strlen(grades) + 1);
+		if (!buf) {
+			rc = EXIT_CHECK;
+			goto out;
+		}
+		if ((rc = parse_grades(grades, &p, g, 1000, &n, buf)))
+			goto out;
+	}
+	if (primary_ballot_next(db, p.slug, code, &seq, &err) ||
+	    primary_ballot_make(p.slug, code, seq, g, n, &body, sig, &err) ||
+	    primary_ballot_cast(db, p.slug, body.buf, body.len, sig, receipt,
+				&err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	printf("%s\n", receipt);
+	rc = EXIT_OK;
+out:
+	free(buf);
+	sb_fini(&body);
+	primary_info_fini(&p);
+	db_close(db);
+	return rc;
+}
+
+/* Pads to width columns, counting characters rather than bytes */
+static void print_padded(const char *s, int width)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int n = 0;
+
+	for (; *p; p++)
+		n += (*p & 0xc0) != 0x80;
+	printf("%s%*s", s, width > n ? width - n : 0, "");
+}
+
+static const char *sign_text(char s)
+{
+	return s == '+' ? "+" : s == '-' ? "\xe2\x88\x92" : "";
+}
+
+static int primary_results_cmd(struct cli *cli, int argc, char **argv,
+			       int recount)
+{
+	struct agora_error err = {0};
+	struct primary_candidate *c = NULL;
+	struct primary_info p = {0};
+	struct mj_result *res = NULL;
+	uint64_t *live = NULL, *again = NULL;
+	size_t nc = 0, nq, i, k, *order = NULL;
+	struct agora_db *db;
+	json_t *arr, *o, *cnt;
+	int rc, g, json = argc == 3 && !strcmp(argv[2], "--json");
+	const char *cmd = recount ? "primary recount" : "primary results";
+
+	if (argc != 2 && !(json && !recount))
+		return cli_usage_error(cmd, "give the primary's SLUG%s",
+				       recount ? "" : " [--json]");
+	if ((rc = open_primary(cli, 0, &db)))
+		return rc;
+	if ((rc = db_begin(db, &err)) ||
+	    (rc = primary_get(db, argv[1], &p, &err)) ||
+	    (rc = primary_candidates(db, p.id, &c, &nc, &err)))
+		goto fail;
+	for (nq = 0; nq < nc && !strcmp(c[nq].status, "qualified"); nq++)
+		;
+	if ((rc = primary_counts(db, &p, c, nq, 0, &live, &err)))
+		goto fail;
+	if (recount) {
+		if ((rc = primary_counts(db, &p, c, nq, 1, &again, &err)))
+			goto fail;
+		k = nq * (size_t)p.ngrades;
+		for (i = 0; i < k && live[i] == again[i]; i++)
+			;
+		if (i < k) {
+			printf("MISMATCH: candidate '%s', grade '%s': %llu "
+			       "counted live, %llu in the stored ballots\n",
+			       c[i / (size_t)p.ngrades].slug,
+			       p.grades[i % (size_t)p.ngrades],
+			       (unsigned long long)live[i],
+			       (unsigned long long)again[i]);
+			rc = EXIT_CHECK;
+		} else {
+			printf("recount of primary '%s': %lld counted ballots "
+			       "(%lld cast), %zu candidates x %d grades: the "
+			       "stored ballots give exactly the live "
+			       "counters\n",
+			       p.slug, (long long)p.voters,
+			       (long long)p.ballots, nq, p.ngrades);
+			rc = EXIT_OK;
+		}
+		goto out;
+	}
+	if (strcmp(p.phase, "closed") && !p.results_public) {
+		fprintf(stderr,
+			"agora: the results of primary '%s' are hidden until "
+			"it closes (phase now: %s)\n",
+			p.slug, p.phase);
+		rc = EXIT_CHECK;
+		goto out;
+	}
+	res = calloc(nq ? nq : 1, sizeof(*res));
+	order = calloc(nq ? nq : 1, sizeof(*order));
+	if (!res || !order) {
+		rc = agora_errorf(&err, AGORA_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (nq && (rc = mj_rank(live, nq, p.ngrades, res, order, &err)))
+		goto fail;
+	if (json) {
+		arr = json_array();
+		for (i = 0; i < nq; i++) {
+			const struct mj_result *r = &res[order[i]];
+			char sign[2] = {mj_sign_shown(r, p.ngrades), 0};
+
+			cnt = json_array();
+			for (g = 0; g < p.ngrades; g++)
+				json_array_append_new(
+					cnt, json_integer((json_int_t)live
+						[order[i] * (size_t)p.ngrades +
+						 (size_t)g]));
+			o = json_pack(
+				"{s:s, s:s, s:I, s:i, s:s?, s:s, s:I, s:I, "
+				"s:I, s:o}",
+				"candidate", c[order[i]].slug, "name",
+				c[order[i]].name, "rank", (json_int_t)r->rank,
+				"majority_grade", r->grade, "mention",
+				r->grade >= 0 ? p.grades[r->grade] : NULL,
+				"sign", sign, "above", (json_int_t)r->above,
+				"below", (json_int_t)r->below, "total",
+				(json_int_t)r->total, "counts", cnt);
+			json_array_append_new(arr, o);
+		}
+		o = json_pack("{s:s, s:s, s:I, s:o}", "primary", p.slug,
+			      "phase", p.phase, "voters",
+			      (json_int_t)p.voters, "results", arr);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else {
+		printf("primary '%s' (%s), %lld voters\n", p.slug, p.title,
+		       (long long)p.voters);
+		for (i = 0; i < nq; i++) {
+			const struct mj_result *r = &res[order[i]];
+
+			printf("%3zu. ", r->rank);
+			print_padded(c[order[i]].name, 31);
+			printf("%s%s\n",
+			       r->grade >= 0 ? p.grades[r->grade]
+					     : "(no ballot)",
+			       sign_text(mj_sign_shown(r, p.ngrades)));
+		}
+	}
+	rc = EXIT_OK;
+	goto out;
+fail:
+	rc = cli_fail(&err);
+out:
+	free(res);
+	free(order);
+	free(live);
+	free(again);
+	primary_candidates_free(c, nc);
+	primary_info_fini(&p);
+	db_rollback(db);
+	db_close(db);
+	return rc;
+}
+
+int cmd_primary(struct cli *cli, int argc, char **argv)
+{
+	const char *sub;
+
+	if (argc < 2)
+		return cli_usage_error("primary", "give a subcommand");
+	sub = argv[1];
+	argc--, argv++;
+	if (!strcmp(sub, "create"))
+		return primary_create_cmd(cli, argc, argv);
+	if (!strcmp(sub, "phase"))
+		return primary_phase_cmd(cli, argc, argv);
+	if (!strcmp(sub, "candidate"))
+		return primary_candidate_cmd(cli, argc, argv);
+	if (!strcmp(sub, "candidates"))
+		return primary_candidates_cmd(cli, argc, argv);
+	if (!strcmp(sub, "credentials"))
+		return primary_credentials_cmd(cli, argc, argv);
+	if (!strcmp(sub, "vote"))
+		return primary_vote_cmd(cli, argc, argv);
+	if (!strcmp(sub, "results"))
+		return primary_results_cmd(cli, argc, argv, 0);
+	if (!strcmp(sub, "recount"))
+		return primary_results_cmd(cli, argc, argv, 1);
+	return cli_usage_error("primary", "unknown subcommand '%s'", sub);
+}
