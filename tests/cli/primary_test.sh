@@ -1,0 +1,137 @@
+#!/bin/sh
+# primary_test.sh AGORA - `agora primary` as an organiser meets it: a
+# primary created, candidates registered, credentials issued from a roll,
+# ballots cast, replaced and refused, the results hidden until the close,
+# then ranked, and a recount that equals the live counters.
+set -u
+AGORA=$1
+T=$(mktemp -d /tmp/agora-primary-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export AGORA_DB="$T/agora.db"
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL - $1"; }
+expect() { # expect CODE DESCRIPTION CMD...: output in $T/out, $T/err
+	want=$1 what=$2
+	shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" = "$want" ]; then ok "$what"; else
+		ko "$what (exit $got, wanted $want)"
+		sed 's/^/  | /' "$T/err" "$T/out" | head -5
+	fi
+}
+has() { # has FILE TEXT DESCRIPTION
+	if grep -q -- "$2" "$1"; then ok "$3"; else
+		ko "$3 (no '$2')"
+		sed 's/^/  | /' "$1" | head -5
+	fi
+}
+json() { # json EXPR DESCRIPTION: python expression over j = parsed $T/out
+	if python3 -c "import json,sys; j=json.load(open('$T/out')); sys.exit(0 if ($1) else 1)"; then
+		ok "$2"
+	else
+		ko "$2"
+		head -c 400 "$T/out" | sed 's/^/  | /'
+	fi
+}
+ballots() { sqlite3 "$AGORA_DB" "SELECT count(*) FROM ballot" 2>/dev/null ||
+	python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM ballot').fetchone()[0])" "$AGORA_DB"; }
+
+P=lp-2027
+expect 0 "agora primary --help" "$AGORA" primary --help
+has "$T/out" "agora primary credentials" "help shows every subcommand"
+expect 2 "a primary needs a title" "$AGORA" primary create $P
+expect 2 "one grade is not enough" "$AGORA" primary create $P --title T \
+	--grades "Bien"
+expect 2 "eleven grades are too many" "$AGORA" primary create $P \
+	--title T --grades "a,b,c,d,e,f,g,h,i,j,k"
+expect 2 "a lot of one candidate is refused" "$AGORA" primary create $P \
+	--title T --lot-size 1
+expect 0 "create" "$AGORA" primary create $P --title "La Primaire 2027"
+expect 2 "the same slug twice is refused" "$AGORA" primary create $P \
+	--title "Again"
+for n in "Léa Dupont" "Marc Blanc" "Zoé Martin"; do
+	expect 0 "candidate add $n" "$AGORA" primary candidate add $P --name "$n"
+done
+has "$T/out" "zoe-martin" "the candidate's slug is printed"
+expect 2 "a homonym is refused" "$AGORA" primary candidate add $P \
+	--name "Zoé Martin"
+expect 0 "candidates --json" "$AGORA" primary candidates $P --json
+json "[c['slug'] for c in j] == ['lea-dupont', 'marc-blanc', 'zoe-martin'] and all(c['status'] == 'qualified' for c in j)" \
+	"organiser-registered candidates are qualified, in slug order"
+
+# the roll: quoted commas stay, the private file gets one column more
+printf 'nom,courriel\n"Durand, Alice",a@example.org\nBob,b@example.org\nChloé,c@example.org\n' >"$T/roll.csv"
+expect 0 "credentials from a roll" "$AGORA" primary credentials $P \
+	--roll "$T/roll.csv" --out "$T/private.csv"
+has "$T/private.csv" '^nom,courriel,credential$' "the header gains 'credential'"
+has "$T/private.csv" '^"Durand, Alice",a@example.org,[0-9A-Z-]*$' \
+	"the roll's lines come back as they were, with a code"
+if [ "$(stat -c %a "$T/private.csv")" = 600 ]; then ok "the codes file is private (0600)"; else ko "the codes file is private (0600)"; fi
+expect 1 "an existing codes file is never overwritten" "$AGORA" primary \
+	credentials $P --roll "$T/roll.csv" --out "$T/private.csv"
+printf 'nom\n"Open quote\n' >"$T/bad.csv"
+expect 2 "a quoted field across lines is refused" "$AGORA" primary \
+	credentials $P --roll "$T/bad.csv" --out "$T/p2.csv"
+has "$T/err" "bad.csv:2" "and the message names the line"
+printf 'nom\n\377\n' >"$T/bad.csv"
+expect 2 "a roll that is not UTF-8 is refused" "$AGORA" primary \
+	credentials $P --roll "$T/bad.csv" --out "$T/p3.csv"
+if [ ! -e "$T/p2.csv" ] && [ ! -e "$T/p3.csv" ]; then ok "refused rolls write no codes file"; else ko "refused rolls write no codes file"; fi
+
+C1=$(sed -n 2p "$T/private.csv" | awk -F, '{print $NF}')
+C2=$(sed -n 3p "$T/private.csv" | awk -F, '{print $NF}')
+C3=$(sed -n 4p "$T/private.csv" | awk -F, '{print $NF}')
+G="lea-dupont=Très bien,marc-blanc=Passable,zoe-martin=0"
+expect 2 "no vote before the vote opens" "$AGORA" primary vote $P \
+	--credential "$C1" --grades "$G"
+expect 0 "phase support" "$AGORA" primary phase $P support
+expect 2 "phases never go back" "$AGORA" primary phase $P declaration
+expect 0 "phase vote" "$AGORA" primary phase $P vote
+expect 2 "the list is frozen in the vote" "$AGORA" primary candidate add \
+	$P --name "Late"
+expect 0 "a ballot is cast" "$AGORA" primary vote $P --credential "$C1" \
+	--grades "$G"
+if grep -qE '^[0-9a-f]{64}$' "$T/out"; then ok "the receipt is a SHA-256"; else ko "the receipt is a SHA-256"; fi
+lower=$(printf '%s' "$C2" | tr 'A-Z-' 'a-z ')
+expect 0 "a code typed in lower case with spaces works" "$AGORA" primary \
+	vote $P --credential "$lower" --grades "lea-dupont=4,marc-blanc=4,zoe-martin=1"
+expect 0 "a third voter" "$AGORA" primary vote $P --credential "$C3" \
+	--grades "lea-dupont=2,marc-blanc=5,zoe-martin=1"
+n=$(ballots)
+typo=$(printf '%s' "$C1" | sed 's/^./&/;s/^\(.\)\(.\)/\1\1/')
+[ "$typo" = "$C1" ] && typo=$(printf '%s' "$C1" | sed 's/^./Z/')
+expect 2 "a mistyped code is refused" "$AGORA" primary vote $P \
+	--credential "$typo" --grades "$G"
+expect 2 "a missing grade is refused" "$AGORA" primary vote $P \
+	--credential "$C1" --grades "lea-dupont=1,marc-blanc=2"
+expect 2 "an unknown grade label is refused" "$AGORA" primary vote $P \
+	--credential "$C1" --grades "lea-dupont=Super,marc-blanc=2,zoe-martin=1"
+expect 2 "a blank ballot is refused here" "$AGORA" primary vote $P \
+	--credential "$C1" --blank
+if [ "$(ballots)" = "$n" ]; then ok "refused ballots stored nothing"; else ko "refused ballots stored nothing"; fi
+expect 1 "results are hidden during the vote" "$AGORA" primary results $P
+has "$T/err" "hidden" "and the message says so"
+expect 0 "the voter changes their mind" "$AGORA" primary vote $P \
+	--credential "$C1" --grades "lea-dupont=0,marc-blanc=5,zoe-martin=0"
+expect 0 "recount" "$AGORA" primary recount $P
+has "$T/out" "3 counted ballots (4 cast)" "the replaced ballot is kept, not counted"
+expect 0 "close" "$AGORA" primary phase $P closed
+expect 2 "no vote after the close" "$AGORA" primary vote $P \
+	--credential "$C2" --grades "$G"
+expect 0 "results --json" "$AGORA" primary results $P --json
+# counted: marc 5,4,5 -> Très bien (5); lea 0,4,2 -> Passable (2);
+# zoe 0,1,1 -> Insuffisant (1): the replaced ballot (lea 5, marc 2) is out
+json "[(r['candidate'], r['rank'], r['majority_grade']) for r in j['results']] == [('marc-blanc', 1, 5), ('lea-dupont', 2, 2), ('zoe-martin', 3, 1)]" \
+	"majority judgment ranks the three by their median grade"
+json "j['voters'] == 3 and j['results'][0]['mention'] == 'Très bien' and j['results'][0]['counts'] == [0, 0, 0, 0, 1, 2] and j['results'][1]['sign'] == '-'" \
+	"voters, mention and counts"
+expect 0 "results as text" "$AGORA" primary results $P
+has "$T/out" "1. Marc Blanc" "the text ranking starts with the winner"
+expect 0 "recount after the close" "$AGORA" primary recount $P
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
