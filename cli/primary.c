@@ -530,6 +530,100 @@ static void print_padded(const char *s, int width)
 	printf("%s%*s", s, width > n ? width - n : 0, "");
 }
 
+/* The candidates a credential's ballot grades, for a kiosk or a script */
+static int primary_ballot_cmd(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"credential", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	char norm[PRIMARY_CODE_SYMBOLS + 1];
+	unsigned char pk[32], sk[64];
+	struct agora_error err = {0};
+	struct primary_candidate *c = NULL;
+	struct primary_info p = {0};
+	struct agora_db *db;
+	const char *code = NULL;
+	size_t nc = 0, nq, k, i, *lot = NULL;
+	int64_t seq = 1;
+	json_t *arr, *o;
+	int ch, rc, json = 0, g;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			code = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return cli_usage_error("primary ballot",
+					       "unknown option");
+		}
+	}
+	if (optind != argc - 1 || !code)
+		return cli_usage_error("primary ballot",
+				       "give SLUG and --credential CODE");
+	if (primary_code_parse(code, norm, &err))
+		return cli_fail(&err);
+	if ((rc = open_primary(cli, 0, &db)))
+		return rc;
+	if (primary_get(db, argv[optind], &p, &err) ||
+	    primary_candidates(db, p.id, &c, &nc, &err) ||
+	    primary_ballot_next(db, p.slug, code, &seq, &err)) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	for (nq = 0; nq < nc && !strcmp(c[nq].status, "qualified"); nq++)
+		;
+	lot = calloc(nq ? nq : 1, sizeof(*lot));
+	if (!lot) {
+		rc = EXIT_CHECK;
+		goto out;
+	}
+	primary_code_keys(p.slug, norm, pk, sk);
+	sodium_memzero(sk, sizeof(sk));
+	k = primary_lot(p.slug, pk, nq, p.lot_size, lot);
+	if (json) {
+		arr = json_array();
+		for (i = 0; i < k; i++)
+			json_array_append_new(
+				arr, json_pack("{s:s, s:s}", "slug",
+					       c[lot[i]].slug, "name",
+					       c[lot[i]].name));
+		o = json_pack("{s:s, s:s, s:I, s:o, s:o}", "primary", p.slug,
+			      "phase", p.phase, "next_ballot",
+			      (json_int_t)seq, "candidates", arr, "grades",
+			      json_array());
+		for (g = 0; g < p.ngrades; g++)
+			json_array_append_new(json_object_get(o, "grades"),
+					      json_string(p.grades[g]));
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else {
+		printf("primary '%s', phase %s: this credential's ballot "
+		       "grades %zu candidates (ballot number %lld)\n",
+		       p.slug, p.phase, k, (long long)seq);
+		for (i = 0; i < k; i++)
+			printf("  %-24s %s\n", c[lot[i]].slug, c[lot[i]].name);
+		printf("grades, worst first:");
+		for (g = 0; g < p.ngrades; g++)
+			printf(" %d=%s%s", g, p.grades[g],
+			       g + 1 < p.ngrades ? "," : "\n");
+	}
+	rc = EXIT_OK;
+out:
+	free(lot);
+	primary_candidates_free(c, nc);
+	primary_info_fini(&p);
+	db_close(db);
+	return rc;
+}
+
 static const char *sign_text(char s)
 {
 	return s == '+' ? "+" : s == '-' ? "\xe2\x88\x92" : "";
@@ -681,6 +775,8 @@ int cmd_primary(struct cli *cli, int argc, char **argv)
 		return primary_candidates_cmd(cli, argc, argv);
 	if (!strcmp(sub, "credentials"))
 		return primary_credentials_cmd(cli, argc, argv);
+	if (!strcmp(sub, "ballot"))
+		return primary_ballot_cmd(cli, argc, argv);
 	if (!strcmp(sub, "vote"))
 		return primary_vote_cmd(cli, argc, argv);
 	if (!strcmp(sub, "results"))

@@ -133,5 +133,24 @@ expect 0 "results as text" "$AGORA" primary results $P
 has "$T/out" "1. Marc Blanc" "the text ranking starts with the winner"
 expect 0 "recount after the close" "$AGORA" primary recount $P
 
+# lots: each credential grades 2 of the 3 candidates drawn for it
+L=lot-2027
+expect 0 "a primary with lots of 2" "$AGORA" primary create $L --title L \
+	--lot-size 2 --grades "Non,Oui"
+for n in Ana Ben Cyd; do "$AGORA" primary candidate add $L --name $n >/dev/null; done
+printf 'n\n1\n' >"$T/roll2.csv"
+"$AGORA" -q primary credentials $L --roll "$T/roll2.csv" --out "$T/p-lot.csv"
+"$AGORA" -q primary phase $L vote
+K=$(sed -n 2p "$T/p-lot.csv" | awk -F, '{print $NF}')
+expect 0 "the credential's ballot" "$AGORA" primary ballot $L \
+	--credential "$K" --json
+json "len(j['candidates']) == 2 and j['grades'] == ['Non', 'Oui'] and j['next_ballot'] == 1" \
+	"it lists the 2 candidates of its lot and the grades"
+lot=$(python3 -c "import json; print(','.join(c['slug'] + '=Oui' for c in json.load(open('$T/out'))['candidates']))")
+expect 2 "grading all three is refused" "$AGORA" primary vote $L \
+	--credential "$K" --grades "ana=1,ben=1,cyd=1"
+expect 0 "grading the lot is counted" "$AGORA" primary vote $L \
+	--credential "$K" --grades "$lot"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
