@@ -50,5 +50,6 @@ int cmd_verify(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_primary(struct cli *cli, int argc, char **argv);
+int cmd_verify_board(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -172,6 +172,7 @@ const struct cli_command cli_commands[] = {
 	 "       agora primary ballot SLUG --credential CODE [--json]\n"
 	 "       agora primary vote SLUG --credential CODE\n"
 	 "                     --grades CANDIDATE=GRADE,... | --blank\n"
+	 "       agora primary board SLUG [--out FILE] [--from N]\n"
 	 "       agora primary results SLUG [--json]\n"
 	 "       agora primary recount SLUG\n"
 	 "\n"
@@ -205,9 +206,32 @@ const struct cli_command cli_commands[] = {
 	 "results: the majority-judgment ranking (hidden until the close\n"
 	 "  unless --public-results); --json gives rank, majority_grade (index,\n"
 	 "  0 = worst), mention, sign, above, below, total and counts.\n"
+	 "board: the public bulletin board (JSON Lines, doc/board.md): the\n"
+	 "  primary's parameters and organiser key, the credentials' public\n"
+	 "  keys, each phase, every accepted ballot as signed, and at the\n"
+	 "  close the result signed by the organiser; --from N starts at\n"
+	 "  entry N. Check it with 'agora verify-board'.\n"
 	 "recount: recounts the stored ballots and compares them with the live\n"
 	 "  counters; exits 1 on any difference.\n",
 	 cmd_primary},
+	{"verify-board", "check a primary's bulletin board, with no database",
+	 "usage: agora verify-board FILE [--head HASH] [--threads N] [--json]\n"
+	 "\n"
+	 "Checks a board file written by 'agora primary board' (or served at\n"
+	 "/primary/SLUG/board) on its own, with no database and no server:\n"
+	 "the hash chain, every ballot's signature, that each ballot's\n"
+	 "credential was published before it, that ballots of a credential\n"
+	 "are numbered 1, 2, ... (only the last counts), that each ballot\n"
+	 "grades exactly its lot, and that the result signed by the\n"
+	 "organiser is the majority-judgment result of the counted ballots.\n"
+	 "Prints a summary, or the first failure, precisely, and exits 1.\n"
+	 "\n"
+	 "  --head HASH   a head hash noted earlier (shown on the primary's\n"
+	 "                pages): it must be in the chain, or history was\n"
+	 "                rewritten\n"
+	 "  --threads N   signature-checking threads (default: one per core)\n"
+	 "  --json        the summary as JSON\n",
+	 cmd_verify_board},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -757,6 +757,182 @@ out:
 	return rc;
 }
 
+static int write_file(void *ctx, const char *p, size_t n)
+{
+	return fwrite(p, 1, n, ctx) != n;
+}
+
+/* The board as JSON Lines; with --out, the file appears once complete */
+static int primary_board_cmd(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"out", required_argument, NULL, 'o'},
+		{"from", required_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *out = NULL;
+	struct agora_error err = {0};
+	struct agora_db *db;
+	char tmp[4096];
+	long long from = 0;
+	FILE *f = stdout;
+	int ch, rc;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			if ((rc = parse_count("primary board", "--from", optarg,
+					      0, INT64_MAX, &from)))
+				return rc;
+			break;
+		default:
+			return cli_usage_error("primary board",
+					       "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("primary board",
+				       "give the primary's SLUG");
+	if ((rc = open_primary(cli, 0, &db)))
+		return rc;
+	if (out) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", out, (long)getpid());
+		f = fopen(tmp, "wx");
+		if (!f) {
+			fprintf(stderr, "agora: cannot create '%s': %s\n", tmp,
+				strerror(errno));
+			db_close(db);
+			return EXIT_CHECK;
+		}
+	}
+	rc = db_begin(db, &err);
+	if (!rc)
+		rc = primary_board_write(db, argv[optind], from, write_file, f,
+					 &err);
+	db_rollback(db);
+	db_close(db);
+	if (!rc && (fflush(f) || ferror(f)))
+		rc = agora_errorf(&err, AGORA_EIO, "cannot write the board");
+	if (out) {
+		if (!rc && fsync(fileno(f)))
+			rc = agora_errorf(&err, AGORA_EIO,
+					  "cannot write '%s'", tmp);
+		fclose(f);
+		if (!rc && rename(tmp, out))
+			rc = agora_errorf(&err, AGORA_EIO,
+					  "cannot rename '%s'", tmp);
+		if (rc)
+			unlink(tmp);
+	}
+	return rc ? cli_fail(&err) : EXIT_OK;
+}
+
+#define BOARD_FILE_MAX ((size_t)16 << 30)
+
+/* `agora verify-board FILE`: needs no database and no server */
+int cmd_verify_board(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"head", required_argument, NULL, 'H'},
+		{"threads", required_argument, NULL, 't'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *head = NULL;
+	struct agora_error err = {0};
+	struct board_report r;
+	long long threads = sysconf(_SC_NPROCESSORS_ONLN);
+	struct sb data;
+	json_t *o;
+	int ch, rc, json = 0;
+
+	(void)cli;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'H':
+			head = optarg;
+			if (strlen(head) != 64 ||
+			    strspn(head, "0123456789abcdef") != 64)
+				return cli_usage_error(
+					"verify-board",
+					"--head is 64 lower-case hex digits");
+			break;
+		case 't':
+			if ((rc = parse_count("verify-board", "--threads",
+					      optarg, 1, 64, &threads)))
+				return rc;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return cli_usage_error("verify-board",
+					       "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("verify-board", "give the board FILE");
+	if (threads < 1)
+		threads = 1;
+	sb_init(&data, BOARD_FILE_MAX);
+	if (file_read(argv[optind], BOARD_FILE_MAX, &data, &err)) {
+		sb_fini(&data);
+		return cli_fail(&err);
+	}
+	rc = board_verify(data.buf ? data.buf : "", data.len, head,
+			  (int)threads, &r, &err);
+	sb_fini(&data);
+	if (rc) {
+		if (json) {
+			o = json_pack("{s:b, s:s}", "ok", 0, "failure",
+				      err.msg);
+			json_dumpf(o, stdout, JSON_INDENT(2));
+			putchar('\n');
+			json_decref(o);
+		} else {
+			printf("FAILED: %s\n", err.msg);
+		}
+		return rc == AGORA_ECHECK || rc == AGORA_EINVAL ? EXIT_CHECK
+							       : cli_fail(&err);
+	}
+	if (json) {
+		o = json_pack("{s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:b, s:o*}",
+			      "ok", 1, "primary", r.primary, "head", r.head,
+			      "entries", (json_int_t)r.entries, "credentials",
+			      (json_int_t)r.credentials, "ballots",
+			      (json_int_t)r.ballots, "voters",
+			      (json_int_t)r.voters, "closed", r.closed,
+			      "result",
+			      r.result ? json_loads(r.result, 0, NULL) : NULL);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else {
+		printf("board of primary '%s': OK\n"
+		       "  %zu entries, head %s\n"
+		       "  %zu credentials published, %zu ballots accepted, "
+		       "%zu voters counted (the last ballot of each)\n",
+		       r.primary, r.entries, r.head, r.credentials, r.ballots,
+		       r.voters);
+		if (r.result)
+			printf("  the organiser's signed result matches the "
+			       "ballots:\n  %s\n",
+			       r.result);
+		else
+			printf("  %s\n", r.closed
+						  ? "closed, but no result yet"
+						  : "the vote is not closed: no "
+						    "result yet");
+	}
+	board_report_fini(&r);
+	return EXIT_OK;
+}
+
 int cmd_primary(struct cli *cli, int argc, char **argv)
 {
 	const char *sub;
@@ -779,6 +955,8 @@ int cmd_primary(struct cli *cli, int argc, char **argv)
 		return primary_ballot_cmd(cli, argc, argv);
 	if (!strcmp(sub, "vote"))
 		return primary_vote_cmd(cli, argc, argv);
+	if (!strcmp(sub, "board"))
+		return primary_board_cmd(cli, argc, argv);
 	if (!strcmp(sub, "results"))
 		return primary_results_cmd(cli, argc, argv, 0);
 	if (!strcmp(sub, "recount"))

@@ -308,6 +308,33 @@ static const char *const migration_2[] = {
 	"CREATE TRIGGER ballot_delete BEFORE DELETE ON ballot BEGIN"
 	" SELECT RAISE(ABORT, 'a stored ballot is never deleted');"
 	"END;",
+	/*
+	 * The public bulletin board: per primary, an append-only chain of
+	 * entries, each hashing the previous one (doc/board.md).
+	 */
+	"CREATE TABLE board ("
+	" primary_id INTEGER NOT NULL REFERENCES primary_election(id),"
+	" seq INTEGER NOT NULL CHECK (seq >= 0),"
+	" prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),"
+	" type TEXT NOT NULL,"
+	" payload TEXT NOT NULL,"
+	" hash TEXT NOT NULL CHECK (length(hash) = 64),"
+	" PRIMARY KEY (primary_id, seq)"
+	") WITHOUT ROWID;",
+	"CREATE TRIGGER board_immutable BEFORE UPDATE ON board BEGIN"
+	" SELECT RAISE(ABORT, 'the board is append-only');"
+	"END;",
+	"CREATE TRIGGER board_delete BEFORE DELETE ON board BEGIN"
+	" SELECT RAISE(ABORT, 'the board is append-only');"
+	"END;",
+	/*
+	 * The organiser's signing key for the result. Kept apart from the
+	 * public tables; whoever holds the database file holds it.
+	 */
+	"CREATE TABLE primary_secret ("
+	" primary_id INTEGER PRIMARY KEY REFERENCES primary_election(id),"
+	" secret_key BLOB NOT NULL CHECK (length(secret_key) = 64)"
+	");",
 	NULL,
 };
 

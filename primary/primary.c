@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "primary.h"
+#include "primary_int.h"
 
 enum primary_stmt {
 	PS_GET,
@@ -44,6 +45,8 @@ enum primary_stmt {
 	PS_TALLY_SUB,
 	PS_TALLY_GET,
 	PS_BALLOTS_COUNTED,
+	PS_SECRET_ADD,
+	PS_SECRET_GET,
 	PS__MAX
 };
 
@@ -61,8 +64,8 @@ static const char *const primary_sql[PS__MAX] = {
 		" VALUES (?1, ?2, 'primary')",
 	[PS_PRIMARY_ADD] = "INSERT INTO primary_election(slug, title,"
 		" election_id, grades, support_threshold, max_supports,"
-		" lot_size, allow_blank, results_public)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), ?8, ?9)",
+		" lot_size, allow_blank, results_public, public_key)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), ?8, ?9, ?10)",
 	[PS_PHASE_LOG] = "INSERT INTO primary_phase(primary_id, seq, phase)"
 		" VALUES (?1, (SELECT count(*) FROM primary_phase"
 		"  WHERE primary_id = ?1), ?2)",
@@ -101,6 +104,10 @@ static const char *const primary_sql[PS__MAX] = {
 		" WHERE primary_id = ?1",
 	[PS_BALLOTS_COUNTED] = "SELECT body FROM ballot"
 		" WHERE primary_id = ?1 AND counted = 1",
+	[PS_SECRET_ADD] = "INSERT INTO primary_secret(primary_id, secret_key)"
+		" VALUES (?1, ?2)",
+	[PS_SECRET_GET] = "SELECT secret_key FROM primary_secret"
+		" WHERE primary_id = ?1",
 };
 /* clang-format on */
 
@@ -112,8 +119,15 @@ static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 int primary_db_prepare(struct agora_db *db, struct agora_error *err)
 {
-	return db_prepare_module(db, DB_MOD_PRIMARY, primary_sql, PS__MAX,
-				 err);
+	int rc = db_prepare_module(db, DB_MOD_PRIMARY, primary_sql, PS__MAX,
+				   err);
+
+	return rc ? rc : board_db_prepare(db, err);
+}
+
+static void hex(const unsigned char *p, size_t n, char *out)
+{
+	sodium_bin2hex(out, 2 * n + 1, p, n);
 }
 
 static sqlite3_stmt *stmt(struct agora_db *db, enum primary_stmt id)
@@ -237,7 +251,10 @@ out:
 int primary_create(struct agora_db *db, const struct primary_config *c,
 		   struct agora_error *err)
 {
-	char *grades = NULL;
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char sk[crypto_sign_SECRETKEYBYTES];
+	char *grades = NULL, pkhex[65];
+	json_t *entry;
 	sqlite3_stmt *st;
 	int64_t eid, pid;
 	int rc;
@@ -256,6 +273,9 @@ int primary_create(struct agora_db *db, const struct primary_config *c,
 				    "supports per citizen >= 1 and a lot "
 				    ">= 2 candidates");
 	}
+	/* the organiser's key, which signs the result on the board */
+	crypto_sign_keypair(pk, sk);
+	hex(pk, sizeof(pk), pkhex);
 	if ((rc = db_begin_write(db, err)))
 		goto out;
 	st = stmt(db, PS_ELECTION_ADD);
@@ -283,9 +303,21 @@ int primary_create(struct agora_db *db, const struct primary_config *c,
 	sqlite3_bind_int(st, 7, c->lot_size);
 	sqlite3_bind_int(st, 8, !!c->allow_blank);
 	sqlite3_bind_int(st, 9, !!c->results_public);
+	sqlite3_bind_blob(st, 10, pk, sizeof(pk), SQLITE_STATIC);
 	if ((rc = db_step(db, st, err)) < 0)
 		goto rollback;
 	pid = sqlite3_last_insert_rowid(db_handle(db));
+	st = stmt(db, PS_SECRET_ADD);
+	sqlite3_bind_int64(st, 1, pid);
+	sqlite3_bind_blob(st, 2, sk, sizeof(sk), SQLITE_STATIC);
+	if ((rc = db_step(db, st, err)) < 0)
+		goto rollback;
+	entry = json_pack("{s:b, s:o, s:i, s:s, s:s, s:s, s:i}", "allow_blank",
+			  c->allow_blank, "grades", json_loads(grades, 0, NULL),
+			  "lot_size", c->lot_size, "organiser_key", pkhex,
+			  "primary", c->slug, "title", c->title, "version", 1);
+	if ((rc = board_append_json(db, pid, "primary", entry, err)))
+		goto rollback;
 	st = stmt(db, PS_PHASE_LOG);
 	sqlite3_bind_int64(st, 1, pid);
 	sqlite3_bind_text(st, 2, "declaration", -1, SQLITE_STATIC);
@@ -297,6 +329,7 @@ int primary_create(struct agora_db *db, const struct primary_config *c,
 rollback:
 	db_rollback(db);
 out:
+	sodium_memzero(sk, sizeof(sk));
 	free(grades);
 	return rc;
 }
@@ -359,11 +392,69 @@ int primary_get(struct agora_db *db, const char *slug, struct primary_info *p,
 	return 0;
 }
 
+/* The result, signed with the organiser's key, appended to the board */
+static int board_result(struct agora_db *db, const struct primary_info *p,
+			const struct primary_candidate *c, size_t nq,
+			struct agora_error *err)
+{
+	const char **slugs = NULL;
+	uint64_t *counts = NULL;
+	unsigned char sig[crypto_sign_BYTES];
+	char sighex[2 * crypto_sign_BYTES + 1], *text = NULL;
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	if ((rc = primary_counts(db, p, c, nq, 0, &counts, err)))
+		return rc;
+	slugs = calloc(nq ? nq : 1, sizeof(*slugs));
+	if (!slugs) {
+		rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nq; i++)
+		slugs[i] = c[i].slug;
+	text = primary_result_text(p->slug, slugs, nq, p->ngrades, counts,
+				   (uint64_t)p->voters, err);
+	if (!text) {
+		rc = err ? err->code : AGORA_ENOMEM;
+		goto out;
+	}
+	st = stmt(db, PS_SECRET_GET);
+	sqlite3_bind_int64(st, 1, p->id);
+	if ((rc = db_step(db, st, err)) < 0)
+		goto out;
+	if (rc == 0 || sqlite3_column_bytes(st, 0) != crypto_sign_SECRETKEYBYTES) {
+		sqlite3_reset(st);
+		rc = agora_errorf(err, AGORA_ECHECK,
+				  "the organiser's key of primary '%s' is "
+				  "missing",
+				  p->slug);
+		goto out;
+	}
+	crypto_sign_detached(sig, NULL, (const unsigned char *)text,
+			     strlen(text), sqlite3_column_blob(st, 0));
+	sqlite3_reset(st);
+	hex(sig, sizeof(sig), sighex);
+	rc = board_append_json(db, p->id, "result",
+			       json_pack("{s:s, s:s}", "result", text,
+					 "signature", sighex),
+			       err);
+out:
+	free(text);
+	free(slugs);
+	free(counts);
+	return rc;
+}
+
 int primary_set_phase(struct agora_db *db, const char *slug, const char *phase,
 		      struct agora_error *err)
 {
+	struct primary_candidate *c = NULL;
 	struct primary_info p;
 	sqlite3_stmt *st;
+	json_t *entry, *list;
+	size_t nc = 0, nq, i;
 	int want = phase_index(phase), have, rc;
 
 	if (want < 0)
@@ -388,21 +479,45 @@ int primary_set_phase(struct agora_db *db, const char *slug, const char *phase,
 	sqlite3_bind_text(st, 2, phase, -1, SQLITE_STATIC);
 	if ((rc = db_step(db, st, err)) < 0)
 		goto done;
+	entry = json_pack("{s:s}", "phase", phase);
 	/* opening the vote freezes the list of qualified candidates */
 	if (want >= 2 && have < 2) {
 		st = stmt(db, PS_QUALIFY);
 		sqlite3_bind_int64(st, 1, p.id);
 		sqlite3_bind_int64(st, 2, p.support_threshold);
-		if ((rc = db_step(db, st, err)) < 0)
+		if ((rc = db_step(db, st, err)) < 0 ||
+		    (rc = primary_candidates(db, p.id, &c, &nc, err))) {
+			json_decref(entry);
 			goto done;
+		}
+		list = json_array();
+		for (i = 0; i < nc && !strcmp(c[i].status, "qualified"); i++)
+			json_array_append_new(list,
+					      json_pack("{s:s, s:s}", "name",
+							c[i].name, "slug",
+							c[i].slug));
+		json_object_set_new(entry, "candidates", list);
 	}
+	if ((rc = board_append_json(db, p.id, "phase", entry, err)))
+		goto done;
 	st = stmt(db, PS_PHASE_LOG);
 	sqlite3_bind_int64(st, 1, p.id);
 	sqlite3_bind_text(st, 2, phase, -1, SQLITE_STATIC);
 	if ((rc = db_step(db, st, err)) < 0)
 		goto done;
+	/* the close publishes the result, signed by the organiser */
+	if (want == 3) {
+		if (!c && (rc = primary_candidates(db, p.id, &c, &nc, err)))
+			goto done;
+		for (nq = 0; nq < nc && !strcmp(c[nq].status, "qualified");
+		     nq++)
+			;
+		if ((rc = board_result(db, &p, c, nq, err)))
+			goto done;
+	}
 	rc = db_commit(db, err);
 done:
+	primary_candidates_free(c, nc);
 	primary_info_fini(&p);
 	if (!rc)
 		return 0;
@@ -627,6 +742,7 @@ int primary_credentials_add(struct agora_db *db, const char *slug,
 			    struct agora_error *err)
 {
 	struct primary_info p;
+	json_t *keys = NULL;
 	sqlite3_stmt *st;
 	size_t i;
 	int rc;
@@ -643,14 +759,42 @@ int primary_credentials_add(struct agora_db *db, const char *slug,
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
+		char pkhex[65];
+
+		if (i % BOARD_KEYS_PER_ENTRY == 0) {
+			if (keys && (rc = board_append_json(
+					     db, p.id, "credentials",
+					     json_pack("{s:o}", "keys", keys),
+					     err))) {
+				keys = NULL;
+				goto done;
+			}
+			keys = json_array();
+		}
 		st = stmt(db, PS_CRED_ADD);
 		sqlite3_bind_int64(st, 1, p.id);
 		sqlite3_bind_blob(st, 2, pk[i], 32, SQLITE_STATIC);
-		if ((rc = db_step(db, st, err)) < 0)
+		if ((rc = db_step(db, st, err)) < 0) {
+			if (sqlite3_extended_errcode(db_handle(db)) ==
+			    SQLITE_CONSTRAINT_UNIQUE)
+				rc = agora_errorf(err, AGORA_EEXIST,
+						  "a credential was issued "
+						  "twice");
+			goto done;
+		}
+		hex(pk[i], 32, pkhex);
+		json_array_append_new(keys, json_string(pkhex));
+	}
+	if (keys) {
+		rc = board_append_json(db, p.id, "credentials",
+				       json_pack("{s:o}", "keys", keys), err);
+		keys = NULL;
+		if (rc)
 			goto done;
 	}
 	rc = db_commit(db, err);
 done:
+	json_decref(keys);
 	primary_info_fini(&p);
 	if (!rc)
 		return 0;
@@ -716,11 +860,6 @@ size_t primary_lot(const char *primary_slug, const unsigned char pk[32],
 }
 
 /* --------------------------------------------------------------- ballots */
-
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-	sodium_bin2hex(out, 2 * n + 1, p, n);
-}
 
 static char *canonical(json_t *o)
 {
@@ -1080,6 +1219,24 @@ int primary_ballot_cast(struct agora_db *db, const char *primary_slug,
 	}
 	if ((rc = tally_apply(db, p.id, c, nq, b.grades, 1, err)))
 		goto out;
+	{
+		char sighex[129], *copy = malloc(n + 1);
+
+		if (!copy) {
+			rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(copy, body, n);
+		copy[n] = 0;
+		hex(sig, 64, sighex);
+		rc = board_append_json(db, p.id, "ballot",
+				       json_pack("{s:s, s:s}", "body", copy,
+						 "signature", sighex),
+				       err);
+		free(copy);
+		if (rc)
+			goto out;
+	}
 	rc = db_commit(db, err);
 	began = 0;
 out:
@@ -1169,4 +1326,54 @@ out:
 	}
 	*counts = v;
 	return 0;
+}
+
+char *primary_result_text(const char *slug, const char *const *slugs,
+			  size_t n, int ngrades, const uint64_t *counts,
+			  uint64_t voters, struct agora_error *err)
+{
+	struct mj_result *r = calloc(n ? n : 1, sizeof(*r));
+	size_t *order = calloc(n ? n : 1, sizeof(*order)), i;
+	json_t *o = NULL, *cnt, *ranking, *row;
+	char *text = NULL, sign[2] = {0, 0};
+	int g;
+
+	if (!r || !order)
+		goto nomem;
+	if (n && mj_rank(counts, n, ngrades, r, order, err))
+		goto out;
+	cnt = json_object();
+	ranking = json_array();
+	o = json_pack("{s:o, s:s, s:o, s:I}", "counts", cnt, "primary", slug,
+		      "ranking", ranking, "voters", (json_int_t)voters);
+	if (!o)
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		json_t *a = json_array();
+
+		for (g = 0; g < ngrades; g++)
+			json_array_append_new(
+				a, json_integer((json_int_t)
+						counts[i * (size_t)ngrades +
+						       (size_t)g]));
+		json_object_set_new(cnt, slugs[i], a);
+		/* the sign as shown: none at the extreme grades */
+		sign[0] = mj_sign_shown(&r[order[i]], ngrades);
+		row = json_pack("{s:s, s:i, s:I, s:s}", "candidate",
+				slugs[order[i]], "majority_grade",
+				r[order[i]].grade, "rank",
+				(json_int_t)r[order[i]].rank, "sign", sign);
+		json_array_append_new(ranking, row);
+	}
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!text)
+		goto nomem;
+	goto out;
+nomem:
+	agora_errorf(err, AGORA_ENOMEM, "out of memory");
+out:
+	json_decref(o);
+	free(r);
+	free(order);
+	return text;
 }

@@ -221,4 +221,41 @@ int primary_counts(struct agora_db *db, const struct primary_info *p,
 		   int recount, uint64_t **counts,
 		   struct agora_error *err) AGORA_WUR;
 
+/* ------------------------------------------------- the bulletin board */
+
+/*
+ * The public board of a primary (doc/board.md): JSON Lines from entry
+ * from on, each record handed to write (which returns non-zero to stop).
+ */
+int primary_board_write(struct agora_db *db, const char *slug, int64_t from,
+			int (*write)(void *ctx, const char *p, size_t n),
+			void *ctx, struct agora_error *err) AGORA_WUR;
+
+struct board_report {
+	char primary[65];
+	char head[65];	      /* the last entry's hash */
+	size_t entries;
+	size_t credentials;   /* published public keys */
+	size_t ballots;	      /* accepted ballots, replaced ones included */
+	size_t voters;	      /* credentials whose last ballot counts */
+	int closed;
+	char *result;	      /* the signed result's text, or NULL */
+};
+
+/*
+ * Checks a board file with no database and no server: the chain, every
+ * signature, that each ballot's credential was published before it,
+ * ballot numbers 1, 2, ... per credential (the last one counts), that
+ * each ballot grades exactly its lot, and that the signed result is the
+ * majority-judgment result of the counted ballots. head, unless NULL, is
+ * a hash someone noted earlier: it must be one of the chain's entries.
+ * Signatures are checked on threads threads (1 or more).
+ *
+ * Returns 0, or AGORA_ECHECK with the first failure in err ("entry 17:
+ * ..."), AGORA_EINVAL when the data is not a board, AGORA_ENOMEM.
+ */
+int board_verify(const char *data, size_t n, const char *head, int threads,
+		 struct board_report *r, struct agora_error *err) AGORA_WUR;
+void board_report_fini(struct board_report *r);
+
 #endif
