@@ -359,8 +359,11 @@ int api_search(struct web_req *r)
 					    "'offset' is 0 to 1000, not '%s'",
 					    s);
 	}
-	if ((rc = compare_search(r->db, q, &o, &res, &r->err)))
+	if ((rc = compare_search(r->db, q, &o, &res, &r->err)) ||
+	    (rc = web_order_counts(r, o.election, &res))) {
+		search_result_fini(&res);
 		return rc;
+	}
 	hits = json_array();
 	counts = json_array();
 	for (i = 0; hits && i < res.n; i++) {

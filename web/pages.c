@@ -139,6 +139,52 @@ const char *web_order_rule(const struct web_req *r,
 			      : M_ORDER_SHUFFLED);
 }
 
+int web_order_counts(struct web_req *r, const char *election,
+		     struct search_result *res)
+{
+	struct election_info ei = {0};
+	struct candidate_list cl = {0};
+	struct search_count c;
+	size_t i, j, k, *pos = NULL;
+	int rc = 0;
+
+	if (!election || res->ncand < 2 ||
+	    election_get(r->db, election, &ei, &r->err)) {
+		agora_error_clear(&r->err);
+		goto out;
+	}
+	if (strcmp(ei.candidate_order, ORDER_SHUFFLED))
+		goto out;
+	if ((rc = candidate_list(r->db, election, &cl, &r->err)) ||
+	    (rc = web_order(r, &ei, &cl, NULL)))
+		goto out;
+	if (!(pos = calloc(res->ncand, sizeof(*pos)))) {
+		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < res->ncand; i++)
+		for (pos[i] = 0; pos[i] < cl.n; pos[i]++)
+			if (!strcmp(cl.v[pos[i]].slug,
+				    res->per_candidate[i].candidate_slug))
+				break;
+	/* insertion sort by position in the visitor's list */
+	for (i = 1; i < res->ncand; i++) {
+		c = res->per_candidate[i];
+		k = pos[i];
+		for (j = i; j > 0 && pos[j - 1] > k; j--) {
+			res->per_candidate[j] = res->per_candidate[j - 1];
+			pos[j] = pos[j - 1];
+		}
+		res->per_candidate[j] = c;
+		pos[j] = k;
+	}
+out:
+	free(pos);
+	election_info_fini(&ei);
+	candidate_list_fini(&cl);
+	return rc;
+}
+
 int web_themes(struct web_req *r, struct theme_sel *s)
 {
 	size_t i, k, len = 0;
@@ -1000,8 +1046,12 @@ int page_search(struct web_req *r)
 	}
 	o.limit = SEARCH_PAGE;
 	o.offset = (size_t)(page - 1) * SEARCH_PAGE;
-	if (q && *q && (rc = compare_search(r->db, q, &o, &res, &r->err)))
+	if (q && *q &&
+	    ((rc = compare_search(r->db, q, &o, &res, &r->err)) ||
+	     (rc = web_order_counts(r, o.election, &res)))) {
+		search_result_fini(&res);
 		return rc;
+	}
 	page_begin(r, msg(r, M_SEARCH));
 	html_raw(b, "<h1>");
 	html_text(b, msg(r, M_SEARCH));

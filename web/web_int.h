@@ -178,6 +178,14 @@ int web_order(struct web_req *r, const struct election_info *e,
 const char *web_order_rule(const struct web_req *r,
 			   const struct election_info *e);
 
+/*
+ * Search results filtered to one shuffled election: the counts per
+ * candidate in the visitor's order too (web_order()); otherwise they
+ * stay alphabetical. An unknown election changes nothing.
+ */
+int web_order_counts(struct web_req *r, const char *election,
+		     struct search_result *res);
+
 /* The themes asked for: every theme=a&theme=b and theme=a,b, deduplicated */
 struct theme_sel {
 	char *buf;

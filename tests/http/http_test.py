@@ -552,6 +552,31 @@ def order_tests(c, env):
     check(st == 400 and "bad seed" in j["error"]["message"],
           "API: a bad seed is a 400", j)
 
+    # search in one election: the counts per candidate follow the
+    # visitor's order (a seed whose order is not the alphabetical one)
+    fam = sorted(mine, key=lambda s: s.split("-")[-1])
+    for i in range(1, 200):
+        seed2 = "%016x" % (i * 0x2545F4914F6CDD1D % (1 << 64))
+        st, h, j = c.json("/api/v1/elections/%s/candidates?seed=%s"
+                          % (ELECTION, seed2))
+        order2 = [x["slug"] for x in j["candidates"]]
+        if order2 != fam:
+            break
+    names = {x["slug"]: x["name"] for x in j["candidates"]}
+    st, h, j = c.json("/api/v1/search?q=logement&election=%s&seed=%s"
+                      % (ELECTION, seed2))
+    got = [x["candidate"] for x in j["per_candidate"]] if st == 200 else []
+    check(len(got) == 4 and got == order2,
+          "API search in the election: counts per candidate in the "
+          "visitor's order", (got, order2))
+    st, h, body = c.text("/search?q=logement&election=" + ELECTION,
+                         headers={"Cookie": "order_seed=" + seed2})
+    m = re.search(r'<ul class="counts">(.*?)</ul>', body, re.S)
+    shown = re.findall(r"<li>([^<:]+?) : \d+</li>", m.group(1)) if m else []
+    check(st == 200 and shown == [names[x] for x in order2],
+          "search page in the election: counts in the visitor's order",
+          (shown, order2))
+
     # fresh visitors: fresh orders, every candidate first some time
     firsts, orders, seeds = {}, set(), set()
     for _ in range(60):
