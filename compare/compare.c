@@ -313,8 +313,7 @@ struct order_rng {
 	uint64_t block;
 };
 
-static void order_rng_init(struct order_rng *g, uint64_t seed,
-			   const char *salt)
+static void order_rng_init(struct order_rng *g, uint64_t seed, const char *salt)
 {
 	static const char domain[] = "agora candidate order v1";
 	crypto_generichash_state h;
@@ -372,8 +371,7 @@ static uint32_t order_rng_below(struct order_rng *g, uint32_t bound)
 	return r % bound;
 }
 
-int order_permutation(size_t *perm, size_t n, uint64_t seed,
-		      const char *salt)
+int order_permutation(size_t *perm, size_t n, uint64_t seed, const char *salt)
 {
 	struct order_rng g;
 	size_t i, j, t;

@@ -76,8 +76,7 @@ void order_seed_format(uint64_t seed, char out[ORDER_SEED_HEX + 1]);
  * (rejection, never a plain modulo): the same arguments always give the
  * same permutation. AGORA_EINVAL only for n >= 2^32.
  */
-int order_permutation(size_t *perm, size_t n, uint64_t seed,
-		      const char *salt);
+int order_permutation(size_t *perm, size_t n, uint64_t seed, const char *salt);
 
 /*
  * Puts l (alphabetical, from candidate_list()) in the election's order

@@ -12,7 +12,7 @@
 
 #include "web_int.h"
 
-#define SEARCH_PAGE 20	/* hits per search page */
+#define SEARCH_PAGE 20 /* hits per search page */
 #define SEARCH_MAX_PAGE 50
 
 /* "Given Family", escaped */
@@ -429,8 +429,7 @@ static int theme_selected(const struct theme_sel *ts, const char *key)
 }
 
 /* One checkbox of the form, checked when on */
-static void checkbox(struct sb *b, const char *name, const char *value,
-		     int on)
+static void checkbox(struct sb *b, const char *name, const char *value, int on)
 {
 	html_raw(b, "<label><input type=\"checkbox\" name=\"");
 	html_raw(b, name);

@@ -64,8 +64,8 @@ struct web_req {
 	struct agora_error err;
 
 	/* the visitor's shuffled order (web_order()) */
-	int no_store;		/* depends on the visitor: never cached */
-	char seed_cookie[128];	/* a Set-Cookie value to send, or "" */
+	int no_store;	       /* depends on the visitor: never cached */
+	char seed_cookie[128]; /* a Set-Cookie value to send, or "" */
 };
 
 /* server.c: the query's first value for key, or NULL */

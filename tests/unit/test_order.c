@@ -48,10 +48,10 @@ static void first_place_is_fair(void **state)
 	for (n = 2; n <= 7; n++) {
 		memset(first, 0, sizeof(first));
 		for (seed = 0; seed < SEEDS; seed++) {
-			assert_int_equal(
-				order_permutation(perm, n, seed * 7919 + n,
-						  "valbrune-2026"),
-				0);
+			assert_int_equal(order_permutation(perm, n,
+							   seed * 7919 + n,
+							   "valbrune-2026"),
+					 0);
 			first[perm[0]]++;
 		}
 		for (k = 0; k < n; k++)
@@ -214,15 +214,14 @@ static void organiser_sets_the_rule(void **state)
 	int64_t g0 = generation(f);
 
 	assert_string_equal(order_of(f, buf), "alphabetical");
-	assert_int_equal(election_set_candidate_order(f->db, "e", "shuffled",
-						      &err),
-			 0);
+	assert_int_equal(
+		election_set_candidate_order(f->db, "e", "shuffled", &err), 0);
 	assert_string_equal(order_of(f, buf), "shuffled");
 	assert_true(generation(f) > g0);
 	g0 = generation(f);
-	assert_int_equal(election_set_candidate_order(f->db, "e", "random",
-						      &err),
-			 AGORA_EINVAL);
+	assert_int_equal(
+		election_set_candidate_order(f->db, "e", "random", &err),
+		AGORA_EINVAL);
 	assert_non_null(strstr(err.msg, "'random'"));
 	assert_string_equal(order_of(f, buf), "shuffled");
 	assert_int_equal(generation(f), g0);
@@ -230,9 +229,9 @@ static void organiser_sets_the_rule(void **state)
 						      "alphabetical", &err),
 			 AGORA_ENOTFOUND);
 	assert_int_equal(generation(f), g0);
-	assert_int_equal(election_set_candidate_order(f->db, "e",
-						      "alphabetical", &err),
-			 0);
+	assert_int_equal(
+		election_set_candidate_order(f->db, "e", "alphabetical", &err),
+		0);
 	assert_string_equal(order_of(f, buf), "alphabetical");
 }
 
@@ -259,15 +258,15 @@ static void lists_and_grids_agree(void **state)
 		assert_int_equal(
 			candidate_list_order(&l, "e", "shuffled", seed, &err),
 			0);
-		assert_int_equal(
-			candidate_list_order(&same, "e", "shuffled", seed, &err),
-			0);
+		assert_int_equal(candidate_list_order(&same, "e", "shuffled",
+						      seed, &err),
+				 0);
 		assert_int_equal(l.n, 5);
 		for (i = 0; i < l.n; i++)
 			assert_string_equal(l.v[i].slug, same.v[i].slug);
 		moved += strcmp(l.v[0].slug, "a") != 0;
-		assert_int_equal(compare_theme_grid(f->db, "e", "housing",
-						    pick, 3, &g, &err),
+		assert_int_equal(compare_theme_grid(f->db, "e", "housing", pick,
+						    3, &g, &err),
 				 0);
 		theme_grid_order(&g, &l);
 		assert_int_equal(g.ncol, 3);
