@@ -360,16 +360,20 @@ async function main() {
 			await browser.close().catch(() => {});
 		if (server) {
 			server.proc.kill("SIGTERM");
-			await new Promise((r) => {
+			const code = await new Promise((r) => {
 				const t = setTimeout(() => {
 					server.proc.kill("SIGKILL");
-					r();
+					r(null);
 				}, 10000);
-				server.proc.on("exit", () => {
+				server.proc.on("exit", (c) => {
 					clearTimeout(t);
-					r();
+					r(c);
 				});
 			});
+			// under ./check the server is built with the sanitizers:
+			// a leak or an error at exit shows here
+			check(code === 0, "the server stops cleanly (exit 0)",
+				server.stderr());
 		}
 		fs.rmSync(tmp, { recursive: true, force: true });
 	}
