@@ -57,16 +57,49 @@ static int election_list(struct cli *cli, int json)
 	return EXIT_OK;
 }
 
+/* `agora election set SLUG --candidate-order RULE` */
+static int election_set(struct cli *cli, int argc, char **argv,
+			const char *order)
+{
+	struct agora_error err = {0};
+	struct agora_db *db;
+	int rc;
+
+	if (argc != 1)
+		return cli_usage_error("election", "'set' takes one SLUG");
+	if (!order)
+		return cli_usage_error("election",
+				       "'set' needs --candidate-order "
+				       "alphabetical|shuffled");
+	if (strcmp(order, ORDER_ALPHABETICAL) && strcmp(order, ORDER_SHUFFLED))
+		return cli_usage_error("election",
+				       "unknown candidate order '%s': "
+				       "alphabetical or shuffled",
+				       order);
+	if ((rc = cli_open(cli, 0, &db)))
+		return rc;
+	rc = election_set_candidate_order(db, argv[0], order, &err);
+	db_close(db);
+	if (rc)
+		return cli_fail(&err);
+	if (!cli->quiet)
+		printf("election '%s': candidates in %s order\n", argv[0],
+		       order);
+	return EXIT_OK;
+}
+
 int cmd_election(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"title", required_argument, NULL, 't'},
 		{"date", required_argument, NULL, 'D'},
 		{"language", required_argument, NULL, 'l'},
+		{"candidate-order", required_argument, NULL, 'o'},
 		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *title = NULL, *date = NULL, *lang = "fr", *sub;
+	const char *order = NULL;
 	struct agora_error err = {0};
 	struct agora_db *db;
 	int ch, json = 0, rc;
@@ -83,6 +116,9 @@ int cmd_election(struct cli *cli, int argc, char **argv)
 		case 'l':
 			lang = optarg;
 			break;
+		case 'o':
+			order = optarg;
+			break;
 		case 'j':
 			json = 1;
 			break;
@@ -91,8 +127,14 @@ int cmd_election(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("election", "expected 'add' or 'list'");
+		return cli_usage_error("election",
+				       "expected 'add', 'set' or 'list'");
 	sub = argv[optind++];
+	if (!strcmp(sub, "set"))
+		return election_set(cli, argc - optind, argv + optind, order);
+	if (order)
+		return cli_usage_error("election", "--candidate-order goes "
+						   "with 'set'");
 	if (!strcmp(sub, "list")) {
 		if (optind != argc)
 			return cli_usage_error("election",

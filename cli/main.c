@@ -15,19 +15,28 @@
 #include "primary.h"
 
 const struct cli_command cli_commands[] = {
-	{"election", "create elections and list them",
+	{"election", "create elections, set their order rule, list them",
 	 "usage: agora election add SLUG --title TITLE [--date YYYY-MM-DD]\n"
 	 "                          [--language fr|en]\n"
+	 "       agora election set SLUG\n"
+	 "                          --candidate-order alphabetical|shuffled\n"
 	 "       agora election list [--json]\n"
 	 "\n"
 	 "  add     create an election whose programmes will be compared.\n"
 	 "          SLUG names it in the CLI, the API and URLs: 1 to 64\n"
 	 "          lower-case letters, digits and '-'\n"
+	 "  set     change an existing election's settings\n"
 	 "  list    list the elections\n"
 	 "\n"
 	 "  --title TITLE     the election's title, e.g. \"Municipales 2026\"\n"
 	 "  --date DATE       the election day, YYYY-MM-DD\n"
 	 "  --language LANG   language of the programmes (default fr)\n"
+	 "  --candidate-order RULE\n"
+	 "                    the neutral order of the candidates on the\n"
+	 "                    web and in the API: alphabetical (by family\n"
+	 "                    name, the default) or shuffled (drawn at\n"
+	 "                    random for each visitor, the same on every\n"
+	 "                    page for that visitor); pages say which\n"
 	 "  --json            print JSON\n",
 	 cmd_election},
 	{"ingest", "ingest programmes: verbatim proposals with themes",

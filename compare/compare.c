@@ -1,10 +1,14 @@
 /*
  * compare.c - elections, candidates in their neutral order, the theme
  * grid and theme coverage. The comparator never ranks candidates: the
- * order is the election's stated rule (alphabetical by family name).
+ * order is the election's stated rule, alphabetical by family name or
+ * shuffled for each visitor (a fair permutation drawn from the
+ * visitor's seed).
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "compare.h"
 #include "compare_int.h"
@@ -12,6 +16,7 @@
 enum compare_stmt {
 	CMP_ELECTION_INSERT,
 	CMP_ELECTION_GET,
+	CMP_ELECTION_SET_ORDER,
 	CMP_CANDIDATES,
 	CMP_THEME_GET,
 	CMP_GRID,
@@ -34,6 +39,8 @@ static const char *const compare_sql[COMPARE_STMT__MAX] = {
 		" VALUES (?1, ?2, ?3, ?4)",
 	[CMP_ELECTION_GET] = "SELECT id, slug, title, kind, date, language,"
 			     " candidate_order FROM election WHERE slug = ?1",
+	[CMP_ELECTION_SET_ORDER] =
+		"UPDATE election SET candidate_order = ?2 WHERE slug = ?1",
 	[CMP_CANDIDATES] =
 		"SELECT c.id, c.slug, c.given_name, c.family_name, c.party,"
 		" (SELECT count(*) FROM current_document d"
@@ -225,6 +232,167 @@ int election_get(struct agora_db *db, const char *slug,
 	return 0;
 }
 
+int election_set_candidate_order(struct agora_db *db, const char *slug,
+				 const char *order, struct agora_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (strcmp(order, ORDER_ALPHABETICAL) && strcmp(order, ORDER_SHUFFLED))
+		return agora_errorf(err, AGORA_EINVAL,
+				    "unknown candidate order '%s': "
+				    "alphabetical or shuffled",
+				    order);
+	if ((rc = db_begin_write(db, err)))
+		return rc;
+	st = stmt(db, CMP_ELECTION_SET_ORDER);
+	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, order, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_error(db, err, "cannot set the candidate order");
+		sqlite3_reset(st);
+		db_rollback(db);
+		return rc;
+	}
+	sqlite3_reset(st);
+	if (sqlite3_changes(db_handle(db)) == 0) {
+		db_rollback(db);
+		return agora_errorf(err, AGORA_ENOTFOUND, "no election '%s'",
+				    slug);
+	}
+	if ((rc = db_commit(db, err)))
+		db_rollback(db);
+	return rc;
+}
+
+/* ---------------------------------------------------------- the order */
+
+int order_seed_parse(const char *s, uint64_t *seed)
+{
+	uint64_t v = 0;
+	size_t i;
+	int d;
+
+	for (i = 0; i < ORDER_SEED_HEX; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			d = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			d = s[i] - 'a' + 10;
+		else if (s[i] >= 'A' && s[i] <= 'F')
+			d = s[i] - 'A' + 10;
+		else
+			return -1;
+		v = v << 4 | (uint64_t)d;
+	}
+	if (s[i])
+		return -1;
+	*seed = v;
+	return 0;
+}
+
+void order_seed_format(uint64_t seed, char out[ORDER_SEED_HEX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = ORDER_SEED_HEX - 1; i >= 0; i--, seed >>= 4)
+		out[i] = hex[seed & 15];
+	out[ORDER_SEED_HEX] = '\0';
+}
+
+/*
+ * A deterministic stream of random words: blocks of ChaCha20 output
+ * (randombytes_buf_deterministic), each keyed by BLAKE2b(key, block
+ * number) so that the stream never runs out, however many draws the
+ * rejections take.
+ */
+struct order_rng {
+	unsigned char key[randombytes_SEEDBYTES];
+	unsigned char buf[256];
+	size_t pos;
+	uint64_t block;
+};
+
+static void order_rng_init(struct order_rng *g, uint64_t seed, const char *salt)
+{
+	static const char domain[] = "agora candidate order v1";
+	crypto_generichash_state h;
+	unsigned char le[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		le[i] = (unsigned char)(seed >> (8 * i));
+	crypto_generichash_init(&h, NULL, 0, sizeof(g->key));
+	crypto_generichash_update(&h, (const unsigned char *)domain,
+				  sizeof(domain));
+	crypto_generichash_update(&h, le, sizeof(le));
+	crypto_generichash_update(&h, (const unsigned char *)salt,
+				  strlen(salt));
+	crypto_generichash_final(&h, g->key, sizeof(g->key));
+	g->pos = sizeof(g->buf);
+	g->block = 0;
+}
+
+static uint32_t order_rng_u32(struct order_rng *g)
+{
+	uint32_t v;
+
+	if (g->pos + 4 > sizeof(g->buf)) {
+		unsigned char sub[randombytes_SEEDBYTES], le[8];
+		int i;
+
+		for (i = 0; i < 8; i++)
+			le[i] = (unsigned char)(g->block >> (8 * i));
+		crypto_generichash(sub, sizeof(sub), le, sizeof(le), g->key,
+				   sizeof(g->key));
+		randombytes_buf_deterministic(g->buf, sizeof(g->buf), sub);
+		g->block++;
+		g->pos = 0;
+	}
+	v = (uint32_t)g->buf[g->pos] | (uint32_t)g->buf[g->pos + 1] << 8 |
+	    (uint32_t)g->buf[g->pos + 2] << 16 |
+	    (uint32_t)g->buf[g->pos + 3] << 24;
+	g->pos += 4;
+	return v;
+}
+
+/*
+ * Uniform in [0, bound), bound >= 1: words below 2^32 mod bound are
+ * drawn again, so every value has exactly the same number of words
+ * mapping to it (a plain modulo would favour the small values).
+ */
+static uint32_t order_rng_below(struct order_rng *g, uint32_t bound)
+{
+	uint32_t min = (uint32_t)(-bound) % bound, r;
+
+	do
+		r = order_rng_u32(g);
+	while (r < min);
+	return r % bound;
+}
+
+int order_permutation(size_t *perm, size_t n, uint64_t seed, const char *salt)
+{
+	struct order_rng g;
+	size_t i, j, t;
+
+	if (n > UINT32_MAX)
+		return AGORA_EINVAL;
+	for (i = 0; i < n; i++)
+		perm[i] = i;
+	if (n < 2)
+		return 0;
+	order_rng_init(&g, seed, salt);
+	for (i = n - 1; i > 0; i--) {
+		j = order_rng_below(&g, (uint32_t)(i + 1));
+		t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	sodium_memzero(&g, sizeof(g));
+	return 0;
+}
+
 /* --------------------------------------------------------- candidates */
 
 static void candidate_info_fini(struct candidate_info *c)
@@ -293,7 +461,62 @@ nomem:
 	return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 }
 
+int candidate_list_order(struct candidate_list *l, const char *election,
+			 const char *rule, uint64_t seed,
+			 struct agora_error *err)
+{
+	struct candidate_info *v;
+	size_t *perm, i;
+
+	if (strcmp(rule, ORDER_SHUFFLED) || l->n < 2)
+		return 0;
+	perm = calloc(l->n, sizeof(*perm));
+	v = calloc(l->n, sizeof(*v));
+	if (!perm || !v) {
+		free(perm);
+		free(v);
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
+	if (order_permutation(perm, l->n, seed, election)) {
+		free(perm);
+		free(v);
+		return agora_errorf(err, AGORA_EINVAL, "too many candidates");
+	}
+	for (i = 0; i < l->n; i++)
+		v[i] = l->v[perm[i]];
+	free(l->v);
+	l->v = v;
+	free(perm);
+	return 0;
+}
+
 /* ---------------------------------------------------------- the grid */
+
+/* The position of candidate id in l, or l->n */
+static size_t list_pos(const struct candidate_list *l, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < l->n && l->v[i].id != id; i++)
+		;
+	return i;
+}
+
+void theme_grid_order(struct theme_grid *g, const struct candidate_list *l)
+{
+	struct grid_column c;
+	size_t i, j;
+
+	/* insertion sort: a handful of columns, and stable */
+	for (i = 1; i < g->ncol; i++) {
+		c = g->col[i];
+		for (j = i; j > 0 && list_pos(l, g->col[j - 1].cand.id) >
+					     list_pos(l, c.cand.id);
+		     j--)
+			g->col[j] = g->col[j - 1];
+		g->col[j] = c;
+	}
+}
 
 void theme_grid_fini(struct theme_grid *g)
 {

@@ -26,6 +26,16 @@ int election_add(struct agora_db *db, const char *slug, const char *title,
 int election_get(struct agora_db *db, const char *slug,
 		 struct election_info *out, struct agora_error *err);
 
+/*
+ * Sets the election's candidate order rule: "alphabetical" (by family
+ * name) or "shuffled" (drawn at random for each visitor). Anything else
+ * is AGORA_EINVAL and changes nothing; an unknown election is
+ * AGORA_ENOTFOUND. The change bumps meta.search_generation (a trigger),
+ * so no page cached under the old rule is served again.
+ */
+int election_set_candidate_order(struct agora_db *db, const char *slug,
+				 const char *order, struct agora_error *err);
+
 /* --------------------------------------------------------- candidates */
 
 struct candidate_info {
@@ -42,6 +52,39 @@ void candidate_list_fini(struct candidate_list *l);
 /* Every candidate of the election, in the neutral (alphabetical) order */
 int candidate_list(struct agora_db *db, const char *election,
 		   struct candidate_list *out, struct agora_error *err);
+
+/*
+ * The shuffled order. A visitor's seed (64 bits, written as 16 hex
+ * digits in a cookie or an API parameter) and the election's slug
+ * choose one permutation of the alphabetical list; every page and API
+ * answer for that visitor applies the same one, and a subset (the
+ * columns of a grid) keeps the relative order of the whole list.
+ */
+#define ORDER_SEED_HEX 16
+#define ORDER_ALPHABETICAL "alphabetical"
+#define ORDER_SHUFFLED "shuffled"
+
+/* 0 and *seed when s is exactly ORDER_SEED_HEX hex digits, else -1 */
+int order_seed_parse(const char *s, uint64_t *seed);
+/* The seed as ORDER_SEED_HEX lower-case hex digits and a NUL */
+void order_seed_format(uint64_t seed, char out[ORDER_SEED_HEX + 1]);
+
+/*
+ * perm[0..n) becomes a uniformly random permutation of 0..n-1, drawn by
+ * Fisher-Yates from a ChaCha20 stream keyed by (seed, salt)
+ * (randombytes_buf_deterministic) with unbiased bounded draws
+ * (rejection, never a plain modulo): the same arguments always give the
+ * same permutation. AGORA_EINVAL only for n >= 2^32.
+ */
+int order_permutation(size_t *perm, size_t n, uint64_t seed, const char *salt);
+
+/*
+ * Puts l (alphabetical, from candidate_list()) in the election's order
+ * for this seed: unchanged when rule is not ORDER_SHUFFLED.
+ */
+int candidate_list_order(struct candidate_list *l, const char *election,
+			 const char *rule, uint64_t seed,
+			 struct agora_error *err);
 
 /* ---------------------------------------------------------- the grid */
 
@@ -73,6 +116,13 @@ void theme_grid_fini(struct theme_grid *g);
 int compare_theme_grid(struct agora_db *db, const char *election,
 		       const char *theme, const char *const *slugs, size_t n,
 		       struct theme_grid *out, struct agora_error *err);
+
+/*
+ * Puts g's columns in the order of l (a list put in order by
+ * candidate_list_order() over the same election): a grid of a few
+ * candidates shows them in the order the whole list has.
+ */
+void theme_grid_order(struct theme_grid *g, const struct candidate_list *l);
 
 /* How many candidates speak to each theme (for the election page) */
 struct theme_coverage {

@@ -6,8 +6,13 @@
 AGORA_RUN_PACKAGES="meson ninja-build pkg-config gcc libc6-dev python3
  libsqlite3-dev libsodium-dev libstemmer-dev libxml2-dev libcmark-dev
  libjansson-dev libmicrohttpd-dev"
-# what the tests add
-AGORA_CHECK_PACKAGES="libcmocka-dev libxml2-utils"
+# what the tests add: headless Chromium for the browser test, whose
+# driver (playwright-core, tests/browser/package-lock.json) comes from
+# npm; Debian 12's nodejs and npm unless a node is already installed
+AGORA_CHECK_PACKAGES="libcmocka-dev libxml2-utils chromium"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	AGORA_CHECK_PACKAGES="$AGORA_CHECK_PACKAGES nodejs npm"
+fi
 
 agora_missing_packages() {
 	missing=

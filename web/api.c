@@ -10,8 +10,6 @@
 
 #include "web_int.h"
 
-#define API_MAX_CANDIDATES 64
-
 /* Serialises o into the response body and releases it */
 static int api_send(struct web_req *r, json_t *o)
 {
@@ -119,6 +117,7 @@ int api_elections(struct web_req *r)
 
 int api_election(struct web_req *r)
 {
+	char seed[ORDER_SEED_HEX + 1];
 	struct election_info ei;
 	struct candidate_list cl;
 	json_t *o;
@@ -126,14 +125,18 @@ int api_election(struct web_req *r)
 
 	if ((rc = election_get(r->db, r->param[0], &ei, &r->err)))
 		return rc;
-	if ((rc = candidate_list(r->db, r->param[0], &cl, &r->err))) {
+	if ((rc = candidate_list(r->db, r->param[0], &cl, &r->err)) ||
+	    (rc = web_order(r, &ei, &cl, seed))) {
 		election_info_fini(&ei);
+		candidate_list_fini(&cl);
 		return rc;
 	}
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "slug", ei.slug,
 		      "title", ei.title, "kind", ei.kind, "date", ei.date,
 		      "language", ei.language, "candidate_order",
 		      ei.candidate_order, "candidates", candidates_json(&cl));
+	if (o && *seed)
+		json_object_set_new(o, "seed", json_string(seed));
 	election_info_fini(&ei);
 	candidate_list_fini(&cl);
 	return api_send(r, o);
@@ -141,6 +144,7 @@ int api_election(struct web_req *r)
 
 int api_candidates(struct web_req *r)
 {
+	char seed[ORDER_SEED_HEX + 1];
 	struct election_info ei;
 	struct candidate_list cl;
 	json_t *o;
@@ -148,12 +152,16 @@ int api_candidates(struct web_req *r)
 
 	if ((rc = election_get(r->db, r->param[0], &ei, &r->err)))
 		return rc;
-	if ((rc = candidate_list(r->db, r->param[0], &cl, &r->err))) {
+	if ((rc = candidate_list(r->db, r->param[0], &cl, &r->err)) ||
+	    (rc = web_order(r, &ei, &cl, seed))) {
 		election_info_fini(&ei);
+		candidate_list_fini(&cl);
 		return rc;
 	}
 	o = json_pack("{s:s, s:s, s:o}", "election", ei.slug, "order",
 		      ei.candidate_order, "candidates", candidates_json(&cl));
+	if (o && *seed)
+		json_object_set_new(o, "seed", json_string(seed));
 	election_info_fini(&ei);
 	candidate_list_fini(&cl);
 	return api_send(r, o);
@@ -212,35 +220,18 @@ static int split_slugs(struct web_req *r, const char *list, char **copy,
 	return 0;
 }
 
-int api_compare(struct web_req *r)
+/* One theme's grid: its candidates in order, each with its proposals */
+static json_t *grid_candidates_json(const struct theme_grid *g)
 {
-	const char *theme = web_arg(r, "theme"),
-		   *list = web_arg(r, "candidates");
-	const char *slugs[API_MAX_CANDIDATES];
-	struct theme_grid g = {0};
-	char *copy = NULL;
-	json_t *cands;
-	size_t n = 0, i, k;
-	int rc;
+	json_t *cands = json_array();
+	size_t i, k;
 
-	if (!theme || !*theme) {
-		rc = agora_errorf(&r->err, AGORA_EINVAL,
-				  "the 'theme' parameter is required");
-		goto out;
-	}
-	if (list &&
-	    (rc = split_slugs(r, list, &copy, slugs, API_MAX_CANDIDATES, &n)))
-		goto out;
-	if ((rc = compare_theme_grid(r->db, r->param[0], theme, slugs, n, &g,
-				     &r->err)))
-		goto out;
-	cands = json_array();
-	for (i = 0; cands && i < g.ncol; i++) {
-		json_t *c = candidate_json(&g.col[i].cand);
+	for (i = 0; cands && i < g->ncol; i++) {
+		json_t *c = candidate_json(&g->col[i].cand);
 		json_t *props = json_array();
 
-		for (k = 0; props && k < g.col[i].n; k++) {
-			const struct grid_proposal *p = &g.col[i].v[k];
+		for (k = 0; props && k < g->col[i].n; k++) {
+			const struct grid_proposal *p = &g->col[i].v[k];
 
 			json_array_append_new(
 				props,
@@ -254,13 +245,82 @@ int api_compare(struct web_req *r)
 		json_object_set_new(c, "proposals", props);
 		json_array_append_new(cands, c);
 	}
-	rc = api_send(r, json_pack("{s:s, s:{s:s, s:s, s:s}, s:o}", "election",
-				   r->param[0], "theme", "key", g.theme,
-				   "label_fr", g.theme_label_fr, "label_en",
-				   g.theme_label_en, "candidates", cands));
+	return cands;
+}
+
+static json_t *grid_theme_json(const struct theme_grid *g)
+{
+	return json_pack("{s:s, s:s, s:s}", "key", g->theme, "label_fr",
+			 g->theme_label_fr, "label_en", g->theme_label_en);
+}
+
+/*
+ * One theme: {"election", "theme", "order", "candidates"} (the shape of
+ * version 1's first release, with "order" and, when shuffled, "seed"
+ * added). Several: {"election", "order", "themes": [{"theme",
+ * "candidates"}]}, one entry per theme in the order asked.
+ */
+int api_compare(struct web_req *r)
+{
+	const char *list = web_arg(r, "candidates");
+	const char *slugs[WEB_MAX_CANDIDATES];
+	struct theme_grid g[WEB_MAX_THEMES];
+	struct election_info ei = {0};
+	struct candidate_list cl = {0};
+	struct theme_sel ts = {0};
+	char seed[ORDER_SEED_HEX + 1];
+	char *copy = NULL;
+	json_t *o = NULL, *themes;
+	size_t n = 0, i;
+	int rc;
+
+	memset(g, 0, sizeof(g));
+	if ((rc = web_themes(r, &ts)))
+		goto out;
+	if (!ts.n) {
+		rc = agora_errorf(&r->err, AGORA_EINVAL,
+				  "the 'theme' parameter is required");
+		goto out;
+	}
+	if (list &&
+	    (rc = split_slugs(r, list, &copy, slugs, WEB_MAX_CANDIDATES, &n)))
+		goto out;
+	if ((rc = election_get(r->db, r->param[0], &ei, &r->err)) ||
+	    (rc = candidate_list(r->db, r->param[0], &cl, &r->err)) ||
+	    (rc = web_order(r, &ei, &cl, seed)))
+		goto out;
+	for (i = 0; i < ts.n; i++) {
+		if ((rc = compare_theme_grid(r->db, r->param[0], ts.v[i], slugs,
+					     n, &g[i], &r->err)))
+			goto out;
+		theme_grid_order(&g[i], &cl);
+	}
+	if (ts.n == 1) {
+		o = json_pack("{s:s, s:o, s:s, s:o}", "election", r->param[0],
+			      "theme", grid_theme_json(&g[0]), "order",
+			      ei.candidate_order, "candidates",
+			      grid_candidates_json(&g[0]));
+	} else {
+		themes = json_array();
+		for (i = 0; themes && i < ts.n; i++)
+			json_array_append_new(
+				themes,
+				json_pack("{s:o, s:o}", "theme",
+					  grid_theme_json(&g[i]), "candidates",
+					  grid_candidates_json(&g[i])));
+		o = json_pack("{s:s, s:s, s:o}", "election", r->param[0],
+			      "order", ei.candidate_order, "themes", themes);
+	}
+	if (o && *seed)
+		json_object_set_new(o, "seed", json_string(seed));
+	rc = api_send(r, o);
 out:
 	free(copy);
-	theme_grid_fini(&g);
+	for (i = 0; i < WEB_MAX_THEMES; i++)
+		theme_grid_fini(&g[i]);
+	theme_sel_fini(&ts);
+	election_info_fini(&ei);
+	candidate_list_fini(&cl);
 	return rc;
 }
 
@@ -298,8 +358,11 @@ int api_search(struct web_req *r)
 					    "'offset' is 0 to 1000, not '%s'",
 					    s);
 	}
-	if ((rc = compare_search(r->db, q, &o, &res, &r->err)))
+	if ((rc = compare_search(r->db, q, &o, &res, &r->err)) ||
+	    (rc = web_order_counts(r, o.election, &res))) {
+		search_result_fini(&res);
 		return rc;
+	}
 	hits = json_array();
 	counts = json_array();
 	for (i = 0; hits && i < res.n; i++) {

@@ -196,6 +196,11 @@ static const char *const messages[M__MAX][2] = {
 	[M_EXPORT_JSON] = {"Tout le scrutin (JSON)",
 			   "The whole election (JSON)"},
 	[M_EXPORT_CSV] = {"Les propositions (CSV)", "The proposals (CSV)"},
+	[M_ORDER_SHUFFLED] = {"Ordre des candidats : tiré au sort pour chaque "
+			      "visiteur, le même sur toutes vos pages.",
+			      "Candidate order: drawn at random for each "
+			      "visitor, the same on all your pages."},
+	[M_COMPARE_THEMES] = {"Thèmes à comparer", "Themes to compare"},
 };
 
 const char *msg(const struct web_req *r, enum msg_id id)
@@ -226,6 +231,10 @@ void page_begin(struct web_req *r, const char *title)
 	html_raw(b, " — agora</title>\n"
 		    "<link rel=\"stylesheet\" href=\"/static/agora.css?v=");
 	/* the ETag's hex digits, without its quotes */
+	sb_append(b, etag + 1, strlen(etag) - 2);
+	html_raw(b, "\">\n<link rel=\"icon\" type=\"image/svg+xml\" "
+		    "href=\"/static/favicon.svg?v=");
+	etag = web_etag(web_data_find("favicon.svg"));
 	sb_append(b, etag + 1, strlen(etag) - 2);
 	html_raw(b, "\">\n</head>\n<body>\n<a class=\"skip\" href=\"#main\">");
 	html_text(b, msg(r, M_SKIP));

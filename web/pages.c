@@ -3,13 +3,16 @@
  * candidate, proposal, search. One function per page, page_<name>();
  * every variable byte goes through the escaping writer (html.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <microhttpd.h>
+#include <sodium.h>
+
 #include "web_int.h"
 
-#define MAX_SELECTED 64 /* candidates on one compare page */
-#define SEARCH_PAGE 20	/* hits per search page */
+#define SEARCH_PAGE 20 /* hits per search page */
 #define SEARCH_MAX_PAGE 50
 
 /* "Given Family", escaped */
@@ -81,6 +84,146 @@ static void search_form(struct web_req *r, const char *q)
 	html_raw(b, "\">\n<button type=\"submit\">");
 	html_text(b, msg(r, M_SEARCH_BUTTON));
 	html_raw(b, "</button>\n</form>\n");
+}
+
+/* ------------------------------------------------- order and themes */
+
+#define SEED_COOKIE "order_seed"
+
+int web_order(struct web_req *r, const struct election_info *e,
+	      struct candidate_list *cl, char *seed_hex)
+{
+	const char *s = NULL;
+	uint64_t seed = 0;
+	int have = 0;
+
+	if (seed_hex)
+		seed_hex[0] = '\0';
+	if (strcmp(e->candidate_order, ORDER_SHUFFLED))
+		return 0;
+	r->no_store = 1;
+	if (r->api && (s = web_arg(r, "seed"))) {
+		if (order_seed_parse(s, &seed))
+			return agora_errorf(&r->err, AGORA_EINVAL,
+					    "bad seed '%.40s': %d hex digits",
+					    s, ORDER_SEED_HEX);
+		have = 1;
+	}
+	if (!have && r->conn &&
+	    (s = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
+					     SEED_COOKIE)) &&
+	    !order_seed_parse(s, &seed))
+		have = 1;
+	if (!have) {
+		char hex[ORDER_SEED_HEX + 1];
+
+		randombytes_buf(&seed, sizeof(seed));
+		order_seed_format(seed, hex);
+		if (!r->api)
+			snprintf(r->seed_cookie, sizeof(r->seed_cookie),
+				 SEED_COOKIE "=%s; Path=/; Max-Age=31536000; "
+					     "SameSite=Lax; HttpOnly",
+				 hex);
+	}
+	if (seed_hex)
+		order_seed_format(seed, seed_hex);
+	return candidate_list_order(cl, e->slug, e->candidate_order, seed,
+				    &r->err);
+}
+
+const char *web_order_rule(const struct web_req *r,
+			   const struct election_info *e)
+{
+	return msg(r, strcmp(e->candidate_order, ORDER_SHUFFLED)
+			      ? M_ORDER_RULE
+			      : M_ORDER_SHUFFLED);
+}
+
+int web_order_counts(struct web_req *r, const char *election,
+		     struct search_result *res)
+{
+	struct election_info ei = {0};
+	struct candidate_list cl = {0};
+	struct search_count c;
+	size_t i, j, k, *pos = NULL;
+	int rc = 0;
+
+	if (!election || res->ncand < 2 ||
+	    election_get(r->db, election, &ei, &r->err)) {
+		agora_error_clear(&r->err);
+		goto out;
+	}
+	if (strcmp(ei.candidate_order, ORDER_SHUFFLED))
+		goto out;
+	if ((rc = candidate_list(r->db, election, &cl, &r->err)) ||
+	    (rc = web_order(r, &ei, &cl, NULL)))
+		goto out;
+	if (!(pos = calloc(res->ncand, sizeof(*pos)))) {
+		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < res->ncand; i++)
+		for (pos[i] = 0; pos[i] < cl.n; pos[i]++)
+			if (!strcmp(cl.v[pos[i]].slug,
+				    res->per_candidate[i].candidate_slug))
+				break;
+	/* insertion sort by position in the visitor's list */
+	for (i = 1; i < res->ncand; i++) {
+		c = res->per_candidate[i];
+		k = pos[i];
+		for (j = i; j > 0 && pos[j - 1] > k; j--) {
+			res->per_candidate[j] = res->per_candidate[j - 1];
+			pos[j] = pos[j - 1];
+		}
+		res->per_candidate[j] = c;
+		pos[j] = k;
+	}
+out:
+	free(pos);
+	election_info_fini(&ei);
+	candidate_list_fini(&cl);
+	return rc;
+}
+
+int web_themes(struct web_req *r, struct theme_sel *s)
+{
+	size_t i, k, len = 0;
+	char *p, *tok, *save = NULL;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < r->narg; i++)
+		if (!strcmp(r->arg[i].key, "theme"))
+			len += strlen(r->arg[i].val) + 1;
+	if (!len)
+		return 0;
+	if (!(s->buf = malloc(len)))
+		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+	for (p = s->buf, i = 0; i < r->narg; i++) {
+		if (strcmp(r->arg[i].key, "theme"))
+			continue;
+		len = strlen(r->arg[i].val);
+		memcpy(p, r->arg[i].val, len + 1);
+		for (tok = strtok_r(p, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			for (k = 0; k < s->n && strcmp(s->v[k], tok); k++)
+				;
+			if (k < s->n)
+				continue; /* asked twice: shown once */
+			if (s->n == WEB_MAX_THEMES)
+				return agora_errorf(&r->err, AGORA_EINVAL,
+						    "more than %d themes",
+						    WEB_MAX_THEMES);
+			s->v[s->n++] = tok;
+		}
+		p += len + 1;
+	}
+	return 0;
+}
+
+void theme_sel_fini(struct theme_sel *s)
+{
+	free(s->buf);
+	memset(s, 0, sizeof(*s));
 }
 
 /* ----------------------------------------------------------------- home */
@@ -214,6 +357,7 @@ int page_election(struct web_req *r)
 
 	if ((rc = election_get(r->db, e, &ei, &r->err)) ||
 	    (rc = candidate_list(r->db, e, &cl, &r->err)) ||
+	    (rc = web_order(r, &ei, &cl, NULL)) ||
 	    (rc = compare_theme_coverage(r->db, e, &tl, &r->err)))
 		goto out;
 	page_begin(r, ei.title);
@@ -224,7 +368,7 @@ int page_election(struct web_req *r)
 	html_raw(b, "</p>\n<section>\n<h2>");
 	html_text(b, msg(r, M_CANDIDATES));
 	html_raw(b, "</h2>\n<p class=\"rule\">");
-	html_text(b, msg(r, M_ORDER_RULE));
+	html_text(b, web_order_rule(r, &ei));
 	html_raw(b, "</p>\n");
 	candidate_items(r, e, &cl);
 	html_raw(b, "<p><a class=\"button\" href=\"/e/");
@@ -273,11 +417,37 @@ out:
 
 /* -------------------------------------------------------------- compare */
 
-/* The form: a theme (groups too) and 2..N candidates, kept as chosen */
+/* 1 when key is among the selected themes */
+static int theme_selected(const struct theme_sel *ts, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++)
+		if (!strcmp(ts->v[i], key))
+			return 1;
+	return 0;
+}
+
+/* One checkbox of the form, checked when on */
+static void checkbox(struct sb *b, const char *name, const char *value, int on)
+{
+	html_raw(b, "<label><input type=\"checkbox\" name=\"");
+	html_raw(b, name);
+	html_raw(b, "\" value=\"");
+	html_attr(b, value);
+	html_raw(b, on ? "\" checked> " : "\"> ");
+}
+
+/*
+ * The form, plain HTML (no script): 2..N candidates and one or more
+ * themes, each a checkbox, a fieldset per group of themes (the group's
+ * own box covers all its themes); the choices are kept as made.
+ */
 static void compare_form(struct web_req *r, const char *e,
 			 const struct candidate_list *cl,
 			 const struct theme_coverage_list *tl,
-			 const char *theme, const char *const *sel, size_t nsel)
+			 const struct theme_sel *ts, const char *const *sel,
+			 size_t nsel)
 {
 	struct sb *b = &r->body;
 	size_t i, k;
@@ -285,76 +455,92 @@ static void compare_form(struct web_req *r, const char *e,
 
 	html_raw(b, "<form class=\"compare\" method=\"get\" action=\"/e/");
 	url_arg(b, e);
-	html_raw(b, "/compare\">\n<p><label for=\"theme\">");
-	html_text(b, msg(r, M_THEME));
-	html_raw(b, "</label>\n<select id=\"theme\" name=\"theme\">\n");
-	for (i = 0; i < tl->n; i++) {
-		const struct theme_coverage *t = &tl->v[i];
-
-		if (t->is_group) {
-			if (open)
-				html_raw(b, "</optgroup>\n");
-			html_raw(b, "<optgroup label=\"");
-			html_attr(b, theme_label(r, t));
-			html_raw(b, "\">\n");
-			open = 1;
-		} else if (!*t->group && open) {
-			html_raw(b, "</optgroup>\n");
-			open = 0;
-		}
-		html_raw(b, "<option value=\"");
-		html_attr(b, t->key);
-		html_raw(b, theme && !strcmp(theme, t->key) ? "\" selected>"
-							    : "\">");
-		html_text(b, theme_label(r, t));
-		if (t->is_group) {
-			html_raw(b, " — ");
-			html_text(b, msg(r, M_WHOLE_GROUP));
-		}
-		html_raw(b, "</option>\n");
-	}
-	if (open)
-		html_raw(b, "</optgroup>\n");
-	html_raw(b, "</select></p>\n<fieldset>\n<legend>");
+	html_raw(b, "/compare\">\n<fieldset class=\"pick-candidates\">\n"
+		    "<legend>");
 	html_text(b, msg(r, M_COMPARE_PICK));
 	html_raw(b, "</legend>\n");
 	for (i = 0; i < cl->n; i++) {
 		for (on = !nsel, k = 0; !on && k < nsel; k++)
 			on = !strcmp(sel[k], cl->v[i].slug);
-		html_raw(b, "<label><input type=\"checkbox\" name=\"c\" "
-			    "value=\"");
-		html_attr(b, cl->v[i].slug);
-		html_raw(b, on ? "\" checked> " : "\"> ");
+		checkbox(b, "c", cl->v[i].slug, on);
 		html_cand_name(b, &cl->v[i]);
 		html_raw(b, "</label>\n");
 	}
-	html_raw(b, "</fieldset>\n<p><button type=\"submit\">");
+	html_raw(b, "</fieldset>\n");
+	/* once themes are chosen, their long list folds away (no script:
+	 * a closed <details> still submits its boxes) */
+	html_raw(b, "<details class=\"pick-themes\"");
+	html_raw(b, ts->n ? ">\n<summary>" : " open>\n<summary>");
+	html_text(b, msg(r, M_COMPARE_THEMES));
+	if (ts->n) {
+		html_raw(b, " (");
+		html_num(b, (long long)ts->n);
+		html_raw(b, ")");
+	}
+	html_raw(b, "</summary>\n<fieldset>\n<legend class=\"sr\">");
+	html_text(b, msg(r, M_COMPARE_THEMES));
+	html_raw(b, "</legend>\n");
+	for (i = 0; i < tl->n; i++) {
+		const struct theme_coverage *t = &tl->v[i];
+
+		if (t->is_group || (!*t->group && open)) {
+			if (open)
+				html_raw(b, "</fieldset>\n");
+			open = 0;
+		}
+		if (t->is_group) {
+			html_raw(b, "<fieldset class=\"group\"><legend>");
+			html_text(b, theme_label(r, t));
+			html_raw(b, "</legend>\n");
+			open = 1;
+		}
+		checkbox(b, "theme", t->key, theme_selected(ts, t->key));
+		html_text(b, t->is_group ? msg(r, M_WHOLE_GROUP)
+					 : theme_label(r, t));
+		html_raw(b, "</label>\n");
+	}
+	if (open)
+		html_raw(b, "</fieldset>\n");
+	html_raw(b, "</fieldset>\n</details>\n<p><button type=\"submit\">");
 	html_text(b, msg(r, M_COMPARE_BUTTON));
 	html_raw(b, "</button></p>\n</form>\n");
 }
 
-/* One column per candidate; an empty one says so in words */
+/*
+ * One theme's grid: one column per candidate (the n-th grid of the
+ * page: ids stay unique); an empty column says so in words.
+ */
 static void compare_grid(struct web_req *r, const char *e,
-			 const struct theme_grid *g, const char *label)
+			 const struct theme_grid *g, const char *label,
+			 const char *rule, size_t n)
 {
 	struct sb *b = &r->body;
 	size_t i, k;
 
-	html_raw(b, "<section aria-labelledby=\"grid-title\">\n"
-		    "<h2 id=\"grid-title\">");
+	html_raw(b, "<section class=\"theme\" aria-labelledby=\"grid-");
+	html_num(b, (long long)n);
+	html_raw(b, "\">\n<h2 id=\"grid-");
+	html_num(b, (long long)n);
+	html_raw(b, "\">");
 	html_text(b, msg(r, M_THEME));
 	html_raw(b, " : ");
 	html_text(b, label);
 	html_raw(b, "</h2>\n<p class=\"rule\">");
-	html_text(b, msg(r, M_ORDER_RULE));
+	html_text(b, rule);
 	html_raw(b, "</p>\n<div class=\"grid\" tabindex=\"0\" role=\"region\" "
-		    "aria-labelledby=\"grid-title\">\n");
+		    "aria-labelledby=\"grid-");
+	html_num(b, (long long)n);
+	html_raw(b, "\">\n");
 	for (i = 0; i < g->ncol; i++) {
 		const struct grid_column *c = &g->col[i];
 
 		html_raw(b, "<section class=\"col\" aria-labelledby=\"col-");
+		html_num(b, (long long)n);
+		html_raw(b, "-");
 		html_attr(b, c->cand.slug);
 		html_raw(b, "\">\n<h3 id=\"col-");
+		html_num(b, (long long)n);
+		html_raw(b, "-");
 		html_attr(b, c->cand.slug);
 		html_raw(b, "\"><a href=\"/e/");
 		url_arg(b, e);
@@ -398,40 +584,47 @@ static void compare_grid(struct web_req *r, const char *e,
 
 int page_compare(struct web_req *r)
 {
-	const char *e = r->param[0], *theme = web_arg(r, "theme");
-	const char *sel[MAX_SELECTED];
+	const char *e = r->param[0];
+	const char *sel[WEB_MAX_CANDIDATES];
+	const struct theme_coverage *t[WEB_MAX_THEMES];
+	struct theme_grid g[WEB_MAX_THEMES];
 	struct election_info ei = {0};
 	struct candidate_list cl = {0};
 	struct theme_coverage_list tl = {0};
-	struct theme_grid g = {0};
-	const struct theme_coverage *t = NULL;
+	struct theme_sel ts = {0};
 	struct sb *b = &r->body;
 	size_t i, nsel = 0;
 	int rc;
 
+	memset(g, 0, sizeof(g));
 	for (i = 0; i < r->narg; i++) {
 		if (strcmp(r->arg[i].key, "c"))
 			continue;
-		if (nsel == MAX_SELECTED)
+		if (nsel == WEB_MAX_CANDIDATES)
 			return agora_errorf(&r->err, AGORA_EINVAL,
 					    "more than %d candidates",
-					    MAX_SELECTED);
+					    WEB_MAX_CANDIDATES);
 		sel[nsel++] = r->arg[i].val;
 	}
-	if (theme && !*theme)
-		theme = NULL;
-	if ((rc = election_get(r->db, e, &ei, &r->err)) ||
+	if ((rc = web_themes(r, &ts)) ||
+	    (rc = election_get(r->db, e, &ei, &r->err)) ||
 	    (rc = candidate_list(r->db, e, &cl, &r->err)) ||
+	    (rc = web_order(r, &ei, &cl, NULL)) ||
 	    (rc = compare_theme_coverage(r->db, e, &tl, &r->err)))
 		goto out;
-	if (theme && !(t = theme_find(&tl, theme, strlen(theme)))) {
-		rc = agora_errorf(&r->err, AGORA_ENOTFOUND, "no theme '%s'",
-				  theme);
-		goto out;
+	for (i = 0; i < ts.n; i++) {
+		if (!(t[i] = theme_find(&tl, ts.v[i], strlen(ts.v[i])))) {
+			rc = agora_errorf(&r->err, AGORA_ENOTFOUND,
+					  "no theme '%s'", ts.v[i]);
+			goto out;
+		}
+		if (nsel == 1)
+			continue;
+		if ((rc = compare_theme_grid(r->db, e, ts.v[i], sel, nsel,
+					     &g[i], &r->err)))
+			goto out;
+		theme_grid_order(&g[i], &cl);
 	}
-	if (t && nsel != 1 &&
-	    (rc = compare_theme_grid(r->db, e, theme, sel, nsel, &g, &r->err)))
-		goto out;
 	page_begin(r, msg(r, M_COMPARE));
 	html_raw(b, "<p class=\"crumbs\"><a href=\"/e/");
 	url_arg(b, e);
@@ -439,9 +632,9 @@ int page_compare(struct web_req *r)
 	html_text(b, ei.title);
 	html_raw(b, "</a></p>\n<h1>");
 	html_text(b, msg(r, M_COMPARE));
-	if (t) {
-		html_raw(b, " — ");
-		html_text(b, theme_label(r, t));
+	for (i = 0; i < ts.n; i++) {
+		html_raw(b, i ? ", " : " — ");
+		html_text(b, theme_label(r, t[i]));
 	}
 	html_raw(b, "</h1>\n");
 	if (nsel == 1) {
@@ -450,15 +643,18 @@ int page_compare(struct web_req *r)
 		html_text(b, msg(r, M_COMPARE_TWO));
 		html_raw(b, "</p>\n");
 	}
-	compare_form(r, e, &cl, &tl, theme, sel, nsel);
-	if (t && nsel != 1)
-		compare_grid(r, e, &g, theme_label(r, t));
+	compare_form(r, e, &cl, &tl, &ts, sel, nsel);
+	for (i = 0; nsel != 1 && i < ts.n; i++)
+		compare_grid(r, e, &g[i], theme_label(r, t[i]),
+			     web_order_rule(r, &ei), i + 1);
 	page_end(r);
 out:
+	for (i = 0; i < WEB_MAX_THEMES; i++)
+		theme_grid_fini(&g[i]);
+	theme_sel_fini(&ts);
 	election_info_fini(&ei);
 	candidate_list_fini(&cl);
 	theme_coverage_list_fini(&tl);
-	theme_grid_fini(&g);
 	return rc;
 }
 
@@ -849,8 +1045,12 @@ int page_search(struct web_req *r)
 	}
 	o.limit = SEARCH_PAGE;
 	o.offset = (size_t)(page - 1) * SEARCH_PAGE;
-	if (q && *q && (rc = compare_search(r->db, q, &o, &res, &r->err)))
+	if (q && *q &&
+	    ((rc = compare_search(r->db, q, &o, &res, &r->err)) ||
+	     (rc = web_order_counts(r, o.election, &res)))) {
+		search_result_fini(&res);
 		return rc;
+	}
 	page_begin(r, msg(r, M_SEARCH));
 	html_raw(b, "<h1>");
 	html_text(b, msg(r, M_SEARCH));

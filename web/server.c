@@ -161,7 +161,8 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
  * document) has not moved: a compare page costs a grid query and
  * rendering, a copy from memory costs a memcpy. Only routes whose 200
  * responses depend on nothing else are cached (not exports, not
- * responses that set the language cookie). When editors can change
+ * responses that set the language cookie, not an order shuffled for
+ * one visitor: r->no_store). When editors can change
  * themes (issue 4), their writes must bump the generation too.
  */
 #define PAGE_CACHE_SLOTS 256		/* a power of two */
@@ -231,7 +232,8 @@ static void page_store(struct page_slot *p, const struct web_req *r,
 	char *key, *body;
 
 	if (r->status != 200 || r->body.len > PAGE_CACHE_MAX ||
-	    r->disposition[0] || r->licence || r->set_lang_cookie)
+	    r->disposition[0] || r->licence || r->set_lang_cookie ||
+	    r->no_store)
 		return;
 	key = strdup(r->uri);
 	body = malloc(r->body.len ? r->body.len : 1);
@@ -562,6 +564,9 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 				  "SameSite=Lax"
 				: "lang=fr; Path=/; Max-Age=31536000; "
 				  "SameSite=Lax");
+	if (r->seed_cookie[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE,
+					r->seed_cookie);
 	if (r->status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
 					"GET, HEAD");
@@ -936,17 +941,19 @@ const char *web_etag(const struct embedded_file *f)
 	return tags[i];
 }
 
-/* /static/NAME: the embedded stylesheet, cached for a year (its URL
- * carries its hash) */
+/* /static/NAME: the embedded stylesheet and icon, cached for a year
+ * (their URLs carry their hash) */
 static int page_static(struct web_req *r)
 {
 	const struct embedded_file *f = web_data_find(r->param[0]);
 	size_t n = strlen(r->param[0]);
+	int css = n > 4 && !strcmp(r->param[0] + n - 4, ".css");
+	int svg = n > 4 && !strcmp(r->param[0] + n - 4, ".svg");
 
-	if (!f || n < 4 || strcmp(r->param[0] + n - 4, ".css"))
+	if (!f || (!css && !svg))
 		return agora_errorf(&r->err, AGORA_ENOTFOUND, "no file '%s'",
 				    r->param[0]);
-	r->ctype = "text/css; charset=utf-8";
+	r->ctype = css ? "text/css; charset=utf-8" : "image/svg+xml";
 	r->etag = web_etag(f);
 	return 0;
 }

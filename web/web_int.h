@@ -19,6 +19,8 @@
 #define WEB_MAX_BODY 65536     /* request body: larger is a 413 */
 #define WEB_MAX_PAGE (8 << 20) /* a response body */
 #define WEB_MAX_QUERY 1000     /* a search query, bytes */
+#define WEB_MAX_THEMES 8       /* themes on one compare page or answer */
+#define WEB_MAX_CANDIDATES 64  /* candidates on one compare page or answer */
 
 /* An election's export (export.c): larger than a page, still capped */
 #define WEB_MAX_EXPORT (64 << 20)
@@ -60,6 +62,10 @@ struct web_req {
 	char disposition[128]; /* Content-Disposition, or "" */
 	const char *licence;   /* a Link rel="license" URL, or NULL */
 	struct agora_error err;
+
+	/* the visitor's shuffled order (web_order()) */
+	int no_store;	       /* depends on the visitor: never cached */
+	char seed_cookie[128]; /* a Set-Cookie value to send, or "" */
 };
 
 /* server.c: the query's first value for key, or NULL */
@@ -140,6 +146,8 @@ enum msg_id {
 	M_OPEN_DATA_TEXT,
 	M_EXPORT_JSON,
 	M_EXPORT_CSV,
+	M_ORDER_SHUFFLED,
+	M_COMPARE_THEMES,
 	M__MAX
 };
 const char *msg(const struct web_req *r, enum msg_id id);
@@ -152,6 +160,41 @@ void page_begin(struct web_req *r, const char *title);
 void page_end(struct web_req *r);
 /* A whole error page in the site's style */
 void page_error(struct web_req *r, int status, const char *message);
+
+/* --------------------------------------- order and themes, pages.c */
+
+/*
+ * Puts cl (alphabetical) in election e's order for this visitor. For a
+ * shuffled election the seed is the API's ?seed= (16 hex digits), else
+ * the visitor's cookie, else a fresh random one, which a page keeps in
+ * a cookie (HttpOnly, SameSite=Lax) so that the visitor's next pages
+ * agree; *seed_hex (ORDER_SEED_HEX + 1 bytes, may be NULL) receives it,
+ * or "" when the order is alphabetical. The response is then never
+ * cached: it belongs to one visitor. A bad ?seed= is AGORA_EINVAL.
+ */
+int web_order(struct web_req *r, const struct election_info *e,
+	      struct candidate_list *cl, char *seed_hex);
+/* The sentence that states e's order rule, in the request's language */
+const char *web_order_rule(const struct web_req *r,
+			   const struct election_info *e);
+
+/*
+ * Search results filtered to one shuffled election: the counts per
+ * candidate in the visitor's order too (web_order()); otherwise they
+ * stay alphabetical. An unknown election changes nothing.
+ */
+int web_order_counts(struct web_req *r, const char *election,
+		     struct search_result *res);
+
+/* The themes asked for: every theme=a&theme=b and theme=a,b, deduplicated */
+struct theme_sel {
+	char *buf;
+	const char *v[WEB_MAX_THEMES];
+	size_t n;
+};
+/* More than WEB_MAX_THEMES distinct themes is AGORA_EINVAL */
+int web_themes(struct web_req *r, struct theme_sel *s);
+void theme_sel_fini(struct theme_sel *s);
 
 /* ------------------------------------------------ handlers, pages.c, api.c */
 

@@ -204,6 +204,35 @@ expect 2 "export --format xml is bad usage" "$AGORA" export --election $E \
 	--format xml
 expect 2 "export without --election is bad usage" "$AGORA" export
 
+# the order rule: set by the organiser, validated, nothing changed on error
+expect 0 "election set --help" "$AGORA" election --help
+has "$T/out" "election set SLUG" "election --help documents 'set'"
+has "$T/out" "--candidate-order" "and --candidate-order"
+expect 0 "election set --candidate-order shuffled" "$AGORA" election set $E \
+	--candidate-order shuffled
+has "$T/out" "shuffled" "election set says what it set"
+expect 0 "export after set" "$AGORA" export --election $E
+json "j['election']['candidate_order'] == 'shuffled'" \
+	"the rule is stored (export shows it)"
+expect 2 "an unknown order is bad usage" "$AGORA" election set $E \
+	--candidate-order random
+has "$T/err" "unknown candidate order 'random'" "and the message says why"
+expect 2 "set without --candidate-order is bad usage" "$AGORA" election \
+	set $E
+expect 2 "set of an unknown election" "$AGORA" election set nope \
+	--candidate-order shuffled
+has "$T/err" "no election 'nope'" "and names it"
+expect 2 "--candidate-order with add is bad usage" "$AGORA" election add \
+	other --title T --candidate-order shuffled
+expect 0 "export after refusals" "$AGORA" export --election $E
+json "j['election']['candidate_order'] == 'shuffled'" \
+	"refused settings changed nothing"
+expect 0 "election set back to alphabetical" "$AGORA" election set $E \
+	--candidate-order alphabetical
+expect 0 "export after set back" "$AGORA" export --election $E
+json "j['election']['candidate_order'] == 'alphabetical'" \
+	"the rule is back to alphabetical"
+
 # hostile files change nothing
 "$AGORA" candidates --election $E --json >"$T/before"
 printf '<?xml version="1.0"?>\n<!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<programme xmlns="urn:agora:programme:1"><section title="a"><proposal>&x;</proposal></section></programme>\n' >"$T/xxe.xml"

@@ -392,6 +392,243 @@ def tests(c, rows):
           "metrics count requests, latency, database size", body[:300])
 
 
+SEED_RE = re.compile(r"order_seed=([0-9a-f]{16});")
+
+
+def cand_order(body, election=ELECTION):
+    """The candidates' slugs in a page's candidate list, in order."""
+    m = re.search(r'<ul class="candidates">(.*?)</ul>', body, re.S)
+    return re.findall(r'href="/e/%s/c/([a-z0-9-]+)"' % election,
+                      m.group(1)) if m else []
+
+
+def col_order(body, n=1):
+    """The candidates' slugs of the n-th grid of a compare page."""
+    return re.findall(r'<h3 id="col-%d-([a-z0-9-]+)"' % n, body)
+
+
+def themes_tests(c):
+    """Several themes at once, on the page and in the API."""
+    base = "/e/%s/compare?" % ELECTION
+    two = "c=sofia-benali&c=antoine-roux"
+    st, h, j = c.json("/api/v1/elections/%s/compare?theme=security"
+                      "&theme=justice&candidates=antoine-roux,sofia-benali"
+                      % ELECTION)
+    ok = st == 200 and j and set(j) == {"election", "order", "themes"}
+    check(ok and [t["theme"]["key"] for t in j["themes"]] ==
+          ["security", "justice"] and
+          all([x["slug"] for x in t["candidates"]] ==
+              ["sofia-benali", "antoine-roux"] for t in j["themes"]),
+          "API compare, two themes: one entry per theme, in the order "
+          "asked, candidates in the neutral order", j)
+    empties = sum(x["proposals"] == [] for t in j["themes"]
+                  for x in t["candidates"]) if ok else -1
+    check(ok and j["order"] == "alphabetical" and "seed" not in j and
+          j["themes"][0]["candidates"][0]["proposals"] == [] and
+          j["themes"][1]["candidates"][1]["proposals"],
+          "API compare, two themes: [] for a silent candidate on one "
+          "theme, proposals on the other", j)
+    st, h, j2 = c.json("/api/v1/elections/%s/compare?theme=security,justice"
+                       "&candidates=antoine-roux,sofia-benali" % ELECTION)
+    check(st == 200 and j2 == j, "API compare: theme=a,b is theme=a&theme=b")
+    st, h, j = c.json("/api/v1/elections/%s/compare?theme=security,security"
+                      % ELECTION)
+    check(st == 200 and j and set(j) >= {"election", "theme", "candidates"}
+          and j["theme"]["key"] == "security" and "themes" not in j,
+          "API compare: one theme (even asked twice) keeps the "
+          "one-theme shape", j)
+    nine = ",".join(["security", "justice", "housing", "health", "energy",
+                     "transport", "europe", "digital", "defence"])
+    st, h, j = c.json("/api/v1/elections/%s/compare?theme=%s"
+                      % (ELECTION, nine))
+    check(st == 400 and j["error"]["code"] == "bad_request" and
+          "more than 8 themes" in j["error"]["message"],
+          "API compare: more than 8 themes is a 400", j)
+    st, h, j = c.json("/api/v1/elections/%s/compare?theme=security"
+                      "&theme=nope" % ELECTION)
+    check(st == 404 and "nope" in j["error"]["message"],
+          "API compare: an unknown theme among several is a 404", j)
+    st, h, j = c.json("/api/v1/elections/%s/compare?theme=security"
+                      "&candidates=%s" % (ELECTION, ",".join(
+                          "c%d" % i for i in range(65))))
+    check(st == 400 and "more than 64 candidates" in j["error"]["message"],
+          "API compare: more than 64 candidates is a 400", j)
+
+    st, h, body = c.text(base + "theme=security&theme=justice&" + two)
+    check(st == 200 and body.count('<section class="theme"') == 2 and
+          "Thème : Sécurité &amp; police" in body and
+          "Thème : Justice" in body,
+          "compare page, two themes: one grid per theme", st)
+    check(body.count(EMPTY_FR) == empties and empties >= 1,
+          "compare page, two themes: '%s' once per silent candidate per "
+          "theme" % EMPTY_FR, (body.count(EMPTY_FR), empties))
+    check(col_order(body, 1) == col_order(body, 2) ==
+          ["sofia-benali", "antoine-roux"],
+          "compare page, two themes: the same order in both grids")
+    check(re.search(r'name="theme" value="security" checked', body) and
+          re.search(r'name="theme" value="justice" checked', body) and
+          not re.search(r'name="theme" value="housing" checked', body) and
+          re.search(r'name="c" value="antoine-roux" checked', body) and
+          not re.search(r'name="c" value="claire-mercier" checked', body),
+          "compare page: the checkboxes keep the choice")
+    st2, h2, body2 = c.text(base + "theme=security,justice&" + two)
+    check(st2 == 200 and body2 == body,
+          "compare page: theme=a,b is theme=a&theme=b")
+    st, h, body = c.text(base + "theme=" + nine)
+    check(st == 400 and "more than 8 themes" in body,
+          "compare page: more than 8 themes is a 400", st)
+    st, h, body = c.text(base + "theme=security&theme=nope")
+    check(st == 404, "compare page: an unknown theme among several is a "
+          "404", st)
+    st, h, body = c.text(base + "theme=")
+    check(st == 200 and 'name="theme"' in body and
+          '<section class="theme"' not in body,
+          "compare page with no theme: the form alone", st)
+
+
+def order_tests(c, env):
+    """The organiser's rule: shuffled per visitor, the same on every page
+    and in the API for that visitor, never served to another."""
+    r = run("election", "set", ELECTION, "--candidate-order", "shuffled",
+            env=env)
+    check(r.returncode == 0, "organiser sets the order to shuffled",
+          r.stderr)
+    epath = "/e/" + ELECTION
+    st, h, body = c.text(epath)
+    cookie = h.get("set-cookie", "")
+    m = SEED_RE.search(cookie)
+    check(st == 200 and "tiré au sort pour chaque visiteur" in body,
+          "election page states the shuffled rule", st)
+    check(m and "HttpOnly" in cookie and "SameSite=Lax" in cookie and
+          "Path=/" in cookie,
+          "a first visit gets a seed cookie (HttpOnly, SameSite=Lax)",
+          cookie)
+    seed = m.group(1) if m else "0" * 16
+    me = {"Cookie": "order_seed=" + seed}
+    mine = cand_order(body)
+    st, h, body = c.text(epath, headers=me)
+    check(st == 200 and cand_order(body) == mine and
+          "set-cookie" not in h,
+          "the same visitor sees the same order again, no new cookie",
+          (mine, cand_order(body)))
+    st, h, body = c.text("/e/%s/compare?theme=security" % ELECTION,
+                         headers=me)
+    check(st == 200 and col_order(body) == mine and
+          "tiré au sort pour chaque visiteur" in body,
+          "compare page: the visitor's order, and the rule stated",
+          (mine, col_order(body)))
+    sub = [s for s in mine if s != mine[1]]
+    st, h, body = c.text("/e/%s/compare?theme=security&%s" % (
+        ELECTION, "&".join("c=" + s for s in reversed(sub))), headers=me)
+    check(st == 200 and col_order(body) == sub,
+          "compare page: three candidates keep the visitor's order", sub)
+    st, h, j = c.json("/api/v1/elections/%s/candidates?seed=%s"
+                      % (ELECTION, seed))
+    check(st == 200 and j["order"] == "shuffled" and j["seed"] == seed and
+          [x["slug"] for x in j["candidates"]] == mine,
+          "API candidates with ?seed=: the visitor's order", j)
+    st, h, j = c.json("/api/v1/elections/%s/compare?theme=security,justice"
+                      "&seed=%s" % (ELECTION, seed))
+    check(st == 200 and j["seed"] == seed and
+          all([x["slug"] for x in t["candidates"]] == mine
+              for t in j["themes"]),
+          "API compare with ?seed=: the visitor's order in every theme", j)
+    st, h, data = c.get("/api/v1/elections/%s" % ELECTION, headers=me)
+    j = json.loads(data) if st == 200 else {}
+    check(st == 200 and j["candidate_order"] == "shuffled" and
+          [x["slug"] for x in j["candidates"]] == mine and
+          j["seed"] == seed, "API election with the visitor's cookie", j)
+    st, h, j = c.json("/api/v1/elections/%s/candidates" % ELECTION)
+    s2 = j.get("seed", "") if st == 200 else ""
+    st2, h2, j2 = c.json("/api/v1/elections/%s/candidates?seed=%s"
+                         % (ELECTION, s2))
+    check(st == 200 and re.fullmatch(r"[0-9a-f]{16}", s2) and
+          "set-cookie" not in h and
+          [x["slug"] for x in j["candidates"]] ==
+          [x["slug"] for x in j2["candidates"]],
+          "API without a seed: a fresh one, returned, that gives the same "
+          "order again", (j, j2))
+    st, h, j = c.json("/api/v1/elections/%s/candidates?seed=xyz" % ELECTION)
+    check(st == 400 and "bad seed" in j["error"]["message"],
+          "API: a bad seed is a 400", j)
+
+    # search in one election: the counts per candidate follow the
+    # visitor's order (a seed whose order is not the alphabetical one)
+    fam = sorted(mine, key=lambda s: s.split("-")[-1])
+    for i in range(1, 200):
+        seed2 = "%016x" % (i * 0x2545F4914F6CDD1D % (1 << 64))
+        st, h, j = c.json("/api/v1/elections/%s/candidates?seed=%s"
+                          % (ELECTION, seed2))
+        order2 = [x["slug"] for x in j["candidates"]]
+        if order2 != fam:
+            break
+    names = {x["slug"]: x["name"] for x in j["candidates"]}
+    st, h, j = c.json("/api/v1/search?q=logement&election=%s&seed=%s"
+                      % (ELECTION, seed2))
+    got = [x["candidate"] for x in j["per_candidate"]] if st == 200 else []
+    check(len(got) == 4 and got == order2,
+          "API search in the election: counts per candidate in the "
+          "visitor's order", (got, order2))
+    st, h, body = c.text("/search?q=logement&election=" + ELECTION,
+                         headers={"Cookie": "order_seed=" + seed2})
+    m = re.search(r'<ul class="counts">(.*?)</ul>', body, re.S)
+    shown = re.findall(r"<li>([^<:]+?) : \d+</li>", m.group(1)) if m else []
+    check(st == 200 and shown == [names[x] for x in order2],
+          "search page in the election: counts in the visitor's order",
+          (shown, order2))
+
+    # fresh visitors: fresh orders, every candidate first some time
+    firsts, orders, seeds = {}, set(), set()
+    for _ in range(60):
+        st, h, body = c.text(epath)
+        o = cand_order(body)
+        orders.add(tuple(o))
+        firsts[o[0] if o else ""] = firsts.get(o[0] if o else "", 0) + 1
+        m = SEED_RE.search(h.get("set-cookie", ""))
+        seeds.add(m.group(1) if m else "")
+    check(len(seeds) == 60 and "" not in seeds,
+          "each visitor without a cookie gets a fresh seed (never a "
+          "cached page)", len(seeds))
+    check(len(orders) > 1 and set(firsts) == set(mine),
+          "over 60 visitors every candidate comes first at times", firsts)
+
+    # two visitors with different orders, alternately: neither is ever
+    # served the other's page from a worker's cache
+    other = None
+    for i in range(1, 200):
+        s = "%016x" % (i * 0x9E3779B97F4A7C15 % (1 << 64))
+        st, h, j = c.json("/api/v1/elections/%s/candidates?seed=%s"
+                          % (ELECTION, s))
+        if [x["slug"] for x in j["candidates"]] != mine:
+            other, theirs = s, [x["slug"] for x in j["candidates"]]
+            break
+    same = other is not None
+    for _ in range(4):
+        for sd, want in ((seed, mine), (other, theirs if other else [])):
+            for path in (epath, "/e/%s/compare?theme=housing" % ELECTION):
+                st, h, body = c.text(path,
+                                     headers={"Cookie": "order_seed=%s" % sd})
+                got = cand_order(body) if path == epath else col_order(body)
+                same = same and st == 200 and got == want
+    check(same, "two visitors, pages alternated: each always gets their "
+          "own order")
+
+    r = run("election", "set", ELECTION, "--candidate-order",
+            "alphabetical", env=env)
+    check(r.returncode == 0, "organiser sets the order back", r.stderr)
+    st, h, body = c.text(epath, headers=me)
+    fam = sorted(mine, key=lambda s: s.split("-")[-1])
+    check(st == 200 and "alphabétique par nom de famille" in body and
+          cand_order(body) == fam and "set-cookie" not in h,
+          "alphabetical again at once: the rule, the order, no cookie",
+          cand_order(body))
+    st, h, j = c.json("/api/v1/elections/%s/compare?theme=security&seed=%s"
+                      % (ELECTION, seed))
+    check(st == 200 and j["order"] == "alphabetical" and "seed" not in j and
+          [x["slug"] for x in j["candidates"]] == fam,
+          "API alphabetical: a seed changes nothing", j)
+
+
 def escaped(text):
     """A regex for TEXT as HTML-escaped page text: < > & always escaped,
     quotes raw or as character references, white space reflowed."""
@@ -535,6 +772,8 @@ def main():
         check(True, "server up on port %d" % port)
         tests(c, rows)
         hostile_tests(c, env)
+        themes_tests(c)
+        order_tests(c, env)
         live_update_tests(c, env, tmp)
         proc.send_signal(signal.SIGTERM)
         try:

@@ -1,0 +1,385 @@
+// browser_test.mjs AGORA SRCDIR ARTIFACTS - the comparator in a real
+// browser (Debian's headless Chromium, driven by playwright-core): a
+// voter opens the home page, picks the sample election, compares three
+// candidates on a theme with the form, sees one of them said plainly to
+// have nothing on it, searches with and without accents, reaches the
+// compare form with the keyboard alone; no page logs a console error;
+// the compare page is photographed at phone and desktop widths into
+// ARTIFACTS, and on the phone the candidates' names stay in view.
+//
+// Prints one "ok - ..." line per check, then "N passed, M failed". With
+// AGORA_BROWSER_REQUIRED=1 (./check sets it) a missing browser or
+// driver is a failure; otherwise it is a skip (exit 77).
+import { spawn, spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const [AGORA, SRC, ARTIFACTS] = process.argv.slice(2);
+const ELECTION = "valbrune-2026";
+const TITLE = "Municipales 2026 — Valbrune";
+const EMPTY_FR = "Aucune proposition sur ce thème dans le programme";
+// in the sample corpus, Sofia Benali's programme says nothing on
+// security; Philippe Durand's and Antoine Roux's do
+const THEME = "security";
+const SILENT = "sofia-benali";
+const PICKED = ["sofia-benali", "philippe-durand", "antoine-roux"];
+const LEFT_OUT = "claire-mercier";
+const CHROMIUM = process.env.AGORA_CHROMIUM || "/usr/bin/chromium";
+const REQUIRED = process.env.AGORA_BROWSER_REQUIRED === "1";
+
+let passed = 0;
+let failed = 0;
+
+function check(cond, what, detail) {
+	if (cond) {
+		passed++;
+		console.log("ok - " + what);
+	} else {
+		failed++;
+		console.log("FAIL - " + what);
+		if (detail !== undefined)
+			for (const line of String(
+				typeof detail === "string"
+					? detail
+					: JSON.stringify(detail)
+			)
+				.slice(0, 600)
+				.split("\n"))
+				console.log("  | " + line);
+	}
+}
+
+function unavailable(why) {
+	if (REQUIRED) {
+		console.log("FAIL - " + why);
+		console.log("0 passed, 1 failed");
+		process.exit(1);
+	}
+	console.log("skipped: " + why);
+	process.exit(77);
+}
+
+let chromium;
+try {
+	const here = path.dirname(fileURLToPath(import.meta.url));
+	chromium = createRequire(path.join(here, "package.json"))(
+		"playwright-core"
+	).chromium;
+} catch (e) {
+	unavailable(
+		"playwright-core is not installed (npm ci in tests/browser): " +
+			e.message
+	);
+}
+if (!fs.existsSync(CHROMIUM))
+	unavailable(CHROMIUM + " is missing (apt-get install chromium)");
+
+function agora(env, ...args) {
+	const r = spawnSync(AGORA, args, { env, encoding: "utf-8" });
+	if (r.status !== 0)
+		throw new Error("agora " + args.join(" ") + ": " + r.stderr);
+	return r.stdout;
+}
+
+// The sample election, loaded into a fresh database
+function load(tmp) {
+	const env = { ...process.env, AGORA_DB: path.join(tmp, "agora.db") };
+	agora(env, "election", "add", ELECTION, "--title", TITLE, "--date",
+		"2026-03-15");
+	const dir = path.join(SRC, "corpus", ELECTION);
+	const lines = fs
+		.readFileSync(path.join(dir, "candidates.tsv"), "utf-8")
+		.trim()
+		.split("\n");
+	const head = lines[0].split("\t");
+	for (const line of lines.slice(1)) {
+		const row = Object.fromEntries(
+			line.split("\t").map((v, i) => [head[i], v])
+		);
+		agora(env, "--quiet", "ingest", "--election", ELECTION,
+			"--candidate", row.given_name + " " + row.family_name,
+			"--family-name", row.family_name, "--party", row.party,
+			"--source-url", row.source_url,
+			path.join(dir, row.file));
+	}
+	return env;
+}
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const s = net.createServer();
+		s.on("error", reject);
+		s.listen(0, "127.0.0.1", () => {
+			const port = s.address().port;
+			s.close(() => resolve(port));
+		});
+	});
+}
+
+async function serve(env) {
+	const port = await freePort();
+	const proc = spawn(AGORA, ["serve", "--listen", "127.0.0.1:" + port,
+		"--threads", "2"], { env, stdio: ["ignore", "pipe", "pipe"] });
+	let err = "";
+	proc.stderr.on("data", (d) => (err += d));
+	proc.stdout.on("data", () => {});
+	const base = "http://127.0.0.1:" + port;
+	for (let i = 0; i < 100; i++) {
+		if (proc.exitCode !== null)
+			throw new Error("the server exited: " + err);
+		try {
+			const r = await fetch(base + "/healthz");
+			if (r.status === 200)
+				return { proc, base, stderr: () => err };
+		} catch (e) {
+			// not listening yet
+		}
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	proc.kill("SIGKILL");
+	throw new Error("the server did not answer /healthz");
+}
+
+// Every console error and uncaught exception of every page of a context
+function watch(context, errors) {
+	context.on("page", (p) => watchPage(p, errors));
+}
+function watchPage(page, errors) {
+	page.on("console", (m) => {
+		if (m.type() === "error")
+			errors.push(page.url() + ": " + m.text());
+	});
+	page.on("pageerror", (e) => errors.push(page.url() + ": " + e.message));
+}
+
+// The proposal ids on a results page, and the count in its heading
+async function results(page) {
+	const ids = await page.$$eval("ol.hits a[href^='/p/']", (as) =>
+		as.map((a) => a.getAttribute("href")).sort()
+	);
+	const heading = await page.textContent("h2#results");
+	return { ids, total: parseInt(heading, 10) };
+}
+
+async function voter(browser, base, errors) {
+	const context = await browser.newContext({
+		viewport: { width: 1366, height: 900 },
+		locale: "fr-FR",
+	});
+	watch(context, errors);
+	const page = await context.newPage();
+	watchPage(page, errors);
+
+	// home -> the election -> the compare form
+	let r = await page.goto(base + "/");
+	check(r.status() === 200 && (await page.title()).includes("agora"),
+		"home page opens");
+	await page.click("text=" + TITLE);
+	await page.waitForURL(base + "/e/" + ELECTION);
+	const names = await page.$$eval("ul.candidates li > a", (as) =>
+		as.map((a) => a.textContent)
+	);
+	check(names.length === 4, "the election page lists 4 candidates",
+		names);
+	check((await page.textContent("p.rule")).includes("alphabétique"),
+		"the election page states the order rule");
+	await page.click("a.button[href$='/compare']");
+	await page.waitForURL(/\/compare$/);
+
+	// three candidates and one theme, picked with the form
+	await page.uncheck("input[name=c][value=" + LEFT_OUT + "]");
+	for (const c of PICKED)
+		check(await page.isChecked("input[name=c][value=" + c + "]"),
+			"candidate " + c + " is picked");
+	await page.check("input[name=theme][value=" + THEME + "]");
+	await Promise.all([
+		page.waitForNavigation(),
+		page.click("form.compare button[type=submit] >> nth=0"),
+	]);
+	const url = new URL(page.url());
+	check(url.searchParams.getAll("theme").join() === THEME &&
+		url.searchParams.getAll("c").sort().join() ===
+			[...PICKED].sort().join(),
+		"the form asks for the theme and the three candidates",
+		page.url());
+	const cols = await page.$$eval("section.theme .col", (cs) =>
+		cs.map((c) => ({
+			id: c.querySelector("h3").id,
+			empty: c.querySelector("p.empty")?.textContent || "",
+			quotes: c.querySelectorAll("blockquote").length,
+		}))
+	);
+	check(cols.length === 3, "three columns", cols);
+	const silent = cols.find((c) => c.id.endsWith(SILENT));
+	check(silent && silent.empty === EMPTY_FR && silent.quotes === 0,
+		"the silent candidate's column says '" + EMPTY_FR + "'", cols);
+	check(cols.filter((c) => c.quotes > 0).length === 2,
+		"the two others show their proposals verbatim", cols);
+	check(!cols.some((c) => c.id.endsWith(LEFT_OUT)),
+		"the candidate left out is not shown", cols);
+	fs.mkdirSync(ARTIFACTS, { recursive: true });
+	await page.screenshot({ path: path.join(ARTIFACTS,
+		"compare-desktop-1366.png"), fullPage: true });
+	const compareUrl = page.url();
+
+	// search, with and without accents, through the search box
+	const found = {};
+	for (const q of ["sécurité", "securite"]) {
+		await page.goto(base + "/");
+		await page.fill("#q", q);
+		await Promise.all([page.waitForNavigation(),
+			page.press("#q", "Enter")]);
+		found[q] = await results(page);
+		check(found[q].total > 0 && (await page.$("mark")) !== null,
+			"search '" + q + "' finds marked proposals", found[q]);
+	}
+	check(found["sécurité"].total === found["securite"].total &&
+		found["sécurité"].ids.join() === found["securite"].ids.join(),
+		"'securite' and 'sécurité' give the same results", found);
+	await page.screenshot({ path: path.join(ARTIFACTS,
+		"search-desktop-1366.png") });
+
+	// the keyboard alone reaches the compare form
+	await page.goto(compareUrl);
+	let reached = false;
+	let first = "";
+	for (let i = 0; i < 40 && !reached; i++) {
+		await page.keyboard.press("Tab");
+		const where = await page.evaluate(() => ({
+			cls: document.activeElement?.className || "",
+			tag: document.activeElement?.tagName || "",
+			inForm: !!document.activeElement?.closest("form.compare"),
+		}));
+		if (i === 0)
+			first = where.cls;
+		reached = where.inForm && where.tag === "INPUT";
+	}
+	check(first === "skip", "the first Tab lands on the skip link", first);
+	check(reached, "Tab reaches the compare form's checkboxes");
+	const before = await page.evaluate(() => document.activeElement.checked);
+	await page.keyboard.press("Space");
+	const after = await page.evaluate(() => document.activeElement.checked);
+	check(reached && before !== after,
+		"Space toggles the focused checkbox", { before, after });
+	await context.close();
+	return compareUrl;
+}
+
+async function phone(browser, compareUrl, errors) {
+	const context = await browser.newContext({
+		viewport: { width: 390, height: 844 },
+		deviceScaleFactor: 2,
+		isMobile: true,
+		hasTouch: true,
+		locale: "fr-FR",
+	});
+	watch(context, errors);
+	const page = await context.newPage();
+	watchPage(page, errors);
+	await page.goto(compareUrl);
+	await page.screenshot({ path: path.join(ARTIFACTS,
+		"compare-phone-390.png"), fullPage: true });
+	await page.locator("section.theme").first().scrollIntoViewIfNeeded();
+	await page.screenshot({ path: path.join(ARTIFACTS,
+		"compare-phone-390-grid.png") });
+	const m = await page.evaluate(() => {
+		const grid = document.querySelector(".grid");
+		const h = [...grid.querySelectorAll(".col h3")].map((e) => {
+			const b = e.getBoundingClientRect();
+			return { left: b.left, right: b.right, top: b.top,
+				width: b.width, text: e.textContent };
+		});
+		return {
+			page: document.documentElement.scrollWidth,
+			view: window.innerWidth,
+			heads: h,
+		};
+	});
+	check(m.page <= m.view,
+		"phone: the page itself does not scroll sideways", m);
+	check(m.heads.length === 3 && m.heads.every((h) => h.left >= 0 &&
+		h.right <= m.view && h.width > 0.6 * m.view),
+		"phone: every candidate's name is in view, full width", m);
+	check(m.heads.every((h, i) => i === 0 || h.top > m.heads[i - 1].top),
+		"phone: the columns stack in the neutral order", m);
+	// half-way down the longest column, its candidate's name is still
+	// at the top of the screen
+	const held = await page.evaluate(() => {
+		const cols = [...document.querySelectorAll(".grid .col")];
+		const c = cols.reduce((a, b) =>
+			b.offsetHeight > a.offsetHeight ? b : a);
+		const r = c.getBoundingClientRect();
+		window.scrollTo(0, window.scrollY + r.top + r.height / 2);
+		const h = c.querySelector("h3").getBoundingClientRect();
+		return { top: h.top, bottom: h.bottom, col: r.height,
+			view: window.innerHeight,
+			name: c.querySelector("h3 a").textContent };
+	});
+	check(held.col > held.view && held.top >= -1 && held.top < 5 &&
+		held.bottom <= held.view,
+		"phone: scrolling a long column keeps " + held.name +
+			"'s name at the top", held);
+	await page.screenshot({ path: path.join(ARTIFACTS,
+		"compare-phone-390-scrolled.png") });
+	await context.close();
+}
+
+async function main() {
+	const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "agora-browser-"));
+	let server = null;
+	let browser = null;
+	const t0 = Date.now();
+	try {
+		const env = load(tmp);
+		server = await serve(env);
+		check(true, "server up at " + server.base);
+		const args = ["--disable-gpu", "--disable-dev-shm-usage",
+			"--no-first-run", "--disable-extensions"];
+		if (process.getuid && process.getuid() === 0)
+			args.push("--no-sandbox"); // Chromium refuses root otherwise
+		browser = await chromium.launch({ executablePath: CHROMIUM,
+			headless: true, args, timeout: 30000 });
+		const errors = [];
+		const compareUrl = await voter(browser, server.base, errors);
+		await phone(browser, compareUrl, errors);
+		check(errors.length === 0, "no console error on any page",
+			errors.join("\n"));
+		check(fs.existsSync(path.join(ARTIFACTS,
+			"compare-phone-390.png")) &&
+			fs.existsSync(path.join(ARTIFACTS,
+				"compare-desktop-1366.png")),
+			"screenshots saved in " + ARTIFACTS);
+	} catch (e) {
+		check(false, "the browser test ran to its end", e.stack || e);
+	} finally {
+		if (browser)
+			await browser.close().catch(() => {});
+		if (server) {
+			server.proc.kill("SIGTERM");
+			const code = await new Promise((r) => {
+				const t = setTimeout(() => {
+					server.proc.kill("SIGKILL");
+					r(null);
+				}, 10000);
+				server.proc.on("exit", (c) => {
+					clearTimeout(t);
+					r(c);
+				});
+			});
+			// under ./check the server is built with the sanitizers:
+			// a leak or an error at exit shows here
+			check(code === 0, "the server stops cleanly (exit 0)",
+				server.stderr());
+		}
+		fs.rmSync(tmp, { recursive: true, force: true });
+	}
+	console.log("# " + ((Date.now() - t0) / 1000).toFixed(1) + " s");
+	console.log(passed + " passed, " + failed + " failed");
+	process.exit(failed ? 1 : 0);
+}
+
+main();
