@@ -183,7 +183,7 @@ const struct cli_command cli_commands[] = {
 	 "                     --grades CANDIDATE=GRADE,... | --blank\n"
 	 "       agora primary board SLUG [--out FILE] [--from N]\n"
 	 "       agora primary results SLUG [--json]\n"
-	 "       agora primary recount SLUG\n"
+	 "       agora primary recount SLUG [--bodies]\n"
 	 "\n"
 	 "create: a primary, in phase 'declaration', with its comparator\n"
 	 "  election of the same slug (candidates' programmes are ingested\n"
@@ -221,7 +221,9 @@ const struct cli_command cli_commands[] = {
 	 "  close the result signed by the organiser; --from N starts at\n"
 	 "  entry N. Check it with 'agora verify-board'.\n"
 	 "recount: recounts the stored ballots and compares them with the live\n"
-	 "  counters; exits 1 on any difference.\n",
+	 "  counters; exits 1 on any difference. --bodies: from each counted\n"
+	 "  ballot's signed body, checking it against its stored grades\n"
+	 "  (slower).\n",
 	 cmd_primary},
 	{"verify-board", "check a primary's bulletin board, with no database",
 	 "usage: agora verify-board FILE [--head HASH] [--threads N] [--json]\n"

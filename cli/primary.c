@@ -641,11 +641,12 @@ static int primary_results_cmd(struct cli *cli, int argc, char **argv,
 	struct agora_db *db;
 	json_t *arr, *o, *cnt;
 	int rc, g, json = argc == 3 && !strcmp(argv[2], "--json");
+	int bodies = argc == 3 && !strcmp(argv[2], "--bodies");
 	const char *cmd = recount ? "primary recount" : "primary results";
 
-	if (argc != 2 && !(json && !recount))
+	if (argc != 2 && !(json && !recount) && !(bodies && recount))
 		return cli_usage_error(cmd, "give the primary's SLUG%s",
-				       recount ? "" : " [--json]");
+				       recount ? " [--bodies]" : " [--json]");
 	if ((rc = open_primary(cli, 0, &db)))
 		return rc;
 	if ((rc = db_begin(db, &err)) ||
@@ -657,7 +658,8 @@ static int primary_results_cmd(struct cli *cli, int argc, char **argv,
 	if ((rc = primary_counts(db, &p, c, nq, 0, &live, &err)))
 		goto fail;
 	if (recount) {
-		if ((rc = primary_counts(db, &p, c, nq, 1, &again, &err)))
+		if ((rc = primary_counts(db, &p, c, nq, bodies ? 2 : 1, &again,
+					 &err)))
 			goto fail;
 		k = nq * (size_t)p.ngrades;
 		for (i = 0; i < k && live[i] == again[i]; i++)
@@ -673,10 +675,11 @@ static int primary_results_cmd(struct cli *cli, int argc, char **argv,
 		} else {
 			printf("recount of primary '%s': %lld counted ballots "
 			       "(%lld cast), %zu candidates x %d grades: the "
-			       "stored ballots give exactly the live "
+			       "stored ballots%s give exactly the live "
 			       "counters\n",
 			       p.slug, (long long)p.voters,
-			       (long long)p.ballots, nq, p.ngrades);
+			       (long long)p.ballots, nq, p.ngrades,
+			       bodies ? " (their signed bodies)" : "");
 			rc = EXIT_OK;
 		}
 		goto out;

@@ -284,9 +284,19 @@ static const char *const migration_2[] = {
 	" body TEXT NOT NULL,"
 	" signature BLOB NOT NULL CHECK (length(signature) = 64),"
 	" cast_on TEXT NOT NULL DEFAULT (date('now')),"
-	" counted INTEGER NOT NULL DEFAULT 1 CHECK (counted = 0 OR counted = 1)"
+	" counted INTEGER NOT NULL DEFAULT 1 CHECK (counted = 0 OR counted = 1),"
+	/*
+	 * The body's grades again, one byte per qualified candidate in slug
+	 * order (255: not on this ballot), decoded from the verified body
+	 * in the same transaction: what a recount of 10^7 ballots reads,
+	 * through the covering index below, instead of parsing 10^7 JSON
+	 * bodies. `agora primary recount --bodies` checks both agree.
+	 */
+	" grades BLOB NOT NULL"
 	");",
 	"CREATE UNIQUE INDEX ballot_counted ON ballot(credential_id)"
+	" WHERE counted = 1;",
+	"CREATE INDEX ballot_tally ON ballot(primary_id, grades)"
 	" WHERE counted = 1;",
 	/* the live counters, updated in the ballot's own transaction */
 	"CREATE TABLE tally ("
@@ -298,7 +308,8 @@ static const char *const migration_2[] = {
 	") WITHOUT ROWID;",
 	/* a stored ballot never changes, except to stop being counted */
 	"CREATE TRIGGER ballot_immutable BEFORE UPDATE OF id, primary_id,"
-	" credential_id, receipt, body, signature, cast_on ON ballot BEGIN"
+	" credential_id, receipt, body, signature, cast_on, grades ON ballot"
+	" BEGIN"
 	" SELECT RAISE(ABORT, 'a stored ballot never changes');"
 	"END;",
 	"CREATE TRIGGER ballot_uncount BEFORE UPDATE OF counted ON ballot"

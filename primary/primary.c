@@ -45,6 +45,7 @@ enum primary_stmt {
 	PS_TALLY_SUB,
 	PS_TALLY_GET,
 	PS_BALLOTS_COUNTED,
+	PS_BALLOTS_GRADES,
 	PS_SECRET_ADD,
 	PS_SECRET_GET,
 	PS__MAX
@@ -92,7 +93,8 @@ static const char *const primary_sql[PS__MAX] = {
 		" WHERE c.primary_id = ?1 AND c.public_key = ?2",
 	[PS_BALLOT_UNCOUNT] = "UPDATE ballot SET counted = 0 WHERE id = ?1",
 	[PS_BALLOT_ADD] = "INSERT INTO ballot(primary_id, credential_id,"
-		" receipt, body, signature) VALUES (?1, ?2, ?3, ?4, ?5)",
+		" receipt, body, signature, grades)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[PS_TALLY_ADD] = "INSERT INTO tally(primary_id, candidate_id, grade,"
 		" count) VALUES (?1, ?2, ?3, ?4)"
 		" ON CONFLICT (candidate_id, grade)"
@@ -102,7 +104,9 @@ static const char *const primary_sql[PS__MAX] = {
 		" AND count > 0",
 	[PS_TALLY_GET] = "SELECT candidate_id, grade, count FROM tally"
 		" WHERE primary_id = ?1",
-	[PS_BALLOTS_COUNTED] = "SELECT body FROM ballot"
+	[PS_BALLOTS_COUNTED] = "SELECT body, grades FROM ballot"
+		" WHERE primary_id = ?1 AND counted = 1",
+	[PS_BALLOTS_GRADES] = "SELECT grades FROM ballot"
 		" WHERE primary_id = ?1 AND counted = 1",
 	[PS_SECRET_ADD] = "INSERT INTO primary_secret(primary_id, secret_key)"
 		" VALUES (?1, ?2)",
@@ -1037,6 +1041,20 @@ static int tally_apply(struct agora_db *db, int64_t primary_id,
 	return 0;
 }
 
+/* A checked ballot's grades as one byte per candidate (255: none) */
+static void grades_row(const struct primary_candidate *c, size_t nq,
+		       json_t *grades, unsigned char *row)
+{
+	size_t i;
+
+	for (i = 0; i < nq; i++) {
+		json_t *v = json_object_get(grades, c[i].slug);
+
+		row[i] = v ? (unsigned char)json_integer_value(v)
+			   : PRIMARY_NO_GRADE;
+	}
+}
+
 /* The grades must be exactly the credential's lot, each a valid grade */
 static int ballot_check_grades(const struct primary_info *p,
 			       const struct primary_candidate *c, size_t nq,
@@ -1087,7 +1105,7 @@ int primary_ballot_cast(struct agora_db *db, const char *primary_slug,
 	struct primary_candidate *c = NULL;
 	struct ballot b = {0}, prev = {0};
 	size_t nc = 0, nq;
-	unsigned char *signed_ballot = NULL;
+	unsigned char *signed_ballot = NULL, *row = NULL;
 	sqlite3_stmt *st;
 	int64_t cred, prev_id = 0, have;
 	int rc, began = 0;
@@ -1200,12 +1218,19 @@ int primary_ballot_cast(struct agora_db *db, const char *primary_slug,
 			goto out;
 	}
 	sqlite3_reset(st);
+	row = malloc(nq ? nq : 1);
+	if (!row) {
+		rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
+		goto out;
+	}
+	grades_row(c, nq, b.grades, row);
 	st = stmt(db, PS_BALLOT_ADD);
 	sqlite3_bind_int64(st, 1, p.id);
 	sqlite3_bind_int64(st, 2, cred);
 	sqlite3_bind_text(st, 3, receipt, 64, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, body, (int)n, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 5, sig, 64, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, row, (int)nq, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		if (sqlite3_extended_errcode(db_handle(db)) ==
 		    SQLITE_CONSTRAINT_UNIQUE)
@@ -1250,6 +1275,7 @@ out:
 	json_decref(b.root);
 	json_decref(prev.root);
 	free(signed_ballot);
+	free(row);
 	return rc;
 }
 
@@ -1292,28 +1318,68 @@ int primary_counts(struct agora_db *db, const struct primary_info *p,
 		sqlite3_reset(st);
 		goto out;
 	}
+	if (recount == 1) {
+		/* the covering index of counted grades: no body is read */
+		st = stmt(db, PS_BALLOTS_GRADES);
+		sqlite3_bind_int64(st, 1, p->id);
+		while ((rc = db_step(db, st, err)) == 1) {
+			const unsigned char *row = sqlite3_column_blob(st, 0);
+
+			if ((size_t)sqlite3_column_bytes(st, 0) != nc) {
+				rc = agora_errorf(err, AGORA_ECHECK,
+						  "a stored ballot has %d "
+						  "grades for %zu candidates",
+						  sqlite3_column_bytes(st, 0),
+						  nc);
+				break;
+			}
+			for (i = 0; i < nc; i++)
+				if (row[i] != PRIMARY_NO_GRADE)
+					v[i * (size_t)p->ngrades + row[i]]++;
+		}
+		sqlite3_reset(st);
+		goto out;
+	}
 	st = stmt(db, PS_BALLOTS_COUNTED);
 	sqlite3_bind_int64(st, 1, p->id);
 	while ((rc = db_step(db, st, err)) == 1) {
 		const char *body = db_col_text(st, 0), *key;
+		const unsigned char *row = sqlite3_column_blob(st, 1);
 		json_t *g;
 
 		if ((rc = ballot_parse(body, strlen(body), p->slug, &b, err)))
 			break;
+		if ((size_t)sqlite3_column_bytes(st, 1) != nc) {
+			rc = agora_errorf(err, AGORA_ECHECK,
+					  "a stored ballot has %d grades for "
+					  "%zu candidates",
+					  sqlite3_column_bytes(st, 1), nc);
+			json_decref(b.root);
+			break;
+		}
 		json_object_foreach(b.grades, key, g)
 		{
 			grade = json_integer_value(g);
 			for (i = 0; i < nc && strcmp(c[i].slug, key); i++)
 				;
-			if (i == nc || grade < 0 || grade >= p->ngrades) {
+			if (i == nc || grade < 0 || grade >= p->ngrades ||
+			    row[i] != grade) {
 				rc = agora_errorf(err, AGORA_ECHECK,
-						  "a stored ballot grades "
-						  "'%.64s' out of the ballot",
+						  "a stored ballot's body and "
+						  "grades disagree on '%.64s'",
 						  key);
 				break;
 			}
 			v[i * (size_t)p->ngrades + (size_t)grade]++;
 		}
+		for (i = 0; rc >= 0 && i < nc; i++)
+			if (row[i] != PRIMARY_NO_GRADE &&
+			    !json_object_get(b.grades, c[i].slug))
+				rc = agora_errorf(err, AGORA_ECHECK,
+						  "a stored ballot's grades "
+						  "name '%s', its body does "
+						  "not",
+						  c[i].slug);
 		json_decref(b.root);
 		if (rc < 0)
 			break;

@@ -210,11 +210,15 @@ int primary_ballot_cast(struct agora_db *db, const char *primary_slug,
 			const char *body, size_t n, const unsigned char sig[64],
 			char receipt[65], struct agora_error *err) AGORA_WUR;
 
+#define PRIMARY_NO_GRADE 255 /* in a ballot's grades: not on its lot */
+
 /*
- * The counts by candidate and grade, from the live counters (recount
- * 0) or from the stored counted ballots (recount 1), for the qualified
- * candidates in the order of primary_candidates(). counts has
- * ncand * ngrades entries, freed by the caller.
+ * The counts by candidate and grade, for the qualified candidates in
+ * the order of primary_candidates(): from the live counters (recount
+ * 0), from the counted ballots' stored grades (1: a covering index, no
+ * body read), or from their signed bodies, checking that each agrees
+ * with its stored grades (2). counts has ncand * ngrades entries, freed
+ * by the caller.
  */
 int primary_counts(struct agora_db *db, const struct primary_info *p,
 		   const struct primary_candidate *c, size_t ncand,

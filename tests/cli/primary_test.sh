@@ -132,6 +132,39 @@ json "j['voters'] == 3 and j['results'][0]['mention'] == 'Très bien' and j['res
 expect 0 "results as text" "$AGORA" primary results $P
 has "$T/out" "1. Marc Blanc" "the text ranking starts with the winner"
 expect 0 "recount after the close" "$AGORA" primary recount $P
+expect 0 "recount from the signed bodies" "$AGORA" primary recount $P --bodies
+has "$T/out" "signed bodies" "and it says so"
+"$AGORA" primary board $P --out "$T/board.jsonl"
+expect 0 "the board verifies with no database" env AGORA_DB=/nonexistent \
+	"$AGORA" verify-board "$T/board.jsonl"
+has "$T/out" "signed result matches" "the signed result matches the ballots"
+head=$(sed -n 's/.*head \([0-9a-f]*\).*/\1/p' "$T/out")
+expect 0 "with the noted head" "$AGORA" verify-board "$T/board.jsonl" --head "$head"
+sed '$d' "$T/board.jsonl" >"$T/cut.jsonl"
+expect 1 "a board cut before the noted head fails" "$AGORA" verify-board \
+	"$T/cut.jsonl" --head "$head"
+has "$T/out" "rewritten" "and says the history was rewritten"
+# a grade changed inside the first ballot's signed body
+python3 - "$T/board.jsonl" "$T/forged.jsonl" <<'PY'
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+dump = lambda o: json.dumps(o, separators=(",", ":"), sort_keys=True,
+                            ensure_ascii=False)
+for i, line in enumerate(lines):
+    e = json.loads(line)
+    if e["type"] == "ballot":
+        p = json.loads(e["payload"])
+        b = json.loads(p["body"])
+        k = sorted(b["grades"])[0]
+        b["grades"][k] = (b["grades"][k] + 1) % 6
+        p["body"] = dump(b)
+        e["payload"] = dump(p)
+        lines[i] = dump(e)
+        break
+open(sys.argv[2], "w", encoding="utf-8").write("\n".join(lines) + "\n")
+PY
+expect 1 "an edited ballot fails" "$AGORA" verify-board "$T/forged.jsonl"
+expect 2 "a bad --head is bad usage" "$AGORA" verify-board "$T/board.jsonl" --head xyz
 
 # lots: each credential grades 2 of the 3 candidates drawn for it
 L=lot-2027

@@ -148,6 +148,13 @@ static void counts(struct fixture *f, int recount, uint64_t *out)
 			 0);
 	memcpy(out, v, 3 * 6 * sizeof(*v));
 	free(v);
+	if (recount) {
+		/* the signed bodies agree with the stored grades */
+		assert_int_equal(
+			primary_counts(f->db, &p, c, n, 2, &v, &err), 0);
+		assert_memory_equal(out, v, 3 * 6 * sizeof(*v));
+		free(v);
+	}
 	primary_candidates_free(c, n);
 	primary_info_fini(&p);
 }
@@ -385,6 +392,7 @@ static void test_ballot_rows_hold_no_identity(void **state)
 	static const char *const allowed[] = {
 		"id",	    "primary_id", "credential_id", "receipt",
 		"body",	    "signature",  "cast_on",	   "counted",
+		"grades",
 	};
 	size_t k;
 
@@ -393,13 +401,13 @@ static void test_ballot_rows_hold_no_identity(void **state)
 					    NULL),
 			 SQLITE_OK);
 	n = sqlite3_column_count(st);
-	assert_int_equal(n, 8);
+	assert_int_equal(n, 9);
 	for (i = 0; i < n; i++) {
 		const char *c = sqlite3_column_name(st, i);
 
-		for (k = 0; k < 8 && strcmp(allowed[k], c); k++)
+		for (k = 0; k < 9 && strcmp(allowed[k], c); k++)
 			;
-		if (k == 8)
+		if (k == 9)
 			fail_msg("ballot has a column '%s'", c);
 	}
 	sqlite3_finalize(st);
