@@ -39,6 +39,9 @@ static const struct {
 	[LANG_EN] = {"en", "English", {"en_GB.UTF-8", "en_US.UTF-8", NULL}},
 };
 
+/* the locales tried for each language, at most */
+#define NLOCALES ((int)(sizeof(langs[0].locales) / sizeof(*langs[0].locales)))
+
 /* The msgids' language: rendered even without its catalog or locale */
 #define LANG_SOURCE LANG_FR
 
@@ -115,7 +118,8 @@ void web_i18n_init(struct web_i18n *t)
 	bindtextdomain(TEXT_DOMAIN, t->localedir);
 	bind_textdomain_codeset(TEXT_DOMAIN, "UTF-8");
 	for (i = 0; i < LANG__MAX; i++) {
-		for (k = 0; !t->loc[i] && k < 3 && langs[i].locales[k]; k++)
+		for (k = 0; !t->loc[i] && k < NLOCALES && langs[i].locales[k];
+		     k++)
 			t->loc[i] = newlocale(LC_ALL_MASK, langs[i].locales[k],
 					      (locale_t)0);
 		if (!t->loc[i]) {

@@ -156,7 +156,9 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 
 /*
  * Each worker keeps the pages it rendered, keyed by request target and
- * language, valid while meta.search_generation (bumped with every new
+ * language (all a page depends on besides the data: its language switch
+ * is made from the target, its dates and numbers from the language),
+ * valid while meta.search_generation (bumped with every new
  * document) has not moved: a compare page costs a grid query and
  * rendering, a copy from memory costs a memcpy. Only routes whose 200
  * responses depend on nothing else are cached (not exports, not
