@@ -406,8 +406,8 @@ static int parse_iso_date(const char *s, struct tm *tm)
 	return 0;
 }
 
-void lang_format_date(locale_t loc, const char *fmt, const char *iso, char *buf,
-		      size_t size)
+void lang_format_date(locale_t loc, const char *fmt, const char *fmt_first,
+		      const char *iso, char *buf, size_t size)
 {
 	struct tm tm;
 
@@ -415,7 +415,8 @@ void lang_format_date(locale_t loc, const char *fmt, const char *iso, char *buf,
 		snprintf(buf, size, "%s", iso);
 		return;
 	}
-	if (loc && strftime_l(buf, size, fmt, &tm, loc) > 0)
+	if (loc && strftime_l(buf, size, tm.tm_mday == 1 ? fmt_first : fmt, &tm,
+			      loc) > 0)
 		return;
 	snprintf(buf, size, "%.10s", iso);
 }
@@ -437,16 +438,21 @@ void html_number(struct web_req *r, long long n)
 void html_date(struct web_req *r, const char *iso)
 {
 	struct sb *b = &r->body;
+	const char *fmt, *first;
 	struct tm tm;
 	char buf[128];
 
 	if (!*iso)
 		return;
 	/* TRANSLATORS: how a date is written, a strftime(3) format with
-	 * the locale's month names: "22 avril 2027", "22 April 2027" */
+	   the locale's month names: "22 avril 2027", "22 April 2027" */
 	/* xgettext:no-c-format */
-	lang_format_date(req_locale(r), tr(r, "%-d %B %Y"), iso, buf,
-			 sizeof(buf));
+	fmt = tr(r, "%-d %B %Y");
+	/* TRANSLATORS: the same for the first day of a month: "1er avril
+	   2027" in French, "1 April 2027" in English */
+	/* xgettext:no-c-format */
+	first = tr(r, "1er %B %Y");
+	lang_format_date(req_locale(r), fmt, first, iso, buf, sizeof(buf));
 	if (parse_iso_date(iso, &tm)) {
 		html_text(b, buf);
 		return;

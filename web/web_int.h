@@ -157,12 +157,14 @@ int lang_accept(const char *header, const int avail[LANG__MAX]);
 void lang_format_number(locale_t loc, long long n, char *buf, size_t size);
 /*
  * The date of an ISO 8601 timestamp ("2027-04-22", or with a time,
- * which is not shown) through strftime_l(fmt) in loc: "22 avril 2027".
- * When loc is (locale_t)0 or iso is not a date, buf gets the date part
- * as stored, "2027-04-22", or iso itself.
+ * which is not shown) through strftime_l(fmt) in loc: "22 avril 2027";
+ * fmt_first for the first day of a month, "1er avril 2027" (French
+ * writes the ordinal, which no strftime conversion gives). When loc is
+ * (locale_t)0 or iso is not a date, buf gets the date part as stored,
+ * "2027-04-22", or iso itself.
  */
-void lang_format_date(locale_t loc, const char *fmt, const char *iso, char *buf,
-		      size_t size);
+void lang_format_date(locale_t loc, const char *fmt, const char *fmt_first,
+		      const char *iso, char *buf, size_t size);
 
 /* A count in the request's language, escaped */
 void html_number(struct web_req *r, long long n);

@@ -145,42 +145,54 @@ static void test_dates(void **state)
 
 	(void)state;
 	/* no locale: the date as stored */
-	lang_format_date((locale_t)0, "%-d %B %Y", "2027-04-22", buf,
-			 sizeof(buf));
+	lang_format_date((locale_t)0, "%-d %B %Y", "1er %B %Y", "2027-04-22",
+			 buf, sizeof(buf));
 	assert_string_equal(buf, "2027-04-22");
-	lang_format_date((locale_t)0, "%-d %B %Y", "2026-11-29T03:00:00Z", buf,
-			 sizeof(buf));
+	lang_format_date((locale_t)0, "%-d %B %Y", "1er %B %Y",
+			 "2026-11-29T03:00:00Z", buf, sizeof(buf));
 	assert_string_equal(buf, "2026-11-29");
 	/* not a date: shown as it is */
-	lang_format_date((locale_t)0, "%-d %B %Y", "bientôt", buf, sizeof(buf));
+	lang_format_date((locale_t)0, "%-d %B %Y", "1er %B %Y", "bientôt", buf,
+			 sizeof(buf));
 	assert_string_equal(buf, "bientôt");
 	if (!(fr = need_locale("fr_FR.UTF-8")))
 		skip();
-	lang_format_date(fr, "%-d %B %Y", "2027-04-22", buf, sizeof(buf));
-	assert_string_equal(buf, "22 avril 2027");
-	lang_format_date(fr, "%-d %B %Y", "2026-02-01T10:00:00Z", buf,
+	lang_format_date(fr, "%-d %B %Y", "1er %B %Y", "2027-04-22", buf,
 			 sizeof(buf));
-	assert_string_equal(buf, "1 février 2026");
-	lang_format_date(fr, "%A %-d %B %Y", "2027-04-22", buf, sizeof(buf));
+	assert_string_equal(buf, "22 avril 2027");
+	lang_format_date(fr, "%-d %B %Y", "1er %B %Y", "2026-02-01T10:00:00Z",
+			 buf, sizeof(buf));
+	assert_string_equal(buf, "1er février 2026");
+	lang_format_date(fr, "%A %-d %B %Y", "", "2027-04-22", buf,
+			 sizeof(buf));
 	assert_string_equal(buf, "jeudi 22 avril 2027");
 	/* impossible days and malformed dates are not dates */
-	lang_format_date(fr, "%-d %B %Y", "2027-02-29", buf, sizeof(buf));
+	lang_format_date(fr, "%-d %B %Y", "1er %B %Y", "2027-02-29", buf,
+			 sizeof(buf));
 	assert_string_equal(buf, "2027-02-29");
-	lang_format_date(fr, "%-d %B %Y", "2028-02-29", buf, sizeof(buf));
+	lang_format_date(fr, "%-d %B %Y", "1er %B %Y", "2028-02-29", buf,
+			 sizeof(buf));
 	assert_string_equal(buf, "29 février 2028");
-	lang_format_date(fr, "%-d %B %Y", "2027-13-01", buf, sizeof(buf));
+	lang_format_date(fr, "%-d %B %Y", "1er %B %Y", "2027-13-01", buf,
+			 sizeof(buf));
 	assert_string_equal(buf, "2027-13-01");
-	lang_format_date(fr, "%-d %B %Y", "2027-4-22", buf, sizeof(buf));
+	lang_format_date(fr, "%-d %B %Y", "1er %B %Y", "2027-4-22", buf,
+			 sizeof(buf));
 	assert_string_equal(buf, "2027-4-22");
-	lang_format_date(fr, "%-d %B %Y", "2027-04-22x", buf, sizeof(buf));
+	lang_format_date(fr, "%-d %B %Y", "1er %B %Y", "2027-04-22x", buf,
+			 sizeof(buf));
 	assert_string_equal(buf, "2027-04-22x");
-	lang_format_date(fr, "%-d %B %Y", "", buf, sizeof(buf));
+	lang_format_date(fr, "%-d %B %Y", "1er %B %Y", "", buf, sizeof(buf));
 	assert_string_equal(buf, "");
 	freelocale(fr);
 	if (!(en = need_locale("en_GB.UTF-8")))
 		skip();
-	lang_format_date(en, "%-d %B %Y", "2027-04-22", buf, sizeof(buf));
+	lang_format_date(en, "%-d %B %Y", "1 %B %Y", "2027-04-22", buf,
+			 sizeof(buf));
 	assert_string_equal(buf, "22 April 2027");
+	lang_format_date(en, "%-d %B %Y", "1 %B %Y", "2027-05-01", buf,
+			 sizeof(buf));
+	assert_string_equal(buf, "1 May 2027");
 	freelocale(en);
 }
 
