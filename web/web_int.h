@@ -1,7 +1,7 @@
 /*
  * web_int.h - private to web/: the request, the route handlers, the
  * escaping writer, and the languages (translations, dates, numbers).
- * Nothing outside web/ includes it, except web/'s own unit test.
+ * Nothing outside web/ includes it, except web/'s tests (unit, fuzz).
  */
 #ifndef AGORA_WEB_INT_H
 #define AGORA_WEB_INT_H

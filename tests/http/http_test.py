@@ -11,6 +11,7 @@ switch keeping the page's parameters, and servers without a locale or a
 catalog.
 Prints one "ok - ..." line per check, then "N passed, M failed".
 """
+import concurrent.futures
 import csv
 import html
 import http.client
@@ -596,6 +597,21 @@ def language_tests(c):
         ok = ok and st == 200 and page_lang(body) == want and \
             (("1,234 proposals" in body) == (want == "en"))
     check(ok, "the page cache keeps each language apart")
+
+    # both workers render both languages at once: nothing leaks from one
+    # request's language into another's (each URL is new: no cache)
+    def one(i):
+        want = ("fr", "en")[i % 2]
+        st, h, body = c.text("/e/%s?n=%d" % (GRAND, i),
+                             headers={"Accept-Language": want})
+        words = ("1" + NNBSP + "234 propositions", "22 avril 2027") \
+            if want == "fr" else ("1,234 proposals", "22 April 2027")
+        return st == 200 and page_lang(body) == want and \
+            all(w in body for w in words)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        res = list(pool.map(one, range(64)))
+    check(all(res), "64 concurrent requests in both languages: each page "
+          "entirely in its own", res.count(False))
 
     # the switch keeps the page's path and query
     st, h, j = c.json("/api/v1/elections/%s/candidates" % ELECTION)
