@@ -1,7 +1,9 @@
 /*
  * html.c - the escaping writer (the only way variable text reaches a
- * page), the message table (French and English, in C until gettext
- * catalogs come) and the page skeleton shared by every page.
+ * page) and the page skeleton shared by every page, with its language
+ * switch. The pages' texts are gettext msgids in French, translated by
+ * tr() (lang.c) from the catalogs in po/; what a translation returns is
+ * still written through the escaping writer.
  */
 #include <stdio.h>
 #include <string.h>
@@ -112,108 +114,58 @@ void html_marked(struct sb *b, const char *s)
 		html_raw(b, "</mark>");
 }
 
-/* ------------------------------------------------------------ messages */
-
-static const char *const messages[M__MAX][2] = {
-	[M_SITE_TAGLINE] = {"Comparer les programmes, mot pour mot",
-			    "Compare the programmes, word for word"},
-	[M_HOME] = {"Accueil", "Home"},
-	[M_SEARCH] = {"Rechercher", "Search"},
-	[M_ELECTIONS] = {"Élections", "Elections"},
-	[M_NO_ELECTION] = {"Aucune élection pour l'instant.",
-			   "No election yet."},
-	[M_CANDIDATES] = {"Candidats", "Candidates"},
-	[M_CANDIDATES_N] = {"candidats", "candidates"},
-	[M_PROPOSALS_N] = {"propositions", "proposals"},
-	[M_THEMES] = {"Thèmes", "Themes"},
-	[M_THEME] = {"Thème", "Theme"},
-	[M_SEARCH_LABEL] = {"Rechercher dans les programmes",
-			    "Search the programmes"},
-	[M_SEARCH_BUTTON] = {"Rechercher", "Search"},
-	[M_COMPARE] = {"Comparer", "Compare"},
-	[M_COMPARE_BUTTON] = {"Comparer", "Compare"},
-	[M_COMPARE_PICK] = {"Candidats à comparer", "Candidates to compare"},
-	[M_COMPARE_TWO] = {"Choisissez au moins deux candidats.",
-			   "Pick at least two candidates."},
-	[M_ORDER_RULE] = {"Ordre des candidats : alphabétique par nom de "
-			  "famille, le même sur toutes les pages.",
-			  "Candidate order: alphabetical by family name, the "
-			  "same on every page."},
-	[M_EMPTY_THEME] = {"Aucune proposition sur ce thème dans le programme",
-			   "No proposal on this theme in the programme"},
-	[M_PERMALINK] = {"Lien permanent", "Permalink"},
-	[M_HEADING] = {"Rubrique", "Heading"},
-	[M_DOCUMENTS] = {"Documents", "Documents"},
-	[M_DOC_TITLE] = {"Titre", "Title"},
-	[M_DOC_VERSION] = {"Version", "Version"},
-	[M_DOC_DATE] = {"Déposé le", "Submitted"},
-	[M_DOC_SOURCE] = {"Source", "Source"},
-	[M_DOC_SHA] = {"SHA-256", "SHA-256"},
-	[M_PROGRAMME] = {"Programme", "Programme"},
-	[M_PROPOSAL] = {"Proposition", "Proposal"},
-	[M_CANDIDATE] = {"Candidat", "Candidate"},
-	[M_ELECTION] = {"Élection", "Election"},
-	[M_DOCUMENT] = {"Document", "Document"},
-	[M_VERIFY] = {"Vérifier", "Check it"},
-	[M_VERIFY_TEXT] =
-		{"Ce texte est exactement un extrait, octet pour octet, du "
-		 "texte tiré du document original, conservé avec son "
-		 "empreinte SHA-256. La commande « agora verify » ré-extrait "
-		 "chaque original et vérifie chaque proposition.",
-		 "This text is exactly a slice, byte for byte, of the text "
-		 "extracted from the original document, stored with its "
-		 "SHA-256. The command 'agora verify' re-extracts every "
-		 "original and checks every proposal."},
-	[M_NOT_CURRENT] = {"Ce document a été remplacé par une version plus "
-			   "récente.",
-			   "This document has been replaced by a newer "
-			   "version."},
-	[M_RESULTS] = {"résultats", "results"},
-	[M_RESULTS_PER_CANDIDATE] = {"Résultats par candidat",
-				     "Results per candidate"},
-	[M_NO_RESULT] = {"Aucun résultat.", "No result."},
-	[M_ALL] = {"Tous", "All"},
-	[M_PREV] = {"Page précédente", "Previous page"},
-	[M_NEXT] = {"Page suivante", "Next page"},
-	[M_PAGE] = {"Page", "Page"},
-	[M_NOT_FOUND] = {"Page introuvable", "Page not found"},
-	[M_BAD_REQUEST] = {"Requête invalide", "Bad request"},
-	[M_ERROR] = {"Erreur", "Error"},
-	[M_LANG_SWITCH] = {"English", "Français"},
-	[M_WHOLE_GROUP] = {"tout le groupe", "the whole group"},
-	[M_SPEAK] = {"candidats en parlent", "candidates speak to it"},
-	[M_OFFSETS] = {"Position dans le texte extrait (octets)",
-		       "Position in the extracted text (bytes)"},
-	[M_SKIP] = {"Aller au contenu", "Skip to content"},
-	[M_OPEN_DATA] = {"Données ouvertes", "Open data"},
-	[M_OPEN_DATA_TEXT] =
-		{"Les textes des programmes sont ceux des candidats, "
-		 "reproduits à l'identique ; les métadonnées d'agora "
-		 "(découpage, positions, empreintes, thèmes) sont sous la",
-		 "The programmes' texts are the candidates' own, reproduced "
-		 "verbatim; agora's metadata (cutting, offsets, hashes, "
-		 "themes) are under the"},
-	[M_EXPORT_JSON] = {"Tout le scrutin (JSON)",
-			   "The whole election (JSON)"},
-	[M_EXPORT_CSV] = {"Les propositions (CSV)", "The proposals (CSV)"},
-	[M_ORDER_SHUFFLED] = {"Ordre des candidats : tiré au sort pour chaque "
-			      "visiteur, le même sur toutes vos pages.",
-			      "Candidate order: drawn at random for each "
-			      "visitor, the same on all your pages."},
-	[M_COMPARE_THEMES] = {"Thèmes à comparer", "Themes to compare"},
-};
-
-const char *msg(const struct web_req *r, enum msg_id id)
-{
-	return messages[id][r->lang == LANG_EN];
-}
-
-const char *theme_label(const struct web_req *r, const struct theme_coverage *t)
-{
-	return r->lang == LANG_EN && *t->label_en ? t->label_en : t->label_fr;
-}
-
 /* ------------------------------------------------------- the skeleton */
+
+/*
+ * The same page in another language: this path and query, the old lang
+ * argument dropped and lang=CODE added, every part re-encoded from its
+ * decoded form (so nothing received reaches the page unescaped). A
+ * request that did not parse links to the home page.
+ */
+static void self_url(struct web_req *r, int lang)
+{
+	struct sb *b = &r->body;
+	size_t i;
+
+	html_raw(b, "/");
+	for (i = 0; r->parsed && i < r->nseg; i++) {
+		if (i)
+			html_raw(b, "/");
+		url_arg(b, r->seg[i]);
+	}
+	html_raw(b, "?");
+	for (i = 0; r->parsed && i < r->narg; i++) {
+		if (!strcmp(r->arg[i].key, "lang"))
+			continue;
+		url_arg(b, r->arg[i].key);
+		html_raw(b, "=");
+		url_arg(b, r->arg[i].val);
+		html_raw(b, "&amp;");
+	}
+	html_raw(b, "lang=");
+	html_raw(b, web_lang_code(lang));
+}
+
+/* A link to each other language the server can render, in its own name */
+static void lang_switch(struct web_req *r)
+{
+	struct sb *b = &r->body;
+	int i;
+
+	for (i = 0; i < LANG__MAX; i++) {
+		if (i == r->lang || !r->i18n || !r->i18n->avail[i])
+			continue;
+		html_raw(b, "<li><a href=\"");
+		self_url(r, i);
+		html_raw(b, "\" hreflang=\"");
+		html_raw(b, web_lang_code(i));
+		html_raw(b, "\" lang=\"");
+		html_raw(b, web_lang_code(i));
+		html_raw(b, "\">");
+		html_text(b, web_lang_name(i));
+		html_raw(b, "</a></li>\n");
+	}
+}
 
 void page_begin(struct web_req *r, const char *title)
 {
@@ -223,7 +175,7 @@ void page_begin(struct web_req *r, const char *title)
 
 	r->ctype = "text/html; charset=utf-8";
 	html_raw(b, "<!DOCTYPE html>\n<html lang=\"");
-	html_raw(b, r->lang == LANG_EN ? "en" : "fr");
+	html_raw(b, web_lang_code(r->lang));
 	html_raw(b, "\">\n<head>\n<meta charset=\"utf-8\">\n"
 		    "<meta name=\"viewport\" content=\"width=device-width, "
 		    "initial-scale=1\">\n<title>");
@@ -237,21 +189,18 @@ void page_begin(struct web_req *r, const char *title)
 	etag = web_etag(web_data_find("favicon.svg"));
 	sb_append(b, etag + 1, strlen(etag) - 2);
 	html_raw(b, "\">\n</head>\n<body>\n<a class=\"skip\" href=\"#main\">");
-	html_text(b, msg(r, M_SKIP));
+	html_text(b, tr(r, "Aller au contenu"));
 	html_raw(b, "</a>\n<header class=\"site\">\n"
 		    "<p class=\"brand\"><a href=\"/\">agora</a> <span>");
-	html_text(b, msg(r, M_SITE_TAGLINE));
+	html_text(b, tr(r, "Comparer les programmes, mot pour mot"));
 	html_raw(b, "</span></p>\n<nav aria-label=\"site\"><ul>\n"
 		    "<li><a href=\"/\">");
-	html_text(b, msg(r, M_HOME));
+	html_text(b, tr(r, "Accueil"));
 	html_raw(b, "</a></li>\n<li><a href=\"/search\">");
-	html_text(b, msg(r, M_SEARCH));
-	html_raw(b, "</a></li>\n<li><a href=\"?lang=");
-	html_raw(b, r->lang == LANG_EN ? "fr\" hreflang=\"fr\" lang=\"fr\">"
-				       : "en\" hreflang=\"en\" lang=\"en\">");
-	html_text(b, msg(r, M_LANG_SWITCH));
-	html_raw(b, "</a></li>\n</ul></nav>\n</header>\n"
-		    "<main id=\"main\">\n");
+	html_text(b, tr(r, "Rechercher"));
+	html_raw(b, "</a></li>\n");
+	lang_switch(r);
+	html_raw(b, "</ul></nav>\n</header>\n<main id=\"main\">\n");
 }
 
 void page_end(struct web_req *r)
@@ -264,9 +213,9 @@ void page_end(struct web_req *r)
 
 void page_error(struct web_req *r, int status, const char *message)
 {
-	const char *title = status == 404  ? msg(r, M_NOT_FOUND)
-			    : status < 500 ? msg(r, M_BAD_REQUEST)
-					   : msg(r, M_ERROR);
+	const char *title = status == 404  ? tr(r, "Page introuvable")
+			    : status < 500 ? tr(r, "Requête invalide")
+					   : tr(r, "Erreur");
 
 	sb_reset(&r->body);
 	r->status = status;
@@ -276,7 +225,7 @@ void page_error(struct web_req *r, int status, const char *message)
 	html_raw(&r->body, "</h1>\n<p class=\"error\">");
 	html_text(&r->body, message);
 	html_raw(&r->body, "</p>\n<p><a href=\"/\">");
-	html_text(&r->body, msg(r, M_HOME));
+	html_text(&r->body, tr(r, "Accueil"));
 	html_raw(&r->body, "</a></p>\n");
 	page_end(r);
 }

@@ -48,8 +48,8 @@ static void html_themes(struct web_req *r, const struct theme_coverage_list *l,
 	if (!*keys)
 		return;
 	html_raw(b, "<p class=\"themes\">");
-	html_text(b, msg(r, M_THEMES));
-	html_raw(b, " : ");
+	html_text(b, tr(r, "Thèmes :"));
+	html_raw(b, " ");
 	for (; *p; p = *e ? e + 1 : e) {
 		e = strchr(p, ' ');
 		if (!e)
@@ -77,12 +77,12 @@ static void search_form(struct web_req *r, const char *q)
 
 	html_raw(b, "<form class=\"search\" role=\"search\" method=\"get\" "
 		    "action=\"/search\">\n<label for=\"q\">");
-	html_text(b, msg(r, M_SEARCH_LABEL));
+	html_text(b, tr(r, "Rechercher dans les programmes"));
 	html_raw(b, "</label>\n<input type=\"search\" id=\"q\" name=\"q\" "
 		    "maxlength=\"1000\" value=\"");
 	html_attr(b, q ? q : "");
 	html_raw(b, "\">\n<button type=\"submit\">");
-	html_text(b, msg(r, M_SEARCH_BUTTON));
+	html_text(b, tr(r, "Rechercher"));
 	html_raw(b, "</button>\n</form>\n");
 }
 
@@ -134,9 +134,11 @@ int web_order(struct web_req *r, const struct election_info *e,
 const char *web_order_rule(const struct web_req *r,
 			   const struct election_info *e)
 {
-	return msg(r, strcmp(e->candidate_order, ORDER_SHUFFLED)
-			      ? M_ORDER_RULE
-			      : M_ORDER_SHUFFLED);
+	if (strcmp(e->candidate_order, ORDER_SHUFFLED))
+		return tr(r, "Ordre des candidats : alphabétique par nom de "
+			     "famille, le même sur toutes les pages.");
+	return tr(r, "Ordre des candidats : tiré au sort pour chaque "
+		     "visiteur, le même sur toutes vos pages.");
 }
 
 int web_order_counts(struct web_req *r, const char *election,
@@ -233,23 +235,24 @@ int page_home(struct web_req *r)
 	struct election_summary_list el = {0};
 	struct theme_coverage_list tl = {0};
 	struct sb *b = &r->body;
+	char num[LANG_NUM_MAX];
 	size_t i;
 	int rc;
 
 	if ((rc = compare_elections(r->db, &el, &r->err)) ||
 	    (rc = compare_theme_coverage(r->db, NULL, &tl, &r->err)))
 		goto out;
-	page_begin(r, msg(r, M_HOME));
+	page_begin(r, tr(r, "Accueil"));
 	html_raw(b, "<h1>agora</h1>\n<p class=\"lead\">");
-	html_text(b, msg(r, M_SITE_TAGLINE));
+	html_text(b, tr(r, "Comparer les programmes, mot pour mot"));
 	html_raw(b, "</p>\n");
 	search_form(r, NULL);
 	html_raw(b, "<section>\n<h2>");
-	html_text(b, msg(r, M_ELECTIONS));
+	html_text(b, tr(r, "Élections"));
 	html_raw(b, "</h2>\n");
 	if (!el.n) {
 		html_raw(b, "<p>");
-		html_text(b, msg(r, M_NO_ELECTION));
+		html_text(b, tr(r, "Aucune élection pour l'instant."));
 		html_raw(b, "</p>\n");
 	} else {
 		html_raw(b, "<ul class=\"elections\">\n");
@@ -260,17 +263,20 @@ int page_home(struct web_req *r)
 		html_raw(b, "\">");
 		html_text(b, el.v[i].title);
 		html_raw(b, "</a> <span class=\"meta\">");
-		html_text(b, el.v[i].date);
-		html_raw(b, " · ");
-		html_num(b, (long long)el.v[i].candidates);
-		html_raw(b, " ");
-		html_text(b, msg(r, M_CANDIDATES_N));
+		if (*el.v[i].date) {
+			html_date(r, el.v[i].date);
+			html_raw(b, " · ");
+		}
+		html_textf(b,
+			   tr_n(r, "%s candidat", "%s candidats",
+				el.v[i].candidates),
+			   web_num(r, (long long)el.v[i].candidates, num));
 		html_raw(b, "</span></li>\n");
 	}
 	if (el.n)
 		html_raw(b, "</ul>\n");
 	html_raw(b, "</section>\n<section>\n<h2>");
-	html_text(b, msg(r, M_THEMES));
+	html_text(b, tr(r, "Thèmes"));
 	html_raw(b, "</h2>\n<ul class=\"themes\">\n");
 	for (i = 0; i < tl.n; i++) {
 		const struct theme_coverage *t = &tl.v[i];
@@ -302,6 +308,7 @@ static void candidate_items(struct web_req *r, const char *election,
 			    const struct candidate_list *cl)
 {
 	struct sb *b = &r->body;
+	char num[LANG_NUM_MAX];
 	size_t i;
 
 	html_raw(b, "<ul class=\"candidates\">\n");
@@ -315,9 +322,10 @@ static void candidate_items(struct web_req *r, const char *election,
 		html_raw(b, "</a> <span class=\"party\">");
 		html_text(b, cl->v[i].party);
 		html_raw(b, "</span> <span class=\"meta\">");
-		html_num(b, (long long)cl->v[i].proposals);
-		html_raw(b, " ");
-		html_text(b, msg(r, M_PROPOSALS_N));
+		html_textf(b,
+			   tr_n(r, "%s proposition", "%s propositions",
+				cl->v[i].proposals),
+			   web_num(r, (long long)cl->v[i].proposals, num));
 		html_raw(b, "</span></li>\n");
 	}
 	html_raw(b, "</ul>\n");
@@ -329,17 +337,22 @@ static void open_data_links(struct web_req *r, const char *e)
 	struct sb *b = &r->body;
 
 	html_raw(b, "<section class=\"open-data\">\n<h2>");
-	html_text(b, msg(r, M_OPEN_DATA));
+	html_text(b, tr(r, "Données ouvertes"));
 	html_raw(b, "</h2>\n<ul>\n<li><a href=\"/e/");
 	url_arg(b, e);
 	html_raw(b, "/export.json\" download>");
-	html_text(b, msg(r, M_EXPORT_JSON));
+	html_text(b, tr(r, "Tout le scrutin (JSON)"));
 	html_raw(b, "</a></li>\n<li><a href=\"/e/");
 	url_arg(b, e);
 	html_raw(b, "/export.csv\" download>");
-	html_text(b, msg(r, M_EXPORT_CSV));
+	html_text(b, tr(r, "Les propositions (CSV)"));
 	html_raw(b, "</a></li>\n</ul>\n<p class=\"licence\">");
-	html_text(b, msg(r, M_OPEN_DATA_TEXT));
+	html_text(
+		b,
+		tr(r,
+		   "Les textes des programmes sont ceux des candidats, "
+		   "reproduits à l'identique ; les métadonnées d'agora "
+		   "(découpage, positions, empreintes, thèmes) sont sous la"));
 	html_raw(b, " <a rel=\"license\" href=\"" EXPORT_LICENCE_URL "\">");
 	html_text(b, EXPORT_LICENCE);
 	html_raw(b, "</a>.</p>\n</section>\n");
@@ -364,9 +377,9 @@ int page_election(struct web_req *r)
 	html_raw(b, "<h1>");
 	html_text(b, ei.title);
 	html_raw(b, "</h1>\n<p class=\"meta\">");
-	html_text(b, ei.date);
+	html_date(r, ei.date);
 	html_raw(b, "</p>\n<section>\n<h2>");
-	html_text(b, msg(r, M_CANDIDATES));
+	html_text(b, tr(r, "Candidats"));
 	html_raw(b, "</h2>\n<p class=\"rule\">");
 	html_text(b, web_order_rule(r, &ei));
 	html_raw(b, "</p>\n");
@@ -374,16 +387,16 @@ int page_election(struct web_req *r)
 	html_raw(b, "<p><a class=\"button\" href=\"/e/");
 	url_arg(b, e);
 	html_raw(b, "/compare\">");
-	html_text(b, msg(r, M_COMPARE));
+	html_text(b, tr(r, "Comparer"));
 	html_raw(b, "</a></p>\n</section>\n<section>\n<h2>");
-	html_text(b, msg(r, M_THEMES));
+	html_text(b, tr(r, "Thèmes"));
 	html_raw(b, "</h2>\n<table class=\"coverage\">\n<thead><tr>"
 		    "<th scope=\"col\">");
-	html_text(b, msg(r, M_THEME));
+	html_text(b, tr(r, "Thème"));
 	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, msg(r, M_SPEAK));
+	html_text(b, tr(r, "candidats en parlent"));
 	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, msg(r, M_PROPOSALS_N));
+	html_text(b, tr(r, "propositions"));
 	html_raw(b, "</th></tr></thead>\n<tbody>\n");
 	for (i = 0; i < tl.n; i++) {
 		const struct theme_coverage *t = &tl.v[i];
@@ -398,11 +411,11 @@ int page_election(struct web_req *r)
 		html_raw(b, "\">");
 		html_text(b, theme_label(r, t));
 		html_raw(b, "</a></th><td>");
-		html_num(b, (long long)t->candidates);
+		html_number(r, (long long)t->candidates);
 		html_raw(b, " / ");
-		html_num(b, (long long)cl.n);
+		html_number(r, (long long)cl.n);
 		html_raw(b, "</td><td>");
-		html_num(b, (long long)t->proposals);
+		html_number(r, (long long)t->proposals);
 		html_raw(b, "</td></tr>\n");
 	}
 	html_raw(b, "</tbody>\n</table>\n</section>\n");
@@ -457,7 +470,7 @@ static void compare_form(struct web_req *r, const char *e,
 	url_arg(b, e);
 	html_raw(b, "/compare\">\n<fieldset class=\"pick-candidates\">\n"
 		    "<legend>");
-	html_text(b, msg(r, M_COMPARE_PICK));
+	html_text(b, tr(r, "Candidats à comparer"));
 	html_raw(b, "</legend>\n");
 	for (i = 0; i < cl->n; i++) {
 		for (on = !nsel, k = 0; !on && k < nsel; k++)
@@ -471,14 +484,14 @@ static void compare_form(struct web_req *r, const char *e,
 	 * a closed <details> still submits its boxes) */
 	html_raw(b, "<details class=\"pick-themes\"");
 	html_raw(b, ts->n ? ">\n<summary>" : " open>\n<summary>");
-	html_text(b, msg(r, M_COMPARE_THEMES));
+	html_text(b, tr(r, "Thèmes à comparer"));
 	if (ts->n) {
 		html_raw(b, " (");
 		html_num(b, (long long)ts->n);
 		html_raw(b, ")");
 	}
 	html_raw(b, "</summary>\n<fieldset>\n<legend class=\"sr\">");
-	html_text(b, msg(r, M_COMPARE_THEMES));
+	html_text(b, tr(r, "Thèmes à comparer"));
 	html_raw(b, "</legend>\n");
 	for (i = 0; i < tl->n; i++) {
 		const struct theme_coverage *t = &tl->v[i];
@@ -495,14 +508,14 @@ static void compare_form(struct web_req *r, const char *e,
 			open = 1;
 		}
 		checkbox(b, "theme", t->key, theme_selected(ts, t->key));
-		html_text(b, t->is_group ? msg(r, M_WHOLE_GROUP)
+		html_text(b, t->is_group ? tr(r, "tout le groupe")
 					 : theme_label(r, t));
 		html_raw(b, "</label>\n");
 	}
 	if (open)
 		html_raw(b, "</fieldset>\n");
 	html_raw(b, "</fieldset>\n</details>\n<p><button type=\"submit\">");
-	html_text(b, msg(r, M_COMPARE_BUTTON));
+	html_text(b, tr(r, "Comparer"));
 	html_raw(b, "</button></p>\n</form>\n");
 }
 
@@ -522,7 +535,7 @@ static void compare_grid(struct web_req *r, const char *e,
 	html_raw(b, "\">\n<h2 id=\"grid-");
 	html_num(b, (long long)n);
 	html_raw(b, "\">");
-	html_text(b, msg(r, M_THEME));
+	html_text(b, tr(r, "Thème"));
 	html_raw(b, " : ");
 	html_text(b, label);
 	html_raw(b, "</h2>\n<p class=\"rule\">");
@@ -553,7 +566,8 @@ static void compare_grid(struct web_req *r, const char *e,
 		html_raw(b, "</span></h3>\n");
 		if (!c->n) {
 			html_raw(b, "<p class=\"empty\">");
-			html_text(b, msg(r, M_EMPTY_THEME));
+			html_text(b, tr(r, "Aucune proposition sur ce thème "
+					   "dans le programme"));
 			html_raw(b, "</p>\n</section>\n");
 			continue;
 		}
@@ -574,7 +588,7 @@ static void compare_grid(struct web_req *r, const char *e,
 				"</blockquote><p class=\"meta\"><a href=\"/p/");
 			html_num(b, (long long)p->id);
 			html_raw(b, "\">");
-			html_text(b, msg(r, M_PERMALINK));
+			html_text(b, tr(r, "Lien permanent"));
 			html_raw(b, "</a></p></li>\n");
 		}
 		html_raw(b, "</ol>\n</section>\n");
@@ -625,13 +639,13 @@ int page_compare(struct web_req *r)
 			goto out;
 		theme_grid_order(&g[i], &cl);
 	}
-	page_begin(r, msg(r, M_COMPARE));
+	page_begin(r, tr(r, "Comparer"));
 	html_raw(b, "<p class=\"crumbs\"><a href=\"/e/");
 	url_arg(b, e);
 	html_raw(b, "\">");
 	html_text(b, ei.title);
 	html_raw(b, "</a></p>\n<h1>");
-	html_text(b, msg(r, M_COMPARE));
+	html_text(b, tr(r, "Comparer"));
 	for (i = 0; i < ts.n; i++) {
 		html_raw(b, i ? ", " : " — ");
 		html_text(b, theme_label(r, t[i]));
@@ -640,7 +654,7 @@ int page_compare(struct web_req *r)
 	if (nsel == 1) {
 		r->status = 400;
 		html_raw(b, "<p class=\"error\" role=\"alert\">");
-		html_text(b, msg(r, M_COMPARE_TWO));
+		html_text(b, tr(r, "Choisissez au moins deux candidats."));
 		html_raw(b, "</p>\n");
 	}
 	compare_form(r, e, &cl, &tl, &ts, sel, nsel);
@@ -682,15 +696,15 @@ static void documents_table(struct web_req *r,
 
 	html_raw(b,
 		 "<table class=\"documents\">\n<thead><tr><th scope=\"col\">");
-	html_text(b, msg(r, M_DOC_TITLE));
+	html_text(b, tr(r, "Titre"));
 	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, msg(r, M_DOC_VERSION));
+	html_text(b, tr(r, "Version"));
 	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, msg(r, M_DOC_DATE));
+	html_text(b, tr(r, "Déposé le"));
 	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, msg(r, M_DOC_SOURCE));
+	html_text(b, tr(r, "Source"));
 	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, msg(r, M_DOC_SHA));
+	html_text(b, tr(r, "SHA-256"));
 	html_raw(b, "</th></tr></thead>\n<tbody>\n");
 	for (i = 0; i < n; i++) {
 		html_raw(b, "<tr><td>");
@@ -698,7 +712,7 @@ static void documents_table(struct web_req *r,
 		html_raw(b, "</td><td>");
 		html_num(b, d[i].version);
 		html_raw(b, "</td><td>");
-		html_text(b, d[i].submitted_at);
+		html_date(r, d[i].submitted_at);
 		html_raw(b, "</td><td>");
 		html_source(b, d[i].source_url);
 		html_raw(b, "</td><td><code class=\"hash\">");
@@ -736,11 +750,11 @@ int page_candidate(struct web_req *r)
 	html_raw(b, "</h1>\n<p class=\"party\">");
 	html_text(b, pg.cand.party);
 	html_raw(b, "</p>\n<section>\n<h2>");
-	html_text(b, msg(r, M_DOCUMENTS));
+	html_text(b, tr(r, "Documents"));
 	html_raw(b, "</h2>\n");
 	documents_table(r, pg.doc, pg.ndoc);
 	html_raw(b, "</section>\n<section>\n<h2>");
-	html_text(b, msg(r, M_PROGRAMME));
+	html_text(b, tr(r, "Programme"));
 	html_raw(b, "</h2>\n");
 	for (i = 0; i < pg.n; i++) {
 		const struct programme_proposal *p = &pg.v[i];
@@ -761,7 +775,7 @@ int page_candidate(struct web_req *r)
 		html_raw(b, "<p class=\"meta\"><a href=\"/p/");
 		html_num(b, (long long)p->id);
 		html_raw(b, "\">");
-		html_text(b, msg(r, M_PERMALINK));
+		html_text(b, tr(r, "Lien permanent"));
 		html_raw(b, "</a></p>\n</article>\n");
 	}
 	html_raw(b, "</section>\n");
@@ -790,10 +804,10 @@ static int parse_id(const char *s, int64_t *id)
 	return 0;
 }
 
-static void dl_item(struct web_req *r, enum msg_id term)
+static void dl_item(struct web_req *r, const char *term)
 {
 	html_raw(&r->body, "<dt>");
-	html_text(&r->body, msg(r, term));
+	html_text(&r->body, term);
 	html_raw(&r->body, "</dt><dd>");
 }
 
@@ -814,20 +828,23 @@ int page_proposal(struct web_req *r)
 	if ((rc = compare_proposal(r->db, id, &d, &r->err)) ||
 	    (rc = compare_theme_coverage(r->db, NULL, &tl, &r->err)))
 		goto out;
-	sb_printf(&title, "%s %lld", msg(r, M_PROPOSAL), (long long)id);
+	sb_printf(&title, "%s %lld", tr(r, "Proposition"), (long long)id);
 	page_begin(r, title.buf);
 	html_raw(b, "<h1>");
 	html_text(b, title.buf);
 	html_raw(b, "</h1>\n");
 	if (!d.current) {
 		html_raw(b, "<p class=\"notice\">");
-		html_text(b, msg(r, M_NOT_CURRENT));
+		html_text(b,
+			  tr(r,
+			     "Ce document a été remplacé par une version plus "
+			     "récente."));
 		html_raw(b, "</p>\n");
 	}
 	html_raw(b, "<blockquote class=\"text\">");
 	html_text(b, d.p.text);
 	html_raw(b, "</blockquote>\n<dl class=\"facts\">\n");
-	dl_item(r, M_CANDIDATE);
+	dl_item(r, tr(r, "Candidat"));
 	html_raw(b, "<a href=\"/e/");
 	url_arg(b, d.election);
 	html_raw(b, "/c/");
@@ -839,40 +856,46 @@ int page_proposal(struct web_req *r)
 	html_raw(b, "</a> <span class=\"party\">");
 	html_text(b, d.cand.party);
 	html_raw(b, "</span></dd>\n");
-	dl_item(r, M_ELECTION);
+	dl_item(r, tr(r, "Élection"));
 	html_raw(b, "<a href=\"/e/");
 	url_arg(b, d.election);
 	html_raw(b, "\">");
 	html_text(b, d.election_title);
 	html_raw(b, "</a></dd>\n");
-	dl_item(r, M_DOCUMENT);
+	dl_item(r, tr(r, "Document"));
 	html_text(b, d.doc.title);
 	html_raw(b, " (");
-	html_text(b, msg(r, M_DOC_VERSION));
+	html_text(b, tr(r, "Version"));
 	html_raw(b, " ");
 	html_num(b, d.doc.version);
 	html_raw(b, ", ");
-	html_text(b, d.doc.submitted_at);
+	html_date(r, d.doc.submitted_at);
 	html_raw(b, ") ");
 	html_source(b, d.doc.source_url);
 	html_raw(b, "</dd>\n");
 	if (*d.p.heading_path) {
-		dl_item(r, M_HEADING);
+		dl_item(r, tr(r, "Rubrique"));
 		html_text(b, d.p.heading_path);
 		html_raw(b, "</dd>\n");
 	}
 	html_raw(b, "</dl>\n");
 	html_themes(r, &tl, d.election, d.p.themes);
 	html_raw(b, "<section>\n<h2>");
-	html_text(b, msg(r, M_VERIFY));
+	html_text(b, tr(r, "Vérifier"));
 	html_raw(b, "</h2>\n<p>");
-	html_text(b, msg(r, M_VERIFY_TEXT));
+	html_text(
+		b,
+		tr(r,
+		   "Ce texte est exactement un extrait, octet pour octet, du "
+		   "texte tiré du document original, conservé avec son "
+		   "empreinte SHA-256. La commande « agora verify » ré-extrait "
+		   "chaque original et vérifie chaque proposition."));
 	html_raw(b, "</p>\n<dl class=\"facts\">\n");
-	dl_item(r, M_DOC_SHA);
+	dl_item(r, tr(r, "SHA-256"));
 	html_raw(b, "<code class=\"hash\">");
 	html_text(b, d.doc.sha256);
 	html_raw(b, "</code></dd>\n");
-	dl_item(r, M_OFFSETS);
+	dl_item(r, tr(r, "Position dans le texte extrait (octets)"));
 	html_raw(b, "<code>[");
 	html_num(b, (long long)d.start);
 	html_raw(b, ", ");
@@ -892,7 +915,7 @@ out:
 /* A link to another page of the same search */
 static void search_link(struct web_req *r, const char *q,
 			const struct search_opts *o, long page,
-			enum msg_id label)
+			const char *label, const char *rel)
 {
 	struct sb *b = &r->body;
 
@@ -912,14 +935,16 @@ static void search_link(struct web_req *r, const char *q,
 	}
 	html_raw(b, "&amp;page=");
 	html_num(b, page);
-	html_raw(b, label == M_NEXT ? "\" rel=\"next\">" : "\" rel=\"prev\">");
-	html_text(b, msg(r, label));
+	html_raw(b, "\" rel=\"");
+	html_raw(b, rel);
+	html_raw(b, "\">");
+	html_text(b, label);
 	html_raw(b, "</a>");
 }
 
 /* A <select> of filters: value/label pairs, "" for all */
 static void filter_select(struct web_req *r, const char *name,
-			  enum msg_id label, const char *cur,
+			  const char *label, const char *cur,
 			  const char *const *vals, const char *const *labels,
 			  size_t n)
 {
@@ -929,13 +954,13 @@ static void filter_select(struct web_req *r, const char *name,
 	html_raw(b, "<label for=\"f-");
 	html_raw(b, name);
 	html_raw(b, "\">");
-	html_text(b, msg(r, label));
+	html_text(b, label);
 	html_raw(b, "</label>\n<select id=\"f-");
 	html_raw(b, name);
 	html_raw(b, "\" name=\"");
 	html_raw(b, name);
 	html_raw(b, "\">\n<option value=\"\">");
-	html_text(b, msg(r, M_ALL));
+	html_text(b, tr(r, "Tous"));
 	html_raw(b, "</option>\n");
 	for (i = 0; i < n; i++) {
 		html_raw(b, "<option value=\"");
@@ -974,7 +999,8 @@ static int search_filters(struct web_req *r, const struct search_opts *o)
 		v[i] = el.v[i].slug;
 		l[i] = el.v[i].title;
 	}
-	filter_select(r, "election", M_ELECTION, o->election, v, l, el.n);
+	filter_select(r, "election", tr(r, "Élection"), o->election, v, l,
+		      el.n);
 	if (cl.n) {
 		char **full = calloc(cl.n, sizeof(*full));
 
@@ -990,8 +1016,8 @@ static int search_filters(struct web_req *r, const struct search_opts *o)
 			l[i] = full[i] ? full[i] : cl.v[i].slug;
 		}
 		if (full)
-			filter_select(r, "candidate", M_CANDIDATE, o->candidate,
-				      v, l, cl.n);
+			filter_select(r, "candidate", tr(r, "Candidat"),
+				      o->candidate, v, l, cl.n);
 		for (i = 0; full && i < cl.n; i++)
 			free(full[i]);
 		free(full);
@@ -1000,7 +1026,7 @@ static int search_filters(struct web_req *r, const struct search_opts *o)
 		v[i] = tl.v[i].key;
 		l[i] = theme_label(r, &tl.v[i]);
 	}
-	filter_select(r, "theme", M_THEME, o->theme, v, l, tl.n);
+	filter_select(r, "theme", tr(r, "Thème"), o->theme, v, l, tl.n);
 	html_raw(&r->body, "</div>\n");
 out:
 	free(v);
@@ -1017,6 +1043,7 @@ int page_search(struct web_req *r)
 	struct search_opts o = {0};
 	struct search_result res = {0};
 	struct sb *b = &r->body;
+	char num[LANG_NUM_MAX];
 	long page = 1;
 	size_t i;
 	int rc;
@@ -1051,12 +1078,12 @@ int page_search(struct web_req *r)
 		search_result_fini(&res);
 		return rc;
 	}
-	page_begin(r, msg(r, M_SEARCH));
+	page_begin(r, tr(r, "Rechercher"));
 	html_raw(b, "<h1>");
-	html_text(b, msg(r, M_SEARCH));
+	html_text(b, tr(r, "Rechercher"));
 	html_raw(b, "</h1>\n<form class=\"search\" role=\"search\" "
 		    "method=\"get\" action=\"/search\">\n<p><label for=\"q\">");
-	html_text(b, msg(r, M_SEARCH_LABEL));
+	html_text(b, tr(r, "Rechercher dans les programmes"));
 	html_raw(b, "</label>\n<input type=\"search\" id=\"q\" name=\"q\" "
 		    "maxlength=\"1000\" value=\"");
 	html_attr(b, q ? q : "");
@@ -1064,34 +1091,40 @@ int page_search(struct web_req *r)
 	if ((rc = search_filters(r, &o)))
 		goto out;
 	html_raw(b, "<p><button type=\"submit\">");
-	html_text(b, msg(r, M_SEARCH_BUTTON));
+	html_text(b, tr(r, "Rechercher"));
 	html_raw(b, "</button></p>\n</form>\n");
 	if (!q || !*q)
 		goto end;
 	html_raw(b,
 		 "<section aria-labelledby=\"results\">\n<h2 id=\"results\">");
-	html_num(b, (long long)res.total);
-	html_raw(b, res.total_capped ? "+ " : " ");
-	html_text(b, msg(r, M_RESULTS));
-	html_raw(b, " — « ");
-	html_text(b, q);
-	html_raw(b, " »</h2>\n");
+	web_num(r, (long long)res.total, num);
+	if (res.total_capped) /* "1 000+": LANG_NUM_MAX leaves room */
+		snprintf(num + strlen(num), LANG_NUM_MAX - strlen(num), "+");
+	/* TRANSLATORS: the number of results, then the query */
+	html_textf(b,
+		   tr_n(r, "%s résultat — « %s »", "%s résultats — « %s »",
+			res.total),
+		   num, q);
+	html_raw(b, "</h2>\n");
 	if (res.ncand) {
 		html_raw(b, "<h3>");
-		html_text(b, msg(r, M_RESULTS_PER_CANDIDATE));
+		html_text(b, tr(r, "Résultats par candidat"));
 		html_raw(b, "</h3>\n<ul class=\"counts\">\n");
 		for (i = 0; i < res.ncand; i++) {
 			html_raw(b, "<li>");
-			html_text(b, res.per_candidate[i].candidate_name);
-			html_raw(b, " : ");
-			html_num(b, (long long)res.per_candidate[i].n);
+			/* TRANSLATORS: a candidate, their number of
+			 * results */
+			html_textf(b, tr(r, "%s : %s"),
+				   res.per_candidate[i].candidate_name,
+				   web_num(r, (long long)res.per_candidate[i].n,
+					   num));
 			html_raw(b, "</li>\n");
 		}
 		html_raw(b, "</ul>\n");
 	}
 	if (!res.n) {
 		html_raw(b, "<p>");
-		html_text(b, msg(r, M_NO_RESULT));
+		html_text(b, tr(r, "Aucun résultat."));
 		html_raw(b, "</p>\n");
 	} else {
 		html_raw(b, "<ol class=\"hits\" start=\"");
@@ -1120,20 +1153,22 @@ int page_search(struct web_req *r)
 		html_raw(b, "</blockquote><p class=\"meta\"><a href=\"/p/");
 		html_num(b, (long long)h->proposal_id);
 		html_raw(b, "\">");
-		html_text(b, msg(r, M_PERMALINK));
+		html_text(b, tr(r, "Lien permanent"));
 		html_raw(b, "</a></p></li>\n");
 	}
 	if (res.n)
 		html_raw(b, "</ol>\n");
 	if (page > 1 || o.offset + res.n < res.total) {
 		html_raw(b, "<nav class=\"pages\" aria-label=\"");
-		html_attr(b, msg(r, M_PAGE));
+		html_attr(b, tr(r, "Page"));
 		html_raw(b, "\">");
 		if (page > 1)
-			search_link(r, q, &o, page - 1, M_PREV);
+			search_link(r, q, &o, page - 1,
+				    tr(r, "Page précédente"), "prev");
 		html_raw(b, " ");
 		if (o.offset + res.n < res.total && page < SEARCH_MAX_PAGE)
-			search_link(r, q, &o, page + 1, M_NEXT);
+			search_link(r, q, &o, page + 1, tr(r, "Page suivante"),
+				    "next");
 		html_raw(b, "</nav>\n");
 	}
 	html_raw(b, "</section>\n");

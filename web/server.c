@@ -6,7 +6,6 @@
  * and a graceful stop.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -14,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -95,6 +93,7 @@ struct web_server {
 	atomic_uint_fast64_t count[NROUTES + NPSEUDO][NSTATUS];
 	atomic_uint_fast64_t bucket[NBUCKET + 1];
 	atomic_uint_fast64_t sum_us;
+	struct web_i18n i18n; /* read-only once started */
 };
 
 /* ---------------------------------------------------- per-thread database */
@@ -157,7 +156,9 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 
 /*
  * Each worker keeps the pages it rendered, keyed by request target and
- * language, valid while meta.search_generation (bumped with every new
+ * language (all a page depends on besides the data: its language switch
+ * is made from the target, its dates and numbers from the language),
+ * valid while meta.search_generation (bumped with every new
  * document) has not moved: a compare page costs a grid query and
  * rendering, a copy from memory costs a memcpy. Only routes whose 200
  * responses depend on nothing else are cached (not exports, not
@@ -369,6 +370,7 @@ static int parse_target(struct web_req *r)
 		if (rc)
 			goto fail;
 	}
+	r->parsed = 1;
 	return 0;
 fail:
 	if (rc == AGORA_EINVAL)
@@ -407,38 +409,31 @@ static int route_match(struct web_req *r, const char *pat)
 }
 
 /*
- * The language: ?lang= (remembered in a cookie), then the cookie, then
- * the first of Accept-Language's tags that is French or English (q
- * values are not weighed yet), then French.
+ * The language, among those the server can render: ?lang= (remembered
+ * in a cookie), then the cookie, then Accept-Language with its weights
+ * (lang_accept), then French.
  */
 static void choose_lang(struct web_req *r)
 {
-	const char *l = web_arg(r, "lang"), *p;
+	const int *avail = r->srv->i18n.avail;
+	const char *l = r->parsed ? web_arg(r, "lang") : NULL;
+	int k;
 
 	r->lang = LANG_FR;
-	if (l && (!strcmp(l, "fr") || !strcmp(l, "en"))) {
-		r->lang = !strcmp(l, "en") ? LANG_EN : LANG_FR;
+	if (l && (k = web_lang_find(l)) >= 0 && avail[k]) {
+		r->lang = k;
 		r->set_lang_cookie = 1;
 		return;
 	}
 	l = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "lang");
-	if (l && (!strcmp(l, "fr") || !strcmp(l, "en"))) {
-		r->lang = !strcmp(l, "en") ? LANG_EN : LANG_FR;
+	if (l && (k = web_lang_find(l)) >= 0 && avail[k]) {
+		r->lang = k;
 		return;
 	}
 	l = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 					MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
-	for (p = l; p && *p;) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (!strncasecmp(p, "fr", 2) && !isalpha((unsigned char)p[2]))
-			return;
-		if (!strncasecmp(p, "en", 2) && !isalpha((unsigned char)p[2])) {
-			r->lang = LANG_EN;
-			return;
-		}
-		p = strchr(p, ',');
-	}
+	if ((k = lang_accept(l, avail)) >= 0)
+		r->lang = k;
 }
 
 /* ------------------------------------------------------------ responses */
@@ -556,14 +551,15 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 			 r->licence);
 		MHD_add_response_header(resp, "Link", link);
 	}
-	if (r->set_lang_cookie)
-		MHD_add_response_header(
-			resp, MHD_HTTP_HEADER_SET_COOKIE,
-			r->lang == LANG_EN
-				? "lang=en; Path=/; Max-Age=31536000; "
-				  "SameSite=Lax"
-				: "lang=fr; Path=/; Max-Age=31536000; "
-				  "SameSite=Lax");
+	if (r->set_lang_cookie) {
+		char cookie[80];
+
+		snprintf(cookie, sizeof(cookie),
+			 "lang=%s; Path=/; Max-Age=31536000; SameSite=Lax",
+			 web_lang_code(r->lang));
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE,
+					cookie);
+	}
 	if (r->seed_cookie[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE,
 					r->seed_cookie);
@@ -660,9 +656,7 @@ static const struct embedded_file *handle(struct web_server *s,
 		r->route = i < NROUTES ? (int)i : WEB_R_NOT_FOUND;
 	}
 	if (r->route == WEB_R_NOT_FOUND) {
-		render_error(r, 404,
-			     r->lang == LANG_EN ? "there is no page here"
-						: "il n'y a pas de page ici");
+		render_error(r, 404, tr(r, "il n'y a pas de page ici"));
 		return NULL;
 	}
 	rt = &routes[r->route];
@@ -778,6 +772,7 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	if (!r)
 		return NULL;
 	r->srv = s;
+	r->i18n = &s->i18n;
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	snprintf(r->id, sizeof(r->id), "%08x%08llx", s->boot,
 		 (unsigned long long)atomic_fetch_add(&s->seq, 1));
@@ -1045,6 +1040,7 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 	}
 	s->boot = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
+	web_i18n_init(&s->i18n);
 	/* migrates if needed, and proves the database can be read */
 	if ((rc = db_open(&s->keep, s->db_path, 0, err)))
 		goto fail;
@@ -1073,6 +1069,7 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 	return 0;
 fail:
 	db_close(s->keep);
+	web_i18n_fini(&s->i18n);
 	free(s->db_path);
 	free(s);
 	return rc;
@@ -1100,6 +1097,7 @@ void web_server_stop(struct web_server *s, unsigned grace_ms)
 	}
 	MHD_stop_daemon(s->d);
 	db_close(s->keep);
+	web_i18n_fini(&s->i18n);
 	free(s->db_path);
 	free(s);
 }

@@ -1,11 +1,12 @@
 /*
  * web_int.h - private to web/: the request, the route handlers, the
- * escaping writer and the message table. Nothing outside web/ includes
- * it.
+ * escaping writer, and the languages (translations, dates, numbers).
+ * Nothing outside web/ includes it, except web/'s tests (unit, fuzz).
  */
 #ifndef AGORA_WEB_INT_H
 #define AGORA_WEB_INT_H
 
+#include <locale.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -25,7 +26,21 @@
 /* An election's export (export.c): larger than a page, still capped */
 #define WEB_MAX_EXPORT (64 << 20)
 
-enum web_lang { LANG_FR, LANG_EN };
+/* The languages of the pages; French, the first, is the default */
+enum web_lang { LANG_FR, LANG_EN, LANG__MAX };
+
+/*
+ * What this server can render, found at start-up (lang.c) and read-only
+ * afterwards, shared by every worker thread.
+ */
+struct web_i18n {
+	/* the language's locale, or (locale_t)0 when it is not installed */
+	locale_t loc[LANG__MAX];
+	/* pages can be rendered in it: the msgids' language always, any
+	 * other with its locale and its catalog */
+	int avail[LANG__MAX];
+	char localedir[1024]; /* where the catalogs were looked for */
+};
 
 struct web_arg {
 	char *key, *val;
@@ -34,6 +49,7 @@ struct web_arg {
 struct web_req {
 	char id[24]; /* the request id, in X-Request-Id and logs */
 	struct web_server *srv;
+	const struct web_i18n *i18n; /* the server's languages */
 	struct MHD_Connection *conn;
 	struct agora_db *db; /* this thread's connection, in a read tx */
 	struct timespec t0;
@@ -45,11 +61,12 @@ struct web_req {
 	int bad_uri;		 /* AGORA_EINVAL message in err when set */
 	char *seg[WEB_MAX_SEGS]; /* the path, split and decoded */
 	size_t nseg;
+	int parsed; /* seg and arg hold the whole target */
 	struct web_arg arg[WEB_MAX_ARGS]; /* the query, decoded */
 	size_t narg;
 	const char *param[4]; /* the route's '*' segments */
 	int route;	      /* index in the route table, or a WEB_R_* */
-	int lang;	      /* enum web_lang */
+	int lang;	      /* enum web_lang, one of i18n->avail */
 	int set_lang_cookie;  /* ?lang= chose it: remember it */
 	int api;	      /* errors as JSON */
 
@@ -90,70 +107,85 @@ void url_arg(struct sb *b, const char *s);
 /* Escapes a snippet, its \x02...\x03 marks becoming <mark>...</mark> */
 void html_marked(struct sb *b, const char *snippet);
 
-/* --------------------------------------------------- messages, html.c */
+/* ---------------------------------------------- languages, lang.c */
 
-enum msg_id {
-	M_SITE_TAGLINE,
-	M_HOME,
-	M_SEARCH,
-	M_ELECTIONS,
-	M_NO_ELECTION,
-	M_CANDIDATES,
-	M_CANDIDATES_N,
-	M_PROPOSALS_N,
-	M_THEMES,
-	M_THEME,
-	M_SEARCH_LABEL,
-	M_SEARCH_BUTTON,
-	M_COMPARE,
-	M_COMPARE_BUTTON,
-	M_COMPARE_PICK,
-	M_COMPARE_TWO,
-	M_ORDER_RULE,
-	M_EMPTY_THEME,
-	M_PERMALINK,
-	M_HEADING,
-	M_DOCUMENTS,
-	M_DOC_TITLE,
-	M_DOC_VERSION,
-	M_DOC_DATE,
-	M_DOC_SOURCE,
-	M_DOC_SHA,
-	M_PROGRAMME,
-	M_PROPOSAL,
-	M_CANDIDATE,
-	M_ELECTION,
-	M_DOCUMENT,
-	M_VERIFY,
-	M_VERIFY_TEXT,
-	M_NOT_CURRENT,
-	M_RESULTS,
-	M_RESULTS_PER_CANDIDATE,
-	M_NO_RESULT,
-	M_ALL,
-	M_PREV,
-	M_NEXT,
-	M_PAGE,
-	M_NOT_FOUND,
-	M_BAD_REQUEST,
-	M_ERROR,
-	M_LANG_SWITCH,
-	M_WHOLE_GROUP,
-	M_SPEAK,
-	M_OFFSETS,
-	M_SKIP,
-	M_OPEN_DATA,
-	M_OPEN_DATA_TEXT,
-	M_EXPORT_JSON,
-	M_EXPORT_CSV,
-	M_ORDER_SHUFFLED,
-	M_COMPARE_THEMES,
-	M__MAX
-};
-const char *msg(const struct web_req *r, enum msg_id id);
+/*
+ * The pages' texts are gettext msgids in French, marked by tr() and
+ * tr_n() (po/ has the catalogs and the workflow). Both return the text
+ * in the request's language, or the msgid itself for French, for a
+ * missing catalog or a missing translation. They translate under
+ * uselocale() for the length of the call only: the thread's locale is
+ * never left changed, and no setlocale() happens.
+ */
+const char *tr(const struct web_req *r, const char *msgid)
+	__attribute__((format_arg(2)));
+/* The singular or plural form for n: French "1 candidat", "2 candidats" */
+const char *tr_n(const struct web_req *r, const char *one, const char *many,
+		 unsigned long long n)
+	__attribute__((format_arg(2), format_arg(3)));
 /* The label of a theme in the request's language */
 const char *theme_label(const struct web_req *r,
 			const struct theme_coverage *t);
+/* "fr", "en": the html lang, ?lang= and the cookie's value */
+const char *web_lang_code(int lang);
+/* The language's own name, "Français", "English" */
+const char *web_lang_name(int lang);
+/* The language for a code ("fr", "EN"), or -1 */
+int web_lang_find(const char *code);
+
+/*
+ * Finds the locales and the catalogs (AGORA_LOCALEDIR, else the build
+ * tree's po/ when agora runs from its build tree, else the installed
+ * locale directory), logging a warning for each language that cannot
+ * be rendered. Never fails: French is always available, at worst with
+ * ISO dates and ungrouped numbers.
+ */
+void web_i18n_init(struct web_i18n *t);
+void web_i18n_fini(struct web_i18n *t);
+
+/*
+ * The best of the available languages for an Accept-Language header
+ * (RFC 9110 12.5.4, matching as RFC 4647 basic filtering, a tag's
+ * primary language being enough: "fr-CA" asks for French): the highest
+ * weight wins, q=0 refuses a language, "*" stands for the others, a tie
+ * goes to the range listed first. When no language has a weight above
+ * 0, the first available one not refused. -1 when every available
+ * language is refused, the header is absent, or nothing in it parses.
+ */
+int lang_accept(const char *header, const int avail[LANG__MAX]);
+
+/*
+ * n with the locale's digit grouping, "1 234" (U+202F NARROW NO-BREAK
+ * SPACE, as glibc's fr_FR and French typography have it) or "1,234";
+ * ungrouped digits when loc is (locale_t)0. Writes at most size bytes,
+ * NUL included.
+ */
+void lang_format_number(locale_t loc, long long n, char *buf, size_t size);
+/*
+ * The date of an ISO 8601 timestamp ("2027-04-22", or with a time,
+ * which is not shown) through strftime_l(fmt) in loc: "22 avril 2027";
+ * fmt_first for the first day of a month, "1er avril 2027" (French
+ * writes the ordinal, which no strftime conversion gives). When loc is
+ * (locale_t)0 or iso is not a date, buf gets the date part as stored,
+ * "2027-04-22", or iso itself.
+ */
+void lang_format_date(locale_t loc, const char *fmt, const char *fmt_first,
+		      const char *iso, char *buf, size_t size);
+
+/* A count in the request's language, escaped */
+void html_number(struct web_req *r, long long n);
+/* A date in the request's language, in <time datetime="iso"> */
+void html_date(struct web_req *r, const char *iso);
+/*
+ * Formats, then escapes the result: for translated formats such as
+ * tr_n(r, "%s candidat", "%s candidats", n)
+ */
+void html_textf(struct sb *b, const char *fmt, ...) AGORA_PRINTF(2, 3);
+/* Room for a formatted number, NUL included */
+#define LANG_NUM_MAX 48
+/* n formatted in the request's language into buf, returned */
+const char *web_num(const struct web_req *r, long long n,
+		    char buf[LANG_NUM_MAX]);
 
 /* Starts a page: doctype, head, the site header; title is escaped */
 void page_begin(struct web_req *r, const char *title);

@@ -5,10 +5,15 @@ Loads the sample election into a temporary database with the built
 binary, starts `agora serve` on a free loopback port, and checks what a
 visitor or an API client would notice: pages and their words, the empty
 theme said plainly, escaping, security headers, error pages, the JSON
-API's shapes, caching of assets, keep-alive, metrics, a clean stop.
+API's shapes, caching of assets, keep-alive, metrics, a clean stop; the
+languages: dates and numbers in each, Accept-Language's weights, the
+switch keeping the page's parameters, and servers without a locale or a
+catalog.
 Prints one "ok - ..." line per check, then "N passed, M failed".
 """
+import concurrent.futures
 import csv
+import html
 import http.client
 import json
 import os
@@ -40,7 +45,16 @@ HOSTILE_MD = """# Programme de test
 # what must survive extraction as text, each in some stored proposal
 HOSTILE_BITS = ["<script>alert(1)</script>", '"quotes"', "'apostrophes'",
                 "&amp;", "<img src=x onerror=alert(1)>"]
+# a third election, with a programme of more than a thousand proposals,
+# for the numbers and dates of each language
+GRAND = "grand-2027"
+GRAND_N = 1234
 EMPTY_FR = "Aucune proposition sur ce thème dans le programme"
+NNBSP = "\u202f"  # glibc's fr_FR groups digits with NARROW NO-BREAK SPACE
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet",
+             "août", "septembre", "octobre", "novembre", "décembre")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July",
+             "August", "September", "October", "November", "December")
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
@@ -129,6 +143,19 @@ def setup(tmp):
                 "Test", file, env=env)
         if r.returncode:
             sys.exit("cannot ingest %s: %s" % (file, r.stderr))
+    r = run("election", "add", GRAND, "--title", "Présidentielle 2027",
+            "--date", "2027-04-22", env=env)
+    if r.returncode:
+        sys.exit("cannot add the third election: " + r.stderr)
+    path = os.path.join(tmp, "grand.md")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("# Programme\n\n## Environnement\n\n")
+        for i in range(GRAND_N):
+            f.write("- Planter le chêne numéro %d au bord du canal.\n" % i)
+    r = run("--quiet", "ingest", "--election", GRAND, "--candidate",
+            "Léa Grand", "--family-name", "Grand", path, env=env)
+    if r.returncode:
+        sys.exit("cannot ingest the long programme: " + r.stderr)
     return env, rows
 
 
@@ -472,7 +499,10 @@ def themes_tests(c):
           not re.search(r'name="c" value="claire-mercier" checked', body),
           "compare page: the checkboxes keep the choice")
     st2, h2, body2 = c.text(base + "theme=security,justice&" + two)
-    check(st2 == 200 and body2 == body,
+    # the same page, but for the language switch, which keeps the query
+    # as it was written
+    switch = re.compile(r'<a href="[^"]*" hreflang="[^"]*"')
+    check(st2 == 200 and switch.sub("", body2) == switch.sub("", body),
           "compare page: theme=a,b is theme=a&theme=b")
     st, h, body = c.text(base + "theme=" + nine)
     check(st == 400 and "more than 8 themes" in body,
@@ -721,6 +751,227 @@ def hostile_tests(c, env):
           "hostile text: the JSON compare returns it exactly", got)
 
 
+def page_lang(body):
+    m = re.search(r'<html lang="([a-z]+)"', body)
+    return m.group(1) if m else None
+
+
+def switch_link(body):
+    """The language switch's link, as written (escaped), and its language"""
+    m = re.search(r'<li><a href="([^"]*)" hreflang="([a-z]+)"', body)
+    return (m.group(1), m.group(2)) if m else (None, None)
+
+
+def language_tests(c):
+    # dates: the election dates on the home page, the document dates
+    st, h, fr = c.text("/")
+    st2, h2, en = c.text("/", headers={"Accept-Language": "en"})
+    check(st == 200 and
+          '<time datetime="2026-03-15">15 mars 2026</time>' in fr and
+          '<time datetime="2027-04-22">22 avril 2027</time>' in fr,
+          "French home page: dates with French month names", fr[:2000])
+    check(st2 == 200 and page_lang(en) == "en" and
+          '<time datetime="2026-03-15">15 March 2026</time>' in en and
+          '<time datetime="2027-04-22">22 April 2027</time>' in en,
+          "English home page: dates with English month names", en[:2000])
+    check("· 4 candidats<" in fr and "· 1 candidat<" in fr
+          and "· 4 candidates<" in en and
+          "· 1 candidate<" in en,
+          "home page: candidates counted with the right plural")
+    st, h, j = c.json("/api/v1/elections/%s/candidates" % GRAND)
+    slug = j["candidates"][0]["slug"] if st == 200 else "x"
+    doc_date = (r'<time datetime="\d{4}-\d\d-\d\dT[0-9:]+Z">'
+                r'[1-9]\d? (%s) \d{4}</time>')
+    st, h, fr = c.text("/e/%s/c/%s" % (GRAND, slug))
+    st2, h2, en = c.text("/e/%s/c/%s?lang=en" % (GRAND, slug))
+    check(st == 200 and re.search(doc_date % "|".join(MONTHS_FR), fr) and
+          st2 == 200 and re.search(doc_date % "|".join(MONTHS_EN), en),
+          "candidate page: the document's date in each language",
+          re.findall(r"<time[^<]*</time>", fr + en))
+
+    # numbers of a thousand and more
+    st, h, fr = c.text("/e/" + GRAND)
+    st2, h2, en = c.text("/e/" + GRAND, headers={"Accept-Language": "en"})
+    check(st == 200 and "1" + NNBSP + "234 propositions" in fr and
+          "22 avril 2027" in fr,
+          "French election page: 1\u202f234 propositions (narrow no-break "
+          "space), 22 avril 2027", re.findall(r"\d\S*\d propositions", fr))
+    check(st2 == 200 and "1,234 proposals" in en and "22 April 2027" in en,
+          "English election page: 1,234 proposals, 22 April 2027",
+          re.findall(r"\d\S*\d proposals", en))
+    q = "/search?q=" + urllib.parse.quote("chêne") + "&election=" + GRAND
+    st, h, fr = c.text(q)
+    st2, h2, en = c.text(q, headers={"Accept-Language": "en"})
+    check(st == 200 and "1" + NNBSP + "234 résultats" in fr and
+          "Léa Grand : 1" + NNBSP + "234<" in fr,
+          "French search: 1\u202f234 résultats, per candidate too",
+          re.findall(r"<h2 id=\"results\">[^<]*", fr))
+    check(st2 == 200 and "1,234 results" in en and "Léa Grand: 1,234<" in en,
+          "English search: 1,234 results, per candidate too",
+          re.findall(r"<h2 id=\"results\">[^<]*", en))
+
+    # Accept-Language, weighed (on a cached page: the cache is keyed by
+    # language too)
+    for header, want in (("en;q=0.5, fr;q=0.8", "fr"),
+                         ("fr;q=0.2, en", "en"),
+                         ("fr-CA, en;q=0.5", "fr"),
+                         ("de, en-US;q=0.3", "en"),
+                         ("EN-gb", "en"),
+                         ("fr;q=0", "en"),
+                         ("en;q=0", "fr"),
+                         ("*;q=0.5, fr;q=0.1", "en"),
+                         ("de-DE, *;q=0.1, en;q=0.05", "fr"),
+                         ("fr;q=1.5, en;q=0.5", "en"),
+                         ("en ; q=0.9 , fr ; q=0.95", "fr"),
+                         ("da, de;q=0.9", "fr")):
+        st, h, body = c.text("/e/" + ELECTION,
+                             headers={"Accept-Language": header})
+        check(st == 200 and page_lang(body) == want,
+              "Accept-Language %r gives %s" % (header, want),
+              page_lang(body))
+    ok = True
+    for i in range(8):  # both workers, both languages, the same URL
+        want = ("fr", "en")[i % 2]
+        st, h, body = c.text("/e/" + GRAND,
+                             headers={"Accept-Language": want})
+        ok = ok and st == 200 and page_lang(body) == want and \
+            (("1,234 proposals" in body) == (want == "en"))
+    check(ok, "the page cache keeps each language apart")
+
+    # both workers render both languages at once: nothing leaks from one
+    # request's language into another's (each URL is new: no cache)
+    def one(i):
+        want = ("fr", "en")[i % 2]
+        st, h, body = c.text("/e/%s?n=%d" % (GRAND, i),
+                             headers={"Accept-Language": want})
+        words = ("1" + NNBSP + "234 propositions", "22 avril 2027") \
+            if want == "fr" else ("1,234 proposals", "22 April 2027")
+        return st == 200 and page_lang(body) == want and \
+            all(w in body for w in words)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        res = list(pool.map(one, range(64)))
+    check(all(res), "64 concurrent requests in both languages: each page "
+          "entirely in its own", res.count(False))
+
+    # the switch keeps the page's path and query
+    st, h, j = c.json("/api/v1/elections/%s/candidates" % ELECTION)
+    order = [x["slug"] for x in j["candidates"]] if st == 200 else ["x"]
+    path = "/e/%s/compare?theme=housing&c=%s&c=%s" % (ELECTION, order[0],
+                                                     order[-1])
+    st, h, fr = c.text(path)
+    link, lang = switch_link(fr)
+    check(st == 200 and lang == "en" and link and
+          html.unescape(link) == path + "&lang=en",
+          "French compare page: the switch keeps theme and candidates",
+          link)
+    st, h, en = c.text(html.unescape(link or "/"))
+    link2, lang2 = switch_link(en)
+    check(st == 200 and page_lang(en) == "en" and "lang=en" in
+          h.get("set-cookie", "") and fr.count("<blockquote") ==
+          en.count("<blockquote") and lang2 == "fr" and
+          html.unescape(link2 or "") == path + "&lang=fr",
+          "following it: the same comparison in English, whose switch "
+          "drops lang=en for lang=fr", link2)
+    hostile = "/search?lang=en&q=%22%3E%3Cb%3Eq%27&election=" + ELECTION
+    st, h, body = c.text(hostile)
+    link, lang = switch_link(body)
+    check(st == 200 and lang == "fr" and link ==
+          "/search?q=%22%3E%3Cb%3Eq%27&amp;election=" + ELECTION +
+          "&amp;lang=fr", "the switch re-encodes the query: no quote or "
+          "tag from the address reaches the page", link)
+    st, h, body = c.text("/nope?lang=en")
+    link, lang = switch_link(body)
+    check(st == 404 and page_lang(body) == "en" and
+          "there is no page here" in body and link == "/nope?lang=fr",
+          "an English 404 page, with its switch", link)
+
+
+def start_server(env):
+    port = free_port()
+    proc = subprocess.Popen(
+        [AGORA, "serve", "--listen", "127.0.0.1:%d" % port,
+         "--threads", "2"], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    c = Client(port)
+    for _ in range(100):
+        try:
+            if c.get("/healthz")[0] == 200:
+                return proc, c
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            sys.exit("the server exited: " + proc.stderr.read())
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    sys.exit("the server did not answer /healthz")
+
+
+def stop_server(proc):
+    """SIGTERM; the exit status (None if it hangs), stdout and stderr"""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None, "", ""
+    out, err = proc.communicate(timeout=5)
+    return rc, out, err
+
+
+def degraded_tests(env, tmp):
+    """Servers on a machine without the locales, or without the catalogs:
+    still up, in French, saying why in the log."""
+    empty = os.path.join(tmp, "empty")
+    os.makedirs(empty, exist_ok=True)
+    # LOCPATH: glibc looks for locales there only, so none is found.
+    # glibc 2.36's newlocale() leaks its copy of LOCPATH when it fails
+    # (locale/newlocale.c returns without freeing locale_path): that leak,
+    # and only that one, is not ours to report
+    supp = os.path.join(tmp, "lsan.supp")
+    with open(supp, "w") as f:
+        f.write("leak:__argz_add_sep\n")
+    lsan = (os.environ.get("LSAN_OPTIONS", "") + ":suppressions=" +
+            supp).lstrip(":")
+    proc, c = start_server(dict(env, LOCPATH=empty, LSAN_OPTIONS=lsan))
+    try:
+        st, h, body = c.text("/", headers={"Accept-Language": "en"})
+        check(st == 200 and page_lang(body) == "fr" and
+              "Rechercher" in body and
+              '<time datetime="2026-03-15">2026-03-15</time>' in body and
+              switch_link(body) == (None, None),
+              "no locale installed: French pages, ISO dates, no switch",
+              body[:1500])
+        st, h, body = c.text("/e/%s?lang=en" % GRAND)
+        check(st == 200 and page_lang(body) == "fr" and
+              "1234 propositions" in body,
+              "no locale installed: ?lang=en still French, numbers "
+              "ungrouped", re.findall(r"\d\S*\d propositions", body))
+        st, h, body = c.text("/e/%s/compare?theme=trade" % ELECTION)
+        check(st == 200 and EMPTY_FR in body,
+              "no locale installed: compare says '%s'" % EMPTY_FR)
+    finally:
+        rc, out, err = stop_server(proc)
+    check(rc == 0 and "locale en_GB.UTF-8 is not installed" in err and
+          "locale fr_FR.UTF-8 is not installed" in err,
+          "no locale installed: the log says which are missing", (rc, err))
+
+    proc, c = start_server(dict(env, AGORA_LOCALEDIR=empty))
+    try:
+        st, h, body = c.text("/e/" + GRAND,
+                             headers={"Accept-Language": "en"})
+        check(st == 200 and page_lang(body) == "fr" and
+              "1" + NNBSP + "234 propositions" in body and
+              "22 avril 2027" in body and switch_link(body) == (None, None),
+              "no English catalog: French pages with French dates and "
+              "numbers, no switch", body[:1500])
+    finally:
+        rc, out, err = stop_server(proc)
+    check(rc == 0 and "no catalog " + empty in err,
+          "no English catalog: the log says where it looked", err)
+
+
 def live_update_tests(c, env, tmp):
     """Pages are cached per worker: what is written while the server runs
     must show at once (the cache follows the database's generation)."""
@@ -752,39 +1003,22 @@ def main():
     proc = None
     try:
         env, rows = setup(tmp)
-        port = free_port()
-        proc = subprocess.Popen(
-            [AGORA, "serve", "--listen", "127.0.0.1:%d" % port,
-             "--threads", "2"], env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
-        c = Client(port)
-        for _ in range(100):
-            try:
-                if c.get("/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None:
-                sys.exit("the server exited: " + proc.stderr.read())
-            time.sleep(0.1)
-        else:
-            sys.exit("the server did not answer /healthz")
-        check(True, "server up on port %d" % port)
+        # glibc's gettext prefers $LANGUAGE to the thread's locale: the
+        # server must not let it choose the pages' language
+        proc, c = start_server(dict(env, LANGUAGE="fr"))
+        check(True, "server up on port %d" % c.port)
         tests(c, rows)
+        language_tests(c)
         hostile_tests(c, env)
         themes_tests(c)
         order_tests(c, env)
         live_update_tests(c, env, tmp)
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            rc = None
-        out, err = proc.communicate(timeout=5) if rc is not None else ("", "")
-        check(rc == 0, "SIGTERM stops the server with exit 0", err)
-        check("serving http://127.0.0.1:%d/" % port in out,
-              "serve printed its URL", out)
+        rc, out, err = stop_server(proc)
         proc = None
+        check(rc == 0, "SIGTERM stops the server with exit 0", err)
+        check("serving http://127.0.0.1:%d/" % c.port in out,
+              "serve printed its URL", out)
+        degraded_tests(env, tmp)
     finally:
         if proc is not None:
             proc.kill()
