@@ -49,5 +49,6 @@ int cmd_candidates(struct cli *cli, int argc, char **argv);
 int cmd_verify(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
+int cmd_mj(struct cli *cli, int argc, char **argv);
 
 #endif
