@@ -591,6 +591,8 @@ static int csv_field(struct csv *c, char out[MJ_LABEL_MAX + 1], int *more)
 		c->pos++;
 	}
 	out[trim] = 0;
+	if (memchr(out, '\t', trim))
+		return csv_errorf(c, c->line, "a tab inside a field");
 	if (c->pos < c->n && c->p[c->pos] == c->delim) {
 		c->pos++;
 		*more = 1;

@@ -180,12 +180,13 @@ int mj_explain(const uint64_t *a, const uint64_t *b, int ngrades,
  * 4180, and are trimmed of spaces and tabs; lines end with LF or CRLF;
  * blank lines and a UTF-8 byte order mark are ignored. Counts are
  * decimal digits, at most 2^63-1. Refused, with "NAME:LINE: why": not
- * UTF-8, control characters, a header that does not start with
- * "candidate" (or "candidat"), fewer than 2 or more than 10 grades,
- * empty or duplicate labels, a row with more or fewer fields than the
- * header, an empty name, a duplicate candidate, a count that is empty,
- * negative, not a number or above 2^63-1, no candidate at all, more
- * than MJ_CANDIDATES_MAX candidates, more than MJ_CSV_MAX_BYTES.
+ * UTF-8, control characters or tabs inside a field, a header that does
+ * not start with "candidate" (or "candidat"), fewer than 2 or more than
+ * 10 grades, empty or duplicate labels, a row with more or fewer fields
+ * than the header, an empty name, a duplicate candidate, a count that
+ * is empty, negative, not a number or above 2^63-1, no candidate at
+ * all, more than MJ_CANDIDATES_MAX candidates, more than
+ * MJ_CSV_MAX_BYTES.
  */
 #define MJ_CSV_MAX_BYTES ((size_t)4 << 20)
 #define MJ_LABEL_MAX 200 /* bytes, for grade labels and candidate names */
