@@ -69,7 +69,9 @@ static void mention(const struct mj_run *r, size_t i, char *out, size_t n)
 		return;
 	}
 	snprintf(out, n, "%s%s", r->t.labels[res->grade],
-		 sign == '+' ? "+" : sign == '-' ? "\u2212" : "");
+		 sign == '+'   ? "+"
+		 : sign == '-' ? "\u2212"
+			       : "");
 }
 
 /*
@@ -83,8 +85,12 @@ static int apply_grades(struct mj_run *r, char *list)
 
 	for (tok = strtok_r(list, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
+		size_t len;
+
 		while (*tok == ' ')
 			tok++;
+		for (len = strlen(tok); len && tok[len - 1] == ' '; len--)
+			tok[len - 1] = 0;
 		if (n > MJ_GRADES_MAX)
 			break;
 		v[n++] = tok;
@@ -242,18 +248,17 @@ static int explain(const struct mj_run *r, size_t k, struct sb *out,
 			  r->t.labels[w.grade_a], B, r->t.labels[w.grade_b]);
 	}
 	if (jout)
-		*jout = json_pack("{s:s, s:s, s:I, s:s, s:s?, s:o?, s:o?, "
-				  "s:f, s:s}",
-				  "first", A, "second", B, "majority_grade",
-				  (json_int_t)a->grade, "decided_by", how,
-				  "side",
-				  w.cmp ? (w.above ? "above" : "below") : NULL,
-				  "first_grade_there",
-				  w.cmp ? json_integer(w.grade_a) : NULL,
-				  "second_grade_there",
-				  w.cmp ? json_integer(w.grade_b) : NULL,
-				  "from_middle", w.from_middle, "explanation",
-				  out->buf);
+		*jout = json_pack(
+			"{s:s, s:s, s:I, s:s, s:s?, s:o?, s:o?, "
+			"s:f, s:s}",
+			"first", A, "second", B, "majority_grade",
+			(json_int_t)a->grade, "decided_by", how, "side",
+			w.cmp ? (w.above ? "above" : "below") : NULL,
+			"first_grade_there",
+			w.cmp ? json_integer(w.grade_a) : NULL,
+			"second_grade_there",
+			w.cmp ? json_integer(w.grade_b) : NULL, "from_middle",
+			w.from_middle, "explanation", out->buf);
 	return 0;
 }
 
@@ -292,10 +297,12 @@ static int print_json(const struct mj_run *r)
 			voted ? json_string(r->t.labels[res->grade])
 			      : json_null(),
 			"mention", m, "sign",
-			sign == '+' ? "+" : sign == '-' ? "-" : "", "above",
-			(json_int_t)res->above, "below", (json_int_t)res->below,
-			"total", (json_int_t)res->total, "filled",
-			(json_int_t)r->filled[i], "counts", counts,
+			sign == '+'   ? "+"
+			: sign == '-' ? "-"
+				      : "",
+			"above", (json_int_t)res->above, "below",
+			(json_int_t)res->below, "total", (json_int_t)res->total,
+			"filled", (json_int_t)r->filled[i], "counts", counts,
 			"secondary",
 			voted ? json_pack("{s:f, s:f, s:f, s:f}", "at_or_above",
 					  s.at_or_above, "typical", s.typical,
@@ -303,8 +310,7 @@ static int print_json(const struct mj_run *r)
 					  s.central)
 			      : json_null());
 		json_array_append_new(results, o);
-		if (k && voted &&
-		    r->res[r->order[k - 1]].grade == res->grade) {
+		if (k && voted && r->res[r->order[k - 1]].grade == res->grade) {
 			json_t *t = NULL;
 
 			sb_reset(&line);
@@ -359,8 +365,8 @@ static int print_text(const struct mj_run *r)
 		}
 		any_fill |= r->filled[i] != 0;
 	}
-	printf("Majority judgment: %zu candidates, %d grades (worst first)",
-	       n, G);
+	printf("Majority judgment: %zu candidates, %d grades (worst first)", n,
+	       G);
 	if (any_fill) {
 		if (r->missing == MJ_MISSING_STATIC)
 			printf(", missing judgments counted as %s",

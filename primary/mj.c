@@ -1,7 +1,13 @@
 /*
  * mj.c - the majority-judgment tally (Balinski & Laraki, "Majority
  * Judgment", MIT Press 2011): majority grade, gauge, iterated tie-break,
- * competition ranks. Pure: counts in, ranking out.
+ * competition ranks. Pure: counts in, ranking out. Below the tally, in
+ * this order: missing judgments filled (mj_fill_missing), Fabre's
+ * secondary judgments (mj_secondary_of), why one candidate ranks before
+ * another (mj_explain), and the CSV of counts that `agora mj` reads
+ * (mj_table_parse). The CSV reader lives here rather than in a file of
+ * its own so that primary/meson.build, shared with the primary's
+ * lifecycle, is left alone.
  *
  * THE RULE. Sort a candidate's n votes worst to best. The majority grade
  * is the lower median, the vote at position ceil(n/2) (DESIGN.md). If two
@@ -108,8 +114,8 @@ static int next_grade(const struct mj_cand *c, int g)
 
 /* Where mj_cmp_voted found the decisive difference, for mj_explain */
 struct mj_at {
-	int above;       /* 1 above the middle, 0 below it */
-	int ga, gb;      /* the two candidates' grades there */
+	int above;	  /* 1 above the middle, 0 below it */
+	int ga, gb;	  /* the two candidates' grades there */
 	struct frac edge; /* below: the piece's top y; above: its bottom x */
 };
 
@@ -347,11 +353,11 @@ int mj_fill_missing(uint64_t *counts, size_t ncandidates, int ngrades,
 		if (how == MJ_MISSING_ERROR && t != target) {
 			if (bad)
 				*bad = i;
-			return agora_errorf(err, AGORA_EINVAL,
-					    "%" PRIu64 " judgments where %s has "
-					    "%" PRIu64,
-					    t, judges ? "--judges" : "another",
-					    target);
+			return agora_errorf(
+				err, AGORA_EINVAL,
+				"%" PRIu64 " judgments where %s has "
+				"%" PRIu64,
+				t, judges ? "--judges" : "another", target);
 		}
 		if (how == MJ_MISSING_MEDIAN && !t) {
 			if (bad)
@@ -369,7 +375,8 @@ int mj_fill_missing(uint64_t *counts, size_t ncandidates, int ngrades,
 			continue;
 		g = default_grade;
 		if (how == MJ_MISSING_MEDIAN)
-			for (g = 0, cum = row[0]; cum < t - cum; cum += row[++g])
+			for (g = 0, cum = row[0]; cum < t - cum;
+			     cum += row[++g])
 				;
 		row[g] += target - t; /* row[g] <= t: stays <= target */
 	}
@@ -450,7 +457,8 @@ int mj_explain(const uint64_t *a, const uint64_t *b, int ngrades,
 		return ret;
 	if (!ca.total || !cb.total)
 		return agora_errorf(err, AGORA_EINVAL,
-				    "candidate %d has no votes", ca.total ? 1 : 0);
+				    "candidate %d has no votes",
+				    ca.total ? 1 : 0);
 	why->cmp = mj_cmp_voted(&ca, &cb, &at);
 	if (ca.grade != cb.grade) {
 		why->grade_a = ca.grade;
@@ -463,8 +471,9 @@ int mj_explain(const uint64_t *a, const uint64_t *b, int ngrades,
 	why->grade_a = at.ga;
 	why->grade_b = at.gb;
 	if (at.above)
-		why->from_middle = (double)(at.edge.u - (at.edge.t - at.edge.u)) /
-				   (2.0 * (double)at.edge.t);
+		why->from_middle =
+			(double)(at.edge.u - (at.edge.t - at.edge.u)) /
+			(2.0 * (double)at.edge.t);
 	else
 		why->from_middle = (double)(at.edge.t - at.edge.u - at.edge.u) /
 				   (2.0 * (double)at.edge.t);
@@ -480,8 +489,8 @@ int mj_explain(const uint64_t *a, const uint64_t *b, int ngrades,
 	if (frac_cmp(qb, m) > 0)
 		m = qb;
 	if (at.above)
-		why->by_gauge = frac_cmp(at.edge, (struct frac){m.t - m.u,
-								 m.t}) == 0;
+		why->by_gauge =
+			frac_cmp(at.edge, (struct frac){m.t - m.u, m.t}) == 0;
 	else
 		why->by_gauge = frac_cmp(at.edge, m) == 0;
 	if ((!frac_cmp(qa, m) && !frac_cmp(qb, m)) ||
@@ -569,8 +578,8 @@ static int csv_field(struct csv *c, char out[MJ_LABEL_MAX + 1], int *more)
 						"of a field");
 				break;
 			}
-		} else if (!quoted && (ch == (unsigned char)c->delim ||
-				       csv_at_eol(c))) {
+		} else if (!quoted &&
+			   (ch == (unsigned char)c->delim || csv_at_eol(c))) {
 			break;
 		} else if (!quoted && ch == '"') {
 			return csv_errorf(c, c->line,
@@ -638,9 +647,8 @@ static int csv_count(struct csv *c, size_t line, const char *f, uint64_t *v)
 		return csv_errorf(c, line, "negative count '%s'", f);
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
-			return csv_errorf(c, line,
-					  "count '%s' is not a whole number",
-					  f);
+			return csv_errorf(
+				c, line, "count '%s' is not a whole number", f);
 		if (*v > ((uint64_t)INT64_MAX - (uint64_t)(*s - '0')) / 10)
 			return csv_errorf(c, line,
 					  "count '%s' above 2^63-1 "
@@ -696,8 +704,7 @@ static int csv_header(struct csv *c, struct mj_table *t)
 			return -1;
 		if (nfields < MJ_GRADES_MAX) {
 			if (!*f)
-				return csv_errorf(c, 1,
-						  "grade %d has no label",
+				return csv_errorf(c, 1, "grade %d has no label",
 						  nfields + 1);
 			t->labels[nfields] = strdup(f);
 			if (!t->labels[nfields])
@@ -735,8 +742,8 @@ static int table_grow(struct mj_table *t, size_t *cap, struct agora_error *err)
 	if (!(p = realloc(t->lines, ncap * sizeof(*t->lines))))
 		goto oom;
 	t->lines = p;
-	if (!(p = realloc(t->counts, ncap * (size_t)t->ngrades *
-					  sizeof(*t->counts))))
+	if (!(p = realloc(t->counts,
+			  ncap * (size_t)t->ngrades * sizeof(*t->counts))))
 		goto oom;
 	t->counts = p;
 	*cap = ncap;
@@ -855,9 +862,8 @@ int mj_table_parse(struct mj_table *t, const char *p, size_t n,
 	if (!utf8_valid(p, n, &bad)) {
 		for (line = 1, i = 0; i < bad; i++)
 			line += p[i] == '\n';
-		return csv_errorf(&c, line,
-				  "not valid UTF-8 (byte %zu%s)", bad + 1,
-				  p[bad] ? "" : ", a NUL byte");
+		return csv_errorf(&c, line, "not valid UTF-8 (byte %zu%s)",
+				  bad + 1, p[bad] ? "" : ", a NUL byte");
 	}
 	if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
 		c.pos = 3;

@@ -196,8 +196,8 @@ struct mj_table {
 	char *labels[MJ_GRADES_MAX];
 	size_t ncandidates;
 	char **names;
-	uint64_t *counts;  /* ncandidates rows of ngrades counts */
-	size_t *lines;     /* the line of each candidate's row */
+	uint64_t *counts; /* ncandidates rows of ngrades counts */
+	size_t *lines;	  /* the line of each candidate's row */
 };
 
 /* Parses p[0..n); name is the file name used in messages */

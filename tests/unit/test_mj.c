@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 
 #include <cmocka.h>
 
@@ -97,10 +97,10 @@ static void test_clear_winner(void **state)
 static void test_capital_example(void **state)
 {
 	const uint64_t c[] = {
-		58, 0, 0, 0, 42,  /* M */
-		0, 42, 32, 0, 26, /* N */
-		0, 42, 0, 43, 15, /* C */
-		42, 0, 26, 15, 17, /* K */
+		58, 0,	0,  0,	42, /* M */
+		0,  42, 32, 0,	26, /* N */
+		0,  42, 0,  43, 15, /* C */
+		42, 0,	26, 15, 17, /* K */
 	};
 	struct mj_result r[4];
 
@@ -623,15 +623,15 @@ static void test_presidential_2012(void **state)
 {
 	const uint64_t c[] = {
 		1424, 1425, 1479, 1167, 1642, 1615, 1248, /* Hollande */
-		869, 1194, 2008, 2524, 2171, 977, 258,    /* Bayrou */
-		3175, 787, 1113, 1099, 1628, 1235, 963,   /* Sarkozy */
-		2537, 1506, 1710, 1465, 1290, 950, 543,   /* Melenchon */
-		3392, 2551, 2022, 1126, 597, 258, 54,     /* Dupont-Aignan */
-		3853, 2469, 1465, 1180, 651, 299, 81,     /* Joly */
-		4573, 2809, 1248, 773, 448, 136, 14,      /* Poutou */
-		4763, 624, 1398, 936, 950, 733, 597,      /* Le Pen */
-		4993, 2524, 1316, 651, 380, 136, 0,       /* Arthaud */
-		5197, 2687, 1167, 583, 244, 81, 41,       /* Cheminade */
+		869,  1194, 2008, 2524, 2171, 977,  258,  /* Bayrou */
+		3175, 787,  1113, 1099, 1628, 1235, 963,  /* Sarkozy */
+		2537, 1506, 1710, 1465, 1290, 950,  543,  /* Melenchon */
+		3392, 2551, 2022, 1126, 597,  258,  54,	  /* Dupont-Aignan */
+		3853, 2469, 1465, 1180, 651,  299,  81,	  /* Joly */
+		4573, 2809, 1248, 773,	448,  136,  14,	  /* Poutou */
+		4763, 624,  1398, 936,	950,  733,  597,  /* Le Pen */
+		4993, 2524, 1316, 651,	380,  136,  0,	  /* Arthaud */
+		5197, 2687, 1167, 583,	244,  81,   41,	  /* Cheminade */
 	};
 	const int grade[] = {3, 3, 2, 2, 1, 1, 1, 1, 1, 0};
 	const char sign[] = {'+', '-', '+', '+', '+', '-', '-', '-', '-', 0};
@@ -660,32 +660,32 @@ static void test_fill_static(void **state)
 	(void)state;
 	memcpy(d, c, sizeof(c));
 	/* up to the largest total, 6, with grade 0: B {4, 1, 1}, C {6, 0, 0} */
-	assert_int_equal(mj_fill_missing(c, 3, 3, MJ_MISSING_STATIC, 0, 0,
-					 &bad, &err),
-			 0);
+	assert_int_equal(
+		mj_fill_missing(c, 3, 3, MJ_MISSING_STATIC, 0, 0, &bad, &err),
+		0);
 	assert_int_equal(c[0], 1);
 	assert_int_equal(c[3], 4);
 	assert_int_equal(c[6], 6);
 	assert_int_equal(c[7] + c[8], 0);
 	/* up to --judges 10 with grade 2 */
 	memcpy(c, d, sizeof(c));
-	assert_int_equal(mj_fill_missing(c, 3, 3, MJ_MISSING_STATIC, 10, 2,
-					 &bad, &err),
-			 0);
+	assert_int_equal(
+		mj_fill_missing(c, 3, 3, MJ_MISSING_STATIC, 10, 2, &bad, &err),
+		0);
 	assert_int_equal(c[2], 7);
 	assert_int_equal(c[5], 8);
 	assert_int_equal(c[8], 10);
 	/* a total over the judges, a bad grade: refused, nothing changed */
 	memcpy(c, d, sizeof(c));
-	assert_int_equal(mj_fill_missing(c, 3, 3, MJ_MISSING_STATIC, 5, 0,
-					 &bad, &err),
-			 AGORA_EINVAL);
+	assert_int_equal(
+		mj_fill_missing(c, 3, 3, MJ_MISSING_STATIC, 5, 0, &bad, &err),
+		AGORA_EINVAL);
 	assert_int_equal(bad, 0);
 	assert_non_null(strstr(err.msg, "6 judgments, more than the 5"));
 	assert_memory_equal(c, d, sizeof(c));
-	assert_int_equal(mj_fill_missing(c, 3, 3, MJ_MISSING_STATIC, 0, 3,
-					 &bad, &err),
-			 AGORA_EINVAL);
+	assert_int_equal(
+		mj_fill_missing(c, 3, 3, MJ_MISSING_STATIC, 0, 3, &bad, &err),
+		AGORA_EINVAL);
 	assert_memory_equal(c, d, sizeof(c));
 }
 
@@ -705,9 +705,9 @@ static void test_fill_median(void **state)
 
 	(void)state;
 	memcpy(s, c, sizeof(c));
-	assert_int_equal(mj_fill_missing(c, 2, 4, MJ_MISSING_MEDIAN, 0, 0,
-					 &bad, &err),
-			 0);
+	assert_int_equal(
+		mj_fill_missing(c, 2, 4, MJ_MISSING_MEDIAN, 0, 0, &bad, &err),
+		0);
 	assert_int_equal(c[2], 6);
 	assert_int_equal(c[4] + c[5] + c[6] + c[7], 8);
 	rank(c, 2, 4, r);
@@ -715,16 +715,16 @@ static void test_fill_median(void **state)
 	assert_int_equal(r[0].below, 1);
 	assert_int_equal(r[0].above, 1);
 	assert_string_equal(ranks(c, 2, 4), "1 2");
-	assert_int_equal(mj_fill_missing(s, 2, 4, MJ_MISSING_STATIC, 0, 0,
-					 &bad, &err),
-			 0);
+	assert_int_equal(
+		mj_fill_missing(s, 2, 4, MJ_MISSING_STATIC, 0, 0, &bad, &err),
+		0);
 	rank(s, 2, 4, r);
 	assert_int_equal(r[0].grade, 0);
 	assert_string_equal(ranks(s, 2, 4), "2 1");
 	/* no judgment, no median: refused, nothing changed */
-	assert_int_equal(mj_fill_missing(z, 3, 2, MJ_MISSING_MEDIAN, 0, 0,
-					 &bad, &err),
-			 AGORA_EINVAL);
+	assert_int_equal(
+		mj_fill_missing(z, 3, 2, MJ_MISSING_MEDIAN, 0, 0, &bad, &err),
+		AGORA_EINVAL);
 	assert_int_equal(bad, 1);
 	assert_int_equal(z[2] + z[3], 0);
 	assert_int_equal(z[4], 0);
@@ -740,21 +740,21 @@ static void test_fill_error_and_normalize(void **state)
 	size_t bad = 99;
 
 	(void)state;
-	assert_int_equal(mj_fill_missing(eq, 2, 3, MJ_MISSING_ERROR, 0, 0,
-					 &bad, &err),
-			 0);
-	assert_int_equal(mj_fill_missing(eq, 2, 3, MJ_MISSING_ERROR, 6, 0,
-					 &bad, &err),
-			 0);
-	assert_int_equal(mj_fill_missing(eq, 2, 3, MJ_MISSING_ERROR, 7, 0,
-					 &bad, &err),
-			 AGORA_EINVAL);
+	assert_int_equal(
+		mj_fill_missing(eq, 2, 3, MJ_MISSING_ERROR, 0, 0, &bad, &err),
+		0);
+	assert_int_equal(
+		mj_fill_missing(eq, 2, 3, MJ_MISSING_ERROR, 6, 0, &bad, &err),
+		0);
+	assert_int_equal(
+		mj_fill_missing(eq, 2, 3, MJ_MISSING_ERROR, 7, 0, &bad, &err),
+		AGORA_EINVAL);
 	assert_int_equal(bad, 0);
 	assert_non_null(strstr(err.msg, "6 judgments where --judges has 7"));
 	bad = 99;
-	assert_int_equal(mj_fill_missing(ne, 3, 3, MJ_MISSING_ERROR, 0, 0,
-					 &bad, &err),
-			 AGORA_EINVAL);
+	assert_int_equal(
+		mj_fill_missing(ne, 3, 3, MJ_MISSING_ERROR, 0, 0, &bad, &err),
+		AGORA_EINVAL);
 	assert_int_equal(bad, 1);
 	assert_non_null(strstr(err.msg, "5 judgments where another has 6"));
 	memcpy(copy, ne, sizeof(ne));
@@ -766,13 +766,13 @@ static void test_fill_error_and_normalize(void **state)
 					 &bad, &err),
 			 AGORA_EINVAL);
 	assert_int_equal(bad, 0);
-	assert_int_equal(mj_fill_missing(big, 2, 2, MJ_MISSING_NORMALIZE, 0,
-					 0, &bad, &err),
-			 AGORA_EINVAL);
-	assert_non_null(strstr(err.msg, "2^64-1"));
-	assert_int_equal(mj_fill_missing(eq, 2, 1, MJ_MISSING_ERROR, 0, 0,
+	assert_int_equal(mj_fill_missing(big, 2, 2, MJ_MISSING_NORMALIZE, 0, 0,
 					 &bad, &err),
 			 AGORA_EINVAL);
+	assert_non_null(strstr(err.msg, "2^64-1"));
+	assert_int_equal(
+		mj_fill_missing(eq, 2, 1, MJ_MISSING_ERROR, 0, 0, &bad, &err),
+		AGORA_EINVAL);
 }
 
 /* --------------------------------------------------- secondary judgments */
@@ -954,13 +954,14 @@ static int parse(const char *text, struct mj_table *t, struct agora_error *e)
 
 static void test_table_parse(void **state)
 {
-	const char *ok = "\xef\xbb\xbf"
-			 "Candidate, Insuffisant ,Passable,\"Très bien\"\r\n"
-			 "\r\n"
-			 "Alice,1,2,3\r\n"
-			 "\"Dupont, \"\"Jean\"\"\" , 0 ,9223372036854775807, 4\n"
-			 "  \n"
-			 "Zoé,5,0,0";
+	const char *ok =
+		"\xef\xbb\xbf"
+		"Candidate, Insuffisant ,Passable,\"Très bien\"\r\n"
+		"\r\n"
+		"Alice,1,2,3\r\n"
+		"\"Dupont, \"\"Jean\"\"\" , 0 ,9223372036854775807, 4\n"
+		"  \n"
+		"Zoé,5,0,0";
 	struct mj_table t;
 	struct agora_error err = {0};
 
@@ -1014,13 +1015,16 @@ static void test_table_errors(void **state)
 		{"candidate,a,b\n,1,2\n", "f.csv:2: a row without a candidate"},
 		{"candidate,a,b\nX,1,2\nY,1,2\nX,3,4\n",
 		 "f.csv:4: candidate 'X' already on line 2"},
-		{"candidate,a,b\nX,1,2\n\xff,1,2\n", "f.csv:3: not valid UTF-8"},
-		{"candidate,a,b\nX,1,2\n\xc3(,1,2\n", "f.csv:3: not valid UTF-8"},
+		{"candidate,a,b\nX,1,2\n\xff,1,2\n",
+		 "f.csv:3: not valid UTF-8"},
+		{"candidate,a,b\nX,1,2\n\xc3(,1,2\n",
+		 "f.csv:3: not valid UTF-8"},
 		{"candidate,a,b\n\"X,1,2\n", "f.csv:2: control character 0x0a"},
 		{"candidate,a,b\n\"X,1,2", "f.csv:2: a quoted field is not"},
 		{"candidate,a,b\n\"X\"y,1,2\n", "f.csv:2: text after the"},
 		{"candidate,a,b\nX\"y,1,2\n", "f.csv:2: a quote inside"},
-		{"candidate,a,b\nX\x1b[31m,1,2\n", "f.csv:2: control character"},
+		{"candidate,a,b\nX\x1b[31m,1,2\n",
+		 "f.csv:2: control character"},
 		{"candidate,a,b\nX\r,1,2\n", "f.csv:2: control character 0x0d"},
 		{"candidate,a,b\nX\ty,1,2\n", "f.csv:2: a tab inside a field"},
 		{"candidate,a,b\n\"X\ty\",1,2\n", "f.csv:2: a tab inside"},
@@ -1057,9 +1061,9 @@ static void test_table_errors(void **state)
 	huge = calloc(1, MJ_CSV_MAX_BYTES + 2);
 	assert_non_null(huge);
 	memset(huge, '\n', MJ_CSV_MAX_BYTES + 1);
-	assert_int_equal(mj_table_parse(&t, huge, MJ_CSV_MAX_BYTES + 1, "f.csv",
-					&err),
-			 AGORA_ETOOBIG);
+	assert_int_equal(
+		mj_table_parse(&t, huge, MJ_CSV_MAX_BYTES + 1, "f.csv", &err),
+		AGORA_ETOOBIG);
 	assert_non_null(strstr(err.msg, "larger than the limit"));
 	free(huge);
 }
