@@ -238,14 +238,16 @@ static int explain(const struct mj_run *r, size_t k, struct sb *out,
 				  100.0 * (double)b->below / (double)b->total);
 	} else {
 		how = "iteration";
-		sb_printf(out,
-			  "%s before %s (both %s): their largest groups above "
-			  "and below are equal; removing median judgments one "
-			  "at a time, they first differ %.2f %% of the voters "
-			  "%s the middle, where %s has %s and %s has %s",
-			  A, B, L, 100.0 * w.from_middle,
-			  w.above ? "above" : "below", A,
-			  r->t.labels[w.grade_a], B, r->t.labels[w.grade_b]);
+		sb_printf(
+			out,
+			"%s before %s (both %s): the majority gauge does not "
+			"separate them (their largest groups are equal); "
+			"removing median judgments one at a time, they first "
+			"differ %.2f %% of the voters %s the middle, where %s "
+			"has %s and %s has %s",
+			A, B, L, 100.0 * w.from_middle,
+			w.above ? "above" : "below", A, r->t.labels[w.grade_a],
+			B, r->t.labels[w.grade_b]);
 	}
 	if (jout)
 		*jout = json_pack(
@@ -514,6 +516,11 @@ int cmd_mj(struct cli *cli, int argc, char **argv)
 	sb_init(&buf, 0);
 	rc = file_read(strcmp(path, "-") ? path : "/dev/stdin",
 		       MJ_CSV_MAX_BYTES, &buf, &err);
+	if (rc == AGORA_ETOOBIG && !strcmp(path, "-"))
+		agora_errorf(&err, rc,
+			     "stdin: larger than the limit of %zu "
+			     "bytes",
+			     MJ_CSV_MAX_BYTES);
 	if (!rc)
 		rc = mj_table_parse(&r.t, buf.buf, buf.len, r.name, &err);
 	sb_fini(&buf);

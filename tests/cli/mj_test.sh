@@ -105,6 +105,20 @@ expect 2 "2012 with --missing error: unequal totals refused" "$AGORA" mj \
 has "$T/err" "2012.csv:2: candidate 'Hollande': 10000 judgments where another has 10001" \
 	"and the message names the file, line and candidate"
 
+# The capital example of primary/mj.c and test_mj.c: N and K both have
+# 42 % below their majority grade; the iteration separates them
+printf 'candidate,0,1,2,3,4\nM,58,0,0,0,42\nN,0,42,32,0,26\nC,0,42,0,43,15\nK,42,0,26,15,17\n' \
+	>"$T/capital.csv"
+expect 0 "the capital example" "$AGORA" mj --grades \
+	"Mauvais,Passable,Assez bien,Bien,Excellent" "$T/capital.csv"
+has "$T/out" "N before K (both Assez bien): the majority gauge does not separate them" \
+	"the gauge's tie is said"
+has "$T/out" "first differ 8.00 % of the voters below the middle, where N has Passable and K has Mauvais" \
+	"and where the iteration decides"
+expect 0 "the capital example as JSON" "$AGORA" mj --json "$T/capital.csv"
+json "[x['candidate'] for x in r] == ['C', 'N', 'K', 'M'] and j['tie_breaks'][0]['decided_by'] == 'iteration'" \
+	"C, N, K, M, N and K by the iteration"
+
 # Identical merit profiles share a rank: 1, 1, 3
 printf 'candidate,a,b,c\nX,1,1,2\nY,2,2,4\nZ,1,2,1\n' >"$T/same.csv"
 expect 0 "identical profiles" "$AGORA" mj --json --missing normalize \
@@ -217,6 +231,9 @@ bad nocandidate 'candidate,a,b\n' "2: no candidate after the header"
 head -c 4194305 /dev/zero | tr '\0' '\n' >"$T/huge.csv"
 expect 2 "an oversize file" "$AGORA" mj "$T/huge.csv"
 has "$T/err" "larger than the limit of 4194304 bytes" "says the limit"
+
+expect 2 "an oversize standard input" sh -c "'$AGORA' mj - <'$T/huge.csv'"
+has "$T/err" "stdin: larger than the limit" "names it stdin"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
