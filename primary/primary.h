@@ -75,18 +75,6 @@ int mj_rank(const uint64_t *counts, size_t ncandidates, int ngrades,
 	    struct mj_result *out, size_t *order,
 	    struct agora_error *err) AGORA_WUR;
 
-/*
- * The sign to display after the mention: the gauge's sign, except none
- * (0) at the worst and the best grade, where it says nothing useful
- * ("Très bien -" would only mean that nobody can be above it).
- */
-static inline char mj_sign_shown(const struct mj_result *r, int ngrades)
-{
-	if (r->grade <= 0 || r->grade >= ngrades - 1)
-		return 0;
-	return r->sign;
-}
-
 /* --------------------------------------------- majority judgment, more */
 
 /*
@@ -204,5 +192,17 @@ struct mj_table {
 int mj_table_parse(struct mj_table *t, const char *p, size_t n,
 		   const char *name, struct agora_error *err) AGORA_WUR;
 void mj_table_fini(struct mj_table *t);
+
+/*
+ * The sign to display after the mention: the gauge's sign, except none
+ * (0) at the worst and the best grade, where it says nothing useful
+ * ("Très bien -" would only mean that nobody can be above it).
+ */
+static inline char mj_sign_shown(const struct mj_result *r, int ngrades)
+{
+	if (r->grade <= 0 || r->grade >= ngrades - 1)
+		return 0;
+	return r->sign;
+}
 
 #endif
