@@ -43,6 +43,7 @@ int cli_want_help(const char *cmd, int argc, char **argv);
 int cmd_election(struct cli *cli, int argc, char **argv);
 int cmd_ingest(struct cli *cli, int argc, char **argv);
 int cmd_search(struct cli *cli, int argc, char **argv);
+int cmd_mj(struct cli *cli, int argc, char **argv);
 int cmd_compare(struct cli *cli, int argc, char **argv);
 int cmd_themes(struct cli *cli, int argc, char **argv);
 int cmd_candidates(struct cli *cli, int argc, char **argv);

@@ -76,6 +76,124 @@ int mj_rank(const uint64_t *counts, size_t ncandidates, int ngrades,
 	    struct mj_result *out, size_t *order,
 	    struct agora_error *err) AGORA_WUR;
 
+/* --------------------------------------------- majority judgment, more */
+
+/*
+ * What to do with missing judgments, when candidates were not all judged
+ * by the same number of voters (a voter skipped a candidate, or each saw
+ * a random lot of candidates):
+ *   MJ_MISSING_ERROR      refuse unequal totals
+ *   MJ_MISSING_STATIC     count each missing judgment as a fixed grade
+ *   MJ_MISSING_MEDIAN     count it as the candidate's own majority grade
+ *                         (computed on the judgments given), which leaves
+ *                         the majority grade unchanged and narrows the
+ *                         shares above and below it
+ *   MJ_MISSING_NORMALIZE  rank on proportions (mj_rank always does): the
+ *                         lot case
+ */
+enum mj_missing {
+	MJ_MISSING_ERROR,
+	MJ_MISSING_STATIC,
+	MJ_MISSING_MEDIAN,
+	MJ_MISSING_NORMALIZE,
+};
+
+/*
+ * Applies how to counts (ncandidates rows of ngrades, as for mj_rank), in
+ * place. judges is the number of voters, or 0 for the largest total:
+ * with ERROR every total must equal it, with STATIC and MEDIAN each
+ * candidate is filled up to it, and no total may exceed a non-zero
+ * judges. default_grade (0..ngrades-1) is STATIC's grade. MEDIAN refuses
+ * a candidate without any judgment (it has no median to repeat).
+ * Returns 0 or AGORA_EINVAL; when a candidate is at fault, *bad (unless
+ * NULL) receives its index and the message says what is wrong with it
+ * without naming it. counts are unchanged on error.
+ */
+int mj_fill_missing(uint64_t *counts, size_t ncandidates, int ngrades,
+		    enum mj_missing how, uint64_t judges, int default_grade,
+		    size_t *bad, struct agora_error *err) AGORA_WUR;
+
+/*
+ * The secondary judgments of Fabre ("Tie-breaking the highest median:
+ * alternatives to the majority judgment", Social Choice and Welfare,
+ * 2021), for information only: the ranking is mj_rank's. With alpha the
+ * majority grade, p the share strictly above it and q strictly below:
+ *   typical = alpha + (p - q)
+ *   usual   = alpha + (p - q) / (2 (1 - p - q))
+ *   central = alpha + (p - q) / (2 (p + q)),  alpha when p + q = 0
+ * and at_or_above = 1 - q, the share of voters who gave the majority
+ * grade or better (always more than half). mj.c derives them.
+ */
+struct mj_secondary {
+	double typical;
+	double usual;
+	double central;
+	double at_or_above;
+};
+
+/* Fills s from r; returns -1 (s zeroed) for a candidate without votes */
+int mj_secondary_of(const struct mj_result *r, struct mj_secondary *s);
+
+/*
+ * Why one candidate ranks before another, for display. Removing median
+ * judgments one at a time from both (on proportions), the first place
+ * where they differ decides: `above` says whether it lies above the
+ * middle (1) or below it (0), from_middle how far, as a share of the
+ * voters, and grade_a, grade_b are the grades each has there. by_gauge
+ * is 1 when that place is the first one the majority gauge looks at,
+ * the largest of the groups strictly above and strictly below the
+ * majority grade; 0 when those groups are equal and the iteration went
+ * further out. cmp > 0 when a ranks first, < 0 when b does, 0 for
+ * identical merit profiles (the other fields are then 0). With different
+ * majority grades, grade_a and grade_b are those and from_middle is 0.
+ * Returns AGORA_EINVAL as mj_rank does (bad ngrades, total over 2^64-1,
+ * or a candidate without votes).
+ */
+struct mj_why {
+	int cmp;
+	int by_gauge;
+	int above;
+	int grade_a;
+	int grade_b;
+	double from_middle;
+};
+
+int mj_explain(const uint64_t *a, const uint64_t *b, int ngrades,
+	       struct mj_why *why, struct agora_error *err) AGORA_WUR;
+
+/*
+ * Counts counted elsewhere (paper ballots), read from CSV: a header row
+ * "candidate,<grade label>,..." with the grades worst first, then one
+ * row per candidate, "name,count,...". Fields are separated by commas
+ * (or by semicolons when the header uses them), may be quoted as in RFC
+ * 4180, and are trimmed of spaces and tabs; lines end with LF or CRLF;
+ * blank lines and a UTF-8 byte order mark are ignored. Counts are
+ * decimal digits, at most 2^63-1. Refused, with "NAME:LINE: why": not
+ * UTF-8, control characters or tabs inside a field, a header that does
+ * not start with "candidate" (or "candidat"), fewer than 2 or more than
+ * 10 grades, empty or duplicate labels, a row with more or fewer fields
+ * than the header, an empty name, a duplicate candidate, a count that
+ * is empty, negative, not a number or above 2^63-1, no candidate at
+ * all, more than MJ_CANDIDATES_MAX candidates, more than
+ * MJ_CSV_MAX_BYTES.
+ */
+#define MJ_CSV_MAX_BYTES ((size_t)4 << 20)
+#define MJ_LABEL_MAX 200 /* bytes, for grade labels and candidate names */
+
+struct mj_table {
+	int ngrades;
+	char *labels[MJ_GRADES_MAX];
+	size_t ncandidates;
+	char **names;
+	uint64_t *counts; /* ncandidates rows of ngrades counts */
+	size_t *lines;	  /* the line of each candidate's row */
+};
+
+/* Parses p[0..n); name is the file name used in messages */
+int mj_table_parse(struct mj_table *t, const char *p, size_t n,
+		   const char *name, struct agora_error *err) AGORA_WUR;
+void mj_table_fini(struct mj_table *t);
+
 /*
  * The sign to display after the mention: the gauge's sign, except none
  * (0) at the worst and the best grade, where it says nothing useful

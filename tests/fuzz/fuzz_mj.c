@@ -9,6 +9,9 @@
  * share a rank, grades and shares match the lower median, and for small
  * totals neighbours in the ranking agree with the naive rule (remove the
  * median vote one at a time on profiles repeated to a common total).
+ * mj_explain must agree with the order of neighbours, and Fabre's
+ * secondary judgments must stay within half a grade of the majority
+ * grade.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +198,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		want = naive_cmp(counts + order[i - 1] * g,
 				 counts + order[i] * g, g);
 		CHECK(want == (a->rank < b->rank));
+	}
+
+	/* mj_explain agrees with the order of neighbours */
+	for (i = 1; i < n; i++) {
+		const struct mj_result *a = &res[order[i - 1]];
+		const struct mj_result *b = &res[order[i]];
+		struct mj_why w;
+
+		if (!a->total || !b->total)
+			continue;
+		CHECK(mj_explain(counts + order[i - 1] * g,
+				 counts + order[i] * g, g, &w, &err) == 0);
+		CHECK(w.cmp >= 0);
+		CHECK((w.cmp > 0) == (a->rank < b->rank));
+		if (w.cmp)
+			CHECK(w.grade_a > w.grade_b);
+		if (a->grade != b->grade)
+			CHECK(w.grade_a == a->grade && w.grade_b == b->grade &&
+			      !w.by_gauge);
+		CHECK(w.from_middle >= 0 && w.from_middle <= 0.5 + 1e-9);
+	}
+
+	/* the secondary judgments stay within half a grade */
+	for (i = 0; i < n; i++) {
+		const struct mj_result *r = &res[i];
+		struct mj_secondary s;
+
+		if (mj_secondary_of(r, &s)) {
+			CHECK(!r->total);
+			continue;
+		}
+		CHECK(s.typical >= r->grade - 0.5 - 1e-9 &&
+		      s.typical <= r->grade + 0.5 + 1e-9);
+		CHECK(s.usual >= r->grade - 0.5 - 1e-9 &&
+		      s.usual <= r->grade + 0.5 + 1e-9);
+		CHECK(s.central >= r->grade - 0.5 - 1e-9 &&
+		      s.central <= r->grade + 0.5 + 1e-9);
+		CHECK(s.at_or_above >= 0.5 && s.at_or_above <= 1);
 	}
 	return 0;
 }

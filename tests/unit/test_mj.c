@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 
 #include <cmocka.h>
 
@@ -97,10 +97,10 @@ static void test_clear_winner(void **state)
 static void test_capital_example(void **state)
 {
 	const uint64_t c[] = {
-		58, 0, 0, 0, 42,  /* M */
-		0, 42, 32, 0, 26, /* N */
-		0, 42, 0, 43, 15, /* C */
-		42, 0, 26, 15, 17, /* K */
+		58, 0,	0,  0,	42, /* M */
+		0,  42, 32, 0,	26, /* N */
+		0,  42, 0,  43, 15, /* C */
+		42, 0,	26, 15, 17, /* K */
 	};
 	struct mj_result r[4];
 
@@ -603,6 +603,494 @@ static void test_permutation_and_scaling(void **state)
 	}
 }
 
+/* ------------------------------------------------ published profiles */
+
+/*
+ * Balinski & Laraki's 2012 French presidential experiment (the shares
+ * of 737 voters, as published with 4 decimals; here per 10,000, so that
+ * the rows total 9,998 to 10,001 and are ranked on proportions), grades
+ * To reject, Poor, Fair, Good, Very good, Excellent, Outstanding (0..6).
+ * By hand: Hollande cum 1424, 2849, 4328 < 5000 <= 5495: Good, 4505
+ * above and 4328 below: "Good+". Bayrou cum .., 4071, 6595: Good, 3406
+ * above, 4071 below: "Good-". Sarkozy cum 3175, 3962, 5075: Fair, 4925
+ * above, 3962 below: "+"; Melenchon cum 2537, 4043, 5753: Fair, 4248
+ * above, 4043 below: "+", smaller largest group: after Sarkozy. At Poor:
+ * Dupont-Aignan (3392 below, 4057 above: "+") first, then the "-" by
+ * their group below: Joly 3853, Poutou 4573, Le Pen 4763, Arthaud 4993.
+ * Cheminade: 5197 at To reject. The published order.
+ */
+static void test_presidential_2012(void **state)
+{
+	const uint64_t c[] = {
+		1424, 1425, 1479, 1167, 1642, 1615, 1248, /* Hollande */
+		869,  1194, 2008, 2524, 2171, 977,  258,  /* Bayrou */
+		3175, 787,  1113, 1099, 1628, 1235, 963,  /* Sarkozy */
+		2537, 1506, 1710, 1465, 1290, 950,  543,  /* Melenchon */
+		3392, 2551, 2022, 1126, 597,  258,  54,	  /* Dupont-Aignan */
+		3853, 2469, 1465, 1180, 651,  299,  81,	  /* Joly */
+		4573, 2809, 1248, 773,	448,  136,  14,	  /* Poutou */
+		4763, 624,  1398, 936,	950,  733,  597,  /* Le Pen */
+		4993, 2524, 1316, 651,	380,  136,  0,	  /* Arthaud */
+		5197, 2687, 1167, 583,	244,  81,   41,	  /* Cheminade */
+	};
+	const int grade[] = {3, 3, 2, 2, 1, 1, 1, 1, 1, 0};
+	const char sign[] = {'+', '-', '+', '+', '+', '-', '-', '-', '-', 0};
+	struct mj_result r[10];
+	size_t i;
+
+	(void)state;
+	rank(c, 10, 7, r);
+	for (i = 0; i < 10; i++) {
+		assert_in_range(r[i].total, 9998, 10001);
+		assert_int_equal(r[i].grade, grade[i]);
+		assert_int_equal(mj_sign_shown(&r[i], 7), sign[i]);
+	}
+	assert_string_equal(ranks(c, 10, 7), "1 2 3 4 5 6 7 8 9 10");
+}
+
+/* ------------------------------------------------- missing judgments */
+
+static void test_fill_static(void **state)
+{
+	uint64_t c[] = {1, 2, 3, 1, 1, 1, 0, 0, 0};
+	uint64_t d[9];
+	struct agora_error err = {0};
+	size_t bad = 99;
+
+	(void)state;
+	memcpy(d, c, sizeof(c));
+	/* up to the largest total, 6, with grade 0: B {4, 1, 1}, C {6, 0, 0} */
+	assert_int_equal(
+		mj_fill_missing(c, 3, 3, MJ_MISSING_STATIC, 0, 0, &bad, &err),
+		0);
+	assert_int_equal(c[0], 1);
+	assert_int_equal(c[3], 4);
+	assert_int_equal(c[6], 6);
+	assert_int_equal(c[7] + c[8], 0);
+	/* up to --judges 10 with grade 2 */
+	memcpy(c, d, sizeof(c));
+	assert_int_equal(
+		mj_fill_missing(c, 3, 3, MJ_MISSING_STATIC, 10, 2, &bad, &err),
+		0);
+	assert_int_equal(c[2], 7);
+	assert_int_equal(c[5], 8);
+	assert_int_equal(c[8], 10);
+	/* a total over the judges, a bad grade: refused, nothing changed */
+	memcpy(c, d, sizeof(c));
+	assert_int_equal(
+		mj_fill_missing(c, 3, 3, MJ_MISSING_STATIC, 5, 0, &bad, &err),
+		AGORA_EINVAL);
+	assert_int_equal(bad, 0);
+	assert_non_null(strstr(err.msg, "6 judgments, more than the 5"));
+	assert_memory_equal(c, d, sizeof(c));
+	assert_int_equal(
+		mj_fill_missing(c, 3, 3, MJ_MISSING_STATIC, 0, 3, &bad, &err),
+		AGORA_EINVAL);
+	assert_memory_equal(c, d, sizeof(c));
+}
+
+/*
+ * Median: A {0, 1, 2, 1} (4 votes, lower median 2: cum 1 < 3, 3 >= 1),
+ * B {2, 2, 2, 2} (8, median 1: 4 >= 4). A gets 4 more at 2: {0, 1, 6,
+ * 1}, still median 2, 1 below and 1 above. Static at 0 instead would
+ * make A {4, 1, 2, 1}: median 0 (4 >= 4) and A would lose to B.
+ */
+static void test_fill_median(void **state)
+{
+	uint64_t c[] = {0, 1, 2, 1, 2, 2, 2, 2};
+	uint64_t s[8], z[] = {1, 1, 0, 0, 0, 0};
+	struct mj_result r[2];
+	struct agora_error err = {0};
+	size_t bad = 99;
+
+	(void)state;
+	memcpy(s, c, sizeof(c));
+	assert_int_equal(
+		mj_fill_missing(c, 2, 4, MJ_MISSING_MEDIAN, 0, 0, &bad, &err),
+		0);
+	assert_int_equal(c[2], 6);
+	assert_int_equal(c[4] + c[5] + c[6] + c[7], 8);
+	rank(c, 2, 4, r);
+	assert_int_equal(r[0].grade, 2);
+	assert_int_equal(r[0].below, 1);
+	assert_int_equal(r[0].above, 1);
+	assert_string_equal(ranks(c, 2, 4), "1 2");
+	assert_int_equal(
+		mj_fill_missing(s, 2, 4, MJ_MISSING_STATIC, 0, 0, &bad, &err),
+		0);
+	rank(s, 2, 4, r);
+	assert_int_equal(r[0].grade, 0);
+	assert_string_equal(ranks(s, 2, 4), "2 1");
+	/* no judgment, no median: refused, nothing changed */
+	assert_int_equal(
+		mj_fill_missing(z, 3, 2, MJ_MISSING_MEDIAN, 0, 0, &bad, &err),
+		AGORA_EINVAL);
+	assert_int_equal(bad, 1);
+	assert_int_equal(z[2] + z[3], 0);
+	assert_int_equal(z[4], 0);
+}
+
+static void test_fill_error_and_normalize(void **state)
+{
+	uint64_t eq[] = {1, 2, 3, 3, 2, 1};
+	uint64_t ne[] = {1, 2, 3, 3, 2, 0, 1, 1, 1};
+	uint64_t big[] = {UINT64_MAX, 1, 1, 1};
+	uint64_t copy[9];
+	struct agora_error err = {0};
+	size_t bad = 99;
+
+	(void)state;
+	assert_int_equal(
+		mj_fill_missing(eq, 2, 3, MJ_MISSING_ERROR, 0, 0, &bad, &err),
+		0);
+	assert_int_equal(
+		mj_fill_missing(eq, 2, 3, MJ_MISSING_ERROR, 6, 0, &bad, &err),
+		0);
+	assert_int_equal(
+		mj_fill_missing(eq, 2, 3, MJ_MISSING_ERROR, 7, 0, &bad, &err),
+		AGORA_EINVAL);
+	assert_int_equal(bad, 0);
+	assert_non_null(strstr(err.msg, "6 judgments where --judges has 7"));
+	bad = 99;
+	assert_int_equal(
+		mj_fill_missing(ne, 3, 3, MJ_MISSING_ERROR, 0, 0, &bad, &err),
+		AGORA_EINVAL);
+	assert_int_equal(bad, 1);
+	assert_non_null(strstr(err.msg, "5 judgments where another has 6"));
+	memcpy(copy, ne, sizeof(ne));
+	assert_int_equal(mj_fill_missing(ne, 3, 3, MJ_MISSING_NORMALIZE, 0, 0,
+					 &bad, &err),
+			 0);
+	assert_memory_equal(copy, ne, sizeof(ne));
+	assert_int_equal(mj_fill_missing(ne, 3, 3, MJ_MISSING_NORMALIZE, 5, 0,
+					 &bad, &err),
+			 AGORA_EINVAL);
+	assert_int_equal(bad, 0);
+	assert_int_equal(mj_fill_missing(big, 2, 2, MJ_MISSING_NORMALIZE, 0, 0,
+					 &bad, &err),
+			 AGORA_EINVAL);
+	assert_non_null(strstr(err.msg, "2^64-1"));
+	assert_int_equal(
+		mj_fill_missing(eq, 2, 1, MJ_MISSING_ERROR, 0, 0, &bad, &err),
+		AGORA_EINVAL);
+}
+
+/* --------------------------------------------------- secondary judgments */
+
+/*
+ * An independent computation of the usual judgment: every grade g spread
+ * evenly over [g - 1/2, g + 1/2], the point where half the voters are
+ * below. The median falls in the majority grade's interval (the lower
+ * median's definition), so this is Fabre's interpolated median.
+ */
+static double interpolated_median(const uint64_t *c, int ng)
+{
+	double t = 0, cum = 0;
+	int g;
+
+	for (g = 0; g < ng; g++)
+		t += (double)c[g];
+	for (g = 0; g < ng; g++) {
+		if (c[g] && cum + (double)c[g] >= t / 2)
+			return g - 0.5 + (t / 2 - cum) / (double)c[g];
+		cum += (double)c[g];
+	}
+	return -1;
+}
+
+static void test_secondary(void **state)
+{
+	/* 21 votes, median 4 with 10 below (q = 10/21), 6 above (6/21), 5 at
+	 * 4: typical 4 - 4/21, usual 4 - 4/10, central 4 - 4/32, at or
+	 * above 11/21 */
+	const uint64_t c[] = {1, 2, 3, 4, 5, 6};
+	const uint64_t all_mid[] = {0, 5, 0};
+	const uint64_t top[] = {0, 0, 3};
+	const uint64_t none[] = {0, 0, 0};
+	uint64_t rp[MJ_GRADES_MAX];
+	struct mj_result r[1];
+	struct mj_secondary s;
+	int i, g;
+
+	(void)state;
+	rank(c, 1, 6, r);
+	assert_int_equal(mj_secondary_of(r, &s), 0);
+	assert_float_equal(s.typical, 4 - 4.0 / 21, 1e-12);
+	assert_float_equal(s.usual, 3.6, 1e-12);
+	assert_float_equal(s.central, 3.875, 1e-12);
+	assert_float_equal(s.at_or_above, 11.0 / 21, 1e-12);
+	assert_float_equal(s.usual, interpolated_median(c, 6), 1e-12);
+	rank(all_mid, 1, 3, r);
+	assert_int_equal(mj_secondary_of(r, &s), 0);
+	assert_float_equal(s.typical, 1, 0);
+	assert_float_equal(s.usual, 1, 0);
+	assert_float_equal(s.central, 1, 0);
+	assert_float_equal(s.at_or_above, 1, 0);
+	rank(top, 1, 3, r);
+	assert_int_equal(mj_secondary_of(r, &s), 0);
+	assert_float_equal(s.central, 2, 0);
+	rank(none, 1, 3, r);
+	assert_int_equal(mj_secondary_of(r, &s), -1);
+	/* on random profiles: within half a grade of the majority grade,
+	 * usual = the interpolated median, at_or_above > 1/2 */
+	for (i = 0; i < 2000; i++) {
+		g = 2 + (int)rnd(9);
+		random_profile(rp, g, 1 + rnd(60));
+		rank(rp, 1, g, r);
+		assert_int_equal(mj_secondary_of(r, &s), 0);
+		assert_true(s.typical >= r->grade - 0.5 &&
+			    s.typical <= r->grade + 0.5);
+		assert_true(s.usual >= r->grade - 0.5 &&
+			    s.usual <= r->grade + 0.5);
+		assert_true(s.central >= r->grade - 0.5 &&
+			    s.central <= r->grade + 0.5);
+		assert_true(s.at_or_above > 0.5);
+		assert_float_equal(s.usual, interpolated_median(rp, g), 1e-9);
+	}
+}
+
+/* ---------------------------------------------------------- explanation */
+
+static void why(const uint64_t *a, const uint64_t *b, int g, struct mj_why *w)
+{
+	struct agora_error err = {0};
+
+	if (mj_explain(a, b, g, w, &err))
+		fail_msg("mj_explain: %s", err.msg);
+}
+
+static void test_explain(void **state)
+{
+	/* the capital example: N and K both 2, 42 % below each; they differ
+	 * first on (0, .42], .08 below the middle, N 1 and K 0 */
+	const uint64_t n[] = {0, 42, 32, 0, 26}, k[] = {42, 0, 26, 15, 17};
+	/* the gauge, above: A {1, 1, 4, 4} 40 % above beats B {1, 2, 5, 2}
+	 * on (.6, .8]; below: A {3, 1, 5, 1} 40 % below loses to B {2, 1,
+	 * 5, 2} on (.3, .4] */
+	const uint64_t aa[] = {1, 1, 4, 4}, ab[] = {1, 2, 5, 2};
+	const uint64_t ba[] = {3, 1, 5, 1}, bb[] = {2, 1, 5, 2};
+	/* equal largest groups on the same side: A {4, 3, 3} and B {4, 4, 2}
+	 * both 40 % below; the gauge ties, A wins further out on (.7, .8] */
+	const uint64_t ta[] = {4, 3, 3}, tb[] = {4, 4, 2};
+	const uint64_t s1[] = {1, 1, 2}, s2[] = {2, 2, 4};
+	const uint64_t zero[] = {0, 0, 0}, m[] = {58, 0, 0, 0, 42};
+	struct agora_error err = {0};
+	struct mj_why w;
+
+	(void)state;
+	why(n, k, 5, &w);
+	assert_true(w.cmp > 0);
+	assert_int_equal(w.by_gauge, 0);
+	assert_int_equal(w.above, 0);
+	assert_int_equal(w.grade_a, 1);
+	assert_int_equal(w.grade_b, 0);
+	assert_float_equal(w.from_middle, 0.08, 1e-12);
+	why(k, n, 5, &w);
+	assert_true(w.cmp < 0);
+	assert_int_equal(w.grade_a, 0);
+
+	why(aa, ab, 4, &w);
+	assert_true(w.cmp > 0);
+	assert_int_equal(w.by_gauge, 1);
+	assert_int_equal(w.above, 1);
+	assert_int_equal(w.grade_a, 3);
+	assert_int_equal(w.grade_b, 2);
+	assert_float_equal(w.from_middle, 0.1, 1e-12);
+	why(ba, bb, 4, &w);
+	assert_true(w.cmp < 0);
+	assert_int_equal(w.by_gauge, 1);
+	assert_int_equal(w.above, 0);
+	assert_int_equal(w.grade_a, 1);
+	assert_int_equal(w.grade_b, 2);
+	assert_float_equal(w.from_middle, 0.1, 1e-12);
+
+	why(ta, tb, 3, &w);
+	assert_true(w.cmp > 0);
+	assert_int_equal(w.by_gauge, 0);
+	assert_int_equal(w.above, 1);
+	assert_float_equal(w.from_middle, 0.2, 1e-12);
+
+	why(s1, s2, 3, &w);
+	assert_int_equal(w.cmp, 0);
+	why(n, m, 5, &w); /* different majority grades: 2 against 0 */
+	assert_true(w.cmp > 0);
+	assert_int_equal(w.grade_a, 2);
+	assert_int_equal(w.grade_b, 0);
+	assert_int_equal(mj_explain(s1, zero, 3, &w, &err), AGORA_EINVAL);
+	assert_int_equal(mj_explain(s1, s2, 1, &w, &err), AGORA_EINVAL);
+}
+
+/* explain agrees with the ranking on random pairs */
+static void test_explain_agrees(void **state)
+{
+	uint64_t a[MJ_GRADES_MAX], b[MJ_GRADES_MAX];
+	struct mj_why w;
+	int i, g, want;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		g = 2 + (int)rnd(5);
+		random_profile(a, g, 12);
+		random_profile(b, g, 12);
+		if (i % 3 == 0)
+			memcpy(b, a, sizeof(a)), b[rnd((uint64_t)g)]++;
+		why(a, b, g, &w);
+		want = naive_cmp(a, b, g);
+		assert_int_equal(w.cmp > 0, want > 0);
+		assert_int_equal(w.cmp < 0, want < 0);
+		if (w.cmp)
+			assert_true(w.grade_a != w.grade_b);
+		if (w.cmp && w.grade_a != w.grade_b)
+			assert_int_equal(w.grade_a > w.grade_b, w.cmp > 0);
+	}
+}
+
+/* ---------------------------------------------------------- CSV counts */
+
+static int parse(const char *text, struct mj_table *t, struct agora_error *e)
+{
+	return mj_table_parse(t, text, strlen(text), "f.csv", e);
+}
+
+static void test_table_parse(void **state)
+{
+	const char *ok =
+		"\xef\xbb\xbf"
+		"Candidate, Insuffisant ,Passable,\"Très bien\"\r\n"
+		"\r\n"
+		"Alice,1,2,3\r\n"
+		"\"Dupont, \"\"Jean\"\"\" , 0 ,9223372036854775807, 4\n"
+		"  \n"
+		"Zoé,5,0,0";
+	struct mj_table t;
+	struct agora_error err = {0};
+
+	(void)state;
+	assert_int_equal(parse(ok, &t, &err), 0);
+	assert_int_equal(t.ngrades, 3);
+	assert_string_equal(t.labels[0], "Insuffisant");
+	assert_string_equal(t.labels[2], "Très bien");
+	assert_int_equal(t.ncandidates, 3);
+	assert_string_equal(t.names[1], "Dupont, \"Jean\"");
+	assert_int_equal(t.counts[4], INT64_MAX);
+	assert_int_equal(t.counts[5], 4);
+	assert_int_equal(t.lines[0], 3);
+	assert_int_equal(t.lines[1], 4);
+	assert_int_equal(t.lines[2], 6);
+	assert_string_equal(t.names[2], "Zoé");
+	mj_table_fini(&t);
+	/* semicolons, as French spreadsheets write them */
+	assert_int_equal(parse("candidat;a;b\nX;1;2\nY;3;4\n", &t, &err), 0);
+	assert_int_equal(t.counts[3], 4);
+	mj_table_fini(&t);
+}
+
+static void test_table_errors(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{"", "f.csv:1: empty file"},
+		{"\n\n", "f.csv:3: empty file"},
+		{"\xef\xbb\xbf", "f.csv:1: empty file"},
+		{"candidate,a,b\n", "f.csv:2: no candidate"},
+		{"name,a,b\nX,1,2\n", "f.csv:1: the header row must start"},
+		{"candidate,a\nX,1\n", "f.csv:1: 1 grade in the header"},
+		{"candidate,0,1,2,3,4,5,6,7,8,9,10\n",
+		 "f.csv:1: 11 grades in the header"},
+		{"candidate,a,,b\n", "f.csv:1: grade 2 has no label"},
+		{"candidate,a,a\n", "f.csv:1: grade 'a' named twice"},
+		{"candidate,a,b\nX,1,x\n", "f.csv:2: count 'x' is not a whole"},
+		{"candidate,a,b\nX,1,1.5\n", "f.csv:2: count '1.5' is not"},
+		{"candidate,a,b\nX,1,-3\n", "f.csv:2: negative count '-3'"},
+		{"candidate,a,b\nX,1,+3\n", "f.csv:2: count '+3' is not"},
+		{"candidate,a,b\nX,1,\n", "f.csv:2: an empty count"},
+		{"candidate,a,b\nX,1,9223372036854775808\n",
+		 "f.csv:2: count '9223372036854775808' above 2^63-1"},
+		{"candidate,a,b\nX,1,99999999999999999999999\n",
+		 "above 2^63-1"},
+		{"candidate,a,b\nX,1\n", "f.csv:2: candidate 'X' has 1 count,"},
+		{"candidate,a,b\nX,1,2,3\n", "f.csv:2: candidate 'X' has 3"},
+		{"candidate,a,b\nX\n", "f.csv:2: candidate 'X' has 0 counts"},
+		{"candidate,a,b\n,1,2\n", "f.csv:2: a row without a candidate"},
+		{"candidate,a,b\nX,1,2\nY,1,2\nX,3,4\n",
+		 "f.csv:4: candidate 'X' already on line 2"},
+		{"candidate,a,b\nX,1,2\n\xff,1,2\n",
+		 "f.csv:3: not valid UTF-8"},
+		{"candidate,a,b\nX,1,2\n\xc3(,1,2\n",
+		 "f.csv:3: not valid UTF-8"},
+		{"candidate,a,b\n\"X,1,2\n", "f.csv:2: control character 0x0a"},
+		{"candidate,a,b\n\"X,1,2", "f.csv:2: a quoted field is not"},
+		{"candidate,a,b\n\"X\"y,1,2\n", "f.csv:2: text after the"},
+		{"candidate,a,b\nX\"y,1,2\n", "f.csv:2: a quote inside"},
+		{"candidate,a,b\nX\x1b[31m,1,2\n",
+		 "f.csv:2: control character"},
+		{"candidate,a,b\nX\r,1,2\n", "f.csv:2: control character 0x0d"},
+		{"candidate,a,b\nX\ty,1,2\n", "f.csv:2: a tab inside a field"},
+		{"candidate,a,b\n\"X\ty\",1,2\n", "f.csv:2: a tab inside"},
+	};
+	struct mj_table t;
+	struct agora_error err;
+	char big[MJ_LABEL_MAX + 40];
+	char *huge;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		if (parse(bad[i].text, &t, &err) != AGORA_EINVAL)
+			fail_msg("case %zu accepted", i);
+		if (!strstr(err.msg, bad[i].msg))
+			fail_msg("case %zu: '%s', wanted '%s'", i, err.msg,
+				 bad[i].msg);
+		assert_null(t.names);
+		assert_null(t.counts);
+	}
+	/* a NUL byte is not UTF-8 text */
+	assert_int_equal(mj_table_parse(&t, "candidate,a,b\nX\0,1,2\n", 20,
+					"f.csv", &err),
+			 AGORA_EINVAL);
+	assert_non_null(strstr(err.msg, "f.csv:2: not valid UTF-8"));
+	/* a name over the limit */
+	memset(big, 'n', sizeof(big));
+	memcpy(big, "candidate,a,b\n", 14);
+	memcpy(big + sizeof(big) - 7, ",1,2\n", 6);
+	assert_int_equal(parse(big, &t, &err), AGORA_EINVAL);
+	assert_non_null(strstr(err.msg, "f.csv:2: a field longer than"));
+	/* over the size limit: refused before reading */
+	huge = calloc(1, MJ_CSV_MAX_BYTES + 2);
+	assert_non_null(huge);
+	memset(huge, '\n', MJ_CSV_MAX_BYTES + 1);
+	assert_int_equal(
+		mj_table_parse(&t, huge, MJ_CSV_MAX_BYTES + 1, "f.csv", &err),
+		AGORA_ETOOBIG);
+	assert_non_null(strstr(err.msg, "larger than the limit"));
+	free(huge);
+}
+
+/* more than MJ_CANDIDATES_MAX rows is refused at the first one too many */
+static void test_table_too_many(void **state)
+{
+	struct sb s;
+	struct mj_table t;
+	struct agora_error err = {0};
+	int i;
+
+	(void)state;
+	sb_init(&s, 0);
+	sb_puts(&s, "candidate,a,b\n");
+	for (i = 0; i < MJ_CANDIDATES_MAX; i++)
+		sb_printf(&s, "c%d,1,2\n", i);
+	assert_int_equal(mj_table_parse(&t, s.buf, s.len, "f.csv", &err), 0);
+	assert_int_equal(t.ncandidates, MJ_CANDIDATES_MAX);
+	mj_table_fini(&t);
+	sb_puts(&s, "one more,1,2\n");
+	assert_int_equal(mj_table_parse(&t, s.buf, s.len, "f.csv", &err),
+			 AGORA_EINVAL);
+	assert_non_null(strstr(err.msg, "f.csv:10002: more than 10000"));
+	sb_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -623,6 +1111,16 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_against_naive),
 		cmocka_unit_test(test_permutation_and_scaling),
+		cmocka_unit_test(test_presidential_2012),
+		cmocka_unit_test(test_fill_static),
+		cmocka_unit_test(test_fill_median),
+		cmocka_unit_test(test_fill_error_and_normalize),
+		cmocka_unit_test(test_secondary),
+		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_explain_agrees),
+		cmocka_unit_test(test_table_parse),
+		cmocka_unit_test(test_table_errors),
+		cmocka_unit_test(test_table_too_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
