@@ -12,6 +12,7 @@
  * result, byte for byte.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,17 +24,9 @@
 #include "primary.h"
 #include "primary_int.h"
 
-#define BATCH 8192
+#define CHUNK 32768 /* lines decoded in parallel, then checked in order */
 #define MAX_THREADS 64
 #define NO_GRADE 0xff
-
-struct sigjob {
-	unsigned char pk[32], sig[64];
-	char *msg;
-	size_t len;
-	size_t entry;
-	int bad;
-};
 
 struct voter {
 	unsigned char pk[32];
@@ -57,9 +50,6 @@ struct state {
 	unsigned char *grades; /* ncands bytes per credential that voted */
 	size_t gslots, gcap;
 	size_t *lot;
-	/* signatures to check */
-	struct sigjob *jobs;
-	size_t njobs;
 	int threads;
 	char *result, *result_sig_msg;
 	int have_result;
@@ -135,87 +125,6 @@ static int voter_add(struct state *st, const unsigned char pk[32])
 	memcpy(st->voters[i].pk, pk, 32);
 	st->voters[i].used = 1;
 	st->nvoters++;
-	return 0;
-}
-
-/* ------------------------------------------------------------ signatures */
-
-struct worker {
-	struct state *st;
-	size_t from, step;
-};
-
-static void *verify_some(void *arg)
-{
-	struct worker *w = arg;
-	size_t i;
-
-	for (i = w->from; i < w->st->njobs; i += w->step) {
-		struct sigjob *j = &w->st->jobs[i];
-
-		j->bad = crypto_sign_verify_detached(
-				 j->sig, (const unsigned char *)j->msg, j->len,
-				 j->pk) != 0;
-	}
-	return NULL;
-}
-
-/* Checks the queued signatures; the first bad one, in board order, fails */
-static int flush_jobs(struct state *st, struct agora_error *err)
-{
-	pthread_t tid[MAX_THREADS];
-	int started[MAX_THREADS] = {0};
-	struct worker w[MAX_THREADS];
-	int t, nt = st->njobs > 64 ? st->threads : 1, rc = 0;
-	size_t i;
-
-	for (t = 0; t < nt; t++) {
-		w[t].st = st;
-		w[t].from = (size_t)t;
-		w[t].step = (size_t)nt;
-	}
-	for (t = 1; t < nt; t++)
-		started[t] = !pthread_create(&tid[t], NULL, verify_some, &w[t]);
-	verify_some(&w[0]);
-	for (t = 1; t < nt; t++) {
-		if (started[t])
-			pthread_join(tid[t], NULL);
-		else /* no thread: this one takes its share */
-			verify_some(&w[t]);
-	}
-	for (i = 0; i < st->njobs; i++) {
-		if (!rc && st->jobs[i].bad)
-			rc = failf(err, st->jobs[i].entry,
-				   "the ballot's signature does not match its "
-				   "credential");
-		free(st->jobs[i].msg);
-	}
-	st->njobs = 0;
-	return rc;
-}
-
-static int queue_sig(struct state *st, size_t entry, const unsigned char pk[32],
-		     const unsigned char sig[64], const char *msg,
-		     struct agora_error *err)
-{
-	struct sigjob *j;
-
-	if (st->njobs == BATCH) {
-		int rc = flush_jobs(st, err);
-
-		if (rc)
-			return rc;
-	}
-	j = &st->jobs[st->njobs];
-	j->len = strlen(msg);
-	j->msg = malloc(j->len + 1);
-	if (!j->msg)
-		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
-	memcpy(j->msg, msg, j->len + 1);
-	memcpy(j->pk, pk, 32);
-	memcpy(j->sig, sig, 64);
-	j->entry = entry;
-	st->njobs++;
 	return 0;
 }
 
@@ -333,69 +242,186 @@ static int entry_phase(struct state *st, size_t e, json_t *pl,
 	return 0;
 }
 
-static int entry_ballot(struct state *st, size_t e, json_t *pl,
+/*
+ * A ballot line, decoded on any thread: everything that depends on the
+ * line alone (its hash, its payload, the body, the signature, the
+ * grades by candidate). What depends on the entries before it (the
+ * chain, the phase, the credential, the ballot number, the lot) is
+ * checked afterwards, in board order, by ballot_apply().
+ */
+struct decoded {
+	const char *p;
+	size_t n;
+	int ballot;  /* its line ends as a ballot's does: decoded in bulk */
+	int parsed;  /* seq, hash and prev below are the line's */
+	char err[192];
+	int64_t seq;
+	char hash[65], prev[65];
+	unsigned char pk[32];
+	json_int_t number;
+	size_t ngraded;
+	unsigned char *row; /* ncands grades, NO_GRADE where none */
+};
+
+/* What the decoders read: set by the entries before the chunk */
+struct context {
+	const char *slug;
+	char **cands; /* sorted by slug */
+	size_t ncands;
+	int ngrades;
+};
+
+static void derr(struct decoded *d, const char *msg)
+{
+	snprintf(d->err, sizeof(d->err), "%s", msg);
+}
+
+static long cand_index(const struct context *cx, const char *slug)
+{
+	size_t lo = 0, hi = cx->ncands, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = strcmp(cx->cands[mid], slug);
+		if (!c)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static void decode_ballot(const struct context *cx, struct decoded *d)
+{
+	const char *lhash, *lprev, *type, *payload, *body, *sighex, *pkhex,
+		*slug, *key;
+	unsigned char sig[64];
+	json_t *line, *pl = NULL, *b = NULL, *grades, *g;
+	json_int_t seq, version;
+	char hash[65];
+	long k;
+
+	d->err[0] = 0;
+	line = json_loadb(d->p, d->n, JSON_REJECT_DUPLICATES, NULL);
+	if (!line ||
+	    json_unpack(line, "{s:s, s:s, s:s, s:I, s:s}", "hash", &lhash,
+			"payload", &payload, "prev", &lprev, "seq", &seq,
+			"type", &type) ||
+	    json_object_size(line) != 5 || strlen(lhash) != 64 ||
+	    strlen(lprev) != 64) {
+		derr(d, "not an entry {hash, payload, prev, seq, type}");
+		goto out;
+	}
+	d->parsed = 1;
+	d->seq = seq;
+	memcpy(d->hash, lhash, 65);
+	memcpy(d->prev, lprev, 65);
+	board_entry_hash(seq, lprev, type, payload, strlen(payload), hash);
+	if (strcmp(hash, lhash)) {
+		derr(d, "its hash does not match its content");
+		goto out;
+	}
+	if (strcmp(type, "ballot")) {
+		d->ballot = 0; /* not one after all: checked in order */
+		goto out;
+	}
+	pl = json_loads(payload, JSON_REJECT_DUPLICATES, NULL);
+	if (!pl || json_unpack(pl, "{s:s, s:s}", "body", &body, "signature",
+			       &sighex) ||
+	    json_object_size(pl) != 2 || !unhex(sighex, sig, 64)) {
+		derr(d, "the 'ballot' payload is malformed");
+		goto out;
+	}
+	b = json_loads(body, JSON_REJECT_DUPLICATES, NULL);
+	if (!b ||
+	    json_unpack(b, "{s:s, s:o, s:I, s:s, s:I}", "credential", &pkhex,
+			"grades", &grades, "n", &d->number, "primary", &slug,
+			"version", &version) ||
+	    json_object_size(b) != 5 || !json_is_object(grades) ||
+	    version != 1 || !unhex(pkhex, d->pk, 32)) {
+		derr(d, "the ballot is malformed");
+		goto out;
+	}
+	if (strcmp(slug, cx->slug)) {
+		derr(d, "a ballot for another primary");
+		goto out;
+	}
+	if (crypto_sign_verify_detached(sig, (const unsigned char *)body,
+					strlen(body), d->pk)) {
+		derr(d, "the ballot's signature does not match its "
+			"credential");
+		goto out;
+	}
+	memset(d->row, NO_GRADE, cx->ncands);
+	d->ngraded = json_object_size(grades);
+	json_object_foreach(grades, key, g)
+	{
+		k = cand_index(cx, key);
+		if (k < 0) {
+			snprintf(d->err, sizeof(d->err),
+				 "the ballot grades '%.64s', who is not a "
+				 "candidate",
+				 key);
+			goto out;
+		}
+		if (!json_is_integer(g) || json_integer_value(g) < 0 ||
+		    json_integer_value(g) >= cx->ngrades) {
+			snprintf(d->err, sizeof(d->err),
+				 "the grade of '%.64s' is not 0 to %d", key,
+				 cx->ngrades - 1);
+			goto out;
+		}
+		d->row[k] = (unsigned char)json_integer_value(g);
+	}
+out:
+	json_decref(b);
+	json_decref(pl);
+	json_decref(line);
+}
+
+/* The checks of a decoded ballot that depend on the board before it */
+static int ballot_apply(struct state *st, size_t e, const struct decoded *d,
 			struct agora_error *err)
 {
-	const char *body, *sighex, *pkhex, *slug;
-	unsigned char pk[32], sig[64];
-	json_int_t n, version;
-	json_t *b, *grades, *g;
-	unsigned char *row;
 	struct voter *v;
 	size_t k, i;
-	int rc = 0;
 
 	if (st->phase != 2)
 		return failf(err, e, "a ballot outside the vote");
-	if (json_unpack(pl, "{s:s, s:s}", "body", &body, "signature",
-			&sighex) ||
-	    json_object_size(pl) != 2 || !unhex(sighex, sig, 64))
-		return failf(err, e, "the 'ballot' payload is malformed");
-	b = json_loads(body, JSON_REJECT_DUPLICATES, NULL);
-	if (!b)
-		return failf(err, e, "the ballot is not JSON");
-	if (json_unpack(b, "{s:s, s:o, s:I, s:s, s:I}", "credential", &pkhex,
-			"grades", &grades, "n", &n, "primary", &slug,
-			"version", &version) ||
-	    json_object_size(b) != 5 || !json_is_object(grades) ||
-	    version != 1 || !unhex(pkhex, pk, 32)) {
-		rc = failf(err, e, "the ballot is malformed");
-		goto out;
-	}
-	if (strcmp(slug, st->slug)) {
-		rc = failf(err, e, "a ballot for another primary");
-		goto out;
-	}
-	v = voter_find(st, pk);
-	if (!v) {
-		rc = failf(err, e,
-			   "the ballot's credential was never published");
-		goto out;
-	}
-	if (n != (json_int_t)v->ballots + 1) {
-		rc = failf(err, e,
-			   "ballot number %lld of a credential that cast %u "
-			   "(a replay, or two counted ballots)",
-			   (long long)n, v->ballots);
-		goto out;
-	}
+	if (d->err[0])
+		return failf(err, e, "%s", d->err);
+	v = voter_find(st, d->pk);
+	if (!v)
+		return failf(err, e,
+			     "the ballot's credential was never published");
+	if (d->number != (json_int_t)v->ballots + 1)
+		return failf(err, e,
+			     "ballot number %lld of a credential that cast %u "
+			     "(a replay, or two counted ballots)",
+			     (long long)d->number, v->ballots);
 	/* exactly its lot, each with a grade */
-	if (!json_object_size(grades)) {
-		if (!st->allow_blank) {
-			rc = failf(err, e, "a blank ballot, not allowed here");
-			goto out;
-		}
+	if (!d->ngraded) {
+		if (!st->allow_blank)
+			return failf(err, e,
+				     "a blank ballot, not allowed here");
 		k = 0;
 	} else {
-		k = primary_lot(st->slug, pk, st->ncands, st->lot_size,
+		k = primary_lot(st->slug, d->pk, st->ncands, st->lot_size,
 				st->lot);
-		if (json_object_size(grades) != k) {
-			rc = failf(err, e,
-				   "the ballot grades %zu candidates, its lot "
-				   "has %zu",
-				   json_object_size(grades), k);
-			goto out;
-		}
+		if (d->ngraded != k)
+			return failf(err, e,
+				     "the ballot grades %zu candidates, its "
+				     "lot has %zu",
+				     d->ngraded, k);
+		for (i = 0; i < k; i++)
+			if (d->row[st->lot[i]] == NO_GRADE)
+				return failf(err, e,
+					     "candidate '%s' of the ballot's "
+					     "lot has no grade",
+					     st->cands[st->lot[i]]);
 	}
 	if (!v->ballots) {
 		if (st->gslots == st->gcap) {
@@ -404,37 +430,120 @@ static int entry_ballot(struct state *st, size_t e, json_t *pl,
 				realloc(st->grades,
 					ncap * (st->ncands ? st->ncands : 1));
 
-			if (!ng) {
-				rc = agora_errorf(err, AGORA_ENOMEM,
-						  "out of memory");
-				goto out;
-			}
+			if (!ng)
+				return agora_errorf(err, AGORA_ENOMEM,
+						    "out of memory");
 			st->grades = ng;
 			st->gcap = ncap;
 		}
 		v->slot = (uint32_t)st->gslots++;
 	}
-	row = st->grades + (size_t)v->slot * st->ncands;
-	memset(row, NO_GRADE, st->ncands);
-	for (i = 0; i < k; i++) {
-		g = json_object_get(grades, st->cands[st->lot[i]]);
-		if (!g || !json_is_integer(g) || json_integer_value(g) < 0 ||
-		    json_integer_value(g) >= st->ngrades) {
-			rc = failf(err, e,
-				   "candidate '%s' of the ballot's lot has no "
-				   "valid grade",
-				   st->cands[st->lot[i]]);
-			goto out;
-		}
-		row[st->lot[i]] = (unsigned char)json_integer_value(g);
-	}
+	memcpy(st->grades + (size_t)v->slot * st->ncands, d->row, st->ncands);
 	v->ballots++;
-	rc = queue_sig(st, e, pk, sig, body, err);
-out:
-	json_decref(b);
-	return rc;
+	return 0;
 }
 
+/* ---------------------------------------------------- decoding in bulk */
+
+struct decoder {
+	const struct context *cx;
+	struct decoded *d;
+	size_t n, from, step;
+};
+
+static void *decode_some(void *arg)
+{
+	struct decoder *w = arg;
+	size_t i;
+
+	for (i = w->from; i < w->n; i += w->step)
+		if (w->d[i].ballot)
+			decode_ballot(w->cx, &w->d[i]);
+	return NULL;
+}
+
+static void decode_all(const struct context *cx, struct decoded *d, size_t n,
+		       int threads)
+{
+	pthread_t tid[MAX_THREADS];
+	int started[MAX_THREADS] = {0};
+	struct decoder w[MAX_THREADS] = {{0}};
+	int t;
+
+	for (t = 0; t < threads; t++) {
+		w[t].cx = cx;
+		w[t].d = d;
+		w[t].n = n;
+		w[t].from = (size_t)t;
+		w[t].step = (size_t)threads;
+	}
+	for (t = 1; t < threads; t++)
+		started[t] = !pthread_create(&tid[t], NULL, decode_some, &w[t]);
+	decode_some(&w[0]);
+	for (t = 1; t < threads; t++) {
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else /* no thread: this one takes its share */
+			decode_some(&w[t]);
+	}
+}
+
+/* A line's type, as a canonical line ends: "type":"ballot"} */
+static int ends_with(const char *p, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return n >= k && !memcmp(p + n - k, suffix, k);
+}
+
+/*
+ * Before a chunk's ballots are decoded in bulk: the primary's slug and
+ * grades and the candidates, from the entries that state them (checked
+ * again, in order, with everything else).
+ */
+static void context_scan(struct context *cx, struct state *pre,
+			 const struct decoded *d, size_t n, size_t first)
+{
+	struct agora_error ignored = {0};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *payload, *type;
+		json_t *line, *pl;
+
+		if (d[i].ballot ||
+		    !(ends_with(d[i].p, d[i].n, "\"type\":\"primary\"}") ||
+		      ends_with(d[i].p, d[i].n, "\"type\":\"phase\"}")))
+			continue;
+		line = json_loadb(d[i].p, d[i].n, 0, NULL);
+		if (!line || json_unpack(line, "{s:s, s:s}", "payload",
+					 &payload, "type", &type)) {
+			json_decref(line);
+			continue;
+		}
+		pl = json_loads(payload, 0, NULL);
+		if (pl && !strcmp(type, "primary") && !pre->slug[0])
+			entry_primary(pre, 0, pl, &ignored);
+		else if (pl && !strcmp(type, "phase") && !pre->cands &&
+			 json_object_get(pl, "candidates") &&
+			 entry_phase(pre, first + i, pl, &ignored)) {
+			/* a bad list: decode against none, fail in order */
+			size_t k;
+
+			for (k = 0; pre->cands && k < pre->ncands; k++)
+				free(pre->cands[k]);
+			free(pre->cands);
+			pre->cands = NULL;
+			pre->ncands = 0;
+		}
+		json_decref(pl);
+		json_decref(line);
+	}
+	cx->slug = pre->slug;
+	cx->cands = pre->cands;
+	cx->ncands = pre->cands ? pre->ncands : 0;
+	cx->ngrades = pre->ngrades;
+}
 static int entry_result(struct state *st, size_t e, json_t *pl,
 			struct agora_error *err)
 {
@@ -519,116 +628,186 @@ void board_report_fini(struct board_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static void state_fini(struct state *st)
+{
+	size_t i;
+
+	free(st->result);
+	for (i = 0; st->cands && i < st->ncands; i++)
+		free(st->cands[i]);
+	free(st->cands);
+	free(st->lot);
+	free(st->voters);
+	free(st->grades);
+}
+
+/* One entry that is not decoded in bulk, checked in order */
+static int entry_other(struct state *st, size_t e, const struct decoded *d,
+		       char prev[65], size_t *result_entry,
+		       struct agora_error *err)
+{
+	const char *lhash, *lprev, *type, *payload;
+	json_t *line, *pl = NULL;
+	json_int_t seq;
+	char hash[65];
+	int rc;
+
+	line = json_loadb(d->p, d->n, JSON_REJECT_DUPLICATES, NULL);
+	if (!line ||
+	    json_unpack(line, "{s:s, s:s, s:s, s:I, s:s}", "hash", &lhash,
+			"payload", &payload, "prev", &lprev, "seq", &seq,
+			"type", &type) ||
+	    json_object_size(line) != 5) {
+		rc = failf(err, e, "not an entry {hash, payload, prev, seq, "
+				   "type}");
+		goto out;
+	}
+	if (seq != (json_int_t)e) {
+		rc = failf(err, e,
+			   "its seq is %lld: entries were dropped, added or "
+			   "reordered",
+			   (long long)seq);
+		goto out;
+	}
+	if (strcmp(lprev, prev)) {
+		rc = failf(err, e,
+			   "prev is not the hash of entry %zu: the chain is "
+			   "broken",
+			   e ? e - 1 : 0);
+		goto out;
+	}
+	board_entry_hash(seq, prev, type, payload, strlen(payload), hash);
+	if (strcmp(hash, lhash)) {
+		rc = failf(err, e, "its hash does not match its content");
+		goto out;
+	}
+	memcpy(prev, hash, 65);
+	pl = json_loads(payload, JSON_REJECT_DUPLICATES, NULL);
+	if (!pl || !json_is_object(pl)) {
+		rc = failf(err, e, "its payload is not a JSON object");
+		goto out;
+	}
+	if (e == 0 && strcmp(type, "primary")) {
+		rc = failf(err, e, "a board starts with 'primary'");
+		goto out;
+	}
+	if (st->have_result) {
+		rc = failf(err, e, "an entry after the result");
+		goto out;
+	}
+	if (!strcmp(type, "primary"))
+		rc = entry_primary(st, e, pl, err);
+	else if (!strcmp(type, "credentials"))
+		rc = entry_credentials(st, e, pl, err);
+	else if (!strcmp(type, "phase"))
+		rc = entry_phase(st, e, pl, err);
+	else if (!strcmp(type, "ballot"))
+		rc = failf(err, e, "a ballot entry that is not one line of "
+				   "canonical JSON");
+	else if (!strcmp(type, "result")) {
+		rc = entry_result(st, e, pl, err);
+		*result_entry = e;
+	} else
+		rc = failf(err, e, "unknown type '%.32s'", type);
+out:
+	json_decref(pl);
+	json_decref(line);
+	return rc;
+}
+
 int board_verify(const char *data, size_t n, const char *head, int threads,
 		 struct board_report *r, struct agora_error *err)
 {
-	struct state st = {0};
-	char prev[65], hash[65];
+	struct state st = {0}, pre = {0};
+	struct context cx = {"", NULL, 0, 0};
+	struct decoded *d;
+	unsigned char *rows = NULL;
 	const char *p = data, *end = data + n, *nl;
-	const char *lhash, *lprev, *type, *payload;
-	json_int_t seq;
-	json_t *line = NULL, *pl = NULL;
-	size_t e = 0, result_entry = 0;
-	int rc = 0, head_seen = !head;
+	char prev[65];
+	size_t e = 0, m, i, result_entry = 0, rows_cap = 0, chunk;
+	int rc = 0, cut = 0, head_seen = !head;
 
 	memset(r, 0, sizeof(*r));
 	memset(prev, '0', 64);
 	prev[64] = 0;
 	st.threads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS
 							     : threads;
-	st.jobs = calloc(BATCH, sizeof(*st.jobs));
-	if (!st.jobs)
-		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
-	for (; p < end; p = nl + 1, e++) {
+	/* a chunk, or fewer lines when the board is short */
+	for (m = 0, p = data; m < CHUNK && p < end; m++, p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl) {
-			rc = failf(err, e,
-				   "the last line does not end with a "
-				   "newline (a cut file?)");
+		if (!nl)
 			break;
-		}
-		line = json_loadb(p, (size_t)(nl - p), JSON_REJECT_DUPLICATES,
-				  NULL);
-		if (!line ||
-		    json_unpack(line, "{s:s, s:s, s:s, s:I, s:s}", "hash",
-				&lhash, "payload", &payload, "prev", &lprev,
-				"seq", &seq, "type", &type) ||
-		    json_object_size(line) != 5) {
-			rc = failf(err, e,
-				   "not an entry {hash, payload, prev, seq, "
-				   "type}");
-			break;
-		}
-		if (seq != (json_int_t)e) {
-			rc = failf(err, e,
-				   "its seq is %lld: entries were dropped, "
-				   "added or reordered",
-				   (long long)seq);
-			break;
-		}
-		if (strcmp(lprev, prev)) {
-			rc = failf(err, e,
-				   "prev is not the hash of entry %zu: the "
-				   "chain is broken",
-				   e ? e - 1 : 0);
-			break;
-		}
-		board_entry_hash(seq, prev, type, payload, strlen(payload),
-				 hash);
-		if (strcmp(hash, lhash)) {
-			rc = failf(err, e,
-				   "its hash does not match its content");
-			break;
-		}
-		memcpy(prev, hash, 65);
-		if (head && !strcmp(head, hash))
-			head_seen = 1;
-		pl = json_loads(payload, JSON_REJECT_DUPLICATES, NULL);
-		if (!pl || !json_is_object(pl)) {
-			rc = failf(err, e, "its payload is not a JSON object");
-			break;
-		}
-		if (e == 0 && strcmp(type, "primary")) {
-			rc = failf(err, e, "a board starts with 'primary'");
-			break;
-		}
-		if (st.have_result) {
-			rc = failf(err, e, "an entry after the result");
-			break;
-		}
-		if (!strcmp(type, "primary"))
-			rc = entry_primary(&st, e, pl, err);
-		else if (!strcmp(type, "credentials"))
-			rc = entry_credentials(&st, e, pl, err);
-		else if (!strcmp(type, "phase"))
-			rc = entry_phase(&st, e, pl, err);
-		else if (!strcmp(type, "ballot"))
-			rc = entry_ballot(&st, e, pl, err);
-		else if (!strcmp(type, "result")) {
-			rc = entry_result(&st, e, pl, err);
-			result_entry = e;
-		} else
-			rc = failf(err, e, "unknown type '%.32s'", type);
-		if (rc)
-			break;
-		if (!strcmp(type, "ballot"))
-			r->ballots++;
-		json_decref(pl);
-		json_decref(line);
-		pl = line = NULL;
 	}
-	json_decref(pl);
-	json_decref(line);
+	p = data;
+	chunk = m + 1;
+	d = calloc(chunk, sizeof(*d));
+	if (!d)
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	while (!rc && p < end) {
+		/* the next chunk of lines */
+		for (m = 0; m < chunk && p < end; m++, p = nl + 1) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			if (!nl) {
+				cut = 1; /* said after the lines before it */
+				p = end;
+				break;
+			}
+			memset(&d[m], 0, offsetof(struct decoded, err) + 1);
+			d[m].p = p;
+			d[m].n = (size_t)(nl - p);
+			d[m].ballot =
+				ends_with(p, d[m].n, "\"type\":\"ballot\"}");
+		}
+		context_scan(&cx, &pre, d, m, e);
+		if (rows_cap < m * (cx.ncands ? cx.ncands : 1)) {
+			free(rows);
+			rows_cap = chunk * (cx.ncands ? cx.ncands : 1);
+			rows = malloc(rows_cap);
+			if (!rows) {
+				rc = agora_errorf(err, AGORA_ENOMEM,
+						  "out of memory");
+				break;
+			}
+		}
+		for (i = 0; i < m; i++)
+			d[i].row = rows + i * (cx.ncands ? cx.ncands : 1);
+		decode_all(&cx, d, m, m > 64 ? st.threads : 1);
+		/* then everything in board order */
+		for (i = 0; i < m && !rc; i++, e++) {
+			if (!d[i].ballot) {
+				rc = entry_other(&st, e, &d[i], prev,
+						 &result_entry, err);
+			} else if (!d[i].parsed) {
+				rc = failf(err, e, "%s", d[i].err);
+			} else if (d[i].seq != (int64_t)e) {
+				rc = failf(err, e,
+					   "its seq is %lld: entries were "
+					   "dropped, added or reordered",
+					   (long long)d[i].seq);
+			} else if (strcmp(d[i].prev, prev)) {
+				rc = failf(err, e,
+					   "prev is not the hash of entry %zu: "
+					   "the chain is broken",
+					   e ? e - 1 : 0);
+			} else if (st.have_result) {
+				rc = failf(err, e, "an entry after the result");
+			} else {
+				rc = ballot_apply(&st, e, &d[i], err);
+				if (!rc) {
+					memcpy(prev, d[i].hash, 65);
+					r->ballots++;
+				}
+			}
+			if (!rc && head && !strcmp(head, prev))
+				head_seen = 1;
+		}
+	}
+	if (!rc && cut)
+		rc = failf(err, e,
+			   "the last line does not end with a newline (a cut "
+			   "file?)");
 	if (!rc && !e)
 		rc = agora_errorf(err, AGORA_ECHECK, "the board is empty");
-	/* a bad signature earlier in the board is the first failure */
-	if (st.njobs) {
-		struct agora_error serr = {0};
-		int src = flush_jobs(&st, &serr);
-
-		if (src)
-			*err = serr, rc = src;
-	}
 	if (!rc && !head_seen)
 		rc = agora_errorf(err, AGORA_ECHECK,
 				  "no entry has the hash %.64s: the board was "
@@ -637,8 +816,6 @@ int board_verify(const char *data, size_t n, const char *head, int threads,
 	if (!rc && st.have_result)
 		rc = check_result(&st, result_entry, err);
 	if (!rc) {
-		size_t i;
-
 		memcpy(r->primary, st.slug, sizeof(r->primary));
 		memcpy(r->head, prev, 65);
 		r->entries = e;
@@ -650,14 +827,9 @@ int board_verify(const char *data, size_t n, const char *head, int threads,
 		r->result = st.result;
 		st.result = NULL;
 	}
-	free(st.result);
-	if (st.cands)
-		for (e = 0; e < st.ncands; e++)
-			free(st.cands[e]);
-	free(st.cands);
-	free(st.lot);
-	free(st.voters);
-	free(st.grades);
-	free(st.jobs);
+	state_fini(&st);
+	state_fini(&pre);
+	free(rows);
+	free(d);
 	return rc;
 }

@@ -1,0 +1,649 @@
+/*
+ * primary_bench.c - the primary's benchmarks (issues 5 and 6).
+ *
+ *   primary_bench board -n N -o FILE [-c CANDIDATES]
+ *       writes the board of a closed primary with N voters (one ballot
+ *       each, a tenth of them replaced by a second one), real Ed25519
+ *       keys and signatures, the organiser's signed result: the input of
+ *       `verify`.
+ *   primary_bench verify -f FILE [-r ROUNDS]
+ *       times board_verify() on 1 and 2 threads, and, in the same run,
+ *       libsodium's own verification of the same signatures on 1 and 2
+ *       threads (the reference: signatures dominate); peak memory of a
+ *       verification (a child process per measure).
+ *   primary_bench recount -n N -d DB [-c CANDIDATES] [-r ROUNDS]
+ *       builds (once) a primary of N counted ballots in DB, then times
+ *       the recount from the stored ballots' grades and the live
+ *       counters, and checks they agree.
+ *
+ * Ballots of the recount database are inserted directly (one
+ * transaction per 100,000), with canonical bodies but without real
+ * signatures, which a recount never reads: `verify` is where signatures
+ * are measured.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "bench.h"
+#include "primary.h"
+#include "primary_int.h"
+
+#define MAX_ROUNDS 50
+#define MAX_CANDS 26
+
+static const char *const grades6[] = {"À rejeter", "Insuffisant", "Passable",
+				      "Assez bien", "Bien", "Très bien"};
+
+static void die(const char *what, const struct agora_error *err)
+{
+	fprintf(stderr, "primary_bench: %s: %s\n", what, err ? err->msg : "");
+	exit(1);
+}
+
+/* A voter's grades: a skewed but deterministic profile per candidate */
+static int grade_of(uint64_t voter, size_t cand)
+{
+	uint64_t x = (voter + 1) * 0x9E3779B97F4A7C15ull ^ (cand * 0xBF58476D1CE4E5B9ull);
+
+	x ^= x >> 31;
+	x *= 0x94D049BB133111EBull;
+	x ^= x >> 29;
+	return (int)((x % 6 + cand % 3) % 6);
+}
+
+/* --------------------------------------------------------------- board */
+
+struct writer {
+	FILE *f;
+	struct sb line;
+	char prev[65];
+	int64_t seq;
+};
+
+static void put(struct writer *w, const char *type, json_t *payload)
+{
+	char hash[65], *p = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+
+	if (!p) {
+		fprintf(stderr, "primary_bench: cannot build a '%s' entry\n",
+			type);
+		exit(1);
+	}
+	board_entry_hash(w->seq, w->prev, type, p, strlen(p), hash);
+	sb_reset(&w->line);
+	if (board_line(&w->line, w->seq, w->prev, type, p, hash) ||
+	    fwrite(w->line.buf, 1, w->line.len, w->f) != w->line.len)
+		die("write", NULL);
+	memcpy(w->prev, hash, 65);
+	w->seq++;
+	free(p);
+	json_decref(payload);
+}
+
+struct signer {
+	size_t from, to, ncand;
+	char **lines; /* payload of each ballot, 2 per voter max */
+	unsigned char (*pk)[32];
+};
+
+/* Voter i's key pair, from a fixed seed: reproducible boards */
+static void voter_keys(uint64_t i, unsigned char pk[32], unsigned char sk[64])
+{
+	unsigned char seed[32] = {0};
+
+	memcpy(seed, &i, sizeof(i));
+	seed[31] = 0xa5;
+	crypto_sign_seed_keypair(pk, sk, seed);
+}
+
+static char *ballot_payload(uint64_t voter, int n, size_t ncand,
+			    const unsigned char pk[32],
+			    const unsigned char sk[64], int shift)
+{
+	char pkhex[65], sighex[129], slug[2] = {0, 0}, *body, *p;
+	unsigned char sig[64];
+	json_t *g = json_object(), *o;
+	size_t c;
+
+	sodium_bin2hex(pkhex, sizeof(pkhex), pk, 32);
+	for (c = 0; c < ncand; c++) {
+		slug[0] = (char)('a' + c);
+		json_object_set_new(
+			g, slug,
+			json_integer((grade_of(voter, c) + shift) % 6));
+	}
+	o = json_pack("{s:s, s:o, s:i, s:s, s:i}", "credential", pkhex,
+		      "grades", g, "n", n, "primary", "bench", "version", 1);
+	body = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	crypto_sign_detached(sig, NULL, (unsigned char *)body, strlen(body),
+			     sk);
+	sodium_bin2hex(sighex, sizeof(sighex), sig, 64);
+	o = json_pack("{s:s, s:s}", "body", body, "signature", sighex);
+	p = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	free(body);
+	return p;
+}
+
+static void *sign_range(void *arg)
+{
+	struct signer *s = arg;
+	unsigned char sk[64];
+	size_t i;
+
+	for (i = s->from; i < s->to; i++) {
+		voter_keys(i, s->pk[i], sk);
+		s->lines[2 * i] = ballot_payload(i, 1, s->ncand, s->pk[i], sk,
+						 1);
+		/* every tenth voter changes their mind */
+		s->lines[2 * i + 1] = i % 10 == 0
+			? ballot_payload(i, 2, s->ncand, s->pk[i], sk, 0)
+			: NULL;
+	}
+	return NULL;
+}
+
+static int cmd_board(size_t n, size_t ncand, const char *out)
+{
+	struct writer w = {0};
+	struct signer s[2];
+	pthread_t t;
+	unsigned char opk[32], osk[64], sig[64];
+	char hex[129], slug[2] = {0, 0}, *text;
+	const char *slugs[MAX_CANDS];
+	char slugbuf[MAX_CANDS][2];
+	uint64_t *counts;
+	json_t *arr, *keys;
+	size_t i, c, g;
+	double t0 = bench_now();
+	struct agora_error err = {0};
+
+	w.f = fopen(out, "w");
+	if (!w.f)
+		die("cannot create the board file", NULL);
+	sb_init(&w.line, 1u << 26);
+	memset(w.prev, '0', 64);
+	s[0].pk = calloc(n, 32);
+	s[0].lines = calloc(2 * n, sizeof(char *));
+	counts = calloc(ncand * 6, sizeof(*counts));
+	if (!s[0].pk || !s[0].lines || !counts)
+		die("out of memory", NULL);
+	s[0].ncand = ncand;
+	s[1] = s[0];
+	s[0].from = 0;
+	s[0].to = n / 2;
+	s[1].from = n / 2;
+	s[1].to = n;
+	pthread_create(&t, NULL, sign_range, &s[1]);
+	sign_range(&s[0]);
+	pthread_join(t, NULL);
+
+	crypto_sign_keypair(opk, osk);
+	sodium_bin2hex(hex, sizeof(hex), opk, 32);
+	arr = json_array();
+	for (g = 0; g < 6; g++)
+		json_array_append_new(arr, json_string(grades6[g]));
+	put(&w, "primary",
+	    json_pack("{s:b, s:o, s:i, s:s, s:s, s:s, s:i}", "allow_blank", 0,
+		      "grades", arr, "lot_size", 0, "organiser_key", hex,
+		      "primary", "bench", "title", "Bench", "version", 1));
+	for (i = 0; i < n; i += BOARD_KEYS_PER_ENTRY) {
+		keys = json_array();
+		for (c = i; c < n && c < i + BOARD_KEYS_PER_ENTRY; c++) {
+			sodium_bin2hex(hex, sizeof(hex), s[0].pk[c], 32);
+			json_array_append_new(keys, json_string(hex));
+		}
+		put(&w, "credentials", json_pack("{s:o}", "keys", keys));
+	}
+	arr = json_array();
+	for (c = 0; c < ncand; c++) {
+		slug[0] = (char)('a' + c);
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "name",
+						     slug, "slug", slug));
+	}
+	put(&w, "phase",
+	    json_pack("{s:o, s:s}", "candidates", arr, "phase", "vote"));
+	/* first ballots in voter order, then the replacements */
+	for (i = 0; i < 2 * n; i += 2)
+		put(&w, "ballot", json_loads(s[0].lines[i], 0, NULL));
+	for (i = 1; i < 2 * n; i += 2)
+		if (s[0].lines[i])
+			put(&w, "ballot", json_loads(s[0].lines[i], 0, NULL));
+	put(&w, "phase", json_pack("{s:s}", "phase", "closed"));
+	for (i = 0; i < n; i++)
+		for (c = 0; c < ncand; c++)
+			counts[c * 6 + (size_t)((grade_of(i, c) +
+						 (i % 10 == 0 ? 0 : 1)) %
+						6)]++;
+	for (c = 0; c < ncand; c++) {
+		slugbuf[c][0] = (char)('a' + c);
+		slugbuf[c][1] = 0;
+		slugs[c] = slugbuf[c];
+	}
+	text = primary_result_text("bench", slugs, ncand, 6, counts, n, &err);
+	if (!text)
+		die("result", &err);
+	crypto_sign_detached(sig, NULL, (unsigned char *)text, strlen(text),
+			     osk);
+	sodium_bin2hex(hex, sizeof(hex), sig, 64);
+	put(&w, "result",
+	    json_pack("{s:s, s:s}", "result", text, "signature", hex));
+	free(text);
+	if (fclose(w.f))
+		die("write", NULL);
+	for (i = 0; i < 2 * n; i++)
+		free(s[0].lines[i]);
+	free(s[0].lines);
+	free(s[0].pk);
+	free(counts);
+	sb_fini(&w.line);
+	printf("board of %zu voters (%zu ballots) x %zu candidates written to "
+	       "%s in %.1f s\n",
+	       n, n + (n + 9) / 10, ncand, out, bench_now() - t0);
+	return 0;
+}
+
+/* -------------------------------------------------------------- verify */
+
+struct sigset {
+	unsigned char (*pk)[32], (*sig)[64];
+	char **msg;
+	size_t n;
+};
+
+struct sigwork {
+	const struct sigset *s;
+	size_t from, step, bad;
+};
+
+static void *verify_part(void *arg)
+{
+	struct sigwork *w = arg;
+	size_t i;
+
+	for (i = w->from; i < w->s->n; i += w->step)
+		w->bad += crypto_sign_verify_detached(
+				  w->s->sig[i], (unsigned char *)w->s->msg[i],
+				  strlen(w->s->msg[i]), w->s->pk[i]) != 0;
+	return NULL;
+}
+
+/* libsodium alone over the same signatures: ballots/s on t threads */
+static double reference(const struct sigset *s, int t)
+{
+	struct sigwork w[2] = {{s, 0, (size_t)t, 0}, {s, 1, (size_t)t, 0}};
+	pthread_t tid;
+	double t0 = bench_now();
+
+	if (t == 2)
+		pthread_create(&tid, NULL, verify_part, &w[1]);
+	verify_part(&w[0]);
+	if (t == 2)
+		pthread_join(tid, NULL);
+	if (w[0].bad + w[1].bad)
+		die("a reference signature failed", NULL);
+	return (double)s->n / (bench_now() - t0);
+}
+
+static void load_sigs(const struct sb *data, struct sigset *s)
+{
+	const char *p = data->buf, *end = data->buf + data->len, *nl;
+	size_t cap = 1024;
+
+	s->pk = malloc(cap * 32);
+	s->sig = malloc(cap * 64);
+	s->msg = malloc(cap * sizeof(char *));
+	for (; p < end; p = nl + 1) {
+		json_t *e, *pl, *b;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		/* keys are sorted: "type" ends every line */
+		if ((size_t)(nl - p) < 16 ||
+		    memcmp(nl - 16, "\"type\":\"ballot\"}", 16))
+			continue;
+		e = json_loadb(p, (size_t)(nl - p), 0, NULL);
+		pl = json_loads(json_string_value(json_object_get(e, "payload")),
+				0, NULL);
+		b = json_loads(json_string_value(json_object_get(pl, "body")),
+			       0, NULL);
+		if (s->n == cap) {
+			cap *= 2;
+			s->pk = realloc(s->pk, cap * 32);
+			s->sig = realloc(s->sig, cap * 64);
+			s->msg = realloc(s->msg, cap * sizeof(char *));
+		}
+		sodium_hex2bin(s->pk[s->n], 32,
+			       json_string_value(json_object_get(b, "credential")),
+			       64, NULL, NULL, NULL);
+		sodium_hex2bin(s->sig[s->n], 64,
+			       json_string_value(json_object_get(pl, "signature")),
+			       128, NULL, NULL, NULL);
+		s->msg[s->n] = strdup(json_string_value(json_object_get(pl, "body")));
+		s->n++;
+		json_decref(b);
+		json_decref(pl);
+		json_decref(e);
+	}
+}
+
+/* One verification in a child: seconds and peak RSS (KiB) */
+static void verify_child(const char *file, int threads, double *secs,
+			 long *rss)
+{
+	int fd[2];
+	pid_t pid;
+	double msg[2];
+
+	if (pipe(fd))
+		die("pipe", NULL);
+	pid = fork();
+	if (pid == 0) {
+		struct agora_error err = {0};
+		struct board_report r;
+		struct rusage ru;
+		struct stat sbuf;
+		double t0;
+		void *map;
+		int f;
+
+		close(fd[0]);
+		t0 = bench_now();
+		/* as agora verify-board reads it: mapped */
+		f = open(file, O_RDONLY);
+		if (f < 0 || fstat(f, &sbuf))
+			die("open", NULL);
+		map = mmap(NULL, (size_t)sbuf.st_size, PROT_READ, MAP_PRIVATE,
+			   f, 0);
+		if (map == MAP_FAILED)
+			die("mmap", NULL);
+		if (board_verify(map, (size_t)sbuf.st_size, NULL, threads, &r,
+				 &err))
+			die("verify", &err);
+		msg[0] = bench_now() - t0;
+		getrusage(RUSAGE_SELF, &ru);
+		msg[1] = (double)ru.ru_maxrss;
+		if (write(fd[1], msg, sizeof(msg)) != sizeof(msg))
+			_exit(1);
+		_exit(0);
+	}
+	close(fd[1]);
+	if (read(fd[0], msg, sizeof(msg)) != sizeof(msg))
+		die("the verifying child failed", NULL);
+	close(fd[0]);
+	waitpid(pid, NULL, 0);
+	*secs = msg[0];
+	*rss = (long)msg[1];
+}
+
+static int cmd_verify(const char *file, int rounds)
+{
+	struct agora_error err = {0};
+	struct sigset s = {0};
+	struct sb data;
+	double v1[MAX_ROUNDS], v2[MAX_ROUNDS], r1[MAX_ROUNDS], r2[MAX_ROUNDS];
+	long rss = 0, rss2;
+	int i;
+
+	sb_init(&data, (size_t)16 << 30);
+	if (file_read(file, (size_t)16 << 30, &data, &err))
+		die("read", &err);
+	load_sigs(&data, &s);
+	printf("%s: %.1f MB, %zu ballots\n", file, (double)data.len / 1e6,
+	       s.n);
+	for (i = 0; i < rounds; i++) {
+		double secs;
+
+		/* interleaved, so both see the same moments of the machine */
+		verify_child(file, 1, &secs, &rss2);
+		v1[i] = (double)s.n / secs;
+		r1[i] = reference(&s, 1);
+		verify_child(file, 2, &secs, &rss2);
+		v2[i] = (double)s.n / secs;
+		if (rss2 > rss)
+			rss = rss2;
+		r2[i] = reference(&s, 2);
+		printf("  round %d: board %.0f/s (1 thread) %.0f/s (2); "
+		       "libsodium alone %.0f/s (1) %.0f/s (2)\n",
+		       i + 1, v1[i], v2[i], r1[i], r2[i]);
+	}
+	{
+		double m1 = bench_median(v1, (size_t)rounds),
+		       m2 = bench_median(v2, (size_t)rounds),
+		       q1 = bench_median(r1, (size_t)rounds),
+		       q2 = bench_median(r2, (size_t)rounds);
+
+		printf("RESULT verify ballots=%zu mb=%.1f rounds=%d "
+		       "board_1t=%.0f board_2t=%.0f sodium_1t=%.0f "
+		       "sodium_2t=%.0f ratio_1t=%.2f ratio_2t=%.2f "
+		       "peak_rss_mib=%.0f\n",
+		       s.n, (double)data.len / 1e6, rounds, m1, m2, q1, q2,
+		       m1 / q1, m2 / q2, (double)rss / 1024);
+	}
+	sb_fini(&data);
+	return 0;
+}
+
+/* ------------------------------------------------------------- recount */
+
+static int recount_build(const char *path, size_t n, size_t ncand)
+{
+	struct primary_config c = {.slug = "bench",
+				   .title = "Bench",
+				   .max_supports = 5};
+	struct agora_error err = {0};
+	struct agora_db *db;
+	struct primary_info p;
+	sqlite3_stmt *cred, *ballot;
+	uint64_t *counts = calloc(ncand * 6, sizeof(*counts));
+	unsigned char pk[32], grades[MAX_CANDS], zero[64] = {0};
+	char slug[2] = {0, 0}, pkhex[65], receipt[65], *body;
+	struct sb out;
+	size_t i, k;
+	double t0 = bench_now();
+
+	sb_init(&out, 64);
+	if (db_open(&db, path, DB_OPEN_CREATE, &err) ||
+	    primary_db_prepare(db, &err) || primary_create(db, &c, &err))
+		die("create", &err);
+	for (k = 0; k < ncand; k++) {
+		slug[0] = (char)('a' + k);
+		if (primary_candidate_add(db, "bench", slug, slug, &out, &err))
+			die("candidate", &err);
+	}
+	if (primary_set_phase(db, "bench", "vote", &err) ||
+	    primary_get(db, "bench", &p, &err))
+		die("phase", &err);
+	db_exec(db, "PRAGMA synchronous=OFF", NULL);
+	if (sqlite3_prepare_v2(db_handle(db),
+			       "INSERT INTO credential(primary_id, public_key)"
+			       " VALUES (?1, ?2)",
+			       -1, &cred, NULL) ||
+	    sqlite3_prepare_v2(db_handle(db),
+			       "INSERT INTO ballot(primary_id, credential_id,"
+			       " receipt, body, signature, grades)"
+			       " VALUES (?1, last_insert_rowid(), ?2, ?3, ?4,"
+			       " ?5)",
+			       -1, &ballot, NULL))
+		die(sqlite3_errmsg(db_handle(db)), NULL);
+	for (i = 0; i < n; i++) {
+		json_t *g = json_object(), *o;
+
+		if (i % 100000 == 0)
+			db_exec(db, "BEGIN", NULL);
+		memset(pk, 0, sizeof(pk));
+		memcpy(pk, &i, sizeof(i));
+		pk[31] = 0x5a;
+		sodium_bin2hex(pkhex, sizeof(pkhex), pk, 32);
+		for (k = 0; k < ncand; k++) {
+			slug[0] = (char)('a' + k);
+			grades[k] = (unsigned char)grade_of(i, k);
+			counts[k * 6 + grades[k]]++;
+			json_object_set_new(g, slug, json_integer(grades[k]));
+		}
+		o = json_pack("{s:s, s:o, s:i, s:s, s:i}", "credential",
+			      pkhex, "grades", g, "n", 1, "primary", "bench",
+			      "version", 1);
+		body = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(o);
+		sha256_hex(body, strlen(body), receipt);
+		sqlite3_bind_int64(cred, 1, p.id);
+		sqlite3_bind_blob(cred, 2, pk, 32, SQLITE_STATIC);
+		if (sqlite3_step(cred) != SQLITE_DONE)
+			die(sqlite3_errmsg(db_handle(db)), NULL);
+		sqlite3_reset(cred);
+		sqlite3_bind_int64(ballot, 1, p.id);
+		sqlite3_bind_text(ballot, 2, receipt, 64, SQLITE_STATIC);
+		sqlite3_bind_text(ballot, 3, body, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(ballot, 4, zero, 64, SQLITE_STATIC);
+		sqlite3_bind_blob(ballot, 5, grades, (int)ncand,
+				  SQLITE_STATIC);
+		if (sqlite3_step(ballot) != SQLITE_DONE)
+			die(sqlite3_errmsg(db_handle(db)), NULL);
+		sqlite3_reset(ballot);
+		free(body);
+		if (i % 100000 == 99999 || i + 1 == n) {
+			db_exec(db, "COMMIT", NULL);
+			fprintf(stderr, "\r  %zu ballots", i + 1);
+		}
+	}
+	fprintf(stderr, "\n");
+	sqlite3_finalize(cred);
+	sqlite3_finalize(ballot);
+	/* the live counters, as the ballots would have left them */
+	db_exec(db, "BEGIN", NULL);
+	for (k = 0; k < ncand; k++)
+		for (i = 0; i < 6; i++) {
+			char sql[256];
+
+			snprintf(sql, sizeof(sql),
+				 "INSERT INTO tally(primary_id, candidate_id,"
+				 " grade, count) SELECT %lld, id, %zu, %llu"
+				 " FROM primary_candidate WHERE slug = '%c'",
+				 (long long)p.id, i,
+				 (unsigned long long)counts[k * 6 + i],
+				 (char)('a' + k));
+			if (db_exec(db, sql, &err))
+				die("tally", &err);
+		}
+	db_exec(db, "COMMIT", NULL);
+	db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
+	primary_info_fini(&p);
+	db_close(db);
+	sb_fini(&out);
+	free(counts);
+	printf("built %s: %zu ballots x %zu candidates in %.0f s\n", path, n,
+	       ncand, bench_now() - t0);
+	return 0;
+}
+
+static int cmd_recount(const char *path, size_t n, size_t ncand, int rounds)
+{
+	struct agora_error err = {0};
+	struct agora_db *db;
+	struct primary_info p;
+	struct primary_candidate *c;
+	uint64_t *live, *again;
+	double t[MAX_ROUNDS], tl[MAX_ROUNDS], t0;
+	size_t nc;
+	int i;
+
+	if (access(path, F_OK) && recount_build(path, n, ncand))
+		return 1;
+	if (db_open(&db, path, DB_OPEN_READONLY, &err) ||
+	    primary_db_prepare(db, &err) || db_begin(db, &err) ||
+	    primary_get(db, "bench", &p, &err) ||
+	    primary_candidates(db, p.id, &c, &nc, &err))
+		die("open", &err);
+	for (i = 0; i < rounds; i++) {
+		t0 = bench_now();
+		if (primary_counts(db, &p, c, nc, 1, &again, &err))
+			die("recount", &err);
+		t[i] = bench_now() - t0;
+		t0 = bench_now();
+		if (primary_counts(db, &p, c, nc, 0, &live, &err))
+			die("counters", &err);
+		tl[i] = bench_now() - t0;
+		if (memcmp(live, again, nc * (size_t)p.ngrades * 8))
+			die("the recount differs from the live counters", NULL);
+		free(live);
+		free(again);
+		printf("  round %d: recount %.3f s, live counters %.6f s\n",
+		       i + 1, t[i], tl[i]);
+	}
+	printf("RESULT recount ballots=%lld candidates=%zu rounds=%d "
+	       "median_s=%.3f\n",
+	       (long long)p.voters, nc, rounds, bench_median(t, (size_t)rounds));
+	primary_candidates_free(c, nc);
+	primary_info_fini(&p);
+	db_rollback(db);
+	db_close(db);
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: primary_bench board -n N -o FILE [-c CANDIDATES]\n"
+		"       primary_bench verify -f FILE [-r ROUNDS]\n"
+		"       primary_bench recount -n N -d DB [-c CANDIDATES] "
+		"[-r ROUNDS]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode, *file = NULL, *db = NULL;
+	size_t n = 1000000, ncand = 12;
+	int ch, rounds = 3;
+
+	if (argc < 2 || sodium_init() < 0)
+		usage();
+	mode = argv[1];
+	argc--, argv++;
+	while ((ch = getopt(argc, argv, "n:o:f:d:c:r:")) != -1) {
+		switch (ch) {
+		case 'n':
+			n = strtoul(optarg, NULL, 10);
+			break;
+		case 'o':
+		case 'f':
+			file = optarg;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'c':
+			ncand = strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (!n || !ncand || ncand > MAX_CANDS || rounds < 1 ||
+	    rounds > MAX_ROUNDS)
+		usage();
+	if (!strcmp(mode, "board") && file)
+		return cmd_board(n, ncand, file);
+	if (!strcmp(mode, "verify") && file)
+		return cmd_verify(file, rounds);
+	if (!strcmp(mode, "recount") && db)
+		return cmd_recount(db, n, ncand, rounds);
+	usage();
+	return 2;
+}
