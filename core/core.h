@@ -176,6 +176,7 @@ enum db_module {
 	DB_MOD_EXPORT,
 	DB_MOD_PRIMARY,
 	DB_MOD_WEB,
+	DB_MOD_AUTH,
 	DB_MOD__MAX
 };
 

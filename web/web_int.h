@@ -37,7 +37,10 @@ struct web_req {
 	struct timespec t0;
 	int started; /* the access handler has been called once */
 	int head;    /* HEAD: the body is not sent */
+	int post;    /* POST: a form, for the routes that take one */
 	int bad_method;
+	int suspended;		/* waiting for a password hash (auth.c) */
+	struct web_auth *auth;	/* session, form, cookies (auth.c), or NULL */
 	size_t body_len;
 	char *uri;		 /* the request target as received */
 	int bad_uri;		 /* AGORA_EINVAL message in err when set */
@@ -140,6 +143,54 @@ enum msg_id {
 	M_OPEN_DATA_TEXT,
 	M_EXPORT_JSON,
 	M_EXPORT_CSV,
+	M_AUTH_SIGNIN,
+	M_AUTH_SIGNUP,
+	M_AUTH_SIGNOUT,
+	M_AUTH_ACCOUNT,
+	M_AUTH_EMAIL,
+	M_AUTH_NAME,
+	M_AUTH_PASSWORD,
+	M_AUTH_NEW_PASSWORD,
+	M_AUTH_FORGOT,
+	M_AUTH_FORGOT_BUTTON,
+	M_AUTH_RESET,
+	M_AUTH_SAVE,
+	M_AUTH_NO_ACCOUNT,
+	M_AUTH_SIGNUP_SENT,
+	M_AUTH_FORGOT_SENT,
+	M_AUTH_VERIFIED,
+	M_AUTH_RESET_DONE,
+	M_AUTH_LINK_BAD,
+	M_AUTH_BAD_LOGIN,
+	M_AUTH_NOT_VERIFIED,
+	M_AUTH_CSRF,
+	M_AUTH_TOO_MANY,
+	M_AUTH_TOO_MANY_TITLE,
+	M_AUTH_FORBIDDEN,
+	M_AUTH_NEED_ROLE,
+	M_AUTH_BUSY,
+	M_AUTH_FORM_TYPE,
+	M_AUTH_FORM_BAD,
+	M_AUTH_BAD_EMAIL,
+	M_AUTH_BAD_PASSWORD,
+	M_AUTH_SIGNED_IN_AS,
+	M_AUTH_ROLES,
+	M_AUTH_ROLE_CITIZEN,
+	M_AUTH_ROLE_CANDIDATE,
+	M_AUTH_ROLE_EDITOR,
+	M_AUTH_ROLE_ADMIN,
+	M_AUTH_VERIFIED_YES,
+	M_AUTH_VERIFIED_NO,
+	M_AUTH_USERS,
+	M_AUTH_CREATED,
+	M_AUTH_ALL_ELECTIONS,
+	M_AUTH_MAIL_VERIFY_SUBJECT,
+	M_AUTH_MAIL_VERIFY_TEXT,
+	M_AUTH_MAIL_RESET_SUBJECT,
+	M_AUTH_MAIL_RESET_TEXT,
+	M_AUTH_MAIL_EXISTS_SUBJECT,
+	M_AUTH_MAIL_EXISTS_TEXT,
+	M_AUTH_MAIL_IGNORE,
 	M__MAX
 };
 const char *msg(const struct web_req *r, enum msg_id id);
