@@ -36,9 +36,9 @@ enum auth_stmt {
 /* The roles of a user as bits, for one row of a listing */
 #define ROLE_BITS(uid)                                                         \
 	"(SELECT coalesce(sum(DISTINCT CASE r.role"                            \
-	" WHEN 'citizen' THEN 1 WHEN 'candidate' THEN 2"                      \
-	" WHEN 'editor' THEN 4 WHEN 'administrator' THEN 8 END), 0)"          \
-	" FROM (SELECT DISTINCT role FROM user_role WHERE user_id = " uid     \
+	" WHEN 'citizen' THEN 1 WHEN 'candidate' THEN 2"                       \
+	" WHEN 'editor' THEN 4 WHEN 'administrator' THEN 8 END), 0)"           \
+	" FROM (SELECT DISTINCT role FROM user_role WHERE user_id = " uid      \
 	") r)"
 
 static const char *const auth_sql[AUTH_STMT__MAX] = {
@@ -52,8 +52,8 @@ static const char *const auth_sql[AUTH_STMT__MAX] = {
 	[AU_USER_SET_VERIFIED] = "UPDATE user SET email_verified = 1"
 				 " WHERE id = ?1",
 	[AU_USER_LIST] = "SELECT u.id, u.email, u.display_name,"
-			 " u.email_verified, u.created_at," ROLE_BITS("u.id")
-			 " FROM user u ORDER BY u.email",
+			 " u.email_verified, u.created_at," ROLE_BITS(
+				 "u.id") " FROM user u ORDER BY u.email",
 	[AU_GRANTS] = "SELECT r.role, e.slug, c.slug FROM user_role r"
 		      " LEFT JOIN election e ON e.id = r.election_id"
 		      " LEFT JOIN candidate c ON c.id = r.candidate_id"
@@ -361,10 +361,9 @@ static int lookup_id(struct agora_db *db, int id, int64_t parent,
 		*out = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (rc == 0)
-		return agora_errorf(err, AGORA_ENOTFOUND, "no %s '%s'",
-				    id == AU_CANDIDATE_ID ? "candidate"
-							  : "election",
-				    slug);
+		return agora_errorf(
+			err, AGORA_ENOTFOUND, "no %s '%s'",
+			id == AU_CANDIDATE_ID ? "candidate" : "election", slug);
 	return rc < 0 ? rc : 0;
 }
 

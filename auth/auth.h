@@ -53,10 +53,10 @@ int auth_token_hash(const char *s, unsigned char out[AUTH_HASH_BYTES]);
  * before. auth_csrf_check compares in constant time; 1 when it matches.
  */
 #define AUTH_CSRF_CHARS 43
-void auth_csrf_make(const unsigned char key[32], const void *binding,
-		    size_t n, char out[AUTH_CSRF_CHARS + 1]);
-int auth_csrf_check(const unsigned char key[32], const void *binding,
-		    size_t n, const char *given);
+void auth_csrf_make(const unsigned char key[32], const void *binding, size_t n,
+		    char out[AUTH_CSRF_CHARS + 1]);
+int auth_csrf_check(const unsigned char key[32], const void *binding, size_t n,
+		    const char *given);
 /* The CSRF key stored in the database (table secret) */
 int auth_csrf_key(struct agora_db *db, unsigned char key[32],
 		  struct agora_error *err);
@@ -114,7 +114,7 @@ int auth_user_set_verified(struct agora_db *db, int64_t user_id,
 
 struct auth_grant {
 	int role;
-	char *election; /* slug, or NULL */
+	char *election;	 /* slug, or NULL */
 	char *candidate; /* slug, or NULL */
 };
 struct auth_grant_list {
@@ -205,6 +205,9 @@ void ratelimit_free(struct ratelimit *rl);
  */
 int ratelimit_take(struct ratelimit *rl, const char *key, double burst,
 		   double interval, double now, unsigned *retry_after);
+
+/* Forgets key's bucket (a sign-in that succeeded clears its account's) */
+void ratelimit_reset(struct ratelimit *rl, const char *key);
 
 /* --------------------------------------------------------------- outbox */
 

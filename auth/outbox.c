@@ -71,8 +71,8 @@ int outbox_write(const char *dir, const char *from, const char *to,
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	sb_printf(&m, "Date: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: ", date,
-		  from, to);
+	sb_printf(&m, "Date: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: ", date, from,
+		  to);
 	header_text(&m, subject);
 	sb_printf(&m,
 		  "\r\nMessage-ID: <%s.%s@agora>\r\nMIME-Version: 1.0\r\n"

@@ -53,19 +53,37 @@ void ratelimit_free(struct ratelimit *rl)
 	free(rl);
 }
 
+/* The slot of key, under the lock; id receives the key's hash */
+static struct rl_slot *slot_of(struct ratelimit *rl, const char *key,
+			       unsigned char id[16])
+{
+	uint64_t h;
+
+	crypto_generichash(id, 16, (const unsigned char *)key, strlen(key),
+			   rl->salt, sizeof(rl->salt));
+	memcpy(&h, id, sizeof(h));
+	return &rl->s[h & (RL_SLOTS - 1)];
+}
+
+void ratelimit_reset(struct ratelimit *rl, const char *key)
+{
+	unsigned char id[16];
+	struct rl_slot *s = slot_of(rl, key, id);
+
+	pthread_mutex_lock(&rl->lock);
+	if (s->used && !memcmp(s->id, id, sizeof(id)))
+		s->used = 0;
+	pthread_mutex_unlock(&rl->lock);
+}
+
 int ratelimit_take(struct ratelimit *rl, const char *key, double burst,
 		   double interval, double now, unsigned *retry_after)
 {
 	unsigned char id[16];
-	struct rl_slot *s;
-	uint64_t h;
+	struct rl_slot *s = slot_of(rl, key, id);
 	int ok;
 
-	crypto_generichash(id, sizeof(id), (const unsigned char *)key,
-			   strlen(key), rl->salt, sizeof(rl->salt));
-	memcpy(&h, id, sizeof(h));
 	pthread_mutex_lock(&rl->lock);
-	s = &rl->s[h & (RL_SLOTS - 1)];
 	if (!s->used || memcmp(s->id, id, sizeof(id))) {
 		memcpy(s->id, id, sizeof(id));
 		s->used = 1;

@@ -14,7 +14,10 @@
 #include "auth.h"
 
 static const char *const role_names[] = {
-	"citizen", "candidate", "editor", "administrator",
+	"citizen",
+	"candidate",
+	"editor",
+	"administrator",
 };
 
 const char *auth_role_name(int role)
@@ -62,8 +65,8 @@ int auth_token_hash(const char *s, unsigned char out[AUTH_HASH_BYTES])
 	return 0;
 }
 
-void auth_csrf_make(const unsigned char key[32], const void *binding,
-		    size_t n, char out[AUTH_CSRF_CHARS + 1])
+void auth_csrf_make(const unsigned char key[32], const void *binding, size_t n,
+		    char out[AUTH_CSRF_CHARS + 1])
 {
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 
@@ -72,8 +75,8 @@ void auth_csrf_make(const unsigned char key[32], const void *binding,
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-int auth_csrf_check(const unsigned char key[32], const void *binding,
-		    size_t n, const char *given)
+int auth_csrf_check(const unsigned char key[32], const void *binding, size_t n,
+		    const char *given)
 {
 	char want[AUTH_CSRF_CHARS + 1];
 

@@ -109,8 +109,9 @@ static int user_add(struct cli *cli, const struct user_add *a)
 		/* the slow hash comes before the write lock is taken */
 		if ((rc = read_password(pw, sizeof(pw)))) {
 			if (rc == -2)
-				fprintf(stderr, "agora user: the password is "
-						"longer than %d bytes\n",
+				fprintf(stderr,
+					"agora user: the password is "
+					"longer than %d bytes\n",
 					AUTH_PASSWORD_MAX);
 			ret = EXIT_USAGE;
 			goto out;
@@ -146,7 +147,7 @@ static int user_add(struct cli *cli, const struct user_add *a)
 			  "days, once):\n\n%s%sreset?token=%s\n",
 			  a->base_url,
 			  a->base_url[strlen(a->base_url) - 1] == '/' ? ""
-								   : "/",
+								      : "/",
 			  tok);
 		sodium_memzero(tok, sizeof(tok));
 		if (!rc && sb_error(&body))
@@ -222,11 +223,12 @@ static int user_list(struct cli *cli, int json)
 		}
 		if (json)
 			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:b, s:o, s:s}",
-					       "email", l.v[i].email, "name",
-					       l.v[i].display_name, "verified",
-					       l.v[i].verified, "roles", roles,
-					       "created_at", l.v[i].created_at));
+				arr,
+				json_pack("{s:s, s:s, s:b, s:o, s:s}", "email",
+					  l.v[i].email, "name",
+					  l.v[i].display_name, "verified",
+					  l.v[i].verified, "roles", roles,
+					  "created_at", l.v[i].created_at));
 		else
 			printf("%-36s %-28s %s%s\n", l.v[i].email, line.buf,
 			       l.v[i].created_at,

@@ -38,8 +38,8 @@ static void form_end(struct web_req *r, enum msg_id button)
 
 /* A labelled input; value (may be NULL) is kept on a failed submit */
 static void field(struct web_req *r, const char *name, enum msg_id label,
-		  const char *type, const char *autocomplete,
-		  const char *value, int required)
+		  const char *type, const char *autocomplete, const char *value,
+		  int required)
 {
 	struct sb *b = &r->body;
 
@@ -77,8 +77,8 @@ static void para(struct web_req *r, const char *cls, enum msg_id text)
 	html_raw(&r->body, cls ? "<p class=\"" : "<p>");
 	if (cls) {
 		html_attr(&r->body, cls);
-		html_raw(&r->body, cls[0] == 'e' ? "\" role=\"alert\">"
-						 : "\">");
+		html_raw(&r->body,
+			 cls[0] == 'e' ? "\" role=\"alert\">" : "\">");
 	}
 	html_text(&r->body, msg(r, text));
 	html_raw(&r->body, "</p>\n");
@@ -198,8 +198,8 @@ static int signup_write(struct web_req *r, struct agora_db *db)
 	int64_t id;
 	int rc;
 
-	rc = auth_user_create(db, r->auth->email, r->auth->name, r->auth->hash, 0,
-			      &id, &r->err);
+	rc = auth_user_create(db, r->auth->email, r->auth->name, r->auth->hash,
+			      0, &id, &r->err);
 	if (rc == AGORA_EEXIST)
 		return auth_mail(r, r->auth->email, M_AUTH_MAIL_EXISTS_SUBJECT,
 				 M_AUTH_MAIL_EXISTS_TEXT, "forgot", NULL);
@@ -257,6 +257,7 @@ int page_signin(struct web_req *r)
 	if (!email || !pw || auth_email_normalize(email, &e, NULL))
 		return signin_form(r, 400, M_AUTH_BAD_LOGIN, email);
 	r->auth->email = e;
+	/* five tries per account, then one a minute, from any address */
 	if (!auth_rate_ok(r, "signin", e, 5, 60))
 		return 0;
 	rc = auth_user_by_email(r->db, e, &u, &hash, &r->err);
@@ -331,7 +332,14 @@ static int verify_write(struct web_req *r, struct agora_db *db)
 
 int page_verify(struct web_req *r)
 {
-	int rc = write_tx(r, verify_write);
+	int rc;
+
+	if (r->head) { /* a HEAD (a link checker) does not use the link */
+		heading(r, M_AUTH_SIGNUP);
+		page_end(r);
+		return 0;
+	}
+	rc = write_tx(r, verify_write);
 
 	if (rc == AGORA_ENOTFOUND)
 		return message_page(r, 400, M_AUTH_SIGNUP, M_AUTH_LINK_BAD,
@@ -364,8 +372,8 @@ static int forgot_write(struct web_req *r, struct agora_db *db)
 	char tok[AUTH_TOKEN_CHARS + 1];
 	int rc;
 
-	rc = auth_link_create(db, r->auth->user_id, AUTH_LINK_RESET,
-			      time(NULL), AUTH_RESET_TTL, tok, &r->err);
+	rc = auth_link_create(db, r->auth->user_id, AUTH_LINK_RESET, time(NULL),
+			      AUTH_RESET_TTL, tok, &r->err);
 	if (!rc)
 		rc = auth_mail(r, r->auth->email, M_AUTH_MAIL_RESET_SUBJECT,
 			       M_AUTH_MAIL_RESET_TEXT, "reset?token=", tok);
@@ -444,8 +452,8 @@ int page_reset(struct web_req *r)
 			return 0;
 		token = auth_form(r, "token");
 	}
-	rc = auth_link_check(r->db, token, AUTH_LINK_RESET, time(NULL), 0,
-			     &uid, &r->err);
+	rc = auth_link_check(r->db, token, AUTH_LINK_RESET, time(NULL), 0, &uid,
+			     &r->err);
 	if (rc == AGORA_ENOTFOUND)
 		return message_page(r, 400, M_AUTH_RESET, M_AUTH_LINK_BAD,
 				    "/forgot", M_AUTH_FORGOT);
@@ -467,8 +475,8 @@ static int reset_write(struct web_req *r, struct agora_db *db)
 	int rc;
 
 	/* checked again: the link may have been used while hashing */
-	rc = auth_link_check(db, r->auth->token, AUTH_LINK_RESET, time(NULL),
-			     1, &uid, &r->err);
+	rc = auth_link_check(db, r->auth->token, AUTH_LINK_RESET, time(NULL), 1,
+			     &uid, &r->err);
 	if (!rc)
 		rc = auth_user_set_password(db, uid, r->auth->hash, &r->err);
 	/* the link came by e-mail: the address is proven too */
@@ -493,6 +501,8 @@ int account_continue(struct web_req *r, int ok, const char *hash)
 					   w->email);
 		if ((rc = write_tx(r, signin_write)))
 			return rc;
+		/* the limit is on guessing: the right password clears it */
+		auth_rate_reset(r, "signin", w->email);
 		auth_redirect(r, "/account");
 		return 0;
 	case CONT_SIGNUP:

@@ -142,6 +142,12 @@ int auth_server_start(struct auth_server **out, const struct web_config *cfg,
 	    (rc = auth_csrf_key(db, a->key, err)))
 		goto fail;
 	auth_pwhash_limits(&ops, &mem, &over);
+	/* made now, not on the first sign-in of an unknown address */
+	if (!*auth_password_dummy()) {
+		rc = agora_errorf(err, AGORA_ENOMEM,
+				  "cannot hash a password: out of memory");
+		goto fail;
+	}
 	if (over)
 		LOG(LOG_WARN,
 		    "password hashing cost lowered by AGORA_PWHASH_LIMITS "
@@ -276,16 +282,15 @@ int auth_personal(const struct web_req *r)
 {
 	const struct web_auth *w = r->auth;
 
-	return w && (w->personal || w->user.id > 0 || w->ncookie ||
-		     w->location);
+	return w &&
+	       (w->personal || w->user.id > 0 || w->ncookie || w->location);
 }
 
 int auth_request_begin(struct web_req *r)
 {
-	const char *sid = MHD_lookup_connection_value(
-		r->conn, MHD_COOKIE_KIND, COOKIE_SESSION);
-	const char *pre = MHD_lookup_connection_value(r->conn,
-						      MHD_COOKIE_KIND,
+	const char *sid = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
+						      COOKIE_SESSION);
+	const char *pre = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
 						      COOKIE_PRE);
 	unsigned char h[AUTH_HASH_BYTES];
 	struct web_auth *w;
@@ -355,7 +360,8 @@ static void add_cookie(struct web_req *r, const char *name, const char *value,
 	struct web_auth *w = auth_of(r);
 	struct sb c;
 
-	if (!w || w->ncookie == sizeof(w->set_cookie) / sizeof(w->set_cookie[0]))
+	if (!w ||
+	    w->ncookie == sizeof(w->set_cookie) / sizeof(w->set_cookie[0]))
 		return;
 	sb_init(&c, 512);
 	sb_printf(&c, "%s=%s%s%s", name, value, extra, COOKIE_FLAGS);
@@ -404,8 +410,8 @@ void auth_page_error(struct web_req *r, int status, const char *message)
 		int status;
 		const char *code;
 	} codes[] = {
-		{400, "bad_request"}, {403, "forbidden"},
-		{413, "too_large"},   {415, "unsupported_media_type"},
+		{400, "bad_request"},	    {403, "forbidden"},
+		{413, "too_large"},	    {415, "unsupported_media_type"},
 		{429, "too_many_requests"}, {503, "unavailable"},
 	};
 	const char *title, *code = "internal";
@@ -462,8 +468,7 @@ int auth_require(struct web_req *r, int role, int64_t election_id)
 		auth_redirect(r, "/signin");
 		return 1;
 	}
-	rc = auth_user_can(r->db, r->auth->user.id, role, election_id,
-			   &r->err);
+	rc = auth_user_can(r->db, r->auth->user.id, role, election_id, &r->err);
 	if (rc > 0)
 		return 0;
 	if (rc < 0) {
@@ -628,14 +633,21 @@ int auth_rate_ok(struct web_req *r, const char *bucket, const char *key,
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	snprintf(k, sizeof(k), "%s:%s", bucket, key);
 	if (ratelimit_take(a->rl, k, burst, interval,
-			   (double)now.tv_sec + (double)now.tv_nsec / 1e9,
-			   &ra))
+			   (double)now.tv_sec + (double)now.tv_nsec / 1e9, &ra))
 		return 1;
 	if (w)
 		w->retry_after = ra ? ra : 1;
 	LOG(LOG_INFO, "request %s: rate limit %s", r->id, bucket);
 	auth_page_error(r, 429, msg(r, M_AUTH_TOO_MANY));
 	return 0;
+}
+
+void auth_rate_reset(struct web_req *r, const char *bucket, const char *key)
+{
+	char k[400];
+
+	snprintf(k, sizeof(k), "%s:%s", bucket, key);
+	ratelimit_reset(web_auth_server(r->srv)->rl, k);
 }
 
 /* ------------------------------------------------------------ writing */
@@ -706,8 +718,8 @@ int auth_mail(struct web_req *r, const char *to, enum msg_id subject,
 	if (sb_error(&body))
 		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	else
-		rc = outbox_write(a->outbox, a->mail_from, to,
-				  msg(r, subject), body.buf, &file, &r->err);
+		rc = outbox_write(a->outbox, a->mail_from, to, msg(r, subject),
+				  body.buf, &file, &r->err);
 	if (!rc)
 		LOG(LOG_INFO, "request %s: mail written to %s", r->id, file);
 	sodium_memzero(body.buf, body.len);

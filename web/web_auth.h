@@ -102,6 +102,8 @@ void auth_csrf_field(struct web_req *r);
 /* Takes a token from a rate limit bucket; 429 made when empty */
 int auth_rate_ok(struct web_req *r, const char *bucket, const char *key,
 		 double burst, double interval);
+/* Refills a bucket: a sign-in that succeeded clears its account's */
+void auth_rate_reset(struct web_req *r, const char *bucket, const char *key);
 /* An error page with its status (403, 429, 400...) */
 void auth_page_error(struct web_req *r, int status, const char *message);
 /* 303 to a local path */

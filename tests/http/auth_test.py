@@ -161,6 +161,10 @@ COOKIE_FLAGS = ("HttpOnly", "Secure", "SameSite=Lax", "Path=/")
 def flows(port, box, dbpath, env):
     anon = Browser(port)
     eve = Browser(port)
+    con = sqlite3.connect(dbpath)
+    gen0 = con.execute("SELECT value FROM meta"
+                       " WHERE key = 'search_generation'").fetchone()[0]
+    con.close()
 
     # the forms
     st, h, body = anon.req("/signup")
@@ -221,8 +225,10 @@ def flows(port, box, dbpath, env):
     st, _, body = anon.req("/verify?token=" + "A" * 43)
     check(st == 400 and "inconnu" in body, "an unknown verify link: 400",
           st)
+    st, _, _ = anon.req("/verify?token=%s" % verify, method="HEAD")
     st, _, body = anon.req("/verify?token=%s" % verify)
-    check(st == 200 and "confirmée" in body, "the verify link: 200", st)
+    check(st == 200 and "confirmée" in body,
+          "the verify link: 200 (a HEAD before did not use it)", st)
     st, _, body = anon.req("/verify?token=%s" % verify)
     check(st == 400, "the verify link used twice: 400", st)
 
@@ -363,6 +369,13 @@ def flows(port, box, dbpath, env):
     st, _, body = anon.req("/reset?token=%s" % late)
     check(late and st == 400 and "expiré" in body,
           "an expired reset link: 400", st)
+
+    con = sqlite3.connect(dbpath)
+    gen = con.execute("SELECT value FROM meta"
+                      " WHERE key = 'search_generation'").fetchone()[0]
+    con.close()
+    check(gen == gen0, "accounts and sessions leave the page cache's "
+          "generation alone", (gen0, gen))
 
     # malformed and oversize posts
     st, _, _ = anon.req("/signin", "POST", body=b"email=%zz&password=1",

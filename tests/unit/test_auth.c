@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 
 #include <cmocka.h>
 
@@ -152,9 +152,9 @@ static void test_password(void **state)
 	(void)state;
 	assert_int_equal(auth_password_ok("1234567", &err), AGORA_EINVAL);
 	assert_int_equal(auth_password_ok("12345678", &err), 0);
-	assert_int_equal(auth_password_ok("\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8",
-					  &err),
-			 AGORA_EINVAL);
+	assert_int_equal(
+		auth_password_ok("\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8", &err),
+		AGORA_EINVAL);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(auth_password_ok(big, &err), AGORA_EINVAL);
@@ -235,7 +235,8 @@ static int setup(void **state)
 	unlink(f->path);
 	if (db_open(&f->db, f->path, DB_OPEN_CREATE, &err) ||
 	    auth_db_prepare(f->db, &err) || compare_db_prepare(f->db, &err) ||
-	    election_add(f->db, "ville-2026", "Municipales", NULL, "fr", &err)) {
+	    election_add(f->db, "ville-2026", "Municipales", NULL, "fr",
+			 &err)) {
 		fprintf(stderr, "setup: %s\n", err.msg);
 		return -1;
 	}
@@ -279,11 +280,11 @@ static void test_sessions(void **state)
 	struct auth_user u;
 	int64_t id, id2;
 
-	assert_int_equal(auth_user_create(f->db, "eve@example.org", "Ève",
-					  NULL, 1, &id, &err),
+	assert_int_equal(auth_user_create(f->db, "eve@example.org", "Ève", NULL,
+					  1, &id, &err),
 			 0);
-	assert_int_equal(auth_user_create(f->db, "eve@example.org", "", NULL,
-					  0, &id2, &err),
+	assert_int_equal(auth_user_create(f->db, "eve@example.org", "", NULL, 0,
+					  &id2, &err),
 			 AGORA_EEXIST);
 	assert_int_equal(auth_session_create(f->db, id, 1000, tok, &err), 0);
 	assert_int_equal(auth_token_hash(tok, h), 0);
@@ -293,9 +294,9 @@ static void test_sessions(void **state)
 	assert_string_equal(u.display_name, "Ève");
 	auth_user_fini(&u);
 	/* expired */
-	assert_int_equal(auth_session_user(f->db, h,
-					   1000 + AUTH_SESSION_TTL, &u, &err),
-			 AGORA_ENOTFOUND);
+	assert_int_equal(
+		auth_session_user(f->db, h, 1000 + AUTH_SESSION_TTL, &u, &err),
+		AGORA_ENOTFOUND);
 	/* signed out */
 	assert_int_equal(auth_session_delete(f->db, h, &err), 0);
 	assert_int_equal(auth_session_user(f->db, h, 1001, &u, &err),
@@ -363,12 +364,12 @@ static void test_roles(void **state)
 	assert_int_equal(auth_user_create(f->db, "c@example.org", "", NULL, 1,
 					  &cit, &err),
 			 0);
-	assert_int_equal(auth_grant(f->db, ed, ROLE_EDITOR, "ville-2026", NULL,
-				    &err),
-			 0);
-	assert_int_equal(auth_grant(f->db, ed, ROLE_EDITOR, "ville-2026", NULL,
-				    &err),
-			 AGORA_EEXIST);
+	assert_int_equal(
+		auth_grant(f->db, ed, ROLE_EDITOR, "ville-2026", NULL, &err),
+		0);
+	assert_int_equal(
+		auth_grant(f->db, ed, ROLE_EDITOR, "ville-2026", NULL, &err),
+		AGORA_EEXIST);
 	assert_int_equal(auth_grant(f->db, ed, ROLE_EDITOR, "nope", NULL, &err),
 			 AGORA_ENOTFOUND);
 	assert_int_equal(auth_grant(f->db, ad, ROLE_ADMIN, NULL, NULL, &err),
@@ -399,12 +400,12 @@ static void test_outbox(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(outbox_write(dir, "agora <a@localhost>",
-				      "eve@example.org", "Vérifiez votre "
-							 "adresse",
-				      "Bonjour,\nle lien :\nhttp://x/y\n",
-				      &path, &err),
-			 0);
+	assert_int_equal(
+		outbox_write(dir, "agora <a@localhost>", "eve@example.org",
+			     "Vérifiez votre "
+			     "adresse",
+			     "Bonjour,\nle lien :\nhttp://x/y\n", &path, &err),
+		0);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	f = fopen(path, "rb");
