@@ -3,6 +3,7 @@
  * database. Writers call these inside their own BEGIN IMMEDIATE
  * transaction; nothing here begins or commits.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,9 @@ enum auth_stmt {
 	AU_LINK_GET,
 	AU_LINK_USE,
 	AU_SECRET,
+	AU_AUDIT_LAST,
+	AU_AUDIT_INSERT,
+	AU_AUDIT_ALL,
 	AUTH_STMT__MAX
 };
 
@@ -87,6 +91,14 @@ static const char *const auth_sql[AUTH_STMT__MAX] = {
 	[AU_LINK_USE] = "UPDATE user_link SET used_at = ?2"
 			" WHERE token_hash = ?1 AND used_at IS NULL",
 	[AU_SECRET] = "SELECT value FROM secret WHERE name = ?1",
+	[AU_AUDIT_LAST] = "SELECT seq, hash FROM audit"
+			  " ORDER BY seq DESC LIMIT 1",
+	[AU_AUDIT_INSERT] = "INSERT INTO audit(seq, at, actor, action,"
+			    " object, detail, prev_hash, hash)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[AU_AUDIT_ALL] = "SELECT seq, at, coalesce(actor, 0), action,"
+			 " object, detail, prev_hash, hash"
+			 " FROM audit ORDER BY seq",
 };
 
 int auth_db_prepare(struct agora_db *db, struct agora_error *err)
@@ -534,4 +546,134 @@ int auth_link_check(struct agora_db *db, const char *token, int purpose,
 gone:
 	return agora_errorf(err, AGORA_ENOTFOUND,
 			    "this link is unknown, already used or expired");
+}
+
+/* ------------------------------------------------------------ audit log */
+
+static const char genesis[65] =
+	"0000000000000000000000000000000000000000000000000000000000000000";
+
+/* Each field as "<length>:<bytes>\n": no two entries hash the same */
+static void field_hash(crypto_hash_sha256_state *st, const char *s)
+{
+	char len[24];
+
+	snprintf(len, sizeof(len), "%zu:", strlen(s));
+	crypto_hash_sha256_update(st, (const unsigned char *)len, strlen(len));
+	crypto_hash_sha256_update(st, (const unsigned char *)s, strlen(s));
+	crypto_hash_sha256_update(st, (const unsigned char *)"\n", 1);
+}
+
+void auth_audit_hash(const char *prev_hash, int64_t seq, const char *at,
+		     int64_t actor, const char *action, const char *object,
+		     const char *detail, char out[65])
+{
+	crypto_hash_sha256_state st;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char num[24];
+
+	crypto_hash_sha256_init(&st);
+	field_hash(&st, prev_hash);
+	snprintf(num, sizeof(num), "%lld", (long long)seq);
+	field_hash(&st, num);
+	field_hash(&st, at);
+	snprintf(num, sizeof(num), "%lld", (long long)actor);
+	field_hash(&st, num);
+	field_hash(&st, action);
+	field_hash(&st, object);
+	field_hash(&st, detail);
+	crypto_hash_sha256_final(&st, h);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+int auth_audit(struct agora_db *db, int64_t actor, const char *action,
+	       const char *object, const char *detail, struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, AU_AUDIT_LAST);
+	char prev[65], hash[65], at[32];
+	time_t now = time(NULL);
+	int64_t seq = 1;
+	struct tm tm;
+	int rc;
+
+	memcpy(prev, genesis, sizeof(prev));
+	if ((rc = db_step(db, st, err)) > 0) {
+		seq = sqlite3_column_int64(st, 0) + 1;
+		snprintf(prev, sizeof(prev), "%s", db_col_text(st, 1));
+	}
+	sqlite3_reset(st);
+	if (rc < 0)
+		return rc;
+	gmtime_r(&now, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	auth_audit_hash(prev, seq, at, actor, action, object, detail, hash);
+	st = stmt(db, AU_AUDIT_INSERT);
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
+	if (actor)
+		sqlite3_bind_int64(st, 3, actor);
+	sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, object, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, prev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, hash, -1, SQLITE_STATIC);
+	return exec_stmt(db, st, err);
+}
+
+int auth_audit_verify(struct agora_db *db,
+		      void (*on_failure)(void *ctx, const char *line),
+		      void *ctx, size_t *entries, struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, AU_AUDIT_ALL);
+	char prev[65], want[65], line[256];
+	int64_t expect = 1, seq;
+	size_t failures = 0;
+	int rc;
+
+	*entries = 0;
+	memcpy(prev, genesis, sizeof(prev));
+	while ((rc = db_step(db, st, err)) > 0) {
+		const char *stored_prev = db_col_text(st, 6);
+		const char *stored = db_col_text(st, 7);
+
+		seq = sqlite3_column_int64(st, 0);
+		(*entries)++;
+		if (seq != expect) {
+			snprintf(line, sizeof(line),
+				 "audit entry %lld: expected entry %lld (an "
+				 "entry is missing)",
+				 (long long)seq, (long long)expect);
+			on_failure(ctx, line);
+			failures++;
+		}
+		if (strcmp(stored_prev, prev)) {
+			snprintf(line, sizeof(line),
+				 "audit entry %lld: prev_hash is not the "
+				 "previous entry's hash",
+				 (long long)seq);
+			on_failure(ctx, line);
+			failures++;
+		}
+		auth_audit_hash(stored_prev, seq, db_col_text(st, 1),
+				sqlite3_column_int64(st, 2), db_col_text(st, 3),
+				db_col_text(st, 4), db_col_text(st, 5), want);
+		if (strcmp(stored, want)) {
+			snprintf(line, sizeof(line),
+				 "audit entry %lld: its hash does not match "
+				 "its contents",
+				 (long long)seq);
+			on_failure(ctx, line);
+			failures++;
+		}
+		snprintf(prev, sizeof(prev), "%s", stored);
+		expect = seq + 1;
+	}
+	sqlite3_reset(st);
+	if (rc < 0)
+		return rc;
+	if (failures)
+		return agora_errorf(err, AGORA_ECHECK,
+				    "%zu audit log failure%s", failures,
+				    failures == 1 ? "" : "s");
+	return 0;
 }

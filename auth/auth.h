@@ -154,6 +154,31 @@ void auth_user_list_fini(struct auth_user_list *l);
 int auth_user_list(struct agora_db *db, struct auth_user_list *out,
 		   struct agora_error *err);
 
+/* ------------------------------------------------------------ audit log */
+
+/*
+ * Appends an entry to the hash-chained audit log, in the caller's write
+ * transaction. actor is a user id, or 0 for the command line; object
+ * names what changed ("user:12"), detail says how ("role=editor
+ * election=ville-2026").
+ */
+int auth_audit(struct agora_db *db, int64_t actor, const char *action,
+	       const char *object, const char *detail,
+	       struct agora_error *err);
+/*
+ * Recomputes the chain, calling on_failure with one line per broken
+ * entry (a gap in seq, a prev_hash that is not the previous hash, a hash
+ * that does not match the fields). *entries receives the count.
+ * AGORA_ECHECK when anything failed.
+ */
+int auth_audit_verify(struct agora_db *db,
+		      void (*on_failure)(void *ctx, const char *line),
+		      void *ctx, size_t *entries, struct agora_error *err);
+/* The hash of an entry, as the log stores it (for tests) */
+void auth_audit_hash(const char *prev_hash, int64_t seq, const char *at,
+		     int64_t actor, const char *action, const char *object,
+		     const char *detail, char out[65]);
+
 /* ------------------------------------------------------------- sessions */
 
 #define AUTH_SESSION_TTL (14 * 24 * 3600) /* seconds */

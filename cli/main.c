@@ -109,7 +109,8 @@ const struct cli_command cli_commands[] = {
 	 "\n"
 	 "Re-extracts every stored original document and checks its "
 	 "SHA-256,\n"
-	 "its extracted text and every proposal's slice. Prints a summary;\n"
+	 "its extracted text and every proposal's slice, and the hash chain\n"
+	 "of the audit log (account and role changes). Prints a summary;\n"
 	 "on any mismatch prints one precise line per failure and exits 1.\n",
 	 cmd_verify},
 	{"export", "export an election as open data (JSON or CSV)",

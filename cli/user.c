@@ -3,6 +3,7 @@
  * administrator, and accounts made by scripts.
  */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -64,6 +65,29 @@ static int read_password(char *pw, size_t cap)
 		rc = -3;
 	}
 	sodium_memzero(again, sizeof(again));
+	return rc;
+}
+
+/* An audit entry for the command line (actor 0) */
+static int audit(struct agora_db *db, const char *action, int64_t id, int role,
+		 const char *election, const char *candidate,
+		 struct agora_error *err)
+{
+	char object[32];
+	struct sb detail;
+	int rc;
+
+	snprintf(object, sizeof(object), "user:%lld", (long long)id);
+	sb_init(&detail, 1024);
+	sb_printf(&detail, "role=%s", auth_role_name(role));
+	if (election)
+		sb_printf(&detail, " election=%s", election);
+	if (candidate)
+		sb_printf(&detail, " candidate=%s", candidate);
+	rc = sb_error(&detail)
+		     ? agora_errorf(err, AGORA_ENOMEM, "out of memory")
+		     : auth_audit(db, 0, action, object, detail.buf, err);
+	sb_fini(&detail);
 	return rc;
 }
 
@@ -132,9 +156,15 @@ static int user_add(struct cli *cli, const struct user_add *a)
 		rc = auth_user_create(db, email, a->name, hash[0] ? hash : NULL,
 				      1, &u.id, &err);
 	}
+	if (!rc && !exists)
+		rc = audit(db, "user.create", u.id, ROLE_CITIZEN, NULL, NULL,
+			   &err);
 	if (!rc && a->role != ROLE_CITIZEN)
 		rc = auth_grant(db, u.id, a->role, a->election, a->candidate,
 				&err);
+	if (!rc && a->role != ROLE_CITIZEN)
+		rc = audit(db, "role.grant", u.id, a->role, a->election,
+			   a->candidate, &err);
 	if (!rc && !exists && a->link) {
 		rc = auth_link_create(db, u.id, AUTH_LINK_RESET, time(NULL),
 				      LINK_TTL, tok, &err);

@@ -263,6 +263,29 @@ static const char *const migration_2[] = {
 	" expires_at INTEGER NOT NULL,"
 	" used_at INTEGER"
 	") WITHOUT ROWID;",
+	/*
+	 * Account and role changes, append-only and hash-chained: hash is
+	 * SHA-256 over the entry's fields and prev_hash (the previous
+	 * entry's hash, 64 zeros for the first); `agora verify` recomputes
+	 * the chain. actor is NULL for the command line. Objects name
+	 * accounts by id, never by e-mail address.
+	 */
+	"CREATE TABLE audit ("
+	" seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
+	" at TEXT NOT NULL,"
+	" actor INTEGER REFERENCES user(id),"
+	" action TEXT NOT NULL,"
+	" object TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),"
+	" hash TEXT NOT NULL CHECK (length(hash) = 64)"
+	");",
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
+	" SELECT RAISE(ABORT, 'the audit log is append-only');"
+	"END;",
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
+	" SELECT RAISE(ABORT, 'the audit log is append-only');"
+	"END;",
 	/* server-side keys shared by every web node (the CSRF key) */
 	"CREATE TABLE secret (name TEXT PRIMARY KEY, value BLOB NOT NULL)"
 	" WITHOUT ROWID;",

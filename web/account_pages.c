@@ -10,6 +10,7 @@
  * address already in use gets an e-mail instead), and a wrong address
  * costs a sign-in the same Argon2id verification as a wrong password.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +125,16 @@ static const char *role_label(struct web_req *r, int role)
 	}
 }
 
+/* An audit entry by the account itself about itself */
+static int audit_self(struct agora_db *db, int64_t uid, const char *action,
+		      const char *detail, struct agora_error *err)
+{
+	char object[32];
+
+	snprintf(object, sizeof(object), "user:%lld", (long long)uid);
+	return auth_audit(db, uid, action, object, detail, err);
+}
+
 /* Runs fn in this thread's write transaction; 0 or an AGORA_E* code */
 static int write_tx(struct web_req *r,
 		    int (*fn)(struct web_req *r, struct agora_db *db))
@@ -203,8 +214,11 @@ static int signup_write(struct web_req *r, struct agora_db *db)
 	if (rc == AGORA_EEXIST)
 		return auth_mail(r, r->auth->email, M_AUTH_MAIL_EXISTS_SUBJECT,
 				 M_AUTH_MAIL_EXISTS_TEXT, "forgot", NULL);
-	if (rc || (rc = auth_link_create(db, id, AUTH_LINK_VERIFY, time(NULL),
-					 AUTH_VERIFY_TTL, tok, &r->err)))
+	if (rc ||
+	    (rc = audit_self(db, id, "user.create", "role=citizen sign-up",
+			     &r->err)) ||
+	    (rc = auth_link_create(db, id, AUTH_LINK_VERIFY, time(NULL),
+				   AUTH_VERIFY_TTL, tok, &r->err)))
 		return rc;
 	rc = auth_mail(r, r->auth->email, M_AUTH_MAIL_VERIFY_SUBJECT,
 		       M_AUTH_MAIL_VERIFY_TEXT, "verify?token=", tok);
@@ -327,7 +341,11 @@ static int verify_write(struct web_req *r, struct agora_db *db)
 
 	rc = auth_link_check(db, web_arg(r, "token"), AUTH_LINK_VERIFY,
 			     time(NULL), 1, &uid, &r->err);
-	return rc ? rc : auth_user_set_verified(db, uid, &r->err);
+	if (!rc)
+		rc = auth_user_set_verified(db, uid, &r->err);
+	if (!rc)
+		rc = audit_self(db, uid, "user.verify", "link", &r->err);
+	return rc;
 }
 
 int page_verify(struct web_req *r)
@@ -482,6 +500,9 @@ static int reset_write(struct web_req *r, struct agora_db *db)
 	/* the link came by e-mail: the address is proven too */
 	if (!rc)
 		rc = auth_user_set_verified(db, uid, &r->err);
+	if (!rc)
+		rc = audit_self(db, uid, "user.password", "reset link",
+				&r->err);
 	return rc;
 }
 

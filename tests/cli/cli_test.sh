@@ -280,6 +280,12 @@ json "[u['email'] for u in j] == ['ed@example.org', 'root@example.org'] and j[1]
 	"user list shows the accounts and their roles"
 expect 0 "user list" "$AGORA" user list
 has "$T/out" "administrator,citizen" "user list prints roles"
+expect 0 "verify checks the audit log" "$AGORA" verify --json
+json "j['ok'] and j['audit_entries'] == 5" \
+	"two accounts made, three roles granted: five chained audit entries"
+python3 -c "import sqlite3; c = sqlite3.connect('$AGORA_DB'); c.executescript(\"DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'role=administrator' WHERE seq = 4;\")"
+expect 1 "verify finds a tampered audit entry" "$AGORA" verify
+has "$T/out" "audit entry 4: its hash does not match" "and says which"
 unset AGORA_PWHASH_LIMITS
 
 echo "$pass passed, $fail failed"

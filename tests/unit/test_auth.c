@@ -390,6 +390,67 @@ static void test_roles(void **state)
 	election_info_fini(&e);
 }
 
+static void on_line(void *ctx, const char *line)
+{
+	size_t *n = ctx;
+
+	(void)line;
+	(*n)++;
+}
+
+static void test_audit(void **state)
+{
+	struct fixture *f = *state;
+	struct agora_error err = {0};
+	char h1[65], h2[65];
+	size_t n = 0, lines = 0;
+
+	assert_int_equal(auth_audit_verify(f->db, on_line, &lines, &n, &err),
+			 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(auth_audit(f->db, 0, "user.create", "user:1",
+				    "role=citizen", &err),
+			 0);
+	assert_int_equal(auth_audit(f->db, 0, "role.grant", "user:1",
+				    "role=editor election=ville-2026", &err),
+			 0);
+	assert_int_equal(
+		auth_audit(f->db, 0, "user.verify", "user:1", "link", &err), 0);
+	assert_int_equal(auth_audit_verify(f->db, on_line, &lines, &n, &err),
+			 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(lines, 0);
+	/* every field is in the hash, and fields cannot be shifted */
+	auth_audit_hash("0", 1, "t", 0, "a", "bc", "", h1);
+	auth_audit_hash("0", 1, "t", 0, "ab", "c", "", h2);
+	assert_string_not_equal(h1, h2);
+	/* append-only */
+	assert_int_not_equal(
+		db_exec(f->db, "UPDATE audit SET detail = 'x'", &err), 0);
+	assert_int_not_equal(db_exec(f->db, "DELETE FROM audit", &err), 0);
+	/* tampering behind the triggers' back is found */
+	assert_int_equal(
+		db_exec(f->db,
+			"DROP TRIGGER audit_no_update;"
+			"UPDATE audit SET detail = 'role=administrator'"
+			" WHERE seq = 2",
+			&err),
+		0);
+	assert_int_equal(auth_audit_verify(f->db, on_line, &lines, &n, &err),
+			 AGORA_ECHECK);
+	assert_int_equal(lines, 1);
+	lines = 0;
+	assert_int_equal(db_exec(f->db,
+				 "DROP TRIGGER audit_no_delete;"
+				 "DELETE FROM audit WHERE seq = 2",
+				 &err),
+			 0);
+	/* a gap, and entry 3's prev_hash no longer follows entry 1 */
+	assert_int_equal(auth_audit_verify(f->db, on_line, &lines, &n, &err),
+			 AGORA_ECHECK);
+	assert_int_equal(lines, 2);
+}
+
 static void test_outbox(void **state)
 {
 	struct agora_error err = {0};
@@ -437,6 +498,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
