@@ -293,6 +293,10 @@ static int signin_write(struct web_req *r, struct agora_db *db)
 	char tok[AUTH_TOKEN_CHARS + 1];
 	int rc;
 
+	/* signing in again (as anyone) ends the session the browser had */
+	if (auth_signed_in(r) &&
+	    (rc = auth_session_delete(db, r->auth->session_hash, &r->err)))
+		return rc;
 	rc = auth_session_create(db, r->auth->user_id, time(NULL), tok,
 				 &r->err);
 	if (!rc)

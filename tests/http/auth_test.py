@@ -407,6 +407,14 @@ def flows(port, box, dbpath, env):
                                       "password": "new password 2"})
     check(st == 303, "another account from the same address still signs "
           "in", st)
+    first = dict(spray.jar)
+    st, _, _ = spray.post("/signin", {"email": "eve@example.org",
+                                      "password": "new password 2"})
+    replay = Browser(port)
+    replay.jar = first
+    st2, _, _ = replay.req("/account")
+    check(st == 303 and st2 == 303 and spray.req("/account")[0] == 200,
+          "signing in again ends the session the browser had", (st, st2))
     got = []
     for i in range(12):
         st, _, _ = spray.post("/signup", {
