@@ -447,43 +447,70 @@ def oversize(port):
 
 
 def latency_while_hashing(env, port):
-    """At the real cost, four sign-ins hash one after another on the
-    hashing thread; a page asked for meanwhile must not wait for them."""
+    """At the real cost, eight sign-ins queue on the hashing thread for
+    seconds; pages asked for all the while must not wait for them (were
+    the hashes on the request threads, the workers would be busy)."""
     proc = start(env, port)
     try:
         results = []
 
-        def signin():
+        def signin(i):
+            # unknown addresses: the dummy hash, made at the real cost,
+            # is verified all the same (and no account's limit is hit)
             b = Browser(port)
+            tok = b.csrf("/signin")
             t = time.monotonic()
-            st, _, _ = b.post("/signin", {"email": "root@example.org",
-                                          "password": "admin password"})
+            st, _, _ = b.req("/signin", "POST", form={
+                "email": "nobody%d@example.org" % i,
+                "password": "wrong password", "csrf": tok})
             results.append((st, time.monotonic() - t))
 
-        threads = [threading.Thread(target=signin) for _ in range(4)]
-        t0 = time.monotonic()
-        for t in threads:
-            t.start()
-        time.sleep(0.05)
-        page = Browser(port)
+        threads = [threading.Thread(target=signin, args=(i,))
+                   for i in range(8)]
         times = []
-        for _ in range(5):
-            t = time.monotonic()
-            st, _, _ = page.req("/e/" + ELECTION)
-            times.append(time.monotonic() - t)
-            time.sleep(0.02)
-        # the median: one slow answer on a shared machine is not the point
-        worst = sorted(times)[2]
+        done = threading.Event()
+
+        def pages():
+            # keep-alive: each reader stays on one worker thread, so a
+            # worker held by a hash would hold its reader's pages
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            try:
+                while not done.is_set():
+                    t = time.monotonic()
+                    c.request("GET", "/e/" + ELECTION)
+                    c.getresponse().read()
+                    times.append(time.monotonic() - t)
+                    time.sleep(0.03)
+            finally:
+                c.close()
+
+        t0 = time.monotonic()
+        readers = [threading.Thread(target=pages) for _ in range(3)]
+        for r in readers:
+            r.start()
+        for t in threads:  # staggered, so that every worker gets some
+            t.start()
+            time.sleep(0.07)
         for t in threads:
             t.join()
         total = time.monotonic() - t0
-        ok = [r for r in results if r[0] == 303]
-        check(len(ok) == 4, "four sign-ins at the real Argon2id cost",
-              results)
-        check(total > 3 * worst and worst < 0.3,
-              "a page answers in %.0f ms (median) while sign-ins hash "
-              "for %.0f ms"
-              % (worst * 1000, total * 1000), (worst, total))
+        done.set()
+        for r in readers:
+            r.join()
+        ok = [r for r in results if r[0] == 400]
+        check(len(ok) == 8, "eight sign-ins refused at the real Argon2id "
+              "cost", results)
+        times.sort()
+        # two stalls are forgiven (the machine is shared); hashes on the
+        # request threads (~0.5 s each) held 5 or 6 pages past 250 ms
+        # when this was tried (a usleep where the hash is queued)
+        slow = [x for x in times if x > 0.25]
+        check(len(times) >= 10 and len(slow) <= 2,
+              "pages answer while sign-ins hash for %.0f ms: %d pages, "
+              "median %.0f ms, %d over 250 ms" % (
+                  total * 1000, len(times),
+                  times[len(times) // 2] * 1000 if times else 0, len(slow)),
+              (times, total))
     finally:
         stop(proc)
 
@@ -526,17 +553,6 @@ def main():
               "the lowered hashing cost is said in the log", err)
         real = dict(env)
         del real["AGORA_PWHASH_LIMITS"]
-        # the administrator's hash was made cheap: make one at full cost
-        r = subprocess.run([AGORA, "user", "add", "full@example.org",
-                            "--role", "citizen"], env=real,
-                           input="admin password\n", capture_output=True,
-                           text=True)
-        con = sqlite3.connect(dbpath)
-        con.execute("UPDATE user SET password_hash = (SELECT password_hash"
-                    " FROM user WHERE email = 'full@example.org')"
-                    " WHERE email = 'root@example.org'")
-        con.commit()
-        con.close()
         latency_while_hashing(real, free_port())
     finally:
         if proc is not None:
