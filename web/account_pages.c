@@ -194,6 +194,9 @@ int page_signup(struct web_req *r)
 	if (!email || auth_email_normalize(email, &e, NULL))
 		return signup_form(r, 400, M_AUTH_BAD_EMAIL, email, name);
 	r->auth->email = e;
+	/* each sign-up mails the address: three, then one per 10 minutes */
+	if (!auth_rate_ok(r, "signup", e, 3, 600))
+		return 0;
 	if (strlen(name) > NAME_MAX_BYTES)
 		return signup_form(r, 400, M_AUTH_FORM_BAD, email, NULL);
 	if (!pw || auth_password_ok(pw, NULL))

@@ -240,6 +240,10 @@ def flows(port, box, dbpath, env):
     check(st == 200 and "lien de confirmation" in body and len(mails) == 1
           and "déjà un" in text and "token=" not in text,
           "sign-up with a taken address: same page, a warning mail", text)
+    before = outbox_files(box)
+    st, h, body = other.post("/signup", dict(form, password="yet another"))
+    check(st == 429 and not new_mail(box, before),
+          "sign-up: three per address, then 429 (no mail flood)", st)
 
     # sign-in
     st, h, body = eve.post("/signin", {"email": "eve@example.org",
@@ -423,7 +427,7 @@ def flows(port, box, dbpath, env):
         if st == 429:
             break
     check(got and got[-1] == 429 and len(got) <= 10,
-          "sign-up: limited per address (429)", got)
+          "sign-up: limited per client address (429)", got)
 
 
 def oversize(port):
