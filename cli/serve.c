@@ -104,8 +104,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		free(outbox);
 		return cli_exit_code(err.code);
 	}
-	printf("agora: serving %s (database %s)\n", web_server_url(s),
-	       cli->db_path);
+	printf("agora: serving %s (database %s, outbox %s)\n",
+	       web_server_url(s), cli->db_path, cfg.outbox);
 	fflush(stdout);
 	while (sigwait(&set, &sig) != 0)
 		;

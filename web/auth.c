@@ -21,12 +21,15 @@
  * waiting; more is a 503).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -141,6 +144,14 @@ int auth_server_start(struct auth_server **out, const struct web_config *cfg,
 	if ((rc = auth_db_prepare(db, err)) ||
 	    (rc = auth_csrf_key(db, a->key, err)))
 		goto fail;
+	/* a wrong outbox is said now, not at the first sign-up */
+	if ((mkdir(a->outbox, 0700) && errno != EEXIST) ||
+	    access(a->outbox, W_OK | X_OK)) {
+		rc = agora_errorf(err, AGORA_EIO,
+				  "cannot write to the outbox '%s': %s",
+				  a->outbox, strerror(errno));
+		goto fail;
+	}
 	auth_pwhash_limits(&ops, &mem, &over);
 	/* made now, not on the first sign-in of an unknown address */
 	if (!*auth_password_dummy()) {

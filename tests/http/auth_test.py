@@ -555,6 +555,21 @@ def main():
         check(rc == 0, "SIGTERM stops the server with exit 0", err)
         check("AGORA_PWHASH_LIMITS" in err,
               "the lowered hashing cost is said in the log", err)
+        check("outbox %s" % box in out, "serve prints its outbox", out)
+        blocked = os.path.join(tmp, "not-a-folder")
+        with open(blocked, "w") as f:
+            f.write("x")
+        r = subprocess.run([AGORA, "serve", "--listen", "127.0.0.1:0",
+                            "--outbox", os.path.join(blocked, "box")],
+                           env=env, capture_output=True, text=True,
+                           timeout=30)
+        check(r.returncode == 2 and "outbox" in r.stderr,
+              "serve refuses an outbox it cannot write to", r.stderr)
+        r = subprocess.run([AGORA, "serve", "--smtp-relay",
+                            "mail.example:25"], env=env,
+                           capture_output=True, text=True, timeout=30)
+        check(r.returncode == 2 and "not implemented" in r.stderr,
+              "--smtp-relay is refused, not ignored", r.stderr)
         real = dict(env)
         del real["AGORA_PWHASH_LIMITS"]
         latency_while_hashing(real, free_port())
