@@ -271,7 +271,8 @@ int page_signin(struct web_req *r)
 		return 0;
 	email = auth_form(r, "email");
 	pw = auth_form(r, "password");
-	if (!email || !pw || auth_email_normalize(email, &e, NULL))
+	if (!email || !pw || strlen(pw) > AUTH_PASSWORD_MAX ||
+	    auth_email_normalize(email, &e, NULL))
 		return signin_form(r, 400, M_AUTH_BAD_LOGIN, email);
 	r->auth->email = e;
 	/* five tries per account, then one a minute, from any address */

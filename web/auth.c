@@ -232,6 +232,7 @@ int auth_hash_later(struct web_req *r, int kind, const char *password,
 		free(j);
 		pthread_mutex_lock(&a->lock);
 		a->pending--;
+		pthread_cond_signal(&a->cond); /* a stopping worker waits */
 		pthread_mutex_unlock(&a->lock);
 		return AGORA_ENOMEM;
 	}
