@@ -419,7 +419,8 @@ int schema_migrate(sqlite3 *h, struct agora_error *err)
 			}
 		if (v == 0 && seed_themes(h, err))
 			goto fail;
-		if (v == 1 && seed_secret(h, err))
+		/* by identity, not by number: it stays right if renumbered */
+		if (migrations[v] == migration_2 && seed_secret(h, err))
 			goto fail;
 	}
 	if (have != want) {

@@ -30,15 +30,15 @@ static void form_begin(struct web_req *r, const char *action)
 	auth_csrf_field(r);
 }
 
-static void form_end(struct web_req *r, enum msg_id button)
+static void form_end(struct web_req *r, enum auth_msg button)
 {
 	html_raw(&r->body, "<p><button type=\"submit\">");
-	html_text(&r->body, msg(r, button));
+	html_text(&r->body, amsg(r, button));
 	html_raw(&r->body, "</button></p>\n</form>\n");
 }
 
 /* A labelled input; value (may be NULL) is kept on a failed submit */
-static void field(struct web_req *r, const char *name, enum msg_id label,
+static void field(struct web_req *r, const char *name, enum auth_msg label,
 		  const char *type, const char *autocomplete, const char *value,
 		  int required)
 {
@@ -47,7 +47,7 @@ static void field(struct web_req *r, const char *name, enum msg_id label,
 	html_raw(b, "<p><label for=\"");
 	html_attr(b, name);
 	html_raw(b, "\">");
-	html_text(b, msg(r, label));
+	html_text(b, amsg(r, label));
 	html_raw(b, "</label><br>\n<input type=\"");
 	html_attr(b, type);
 	html_raw(b, "\" id=\"");
@@ -65,15 +65,15 @@ static void field(struct web_req *r, const char *name, enum msg_id label,
 	html_raw(b, required ? " required>\n</p>\n" : ">\n</p>\n");
 }
 
-static void heading(struct web_req *r, enum msg_id title)
+static void heading(struct web_req *r, enum auth_msg title)
 {
-	page_begin(r, msg(r, title));
+	page_begin(r, amsg(r, title));
 	html_raw(&r->body, "<h1>");
-	html_text(&r->body, msg(r, title));
+	html_text(&r->body, amsg(r, title));
 	html_raw(&r->body, "</h1>\n");
 }
 
-static void para(struct web_req *r, const char *cls, enum msg_id text)
+static void para(struct web_req *r, const char *cls, enum auth_msg text)
 {
 	html_raw(&r->body, cls ? "<p class=\"" : "<p>");
 	if (cls) {
@@ -81,22 +81,23 @@ static void para(struct web_req *r, const char *cls, enum msg_id text)
 		html_raw(&r->body,
 			 cls[0] == 'e' ? "\" role=\"alert\">" : "\">");
 	}
-	html_text(&r->body, msg(r, text));
+	html_text(&r->body, amsg(r, text));
 	html_raw(&r->body, "</p>\n");
 }
 
-static void link_item(struct web_req *r, const char *href, enum msg_id text)
+static void link_item(struct web_req *r, const char *href, enum auth_msg text)
 {
 	html_raw(&r->body, "<li><a href=\"");
 	html_attr(&r->body, href);
 	html_raw(&r->body, "\">");
-	html_text(&r->body, msg(r, text));
+	html_text(&r->body, amsg(r, text));
 	html_raw(&r->body, "</a></li>\n");
 }
 
 /* A page of one message, with a next step */
-static int message_page(struct web_req *r, int status, enum msg_id title,
-			enum msg_id text, const char *href, enum msg_id next)
+static int message_page(struct web_req *r, int status, enum auth_msg title,
+			enum auth_msg text, const char *href,
+			enum auth_msg next)
 {
 	sb_reset(&r->body);
 	r->status = status;
@@ -115,13 +116,13 @@ static const char *role_label(struct web_req *r, int role)
 {
 	switch (role) {
 	case ROLE_ADMIN:
-		return msg(r, M_AUTH_ROLE_ADMIN);
+		return amsg(r, M_AUTH_ROLE_ADMIN);
 	case ROLE_EDITOR:
-		return msg(r, M_AUTH_ROLE_EDITOR);
+		return amsg(r, M_AUTH_ROLE_EDITOR);
 	case ROLE_CANDIDATE:
-		return msg(r, M_AUTH_ROLE_CANDIDATE);
+		return amsg(r, M_AUTH_ROLE_CANDIDATE);
 	default:
-		return msg(r, M_AUTH_ROLE_CITIZEN);
+		return amsg(r, M_AUTH_ROLE_CITIZEN);
 	}
 }
 
@@ -160,7 +161,7 @@ static int signup_form(struct web_req *r, int status, int error,
 	r->status = status;
 	heading(r, M_AUTH_SIGNUP);
 	if (error)
-		para(r, "error", (enum msg_id)error);
+		para(r, "error", (enum auth_msg)error);
 	form_begin(r, "/signup");
 	field(r, "email", M_AUTH_EMAIL, "email", "email", email, 1);
 	field(r, "name", M_AUTH_NAME, "text", "nickname", name, 0);
@@ -238,7 +239,7 @@ static int signin_form(struct web_req *r, int status, int error,
 	r->status = status;
 	heading(r, M_AUTH_SIGNIN);
 	if (error)
-		para(r, "error", (enum msg_id)error);
+		para(r, "error", (enum auth_msg)error);
 	form_begin(r, "/signin");
 	field(r, "email", M_AUTH_EMAIL, "email", "email", email, 1);
 	field(r, "password", M_AUTH_PASSWORD, "password", "current-password",
@@ -247,9 +248,9 @@ static int signin_form(struct web_req *r, int status, int error,
 	html_raw(&r->body, "<ul>\n");
 	link_item(r, "/forgot", M_AUTH_FORGOT);
 	html_raw(&r->body, "</ul>\n<p>");
-	html_text(&r->body, msg(r, M_AUTH_NO_ACCOUNT));
+	html_text(&r->body, amsg(r, M_AUTH_NO_ACCOUNT));
 	html_raw(&r->body, " <a href=\"/signup\">");
-	html_text(&r->body, msg(r, M_AUTH_SIGNUP));
+	html_text(&r->body, amsg(r, M_AUTH_SIGNUP));
 	html_raw(&r->body, "</a></p>\n");
 	page_end(r);
 	return 0;
@@ -385,7 +386,7 @@ static int forgot_form(struct web_req *r, int status, int error,
 	r->status = status;
 	heading(r, M_AUTH_FORGOT);
 	if (error)
-		para(r, "error", (enum msg_id)error);
+		para(r, "error", (enum auth_msg)error);
 	form_begin(r, "/forgot");
 	field(r, "email", M_AUTH_EMAIL, "email", "email", email, 1);
 	form_end(r, M_AUTH_FORGOT_BUTTON);
@@ -438,7 +439,7 @@ int page_forgot(struct web_req *r)
 			return rc;
 	}
 	return message_page(r, 200, M_AUTH_FORGOT, M_AUTH_FORGOT_SENT, "/",
-			    M_HOME);
+			    M_AUTH_HOME);
 }
 
 /* -------------------------------------------------------- new password */
@@ -450,7 +451,7 @@ static int reset_form(struct web_req *r, int status, int error,
 	r->status = status;
 	heading(r, M_AUTH_RESET);
 	if (error)
-		para(r, "error", (enum msg_id)error);
+		para(r, "error", (enum auth_msg)error);
 	form_begin(r, "/reset");
 	html_raw(&r->body, "<input type=\"hidden\" name=\"token\" value=\"");
 	html_attr(&r->body, token);
@@ -577,7 +578,7 @@ int page_account(struct web_req *r)
 		return rc;
 	heading(r, M_AUTH_ACCOUNT);
 	html_raw(b, "<p>");
-	html_text(b, msg(r, M_AUTH_SIGNED_IN_AS));
+	html_text(b, amsg(r, M_AUTH_SIGNED_IN_AS));
 	html_raw(b, " <strong class=\"email\">");
 	html_text(b, r->auth->user.email);
 	html_raw(b, "</strong>");
@@ -587,10 +588,10 @@ int page_account(struct web_req *r)
 		html_raw(b, ")");
 	}
 	html_raw(b, "</p>\n<p>");
-	html_text(b, msg(r, r->auth->user.verified ? M_AUTH_VERIFIED_YES
-						   : M_AUTH_VERIFIED_NO));
+	html_text(b, amsg(r, r->auth->user.verified ? M_AUTH_VERIFIED_YES
+						    : M_AUTH_VERIFIED_NO));
 	html_raw(b, "</p>\n<h2>");
-	html_text(b, msg(r, M_AUTH_ROLES));
+	html_text(b, amsg(r, M_AUTH_ROLES));
 	html_raw(b, "</h2>\n<ul class=\"roles\">\n");
 	for (i = 0; i < gl.n; i++) {
 		html_raw(b, "<li data-role=\"");
@@ -605,7 +606,7 @@ int page_account(struct web_req *r)
 			html_raw(b, "</a>");
 		} else if (gl.v[i].role == ROLE_EDITOR) {
 			html_raw(b, " — ");
-			html_text(b, msg(r, M_AUTH_ALL_ELECTIONS));
+			html_text(b, amsg(r, M_AUTH_ALL_ELECTIONS));
 		}
 		if (gl.v[i].candidate) {
 			html_raw(b, " / ");
@@ -641,11 +642,11 @@ int page_admin_users(struct web_req *r)
 		return rc;
 	heading(r, M_AUTH_USERS);
 	html_raw(b, "<table class=\"users\">\n<thead><tr><th scope=\"col\">");
-	html_text(b, msg(r, M_AUTH_EMAIL));
+	html_text(b, amsg(r, M_AUTH_EMAIL));
 	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, msg(r, M_AUTH_ROLES));
+	html_text(b, amsg(r, M_AUTH_ROLES));
 	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, msg(r, M_AUTH_CREATED));
+	html_text(b, amsg(r, M_AUTH_CREATED));
 	html_raw(b, "</th></tr></thead>\n<tbody>\n");
 	for (i = 0; i < ul.n; i++) {
 		const char *sep = "";
@@ -654,7 +655,7 @@ int page_admin_users(struct web_req *r)
 		html_text(b, ul.v[i].email);
 		if (!ul.v[i].verified) {
 			html_raw(b, " <span class=\"meta\">(");
-			html_text(b, msg(r, M_AUTH_VERIFIED_NO));
+			html_text(b, amsg(r, M_AUTH_VERIFIED_NO));
 			html_raw(b, ")</span>");
 		}
 		html_raw(b, "</td><td>");

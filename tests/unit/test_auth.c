@@ -265,8 +265,8 @@ static void test_schema(void **state)
 	unsigned char key[32], zero[32] = {0};
 	struct agora_error err = {0};
 
-	assert_int_equal(db_schema_version(f->db), 2);
-	assert_int_equal(db_latest_schema_version(), 2);
+	assert_int_equal(db_schema_version(f->db), db_latest_schema_version());
+	assert_true(db_latest_schema_version() >= 2);
 	assert_int_equal(auth_csrf_key(f->db, key, &err), 0);
 	assert_memory_not_equal(key, zero, sizeof(key));
 }
