@@ -1,9 +1,7 @@
 /*
  * account_msgs.c - the texts of the account pages and e-mail, French
- * and English, in one table of their own: the site's texts moved to
- * gettext catalogs on another branch, and these follow them in one
- * place when the branches meet (each entry becomes a tr() msgid, its
- * English an entry of po/en.po).
+ * and English, in one table of their own, so that they move to gettext
+ * msgids (tr() and po/en.po, as the site's other texts) in one place.
  */
 #include "web_auth.h"
 
