@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "auth.h"
 #include "cli.h"
 #include "compare.h"
 #include "ingest.h"
@@ -174,6 +175,19 @@ static void on_failure(void *ctx, const char *line)
 		printf("FAIL %s\n", line);
 }
 
+struct verify_count {
+	struct verify_ctx *v;
+	size_t n;
+};
+
+static void count_failure(void *ctx, const char *line)
+{
+	struct verify_count *c = ctx;
+
+	c->n++;
+	on_failure(c->v, line);
+}
+
 int cmd_verify(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -184,6 +198,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	struct verify_report rep = {0};
 	struct agora_error err = {0};
 	struct agora_db *db;
+	size_t audit = 0, audit_failures = 0;
 	int ch, rc;
 
 	optind = 0;
@@ -200,16 +215,33 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	rep.on_failure = on_failure;
 	rep.ctx = &ctx;
 	rc = ingest_verify(db, &rep, &err);
+	if (!rc || rc == AGORA_ECHECK) {
+		/* the audit log's hash chain (accounts and roles) */
+		struct agora_error aerr = {0};
+		struct verify_count vc = {&ctx, 0};
+		int arc = auth_db_prepare(db, &aerr);
+
+		if (!arc)
+			arc = auth_audit_verify(db, count_failure, &vc, &audit,
+						&aerr);
+		audit_failures = vc.n;
+		if (arc && arc != AGORA_ECHECK) {
+			err = aerr;
+			rc = arc;
+		}
+	}
 	db_close(db);
 	if (rc && rc != AGORA_ECHECK) {
 		json_decref(ctx.failures);
 		return cli_fail(&err);
 	}
+	rep.failures += audit_failures;
 	if (ctx.json) {
-		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:O}", "ok",
+		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:O}", "ok",
 				      rep.failures == 0, "documents",
 				      (json_int_t)rep.documents, "proposals",
-				      (json_int_t)rep.proposals, "failures_count",
+				      (json_int_t)rep.proposals, "audit_entries",
+				      (json_int_t)audit, "failures_count",
 				      (json_int_t)rep.failures, "failures",
 				      ctx.failures);
 		json_dumpf(o, stdout, JSON_INDENT(2));
@@ -222,8 +254,8 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		       rep.documents, rep.proposals);
 	} else {
 		printf("verify: ok, %zu documents and %zu proposals are "
-		       "verbatim\n",
-		       rep.documents, rep.proposals);
+		       "verbatim; %zu audit entries chained\n",
+		       rep.documents, rep.proposals, audit);
 	}
 	json_decref(ctx.failures);
 	return rep.failures ? EXIT_CHECK : EXIT_OK;

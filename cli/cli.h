@@ -32,6 +32,8 @@ extern const struct cli_command cli_commands[];
 
 /* Opens the database (creating it for writers), with every module ready */
 int cli_open(struct cli *cli, int write, struct agora_db **db);
+/* "outbox" in the database's folder, the default outbox; caller frees */
+char *cli_default_outbox(const struct cli *cli);
 /* Prints "agora: <msg>" and returns the exit code for err->code */
 int cli_fail(const struct agora_error *err);
 int cli_exit_code(int code);
@@ -52,5 +54,6 @@ int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_primary(struct cli *cli, int argc, char **argv);
 int cmd_verify_board(struct cli *cli, int argc, char **argv);
+int cmd_user(struct cli *cli, int argc, char **argv);
 
 #endif

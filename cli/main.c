@@ -119,7 +119,8 @@ const struct cli_command cli_commands[] = {
 	 "\n"
 	 "Re-extracts every stored original document and checks its "
 	 "SHA-256,\n"
-	 "its extracted text and every proposal's slice. Prints a summary;\n"
+	 "its extracted text and every proposal's slice, and the hash chain\n"
+	 "of the audit log (account and role changes). Prints a summary;\n"
 	 "on any mismatch prints one precise line per failure and exits 1.\n",
 	 cmd_verify},
 	{"export", "export an election as open data (JSON or CSV)",
@@ -214,7 +215,21 @@ const struct cli_command cli_commands[] = {
 	 "                       127.0.0.1:8080; [::1]:8080 for IPv6;\n"
 	 "                       port 0 picks a free port)\n"
 	 "  --threads N          worker threads, 1 to 256 (default: one\n"
-	 "                       per core)\n",
+	 "                       per core)\n"
+	 "  --outbox DIR         where e-mail is written, one .eml file per\n"
+	 "                       message (default: 'outbox' beside the\n"
+	 "                       database, e.g. var/outbox)\n"
+	 "  --base-url URL       the public URL used in links sent by\n"
+	 "                       e-mail (default: the URL served)\n"
+	 "  --mail-from ADDR     the From: of e-mail (default\n"
+	 "                       'agora <agora@localhost>')\n"
+	 "  --smtp-relay HOST:PORT  not implemented yet: refused, so that\n"
+	 "                       no mail is believed sent when it is not\n"
+	 "\n"
+	 "Accounts: sign-up, sign-in, e-mail verification and password\n"
+	 "reset write their links to the outbox. AGORA_PWHASH_LIMITS=\n"
+	 "OPS,MEMBYTES lowers the Argon2id cost (tests only; never below\n"
+	 "libsodium's minimums; the server logs a warning).\n",
 	 cmd_serve},
 	{"primary", "run an open citizen primary (majority judgment)",
 	 "usage: agora primary create SLUG --title TITLE [--grades LABELS]\n"
@@ -289,6 +304,40 @@ const struct cli_command cli_commands[] = {
 	 "  --threads N   signature-checking threads (default: one per core)\n"
 	 "  --json        the summary as JSON\n",
 	 cmd_verify_board},
+	{"user", "create accounts and grant roles; list accounts",
+	 "usage: agora user add EMAIL --role ROLE [--election SLUG]\n"
+	 "                      [--candidate SLUG] [--name NAME] [--link]\n"
+	 "                      [--outbox DIR] [--base-url URL]\n"
+	 "       agora user list [--json]\n"
+	 "\n"
+	 "  add     create the account EMAIL (its address taken as\n"
+	 "          verified) with the citizen role and ROLE; for an\n"
+	 "          existing account, grant ROLE. The password of a new\n"
+	 "          account is asked twice without echo on a terminal, or\n"
+	 "          read from the first line of the standard input\n"
+	 "          (printf '%s\\n' \"$PW\" | agora user add ...). With\n"
+	 "          --link no password is read: a one-time link to choose\n"
+	 "          it (valid three days) is written to the outbox and its\n"
+	 "          file printed.\n"
+	 "  list    list the accounts with their roles\n"
+	 "\n"
+	 "  --role ROLE        administrator, editor, candidate or citizen\n"
+	 "  --election SLUG    the election of an editor or a candidate\n"
+	 "                     (required for them)\n"
+	 "  --candidate SLUG   the candidacy a candidate account speaks for\n"
+	 "  --name NAME        the display name (at most 100 bytes)\n"
+	 "  --link             write a set-password link instead of reading\n"
+	 "                     a password\n"
+	 "  --outbox DIR       where the link is written (default: 'outbox'\n"
+	 "                     beside the database)\n"
+	 "  --base-url URL     the server's public URL, for the link\n"
+	 "                     (default http://127.0.0.1:8080/)\n"
+	 "  --json             print JSON (list)\n"
+	 "\n"
+	 "The first administrator: agora user add you@example.org --role\n"
+	 "administrator. Exit status 2 for a bad address, a short password,\n"
+	 "an unknown election or candidate, or a role already held.\n",
+	 cmd_user},
 	{NULL, NULL, NULL, NULL},
 };
 
@@ -369,6 +418,19 @@ int cli_want_help(const char *cmd, int argc, char **argv)
 		}
 	}
 	return 0;
+}
+
+char *cli_default_outbox(const struct cli *cli)
+{
+	const char *slash = strrchr(cli->db_path, '/');
+	size_t n = slash ? (size_t)(slash - cli->db_path) + 1 : 0;
+	char *p = malloc(n + sizeof("outbox"));
+
+	if (p) {
+		memcpy(p, cli->db_path, n);
+		memcpy(p + n, "outbox", sizeof("outbox"));
+	}
+	return p;
 }
 
 int cli_open(struct cli *cli, int write, struct agora_db **db)

@@ -21,11 +21,16 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{"listen", required_argument, NULL, 'l'},
 		{"threads", required_argument, NULL, 't'},
+		{"outbox", required_argument, NULL, 'o'},
+		{"base-url", required_argument, NULL, 'b'},
+		{"mail-from", required_argument, NULL, 'f'},
+		{"smtp-relay", required_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
 	struct web_config cfg = {0};
 	struct agora_error err = {0};
 	struct web_server *s;
+	char *outbox = NULL;
 	sigset_t set;
 	unsigned long n;
 	char *end;
@@ -48,13 +53,41 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 					optarg);
 			cfg.threads = (unsigned)n;
 			break;
+		case 'o':
+			cfg.outbox = optarg;
+			break;
+		case 'b':
+			cfg.base_url = optarg;
+			break;
+		case 'f':
+			cfg.mail_from = optarg;
+			break;
+		case 's':
+			/*
+			 * Refused rather than ignored: accepting it would let
+			 * an operator believe mail goes out when it does not.
+			 */
+			return cli_usage_error(
+				"serve",
+				"--smtp-relay is not implemented yet: mail is "
+				"written to --outbox as .eml files for a mail "
+				"transfer agent to send (see the README)");
 		default:
 			return cli_usage_error("serve", "bad option");
 		}
 	}
-	if (optind < argc)
+	if (!cfg.outbox) {
+		if (!(outbox = cli_default_outbox(cli))) {
+			fprintf(stderr, "agora: out of memory\n");
+			return EXIT_CHECK;
+		}
+		cfg.outbox = outbox;
+	}
+	if (optind < argc) {
+		free(outbox);
 		return cli_usage_error("serve", "unexpected argument '%s'",
 				       argv[optind]);
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -68,10 +101,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 				err.msg);
 		else
 			fprintf(stderr, "agora: %s\n", err.msg);
+		free(outbox);
 		return cli_exit_code(err.code);
 	}
-	printf("agora: serving %s (database %s)\n", web_server_url(s),
-	       cli->db_path);
+	printf("agora: serving %s (database %s, outbox %s)\n",
+	       web_server_url(s), cli->db_path, cfg.outbox);
 	fflush(stdout);
 	while (sigwait(&set, &sig) != 0)
 		;
@@ -79,5 +113,6 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "agora: %s: stopping\n",
 			sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	web_server_stop(s, 10000);
+	free(outbox);
 	return EXIT_OK;
 }

@@ -177,6 +177,7 @@ enum db_module {
 	DB_MOD_PRIMARY,
 	DB_MOD_WEB,
 	DB_MOD_BOARD,
+	DB_MOD_AUTH,
 	DB_MOD__MAX
 };
 

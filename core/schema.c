@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core.h"
 #include "core_int.h"
 
@@ -349,15 +351,121 @@ static const char *const migration_2[] = {
 	NULL,
 };
 
+/*
+ * Migration 3: accounts, roles, sessions, one-time links (issue 4).
+ * Secrets are never stored: a session or link token is 32 random bytes
+ * held by the browser or the e-mail, the database keeps its SHA-256.
+ * Times that are compared (expiry) are Unix seconds.
+ */
+static const char *const migration_3[] = {
+	/* email is stored lower-cased; password_hash NULL: none set yet */
+	"CREATE TABLE user ("
+	" id INTEGER PRIMARY KEY,"
+	" email TEXT NOT NULL UNIQUE,"
+	" display_name TEXT NOT NULL DEFAULT '',"
+	" password_hash TEXT,"
+	" email_verified INTEGER NOT NULL DEFAULT 0,"
+	" created_at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+	");",
+	/*
+	 * Roles: an editor is an editor of one election (or of all when
+	 * election_id is NULL); a candidate is linked to one candidacy
+	 * once an administrator or editor confirms it (candidate_id NULL
+	 * until then).
+	 */
+	"CREATE TABLE user_role ("
+	" user_id INTEGER NOT NULL REFERENCES user(id),"
+	" role TEXT NOT NULL"
+	"  CHECK (role = 'administrator' OR role = 'editor'"
+	"   OR role = 'candidate' OR role = 'citizen'),"
+	" election_id INTEGER REFERENCES election(id),"
+	" candidate_id INTEGER REFERENCES candidate(id),"
+	" granted_at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+	");",
+	"CREATE UNIQUE INDEX user_role_u ON user_role(user_id, role,"
+	" coalesce(election_id, 0), coalesce(candidate_id, 0));",
+	"CREATE TABLE session ("
+	" token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"
+	" user_id INTEGER NOT NULL REFERENCES user(id),"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL"
+	") WITHOUT ROWID;",
+	"CREATE INDEX session_user ON session(user_id);",
+	/* e-mail verification and password reset links, used once */
+	"CREATE TABLE user_link ("
+	" token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"
+	" user_id INTEGER NOT NULL REFERENCES user(id),"
+	" purpose TEXT NOT NULL CHECK (purpose = 'verify' OR purpose = 'reset'),"
+	" expires_at INTEGER NOT NULL,"
+	" used_at INTEGER"
+	") WITHOUT ROWID;",
+	/*
+	 * Account and role changes, append-only and hash-chained: hash is
+	 * SHA-256 over the entry's fields and prev_hash (the previous
+	 * entry's hash, 64 zeros for the first); `agora verify` recomputes
+	 * the chain. actor is NULL for the command line. Objects name
+	 * accounts by id, never by e-mail address.
+	 */
+	"CREATE TABLE audit ("
+	" seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
+	" at TEXT NOT NULL,"
+	" actor INTEGER REFERENCES user(id),"
+	" action TEXT NOT NULL,"
+	" object TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),"
+	" hash TEXT NOT NULL CHECK (length(hash) = 64)"
+	");",
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
+	" SELECT RAISE(ABORT, 'the audit log is append-only');"
+	"END;",
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
+	" SELECT RAISE(ABORT, 'the audit log is append-only');"
+	"END;",
+	/* server-side keys shared by every web node (the CSRF key) */
+	"CREATE TABLE secret (name TEXT PRIMARY KEY, value BLOB NOT NULL)"
+	" WITHOUT ROWID;",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
 	migration_2,
+	migration_3,
 };
 
 int db_latest_schema_version(void)
 {
 	return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
+/*
+ * The CSRF key, from libsodium's generator (not SQLite's randomblob):
+ * forms are signed with it on every web node sharing the database.
+ */
+static int seed_secret(sqlite3 *h, struct agora_error *err)
+{
+	unsigned char key[32];
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (sodium_init() < 0)
+		return agora_errorf(err, AGORA_EIO, "cannot initialise libsodium");
+	randombytes_buf(key, sizeof(key));
+	if (sqlite3_prepare_v2(h,
+			       "INSERT INTO secret(name, value)"
+			       " VALUES ('csrf', ?1)",
+			       -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 1, key, sizeof(key), SQLITE_STATIC) ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = agora_errorf(err, AGORA_EDB, "cannot store a key: %s",
+				  sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	sodium_memzero(key, sizeof(key));
+	return rc;
 }
 
 /* Loads the default taxonomy into theme, in the order of the data file */
@@ -449,6 +557,9 @@ int schema_migrate(sqlite3 *h, struct agora_error *err)
 				goto fail;
 			}
 		if (v == 0 && seed_themes(h, err))
+			goto fail;
+		/* by identity, not by number: it stays right if renumbered */
+		if (migrations[v] == migration_3 && seed_secret(h, err))
 			goto fail;
 	}
 	if (have != want) {

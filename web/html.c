@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "web_auth.h"
 #include "web_int.h"
 
 void html_raw(struct sb *b, const char *markup)
@@ -200,6 +201,7 @@ void page_begin(struct web_req *r, const char *title)
 	html_text(b, tr(r, "Rechercher"));
 	html_raw(b, "</a></li>\n");
 	lang_switch(r);
+	auth_nav(r);
 	html_raw(b, "</ul></nav>\n</header>\n<main id=\"main\">\n");
 }
 

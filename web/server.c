@@ -19,11 +19,13 @@
 
 #include <microhttpd.h>
 
+#include "web_auth.h"
 #include "web_int.h"
 
 /* ------------------------------------------------------------- metrics */
 
-static const int status_codes[] = {200, 304, 400, 404, 405, 413, 500, 503};
+static const int status_codes[] = {200, 303, 304, 400, 403, 404,
+				    405, 413, 415, 429, 500, 503};
 #define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]) + 1)
 
 /* seconds; the last bucket, +Inf, is the count */
@@ -50,12 +52,14 @@ struct route {
 	const char *name;
 	int nodb;  /* needs no database */
 	int cache; /* its 200 responses depend only on URL, language, data */
+	int form;  /* takes POST (a form) besides GET and HEAD */
 };
 
 /* clang-format off */
-#define ROUTE(p, f) {p, f, #f, 0, 0}
-#define ROUTE_CACHED(p, f) {p, f, #f, 0, 1}
-#define ROUTE_NODB(p, f) {p, f, #f, 1, 0}
+#define ROUTE(p, f) {p, f, #f, 0, 0, 0}
+#define ROUTE_CACHED(p, f) {p, f, #f, 0, 1, 0}
+#define ROUTE_NODB(p, f) {p, f, #f, 1, 0, 0}
+#define ROUTE_FORM(p, f) {p, f, #f, 0, 0, 1}
 /* clang-format on */
 
 static const struct route routes[] = {
@@ -79,6 +83,14 @@ static const struct route routes[] = {
 	ROUTE_CACHED("api/v1/search", api_search),
 	ROUTE_CACHED("api/v1/proposals/*", api_proposal),
 	ROUTE_NODB("api/v1/openapi.json", api_openapi),
+	ROUTE_FORM("signup", page_signup),
+	ROUTE_FORM("signin", page_signin),
+	ROUTE_FORM("signout", page_signout),
+	ROUTE("verify", page_verify),
+	ROUTE_FORM("forgot", page_forgot),
+	ROUTE_FORM("reset", page_reset),
+	ROUTE("account", page_account),
+	ROUTE("admin/users", page_admin_users),
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -94,7 +106,13 @@ struct web_server {
 	atomic_uint_fast64_t bucket[NBUCKET + 1];
 	atomic_uint_fast64_t sum_us;
 	struct web_i18n i18n; /* read-only once started */
+	struct auth_server *auth;
 };
+
+struct auth_server *web_auth_server(struct web_server *s)
+{
+	return s->auth;
+}
 
 /* ---------------------------------------------------- per-thread database */
 
@@ -139,7 +157,7 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 	if (db)
 		return db;
 	if (db_open(&db, s->db_path, DB_OPEN_READONLY, err) ||
-	    compare_db_prepare(db, err) ||
+	    compare_db_prepare(db, err) || auth_db_prepare(db, err) ||
 	    db_prepare_module(db, DB_MOD_WEB, web_sql, WEB_STMT__MAX, err)) {
 		db_close(db);
 		return NULL;
@@ -234,7 +252,7 @@ static void page_store(struct page_slot *p, const struct web_req *r,
 
 	if (r->status != 200 || r->body.len > PAGE_CACHE_MAX ||
 	    r->disposition[0] || r->licence || r->set_lang_cookie ||
-	    r->no_store)
+	    r->no_store || auth_personal(r))
 		return;
 	key = strdup(r->uri);
 	body = malloc(r->body.len ? r->body.len : 1);
@@ -537,7 +555,8 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 					"public, max-age=31536000, immutable");
 	} else {
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-					"no-cache");
+					auth_personal(r) ? "private, no-store"
+							 : "no-cache");
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
 					"Accept-Language, Cookie");
 	}
@@ -565,7 +584,10 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 					r->seed_cookie);
 	if (r->status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-					"GET, HEAD");
+					r->route >= 0 && routes[r->route].form
+						? "GET, HEAD, POST"
+						: "GET, HEAD");
+	auth_add_headers(r, resp);
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	metrics_record(s, r);
@@ -579,9 +601,10 @@ static void render_error(struct web_req *r, int status, const char *message)
 		int status;
 		const char *code;
 	} codes[] = {
-		{400, "bad_request"},	     {404, "not_found"},
-		{405, "method_not_allowed"}, {413, "too_large"},
-		{503, "unavailable"},
+		{400, "bad_request"},	     {403, "forbidden"},
+		{404, "not_found"},	     {405, "method_not_allowed"},
+		{413, "too_large"},	     {415, "unsupported_media_type"},
+		{429, "too_many_requests"},  {503, "unavailable"},
 	};
 	const char *code = "internal";
 	size_t i;
@@ -638,7 +661,8 @@ static const struct embedded_file *handle(struct web_server *s,
 	r->status = 200;
 	if (r->bad_method) {
 		r->route = WEB_R_BAD_METHOD;
-		render_error(r, 405, "only GET and HEAD are allowed");
+		render_error(r, 405, "only GET, HEAD and POST (for forms) are "
+				     "allowed");
 		return NULL;
 	}
 	if ((rc = parse_target(r))) {
@@ -660,6 +684,10 @@ static const struct embedded_file *handle(struct web_server *s,
 		return NULL;
 	}
 	rt = &routes[r->route];
+	if (r->post && !rt->form) {
+		render_error(r, 405, "this address takes GET and HEAD only");
+		return NULL;
+	}
 	if (!rt->nodb) {
 		if (!(r->db = thread_db(s, &r->err))) {
 			fail(r, AGORA_EBUSY);
@@ -669,8 +697,15 @@ static const struct embedded_file *handle(struct web_server *s,
 			fail(r, rc == AGORA_EBUSY ? rc : AGORA_EBUSY);
 			return NULL;
 		}
+		/* who is signed in, before the cache: they never share it */
+		if ((rc = auth_request_begin(r))) {
+			db_rollback(r->db);
+			fail(r, rc);
+			return NULL;
+		}
 	}
-	if (rt->cache && !r->set_lang_cookie && r->uri) {
+	if (rt->cache && !r->set_lang_cookie && r->uri &&
+	    !auth_signed_in(r)) {
 		int64_t gen;
 		struct page_slot *slot = page_slot(r, &gen);
 
@@ -741,10 +776,20 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		r->started = 1;
 		r->conn = conn;
 		r->head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
-		r->bad_method = !r->head && strcmp(method, MHD_HTTP_METHOD_GET);
+		r->post = !strcmp(method, MHD_HTTP_METHOD_POST);
+		r->bad_method = !r->head && !r->post &&
+				strcmp(method, MHD_HTTP_METHOD_GET);
 		if (!content_length_ok(r))
 			return refuse_body(s, r);
 		return MHD_YES; /* respond on the second call */
+	}
+	if (r->suspended) { /* resumed: the password hash is done */
+		int rc;
+
+		r->suspended = 0;
+		if ((rc = auth_continue(r)))
+			fail(r, rc);
+		return respond(s, r, NULL);
 	}
 	if (r->status) { /* already answered: discard the rest */
 		*upload_size = 0;
@@ -752,12 +797,27 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	}
 	if (*upload_size) {
 		r->body_len += *upload_size;
+		if (r->body_len > WEB_MAX_BODY) {
+			*upload_size = 0;
+			return refuse_body(s, r);
+		}
+		/* a form is kept for its handler; other bodies are dropped */
+		if (r->post && auth_upload(r, upload, *upload_size)) {
+			*upload_size = 0;
+			r->status = 200;
+			fail(r, AGORA_ENOMEM);
+			return respond(s, r, NULL);
+		}
 		*upload_size = 0;
-		if (r->body_len <= WEB_MAX_BODY)
-			return MHD_YES;
-		return refuse_body(s, r);
+		return MHD_YES;
 	}
 	f = handle(s, r);
+	if (r->suspended) {
+		/* suspended first, then queued: the worker may resume at once */
+		MHD_suspend_connection(conn);
+		auth_enqueue(r);
+		return MHD_YES;
+	}
 	return respond(s, r, f);
 }
 
@@ -805,6 +865,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(r->arg[i].key);
 		free(r->arg[i].val);
 	}
+	auth_request_free(r);
 	sb_fini(&r->body);
 	free(r->uri);
 	free(r);
@@ -1019,8 +1080,8 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 	const union MHD_DaemonInfo *info;
 	char host[INET6_ADDRSTRLEN];
 	unsigned threads = cfg->threads;
-	unsigned flags =
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	int rc;
 
 	*out = NULL;
@@ -1042,7 +1103,8 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 	s->boot = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
 	web_i18n_init(&s->i18n);
 	/* migrates if needed, and proves the database can be read */
-	if ((rc = db_open(&s->keep, s->db_path, 0, err)))
+	if ((rc = db_open(&s->keep, s->db_path, 0, err)) ||
+	    (rc = auth_server_start(&s->auth, cfg, s->keep, err)))
 		goto fail;
 	s->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR,
@@ -1065,9 +1127,11 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 	snprintf(s->url, sizeof(s->url),
 		 ss.ss_family == AF_INET6 ? "http://[%s]:%u/" : "http://%s:%u/",
 		 host, info ? (unsigned)info->port : 0);
+	auth_server_set_url(s->auth, s->url);
 	*out = s;
 	return 0;
 fail:
+	auth_server_free(s->auth);
 	db_close(s->keep);
 	web_i18n_fini(&s->i18n);
 	free(s->db_path);
@@ -1095,7 +1159,13 @@ void web_server_stop(struct web_server *s, unsigned grace_ms)
 		nanosleep(&tick, NULL);
 		waited += 10;
 	}
+	/*
+	 * The hashing worker finishes its queue and resumes every suspended
+	 * connection: libmicrohttpd must not be stopped with one suspended.
+	 */
+	auth_server_stop(s->auth);
 	MHD_stop_daemon(s->d);
+	auth_server_free(s->auth);
 	db_close(s->keep);
 	web_i18n_fini(&s->i18n);
 	free(s->db_path);

@@ -16,6 +16,9 @@ struct web_config {
 	const char *db_path; /* an existing database */
 	const char *listen;  /* "ADDR:PORT" or "[ADDR6]:PORT"; port 0: any */
 	unsigned threads;    /* worker threads; 0: one per core */
+	const char *outbox;    /* folder for e-mail (.eml); NULL: var/outbox */
+	const char *base_url;  /* of links in e-mail; NULL: the server's URL */
+	const char *mail_from; /* From: of e-mail; NULL: agora@localhost */
 };
 
 struct web_server;

@@ -55,7 +55,10 @@ struct web_req {
 	struct timespec t0;
 	int started; /* the access handler has been called once */
 	int head;    /* HEAD: the body is not sent */
+	int post;    /* POST: a form, for the routes that take one */
 	int bad_method;
+	int suspended;		/* waiting for a password hash (auth.c) */
+	struct web_auth *auth;	/* session, form, cookies (auth.c), or NULL */
 	size_t body_len;
 	char *uri;		 /* the request target as received */
 	int bad_uri;		 /* AGORA_EINVAL message in err when set */

@@ -41,7 +41,7 @@ json() { # json EXPR DESCRIPTION: python expression over j = parsed $T/out
 
 # help and usage
 expect 0 "agora --help" "$AGORA" --help
-for c in election ingest search compare themes candidates verify export; do
+for c in election ingest search compare themes candidates verify export user; do
 	has "$T/out" "$c" "--help lists $c"
 done
 for c in election ingest search compare themes candidates verify export; do
@@ -263,6 +263,59 @@ else
 	ko "refused files changed the database"
 fi
 expect 0 "verify after refusals" "$AGORA" verify
+
+# accounts: agora user (Argon2id at its least cost for the test)
+export AGORA_PWHASH_LIMITS=1,8192
+expect 0 "agora user --help" "$AGORA" user --help
+has "$T/out" "usage: agora user add" "user --help shows its usage"
+expect 2 "user add without --role is bad usage" "$AGORA" user add a@example.org
+expect 2 "an unknown role is bad usage" "$AGORA" user add a@example.org \
+	--role king
+expect 2 "an editor needs --election" "$AGORA" user add a@example.org \
+	--role editor
+expect 2 "a bad address is refused" sh -c "printf 'long enough\n' |
+	'$AGORA' user add not-an-address --role administrator"
+has "$T/err" "not an e-mail address" "and the message says so"
+expect 2 "a short password is refused" sh -c "printf 'short\n' |
+	'$AGORA' user add root@example.org --role administrator"
+expect 2 "no password on stdin is refused" sh -c "'$AGORA' user add \
+	root@example.org --role administrator </dev/null"
+expect 0 "the first administrator, password on stdin" sh -c \
+	"printf 'long enough\n' | '$AGORA' user add Root@Example.org \
+	--role administrator --name 'Root'"
+has "$T/out" "root@example.org" "the address is stored lower-cased"
+expect 2 "the same role twice is refused" sh -c "'$AGORA' user add \
+	root@example.org --role administrator </dev/null"
+has "$T/err" "already has this role" "and the message says so"
+expect 2 "an unknown election is refused before any password" sh -c \
+	"'$AGORA' user add ed@example.org --role editor --election nope \
+	</dev/null"
+has "$T/err" "no election 'nope'" "and the message names it"
+expect 0 "an editor of one election, with a set-password link" \
+	"$AGORA" user add ed@example.org --role editor --election $E --link \
+	--outbox "$T/outbox" --base-url https://agora.example/
+has "$T/out" "link written to" "the link's file is printed"
+eml=$(ls "$T"/outbox/*.eml 2>/dev/null | head -n 1)
+if [ -n "$eml" ] && grep -q "https://agora.example/reset?token=" "$eml" &&
+	grep -q "^To: ed@example.org" "$eml"; then
+	ok "the outbox holds the set-password link"
+else
+	ko "the outbox holds the set-password link"
+fi
+expect 0 "an existing account gets a role" "$AGORA" user add \
+	ed@example.org --role candidate --election $E
+expect 0 "user list --json" "$AGORA" user list --json
+json "[u['email'] for u in j] == ['ed@example.org', 'root@example.org'] and j[1]['roles'] == ['administrator', 'citizen'] and j[0]['roles'] == ['editor', 'candidate', 'citizen'] and all(u['verified'] for u in j)" \
+	"user list shows the accounts and their roles"
+expect 0 "user list" "$AGORA" user list
+has "$T/out" "administrator,citizen" "user list prints roles"
+expect 0 "verify checks the audit log" "$AGORA" verify --json
+json "j['ok'] and j['audit_entries'] == 5" \
+	"two accounts made, three roles granted: five chained audit entries"
+python3 -c "import sqlite3; c = sqlite3.connect('$AGORA_DB'); c.executescript(\"DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'role=administrator' WHERE seq = 4;\")"
+expect 1 "verify finds a tampered audit entry" "$AGORA" verify
+has "$T/out" "audit entry 4: its hash does not match" "and says which"
+unset AGORA_PWHASH_LIMITS
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

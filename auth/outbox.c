@@ -1,0 +1,120 @@
+/*
+ * outbox.c - outgoing e-mail as files: one RFC 5322 message per .eml
+ * file in a folder, for a mail transfer agent (or a person) to send.
+ * agora does not speak SMTP yet; see the README.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "auth.h"
+
+/* "=?UTF-8?B?...?=" when s is not plain ASCII (RFC 2047) */
+static void header_text(struct sb *b, const char *s)
+{
+	const unsigned char *p;
+	size_t n = strlen(s), cap;
+	char *enc;
+
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p >= 127 || *p < ' ')
+			break;
+	if (!*p) {
+		sb_puts(b, s);
+		return;
+	}
+	cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+	if (!(enc = malloc(cap))) {
+		b->err = AGORA_ENOMEM;
+		return;
+	}
+	sodium_bin2base64(enc, cap, (const unsigned char *)s, n,
+			  sodium_base64_VARIANT_ORIGINAL);
+	sb_printf(b, "=?UTF-8?B?%s?=", enc);
+	free(enc);
+}
+
+int outbox_write(const char *dir, const char *from, const char *to,
+		 const char *subject, const char *body, char **path,
+		 struct agora_error *err)
+{
+	struct sb m, tmp, final;
+	unsigned char rnd[8];
+	char hex[17], date[64], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	const char *p;
+	int fd = -1, rc = 0;
+	ssize_t w;
+	size_t off;
+
+	if (path)
+		*path = NULL;
+	sb_init(&m, 1 << 20);
+	sb_init(&tmp, 4096);
+	sb_init(&final, 4096);
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		rc = agora_errorf(err, AGORA_EIO,
+				  "cannot create the outbox '%s': %s", dir,
+				  strerror(errno));
+		goto out;
+	}
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	sb_printf(&m, "Date: %s\r\nFrom: %s\r\nTo: %s\r\nSubject: ", date, from,
+		  to);
+	header_text(&m, subject);
+	sb_printf(&m,
+		  "\r\nMessage-ID: <%s.%s@agora>\r\nMIME-Version: 1.0\r\n"
+		  "Content-Type: text/plain; charset=utf-8\r\n"
+		  "Content-Transfer-Encoding: 8bit\r\n\r\n",
+		  stamp, hex);
+	for (p = body; *p; p++) {
+		if (*p == '\n' && (p == body || p[-1] != '\r'))
+			sb_putc(&m, '\r');
+		sb_putc(&m, *p);
+	}
+	sb_printf(&tmp, "%s/.tmp-%s", dir, hex);
+	sb_printf(&final, "%s/%s-%s.eml", dir, stamp, hex);
+	if (sb_error(&m) || sb_error(&tmp) || sb_error(&final)) {
+		rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
+		goto out;
+	}
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto io;
+	for (off = 0; off < m.len; off += (size_t)w)
+		if ((w = write(fd, m.buf + off, m.len - off)) < 0)
+			goto io;
+	if (fsync(fd) || close(fd)) {
+		fd = -1;
+		goto io;
+	}
+	fd = -1;
+	if (rename(tmp.buf, final.buf))
+		goto io;
+	if (path)
+		*path = sb_detach(&final, NULL);
+	goto out;
+io:
+	rc = agora_errorf(err, AGORA_EIO, "cannot write to the outbox '%s': %s",
+			  dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp.buf);
+out:
+	sb_fini(&m);
+	sb_fini(&tmp);
+	sb_fini(&final);
+	return rc;
+}

@@ -1,0 +1,207 @@
+/*
+ * web_auth.h - private to web/: accounts on the web (auth.c and
+ * account_pages.c): the session of a request, forms and their CSRF
+ * tokens, the password-hashing worker, the writable connections, the
+ * permission helper, and the hooks server.c calls.
+ */
+#ifndef AGORA_WEB_AUTH_H
+#define AGORA_WEB_AUTH_H
+
+#include <microhttpd.h>
+
+#include "auth.h"
+#include "web_int.h"
+
+/* account_msgs.c: the texts of these pages, in the request's language */
+enum auth_msg {
+	M_AUTH_SIGNIN,
+	M_AUTH_SIGNUP,
+	M_AUTH_SIGNOUT,
+	M_AUTH_ACCOUNT,
+	M_AUTH_EMAIL,
+	M_AUTH_NAME,
+	M_AUTH_PASSWORD,
+	M_AUTH_NEW_PASSWORD,
+	M_AUTH_FORGOT,
+	M_AUTH_FORGOT_BUTTON,
+	M_AUTH_RESET,
+	M_AUTH_SAVE,
+	M_AUTH_NO_ACCOUNT,
+	M_AUTH_SIGNUP_SENT,
+	M_AUTH_FORGOT_SENT,
+	M_AUTH_VERIFIED,
+	M_AUTH_RESET_DONE,
+	M_AUTH_LINK_BAD,
+	M_AUTH_BAD_LOGIN,
+	M_AUTH_NOT_VERIFIED,
+	M_AUTH_CSRF,
+	M_AUTH_TOO_MANY,
+	M_AUTH_TOO_MANY_TITLE,
+	M_AUTH_FORBIDDEN,
+	M_AUTH_NEED_ROLE,
+	M_AUTH_BUSY,
+	M_AUTH_FORM_TYPE,
+	M_AUTH_FORM_BAD,
+	M_AUTH_BAD_EMAIL,
+	M_AUTH_BAD_PASSWORD,
+	M_AUTH_SIGNED_IN_AS,
+	M_AUTH_ROLES,
+	M_AUTH_ROLE_CITIZEN,
+	M_AUTH_ROLE_CANDIDATE,
+	M_AUTH_ROLE_EDITOR,
+	M_AUTH_ROLE_ADMIN,
+	M_AUTH_VERIFIED_YES,
+	M_AUTH_VERIFIED_NO,
+	M_AUTH_USERS,
+	M_AUTH_CREATED,
+	M_AUTH_ALL_ELECTIONS,
+	M_AUTH_MAIL_VERIFY_SUBJECT,
+	M_AUTH_MAIL_VERIFY_TEXT,
+	M_AUTH_MAIL_RESET_SUBJECT,
+	M_AUTH_MAIL_RESET_TEXT,
+	M_AUTH_MAIL_EXISTS_SUBJECT,
+	M_AUTH_MAIL_EXISTS_TEXT,
+	M_AUTH_MAIL_IGNORE,
+	M_AUTH_HOME,
+	M_AUTH_BAD_REQUEST,
+	M_AUTH_ERROR,
+	M_AUTH__MAX
+};
+const char *amsg(const struct web_req *r, enum auth_msg id);
+
+/* ------------------------------------------------ hooks for server.c */
+
+struct auth_server;
+/* Loads the CSRF key, starts the hashing worker, before the daemon */
+int auth_server_start(struct auth_server **out, const struct web_config *cfg,
+		      struct agora_db *db, struct agora_error *err);
+/* The URL of links in e-mail, once known (unless --base-url set it) */
+void auth_server_set_url(struct auth_server *a, const char *url);
+/*
+ * Finishes the hashes already accepted (resuming their connections) and
+ * stops the worker; later ones get a 503. Then libmicrohttpd can stop,
+ * and auth_server_free() frees.
+ */
+void auth_server_stop(struct auth_server *a);
+void auth_server_free(struct auth_server *a);
+/* server.c: the server's auth state */
+struct auth_server *web_auth_server(struct web_server *s);
+
+/* Reads the session cookie (in the request's read transaction) */
+int auth_request_begin(struct web_req *r);
+/* Keeps a POST body (the caller enforces WEB_MAX_BODY) */
+int auth_upload(struct web_req *r, const char *data, size_t n);
+/* After MHD_suspend_connection: hands the pending hash to the worker */
+void auth_enqueue(struct web_req *r);
+/* After the resume: finishes the request whose hash is done */
+int auth_continue(struct web_req *r);
+/* Set-Cookie, Location, Retry-After, Cache-Control for personal pages */
+void auth_add_headers(struct web_req *r, struct MHD_Response *resp);
+/*
+ * 1 when the response shows something of one visitor (who is signed
+ * in, a CSRF token, a cookie): never cached, never stored in a cache.
+ */
+int auth_personal(const struct web_req *r);
+/* 1 when a signed-in user is making the request */
+int auth_signed_in(const struct web_req *r);
+void auth_request_free(struct web_req *r);
+/* The sign-in link, or who is signed in: in every page's header */
+void auth_nav(struct web_req *r);
+
+/* ------------------------------------------- for pages and later flows */
+
+struct web_auth {
+	struct auth_user user; /* user.id == 0: anonymous */
+	unsigned char session_hash[AUTH_HASH_BYTES];
+	char pre[AUTH_TOKEN_CHARS + 1]; /* the pre-session cookie, or "" */
+	int new_pre;			/* pre was made for this response */
+	int personal;
+	struct sb upload;
+	struct web_arg form[WEB_MAX_ARGS];
+	size_t nform;
+	int form_parsed;
+	/* response headers */
+	char *set_cookie[3];
+	size_t ncookie;
+	char *location;
+	unsigned retry_after;
+	/* a pending password hash */
+	struct hash_job *job;
+	int cont;	  /* what to do when it is done */
+	const char *hash; /* its result, while the continuation writes */
+	char *email, *name, *token;
+	int64_t user_id;
+	int verified;
+};
+
+/* The request's auth state (made on first use); NULL out of memory */
+struct web_auth *auth_of(struct web_req *r);
+
+/*
+ * The permission check for pages: 0 when the signed-in user holds role
+ * (ROLE_EDITOR of election_id, 0 for any; an administrator holds every
+ * role); otherwise the response is made (a redirect to the sign-in page
+ * for an anonymous visitor, 403 for a signed-in one) and it returns 1:
+ * the handler then returns 0 at once.
+ */
+int auth_require(struct web_req *r, int role, int64_t election_id);
+
+/* The POST form's first value for key, or NULL */
+const char *auth_form(struct web_req *r, const char *key);
+/*
+ * Parses the POST body (400 for malformed, 415 for another type) and
+ * checks its CSRF token ("csrf" field or X-CSRF-Token header; 403);
+ * 0 when the request may go on, else the response is made.
+ */
+int auth_post_ok(struct web_req *r);
+/* <input type=hidden name=csrf>, for the request's session or visitor */
+void auth_csrf_field(struct web_req *r);
+/* Takes a token from a rate limit bucket; 429 made when empty */
+int auth_rate_ok(struct web_req *r, const char *bucket, const char *key,
+		 double burst, double interval);
+/* Refills a bucket: a sign-in that succeeded clears its account's */
+void auth_rate_reset(struct web_req *r, const char *bucket, const char *key);
+/* An error page with its status (403, 429, 400...) */
+void auth_page_error(struct web_req *r, int status, const char *message);
+/* 303 to a local path */
+void auth_redirect(struct web_req *r, const char *path);
+/* Asks for a password hash off the request thread: the request is
+ * suspended and auth_continue() called with the result */
+int auth_hash_later(struct web_req *r, int kind, const char *password,
+		    const char *hash, int cont);
+/* Sets the session cookie, or clears it when token is NULL */
+void auth_set_session_cookie(struct web_req *r, const char *token);
+/*
+ * form.c: parses an application/x-www-form-urlencoded body into at most
+ * max decoded pairs (the caller frees keys and values, also on error).
+ * A bad %-escape, a NUL, invalid UTF-8 or too many fields is
+ * AGORA_EINVAL; AGORA_ENOMEM out of memory.
+ */
+int form_parse(const char *s, size_t n, struct web_arg *args, size_t max,
+	       size_t *nargs);
+/* The client's address as text */
+void auth_client_ip(struct web_req *r, char out[64]);
+
+/* The writable connection of this thread, in BEGIN IMMEDIATE */
+int auth_write_begin(struct web_req *r, struct agora_db **db);
+int auth_write_commit(struct web_req *r, struct agora_db *db);
+
+/* A message to the outbox, in the request's language; link appended */
+int auth_mail(struct web_req *r, const char *to, enum auth_msg subject,
+	      enum auth_msg text, const char *path, const char *token);
+
+enum { HASH_MAKE, HASH_VERIFY };
+/* account_pages.c: the continuations, by r->auth->cont */
+enum { CONT_SIGNUP = 1, CONT_SIGNIN, CONT_RESET };
+int account_continue(struct web_req *r, int ok, const char *hash);
+
+int page_signup(struct web_req *r);
+int page_signin(struct web_req *r);
+int page_signout(struct web_req *r);
+int page_verify(struct web_req *r);
+int page_forgot(struct web_req *r);
+int page_reset(struct web_req *r);
+int page_account(struct web_req *r);
+int page_admin_users(struct web_req *r);
+
+#endif
