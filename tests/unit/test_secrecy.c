@@ -37,9 +37,11 @@ static const struct table_def {
 } tables[] = {
 	/* an accepted ballot: which primary, which credential (a public
 	 * key's row, not a person), its receipt, signed body and
-	 * signature, the DAY it was cast, whether it is the counted one */
+	 * signature, the DAY it was cast, whether it is the counted one,
+	 * and its grades again (one byte per candidate, for the recount) */
 	{"ballot",
-	 "id primary_id credential_id receipt body signature cast_on counted"},
+	 "id primary_id credential_id receipt body signature cast_on counted "
+	 "grades"},
 	/* the public key of a credential and the DAY it was issued */
 	{"credential", "id primary_id public_key issued_on"},
 	/* the public board: chained entries, no time at all */
