@@ -270,12 +270,14 @@ int primary_create(struct agora_db *db, const struct primary_config *c,
 			      &grades, err)))
 		return rc;
 	if (c->support_threshold < 0 || c->max_supports < 1 ||
-	    c->lot_size < 0 || c->lot_size == 1) {
+	    c->lot_size < 0 || c->lot_size == 1 ||
+	    c->lot_size > PRIMARY_LOT_MAX) {
 		free(grades);
 		return agora_errorf(err, AGORA_EINVAL,
 				    "the support threshold must be >= 0, the "
-				    "supports per citizen >= 1 and a lot "
-				    ">= 2 candidates");
+				    "supports per citizen >= 1 and a lot 2 "
+				    "to %d candidates",
+				    PRIMARY_LOT_MAX);
 	}
 	/* the organiser's key, which signs the result on the board */
 	crypto_sign_keypair(pk, sk);
@@ -741,9 +743,42 @@ void primary_code_keys(const char *primary_slug,
 	sodium_memzero(seed, sizeof(seed));
 }
 
+static int credentials_store(struct agora_db *db, const char *slug,
+			     const unsigned char (*pk)[32], size_t n,
+			     struct agora_error *err);
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
 int primary_credentials_add(struct agora_db *db, const char *slug,
-			    const unsigned char (*pk)[32], size_t n,
+			    const unsigned char (*given)[32], size_t n,
 			    struct agora_error *err)
+{
+	unsigned char (*pk)[32];
+	int rc;
+
+	/*
+	 * Stored and published in the keys' own order, never in the
+	 * roll's: otherwise the i-th key on the board would be the i-th
+	 * person on the roll, and their ballots would carry their name.
+	 */
+	pk = malloc(n ? n * sizeof(*pk) : 1);
+	if (!pk)
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	memcpy(pk, given, n * sizeof(*pk));
+	qsort(pk, n, sizeof(*pk), key_cmp);
+	rc = credentials_store(db, slug, (const unsigned char (*)[32])pk, n,
+			       err);
+	sodium_memzero(pk, n * sizeof(*pk));
+	free(pk);
+	return rc;
+}
+
+static int credentials_store(struct agora_db *db, const char *slug,
+			     const unsigned char (*pk)[32], size_t n,
+			     struct agora_error *err)
 {
 	struct primary_info p;
 	json_t *keys = NULL;
@@ -819,7 +854,10 @@ static uint32_t draw(const unsigned char *stream, size_t *pos, size_t len,
 	for (;;) {
 		if (*pos + 4 > len)
 			*pos = 0; /* never in practice: the stream is long */
-		memcpy(&v, stream + *pos, 4);
+		/* little-endian, whatever the machine (doc/board.md) */
+		v = (uint32_t)stream[*pos] | (uint32_t)stream[*pos + 1] << 8 |
+		    (uint32_t)stream[*pos + 2] << 16 |
+		    (uint32_t)stream[*pos + 3] << 24;
 		*pos += 4;
 		if ((uint64_t)v < limit || limit == 0)
 			return v % bound;
@@ -832,13 +870,14 @@ size_t primary_lot(const char *primary_slug, const unsigned char pk[32],
 	static const unsigned char key[] = "agora lot v1";
 	unsigned char seed[randombytes_SEEDBYTES];
 	crypto_generichash_state h;
-	unsigned char *stream;
+	unsigned char stream[8 * PRIMARY_LOT_MAX + 64];
 	size_t i, j, k, pos = 0, len;
 	size_t t;
 
 	for (i = 0; i < n; i++)
 		out[i] = i;
-	if (lot_size <= 0 || (size_t)lot_size >= n)
+	if (lot_size <= 0 || (size_t)lot_size >= n ||
+	    lot_size > PRIMARY_LOT_MAX)
 		return n;
 	k = (size_t)lot_size;
 	crypto_generichash_init(&h, key, sizeof(key) - 1, sizeof(seed));
@@ -848,9 +887,6 @@ size_t primary_lot(const char *primary_slug, const unsigned char pk[32],
 	crypto_generichash_final(&h, seed, sizeof(seed));
 	/* 4 bytes a draw, twice what rejection ever needs on average */
 	len = 8 * k + 64;
-	stream = malloc(len);
-	if (!stream) /* degrade to the first k, never to an unfair lot */
-		return k;
 	randombytes_buf_deterministic(stream, len, seed);
 	/* the first k steps of a Fisher-Yates shuffle */
 	for (i = 0; i < k; i++) {
@@ -859,7 +895,6 @@ size_t primary_lot(const char *primary_slug, const unsigned char pk[32],
 		out[i] = out[j];
 		out[j] = t;
 	}
-	free(stream);
 	return k;
 }
 

@@ -229,6 +229,7 @@ static inline char mj_sign_shown(const struct mj_result *r, int ngrades)
 #define PRIMARY_DEFAULT_GRADES \
 	"À rejeter,Insuffisant,Passable,Assez bien,Bien,Très bien"
 #define PRIMARY_BALLOT_MAX 65536 /* bytes of a ballot's JSON body */
+#define PRIMARY_LOT_MAX 1000	  /* candidates on a ballot's lot */
 
 struct primary_config {
 	const char *slug, *title;
@@ -298,8 +299,8 @@ int primary_credentials_add(struct agora_db *db, const char *slug,
  * ordered by slug) of the lot_size candidates its ballot grades, drawn
  * from public data only (primary slug, public key) so anyone can redo
  * it; every candidate is equally likely in each position. Returns how
- * many indices were written (all candidates when lot_size is 0 or not
- * smaller than n).
+ * many indices were written (all candidates when lot_size is 0, not
+ * smaller than n, or over PRIMARY_LOT_MAX, which no primary has).
  */
 size_t primary_lot(const char *primary_slug, const unsigned char pk[32],
 		   size_t n, int lot_size, size_t *out);

@@ -153,7 +153,7 @@ static int entry_primary(struct state *st, size_t e, json_t *pl,
 	for (i = 0; i < json_array_size(grades); i++)
 		if (!json_is_string(json_array_get(grades, i)))
 			return failf(err, e, "a grade is not a string");
-	if (lot < 0 || lot == 1 || lot > 1000)
+	if (lot < 0 || lot == 1 || lot > PRIMARY_LOT_MAX)
 		return failf(err, e, "lot_size %lld is not 0 or 2..1000",
 			     (long long)lot);
 	if (strlen(slug) >= sizeof(st->slug) || !*slug)
@@ -813,6 +813,11 @@ int board_verify(const char *data, size_t n, const char *head, int threads,
 				  "no entry has the hash %.64s: the board was "
 				  "rewritten since that head was noted",
 				  head);
+	/* agora writes the close and the result in one transaction */
+	if (!rc && st.phase == 3 && !st.have_result)
+		rc = failf(err, e,
+			   "the board ends after the close without the signed "
+			   "result (a cut file?)");
 	if (!rc && st.have_result)
 		rc = check_result(&st, result_entry, err);
 	if (!rc) {

@@ -280,11 +280,15 @@ static void test_chain_edits_caught(void **state)
 		v[i + 1] = f->lines[i];
 	joined(v, n + 1, &b);
 	assert_int_equal(check(b.buf, b.len, NULL, msg), AGORA_ECHECK);
-	/* cut short: still a valid chain, but not the noted head */
-	joined(f->lines, n - 1, &b);
+	/* cut during the vote: still a valid chain, but not the noted head */
+	joined(f->lines, find(f, "result", 0) - 1, &b);
 	assert_int_equal(check(b.buf, b.len, NULL, msg), 0);
 	assert_int_equal(check(b.buf, b.len, f->head, msg), AGORA_ECHECK);
 	assert_non_null(strstr(msg, "rewritten"));
+	/* cut between the close and its result, which agora writes together */
+	joined(f->lines, n - 1, &b);
+	assert_int_equal(check(b.buf, b.len, NULL, msg), AGORA_ECHECK);
+	assert_non_null(strstr(msg, "without the signed result"));
 	sb_fini(&b);
 }
 

@@ -413,6 +413,65 @@ static void test_ballot_rows_hold_no_identity(void **state)
 	sqlite3_finalize(st);
 }
 
+static int key_desc(const void *a, const void *b)
+{
+	return -memcmp(a, b, 32);
+}
+
+/*
+ * Keys are stored and published in their own order, never in the
+ * roll's: given in descending order, they come out ascending.
+ */
+static void test_credentials_not_in_roll_order(void **state)
+{
+	struct fixture *f = *state;
+	struct agora_error err = {0};
+	unsigned char pk[20][32], prev[32] = {0};
+	sqlite3_stmt *st;
+	int i, n = 0;
+
+	for (i = 0; i < 20; i++)
+		randombytes_buf(pk[i], 32);
+	qsort(pk, 20, 32, key_desc);
+	assert_int_equal(primary_credentials_add(f->db, "p",
+						 (const unsigned char (*)[32])pk,
+						 20, &err),
+			 0);
+	assert_int_equal(sqlite3_prepare_v2(db_handle(f->db),
+					    "SELECT public_key FROM credential"
+					    " ORDER BY id",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *k = sqlite3_column_blob(st, 0);
+
+		/* each batch ascending; the fixture's batch came first */
+		if (n >= NCODES)
+			assert_true(n == NCODES || memcmp(prev, k, 32) < 0);
+		memcpy(prev, k, 32);
+		n++;
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(n, NCODES + 20);
+	/* and the board's entry lists them in the same order */
+	assert_int_equal(
+		sqlite3_prepare_v2(db_handle(f->db),
+				   "SELECT payload FROM board WHERE type ="
+				   " 'credentials' ORDER BY seq DESC LIMIT 1",
+				   -1, &st, NULL),
+		SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	{
+		char first[65], last[65];
+		const char *payload = (const char *)sqlite3_column_text(st, 0);
+
+		sodium_bin2hex(first, sizeof(first), pk[19], 32);
+		sodium_bin2hex(last, sizeof(last), pk[0], 32);
+		assert_true(strstr(payload, first) < strstr(payload, last));
+	}
+	sqlite3_finalize(st);
+}
+
 static void test_lot_is_fair(void **state)
 {
 	size_t shown[7] = {0}, lot[7], i, k, n = 7;
@@ -481,6 +540,8 @@ int main(void)
 		cmocka_unit_test(test_lot_is_fair),
 		cmocka_unit_test_setup_teardown(test_phases_forward_only, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_credentials_not_in_roll_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_ballot_counted_and_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_refused, setup,
