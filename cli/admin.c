@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "compare.h"
 #include "ingest.h"
+#include "primary.h"
 
 static int election_list(struct cli *cli, int json)
 {
@@ -199,6 +200,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	struct agora_error err = {0};
 	struct agora_db *db;
 	size_t audit = 0, audit_failures = 0;
+	size_t primaries = 0, ballots = 0, primary_failures = 0;
 	int ch, rc;
 
 	optind = 0;
@@ -230,20 +232,36 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			rc = arc;
 		}
 	}
+	if (!rc || rc == AGORA_ECHECK) {
+		/* each primary: counters == recount, and its board */
+		struct agora_error perr = {0};
+		struct verify_count vc = {&ctx, 0};
+		int prc = primary_db_prepare(db, &perr);
+
+		if (!prc)
+			prc = primary_verify_all(db, count_failure, &vc,
+						 &primaries, &ballots, &perr);
+		primary_failures = vc.n;
+		if (prc) {
+			err = perr;
+			rc = prc;
+		}
+	}
 	db_close(db);
 	if (rc && rc != AGORA_ECHECK) {
 		json_decref(ctx.failures);
 		return cli_fail(&err);
 	}
-	rep.failures += audit_failures;
+	rep.failures += audit_failures + primary_failures;
 	if (ctx.json) {
-		json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:O}", "ok",
-				      rep.failures == 0, "documents",
-				      (json_int_t)rep.documents, "proposals",
-				      (json_int_t)rep.proposals, "audit_entries",
-				      (json_int_t)audit, "failures_count",
-				      (json_int_t)rep.failures, "failures",
-				      ctx.failures);
+		json_t *o = json_pack(
+			"{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:O}", "ok",
+			rep.failures == 0, "documents",
+			(json_int_t)rep.documents, "proposals",
+			(json_int_t)rep.proposals, "audit_entries",
+			(json_int_t)audit, "primaries", (json_int_t)primaries,
+			"ballots", (json_int_t)ballots, "failures_count",
+			(json_int_t)rep.failures, "failures", ctx.failures);
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(o);
@@ -256,6 +274,11 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		printf("verify: ok, %zu documents and %zu proposals are "
 		       "verbatim; %zu audit entries chained\n",
 		       rep.documents, rep.proposals, audit);
+		if (primaries)
+			printf("verify: ok, %zu primar%s: counters equal the "
+			       "recount, %zu ballots on boards that verify\n",
+			       primaries, primaries == 1 ? "y" : "ies",
+			       ballots);
 	}
 	json_decref(ctx.failures);
 	return rep.failures ? EXIT_CHECK : EXIT_OK;

@@ -181,3 +181,92 @@ int primary_board_write(struct agora_db *db, const char *slug, int64_t from,
 	primary_info_fini(&p);
 	return rc < 0 ? rc : 0;
 }
+
+static int sb_sink(void *ctx, const char *p, size_t n)
+{
+	return sb_append(ctx, p, n);
+}
+
+int primary_verify_all(struct agora_db *db,
+		       void (*on_failure)(void *ctx, const char *line),
+		       void *ctx, size_t *primaries, size_t *ballots,
+		       struct agora_error *err)
+{
+	sqlite3_stmt *st;
+	char line[1200];
+	int rc = 0;
+
+	*primaries = *ballots = 0;
+	if (sqlite3_prepare_v2(db_handle(db),
+			       "SELECT slug FROM primary_election ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(db, err, "cannot list the primaries");
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		struct agora_error perr = {0};
+		struct primary_candidate *c = NULL;
+		struct primary_info p = {0};
+		struct board_report r;
+		uint64_t *live = NULL, *grades = NULL, *bodies = NULL;
+		char *slug = db_col_dup(st, 0);
+		size_t nc = 0, nq, k;
+		struct sb board;
+		int prc;
+
+		sb_init(&board, (size_t)16 << 30);
+		if (!slug) {
+			rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
+			break;
+		}
+		(*primaries)++;
+		prc = primary_get(db, slug, &p, &perr);
+		if (!prc)
+			prc = primary_candidates(db, p.id, &c, &nc, &perr);
+		for (nq = 0; !prc && nq < nc &&
+			     !strcmp(c[nq].status, "qualified");
+		     nq++)
+			;
+		if (!prc)
+			prc = primary_counts(db, &p, c, nq, 0, &live, &perr);
+		if (!prc)
+			prc = primary_counts(db, &p, c, nq, 1, &grades, &perr);
+		if (!prc)
+			prc = primary_counts(db, &p, c, nq, 2, &bodies, &perr);
+		k = nq * (size_t)p.ngrades;
+		if (!prc && (memcmp(live, grades, k * sizeof(*live)) ||
+			     memcmp(live, bodies, k * sizeof(*live)))) {
+			snprintf(line, sizeof(line),
+				 "primary '%s': the recount of the stored "
+				 "ballots differs from the live counters",
+				 slug);
+			on_failure(ctx, line);
+		}
+		if (!prc)
+			prc = primary_board_write(db, slug, 0, sb_sink, &board,
+						  &perr);
+		if (!prc) {
+			prc = board_verify(board.buf ? board.buf : "",
+					   board.len, NULL, 2, &r, &perr);
+			if (!prc) {
+				*ballots += r.ballots;
+				board_report_fini(&r);
+			}
+		}
+		if (prc == AGORA_ECHECK) {
+			snprintf(line, sizeof(line),
+				 "primary '%s': board: %s", slug, perr.msg);
+			on_failure(ctx, line);
+		} else if (prc) {
+			*err = perr;
+			rc = prc;
+		}
+		free(live);
+		free(grades);
+		free(bodies);
+		primary_candidates_free(c, nc);
+		primary_info_fini(&p);
+		sb_fini(&board);
+		free(slug);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -381,4 +381,16 @@ int board_verify(const char *data, size_t n, const char *head, int threads,
 		 struct board_report *r, struct agora_error *err) AGORA_WUR;
 void board_report_fini(struct board_report *r);
 
+/*
+ * For `agora verify`: each primary's live counters against a recount of
+ * its stored grades and of its signed ballot bodies, and its board
+ * exported and checked as board_verify() does. Each problem is one
+ * line to on_failure; returns non-zero only when the checks could not
+ * run.
+ */
+int primary_verify_all(struct agora_db *db,
+		       void (*on_failure)(void *ctx, const char *line),
+		       void *ctx, size_t *primaries, size_t *ballots,
+		       struct agora_error *err) AGORA_WUR;
+
 #endif

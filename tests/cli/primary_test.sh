@@ -229,5 +229,13 @@ expect 2 "grading all three is refused" "$AGORA" primary vote $L \
 expect 0 "grading the lot is counted" "$AGORA" primary vote $L \
 	--credential "$K" --grades "$lot"
 
+# agora verify checks every primary: counters, recount, board
+expect 0 "agora verify checks the primaries" "$AGORA" verify
+has "$T/out" "2 primaries: counters equal the recount" "and says so"
+python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('UPDATE tally SET count = count + 1 WHERE rowid IN (SELECT rowid FROM tally LIMIT 1)'); c.commit()" "$AGORA_DB" 2>/dev/null ||
+python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('UPDATE tally SET count = count + 1 WHERE candidate_id = (SELECT min(candidate_id) FROM tally) AND grade = (SELECT min(grade) FROM tally)'); c.commit()" "$AGORA_DB"
+expect 1 "a counter changed behind agora's back fails verify" "$AGORA" verify
+has "$T/out" "differs from the live counters" "and names the primary"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
