@@ -166,6 +166,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	};
 	struct restore_ctx r = {0};
 	struct db_file_info info;
+	struct agora_db *db;
 	struct agora_error err = {0};
 	int ch, force = 0, rc;
 
@@ -189,9 +190,9 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 			&info, &err);
 	if (rc) {
 		if (r.json && r.rep.failures) {
-			json_t *j = json_pack("{s:b, s:s, s:O}", "ok", 0,
-					      "error", err.msg, "failures",
-					      r.failures);
+			json_t *j =
+				json_pack("{s:b, s:s, s:O}", "ok", 0, "error",
+					  err.msg, "failures", r.failures);
 
 			json_dumpf(j, stdout, JSON_INDENT(2));
 			putchar('\n');
@@ -200,6 +201,12 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 		json_decref(r.failures);
 		return cli_fail(&err);
 	}
+	/* the restored database opens as every command opens it */
+	if ((rc = cli_open(cli, 0, &db))) {
+		json_decref(r.failures);
+		return rc;
+	}
+	db_close(db);
 	if (r.json) {
 		json_t *j = info_json(argv[optind], &info);
 
