@@ -797,9 +797,9 @@ out:
 	return rc;
 }
 
-int db_restore(const char *file, const char *db_path, int force,
-	       db_restore_check_fn check, void *ctx, struct db_file_info *info,
-	       struct agora_error *err)
+static int restore_at(const char *file, const char *db_path, int force,
+		      db_restore_check_fn check, void *ctx,
+		      struct db_file_info *info, struct agora_error *err)
 {
 	struct stat fst, dst;
 	struct agora_db *db = NULL;
@@ -945,5 +945,29 @@ out:
 		remove_side_files(tmp);
 	}
 	free(tmp);
+	return rc;
+}
+
+/*
+ * A database reached through a symbolic link is restored where the link
+ * leads: SQLite locks, and names its -wal and -shm after, the file the
+ * link resolves to, and a rename over the link would leave the old
+ * database there.
+ */
+int db_restore(const char *file, const char *db_path, int force,
+	       db_restore_check_fn check, void *ctx, struct db_file_info *info,
+	       struct agora_error *err)
+{
+	struct stat sb;
+	char *real = NULL;
+	int rc;
+
+	if (lstat(db_path, &sb) == 0 && S_ISLNK(sb.st_mode) &&
+	    !(real = realpath(db_path, NULL)))
+		return agora_errorf(err, AGORA_EIO, "cannot resolve '%s': %s",
+				    db_path, strerror(errno));
+	rc = restore_at(file, real ? real : db_path, force, check, ctx, info,
+			err);
+	free(real);
 	return rc;
 }

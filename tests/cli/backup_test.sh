@@ -148,16 +148,23 @@ same "$(documents "$AGORA_DB")" 4 "the sample election is loaded"
 # --- backup while the server answers and a writer writes
 serve "$AGORA_DB" || exit 1
 same "$(get "$PORT" /healthz)" 200 "the live server answers /healthz"
-# slowed down (one page per step, 60 ms between steps) so that the
+# slowed down (one page per step, 100 ms between steps) so that the
 # writer and the requests happen while the backup runs
 (
-	"$AGORA" backup --step 1 --pause 60 --json "$T/b1.db" >"$T/b1.out" \
+	"$AGORA" backup --step 1 --pause 100 --json "$T/b1.db" >"$T/b1.out" \
 		2>"$T/b1.err"
 	echo $? >"$T/b1.rc"
 	date +%s%N >"$T/b1.end"
 ) &
 BACKUP=$!
-sleep 0.5
+# the snapshot starts just after FILE.tmp is made: the writer commits
+# after it
+i=0
+while [ ! -e "$T/b1.db.tmp" ] && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+sleep 0.3
 (
 	"$AGORA" --quiet ingest --election $E --candidate "Léa Nouvelle" \
 		--family-name Nouvelle "$T/nouvelle.md" >"$T/w.out" 2>"$T/w.err"
@@ -300,6 +307,19 @@ if [ ! -e "$T/fresh.db" ]; then
 	fi
 fi
 
+# a sound SQLite file whose texts were edited: agora verify catches it
+cp "$T/b1.db" "$T/tampered.db"
+python3 -c "
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute(\"UPDATE document SET extracted = extracted || ' (edited)' WHERE id = 1\")
+c.commit()" "$T/tampered.db"
+expect 1 "restore of a backup that fails verification is refused" \
+	"$AGORA" restore --force "$T/tampered.db"
+has "$T/err" "fails verification" "and says why"
+has "$T/out" "FAIL document 1" "with the failure"
+same "$(state "$AGORA_DB")" "$before" "the tampered backup changed nothing"
+
 # --- restore over a database that holds data
 before=$(state "$AGORA_DB")
 expect 2 "restore over a non-empty database without --force is refused" \
@@ -320,6 +340,16 @@ else
 fi
 same "$(documents "$AGORA_DB")" 4 "the database is the backup's again"
 expect 0 "agora verify after restore --force" "$AGORA" verify
+
+# a database reached through a symbolic link is restored where it leads
+ln -s "$R" "$T/link.db"
+expect 0 "restore --force through a symbolic link" "$AGORA" --db "$T/link.db" \
+	restore --force "$T/b2.db"
+if [ -L "$T/link.db" ] && [ "$(documents "$R")" = 5 ]; then
+	ok "the link stays, the file it leads to is restored"
+else
+	ko "the link was replaced, or its file not restored"
+fi
 
 # an older backup is migrated: migration 2's tables dropped, version 1
 cp "$T/b1.db" "$T/old.db"
