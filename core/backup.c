@@ -797,6 +797,36 @@ out:
 	return rc;
 }
 
+/* AGORA_EEXIST when the locked database holds data, with what it holds */
+static int refuse_data(sqlite3 *lock, const char *path, struct agora_error *err)
+{
+	char what[256];
+	int rc = has_data(lock, what, sizeof(what), err);
+
+	if (rc <= 0)
+		return rc;
+	return agora_errorf(err, AGORA_EEXIST,
+			    "the database '%s' is not empty (%s): restore "
+			    "into a new path with --db, or add --force to "
+			    "replace it (make a backup of it first)",
+			    path, what);
+}
+
+/* The lock taken and dropped: is the database free, and may it go? */
+static int preflight(const char *path, int force, struct agora_error *err)
+{
+	sqlite3 *lock = NULL;
+	int rc;
+
+	if (!(rc = lock_target(path, &lock, err)) && !force)
+		rc = refuse_data(lock, path, err);
+	if (lock) {
+		sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(lock);
+	}
+	return rc;
+}
+
 static int restore_at(const char *file, const char *db_path, int force,
 		      db_restore_check_fn check, void *ctx,
 		      struct db_file_info *info, struct agora_error *err)
@@ -805,7 +835,6 @@ static int restore_at(const char *file, const char *db_path, int force,
 	struct agora_db *db = NULL;
 	sqlite3 *lock = NULL;
 	char *tmp = NULL;
-	char what[256];
 	int fd = -1, rc, have_target, staged = 0;
 	int64_t version = 0;
 
@@ -837,6 +866,14 @@ static int restore_at(const char *file, const char *db_path, int force,
 		return rc;
 	}
 	free(tmp);
+	tmp = NULL;
+	/*
+	 * Fail fast, before copying and checking a large file: a database
+	 * in use, or holding data without --force. Both are checked again
+	 * at the swap, under the lock.
+	 */
+	if (have_target && (rc = preflight(db_path, force, err)))
+		return rc;
 
 	/* a temporary file beside the database: the rename stays on one
 	 * file system, so it is atomic */
@@ -914,21 +951,8 @@ static int restore_at(const char *file, const char *db_path, int force,
 	}
 	if ((rc = lock_target(db_path, &lock, err)))
 		goto out;
-	if (!force) {
-		rc = has_data(lock, what, sizeof(what), err);
-		if (rc < 0)
-			goto out;
-		if (rc > 0) {
-			rc = agora_errorf(
-				err, AGORA_EEXIST,
-				"the database '%s' is not empty (%s): "
-				"restore into a new path with --db, "
-				"or add --force to replace it (make "
-				"a backup of it first)",
-				db_path, what);
-			goto out;
-		}
-	}
+	if (!force && (rc = refuse_data(lock, db_path, err)))
+		goto out;
 	if ((rc = swap_in(lock, tmp, db_path, err)))
 		goto out;
 	staged = 0;
