@@ -338,6 +338,51 @@ const struct cli_command cli_commands[] = {
 	 "administrator. Exit status 2 for a bad address, a short password,\n"
 	 "an unknown election or candidate, or a role already held.\n",
 	 cmd_user},
+	{"backup", "copy the database, online, to a file",
+	 "usage: agora backup [--force] [--json] [--step PAGES] [--pause MS]\n"
+	 "                    FILE\n"
+	 "\n"
+	 "Copies the database to FILE while the server and writers go on:\n"
+	 "one consistent snapshot, read in one transaction (in WAL mode a\n"
+	 "reader blocks no writer) and copied page for page with SQLite's\n"
+	 "backup API. The copy is written to FILE.tmp, checked (SQLite's\n"
+	 "integrity check, the schema version), synced to disk, and only\n"
+	 "then named FILE. FILE is one self-contained SQLite file (not in\n"
+	 "WAL mode). Prints its size, schema version, what it holds and\n"
+	 "its SHA-256. An existing FILE is never replaced without --force.\n"
+	 "\n"
+	 "  --force        replace FILE if it exists\n"
+	 "  --json         print the summary as JSON\n"
+	 "  --step PAGES   pages copied per step (default 1024)\n"
+	 "  --pause MS     pause between steps (default 0), to spare a\n"
+	 "                 busy server's disk; the snapshot is kept\n"
+	 "\n"
+	 "Exits 2 when FILE exists or cannot be written, 1 when the copy\n"
+	 "fails its check.\n",
+	 cmd_backup},
+	{"restore", "replace the database with a backup",
+	 "usage: agora restore [--force] [--json] FILE\n"
+	 "\n"
+	 "Replaces the database (--db, $AGORA_DB) with the backup FILE.\n"
+	 "FILE is copied beside the database and checked first: an SQLite\n"
+	 "database, sound (integrity check), agora's, with a schema version\n"
+	 "not newer than this agora's (an older one is migrated), whose\n"
+	 "proposals pass 'agora verify'. Then, holding an exclusive lock on\n"
+	 "the database (refused while another process, such as 'agora\n"
+	 "serve', has it open: stop it first), the copy is synced and\n"
+	 "renamed over it, and the old database's -wal and -shm files are\n"
+	 "removed. On any failure the database is left as it was.\n"
+	 "\n"
+	 "A database that holds data is replaced only with --force: back\n"
+	 "it up first, or restore into a new path with --db PATH.\n"
+	 "\n"
+	 "  --force   replace a database that holds data\n"
+	 "  --json    print the summary as JSON\n"
+	 "\n"
+	 "Exits 2 on bad input (not an SQLite database, damaged, truncated,\n"
+	 "not agora's, a newer schema) or without --force over data, 1 when\n"
+	 "the database is in use or the backup fails verification.\n",
+	 cmd_restore},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -241,6 +241,59 @@ struct fr_stemmer *db_stemmer(struct agora_db *db);
 fts5_api *fts5_api_get(sqlite3 *h);
 int db_latest_schema_version(void);
 
+/* ------------------------------------------------------- backup, restore */
+
+/* What `agora backup` and `agora restore` report about a database file */
+#define DB_FILE_COUNTS 5
+struct db_file_info {
+	int64_t bytes;	    /* the file's size */
+	int schema_version; /* its user_version (after migrating, restore) */
+	int migrated_from;  /* restore: the backup's older version, or 0 */
+	char sha256[65];    /* SHA-256 of the backup file's bytes */
+	struct db_file_count {
+		const char *name; /* "elections", "documents", "proposals",
+				     "primaries", "ballots" */
+		int64_t rows;	  /* -1 when the table does not exist */
+	} counts[DB_FILE_COUNTS];
+};
+
+struct db_backup_opts {
+	int force;	/* replace an existing FILE */
+	int step_pages; /* pages copied per step (0: 1024) */
+	int pause_ms;	/* pause between steps, to spare a busy disk */
+};
+
+/*
+ * backup.c: copies the database at db_path to file, online: one read
+ * transaction (the server and writers go on), SQLite's backup API in
+ * steps, into file.tmp, checked (integrity, version), fsync'd, then
+ * renamed. Never replaces an existing file without o->force. The
+ * database itself is only read.
+ */
+int db_backup(const char *db_path, const char *file,
+	      const struct db_backup_opts *o, struct db_file_info *info,
+	      struct agora_error *err) AGORA_WUR;
+
+/*
+ * Called by db_restore on the staged copy, opened and migrated, before
+ * it replaces anything: a nonzero return (with err set) cancels it.
+ */
+typedef int (*db_restore_check_fn)(struct agora_db *db, void *ctx,
+				   struct agora_error *err);
+
+/*
+ * Replaces the database at db_path with the backup file: copies it
+ * beside db_path, checks it (SQLite, sound, agora's, not newer than
+ * this binary), migrates it, runs check, then, holding an exclusive
+ * lock on the database (AGORA_EBUSY while another process has it open)
+ * renames it over. Refuses a database holding data without force
+ * (AGORA_EEXIST). On any failure the database is unchanged; bad input
+ * is AGORA_EINVAL.
+ */
+int db_restore(const char *file, const char *db_path, int force,
+	       db_restore_check_fn check, void *ctx, struct db_file_info *info,
+	       struct agora_error *err) AGORA_WUR;
+
 /* ------------------------------------------------------------- themes */
 
 /*
