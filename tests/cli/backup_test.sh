@@ -351,14 +351,21 @@ else
 	ko "the link was replaced, or its file not restored"
 fi
 
-# an older backup is migrated: migration 2's tables dropped, version 1
+# an older backup is migrated: every table that migration 1 (released,
+# never edited) did not create is dropped, and the version set to 1
 cp "$T/b1.db" "$T/old.db"
 python3 -c "
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-for t in ('primary_secret', 'board', 'tally', 'ballot', 'credential',
-          'primary_candidate', 'primary_phase', 'primary_election'):
-    c.execute('DROP TABLE ' + t)
+c.execute('PRAGMA foreign_keys = OFF')
+keep = {'candidate', 'document', 'election', 'meta', 'proposal',
+        'proposal_fts', 'proposal_theme', 'theme'}
+names = [r[0] for r in c.execute(
+    \"SELECT name FROM sqlite_master WHERE type = 'table'\"
+    \" AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'proposal_fts_%'\")]
+for t in names:
+    if t not in keep:
+        c.execute('DROP TABLE ' + t)
 c.execute('PRAGMA user_version = 1')
 c.commit()" "$T/old.db"
 expect 0 "an older backup is restored" "$AGORA" --db "$T/old-restored.db" \
