@@ -489,8 +489,13 @@ static void xb_put(struct xb *b, const char *s, size_t n, size_t nchars)
 		return;
 	/* the separator before the run: a block break, a space or nothing */
 	sep = !b->open ? (t->len ? 2 : 0) : b->space ? 1 : 0;
-	/* room for both at once, then written in place */
-	if (sb_grow(t, sep + n)) {
+	/*
+	 * room for both at once, then written in place (sb_grow's own test
+	 * first, inline: this runs once a word)
+	 */
+	if ((t->err || t->len + sep + n >= t->cap ||
+	     t->len + sep + n > t->max) &&
+	    sb_grow(t, sep + n)) {
 		b->rc = sb_error(t);
 		return;
 	}
