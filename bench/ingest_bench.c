@@ -15,7 +15,8 @@
  * themes), which is the reference measured in the same run: the share
  * of the store is the difference. Medians over the rounds are printed,
  * with wall-clock MB/s and CPU-time MB/s (the latter is less sensitive
- * to a busy machine). MB is 10^6 bytes.
+ * to a busy machine), for the full ingest and for the stages. MB is
+ * 10^6 bytes.
  *
  * Files the pipeline refuses (e.g. an index page with no proposal) are
  * left out and listed; their bytes do not count.
@@ -44,6 +45,7 @@ static const struct format_spec formats[] = {
 struct round {
 	double full_wall, full_cpu;	 /* seconds for the whole round */
 	double extract, segment, themes; /* seconds, cumulative stages */
+	double extract_cpu, segment_cpu, themes_cpu; /* the same, CPU time */
 	size_t bytes, proposals;
 };
 
@@ -54,7 +56,7 @@ static int time_stages(const struct bench_set *s, size_t copies,
 {
 	struct theme_suggestion sugg[4];
 	size_t c, i, k;
-	double t0, t1, t2, t3;
+	double t0, t1, t2, t3, c0, c1, c2, c3;
 
 	for (c = 0; c < copies; c++) {
 		for (i = 0; i < s->n; i++) {
@@ -64,13 +66,16 @@ static int time_stages(const struct bench_set *s, size_t copies,
 			int rc;
 
 			ingest_doc_init(&doc);
+			c0 = bench_cpu();
 			t0 = bench_now();
 			rc = ingest_extract(s->format, s->v[i].data,
 					    s->v[i].len, lim, &doc, &err);
 			t1 = bench_now();
+			c1 = bench_cpu();
 			if (!rc)
 				rc = ingest_segment(&doc, lim, &seg, &err);
 			t2 = bench_now();
+			c2 = bench_cpu();
 			for (k = 0; !rc && k < seg.n; k++) {
 				const struct ingest_proposal *p = &seg.v[k];
 
@@ -79,6 +84,7 @@ static int time_stages(const struct bench_set *s, size_t copies,
 					      p->end - p->start, sugg, 4);
 			}
 			t3 = bench_now();
+			c3 = bench_cpu();
 			ingest_segments_fini(&seg);
 			ingest_doc_fini(&doc);
 			if (rc) {
@@ -89,6 +95,9 @@ static int time_stages(const struct bench_set *s, size_t copies,
 			r->extract += t1 - t0;
 			r->segment += t2 - t0;
 			r->themes += t3 - t0;
+			r->extract_cpu += c1 - c0;
+			r->segment_cpu += c2 - c0;
+			r->themes_cpu += c3 - c0;
 		}
 	}
 	return 0;
@@ -225,15 +234,25 @@ static int one_format(const struct format_spec *f, const char *root,
 	       med(r, rounds, offsetof(struct round, extract)),
 	       med(r, rounds, offsetof(struct round, segment)),
 	       med(r, rounds, offsetof(struct round, themes)));
+	printf("  stages alone, CPU time: extract %.2f MB/s, +segment %.2f "
+	       "MB/s, +themes %.2f MB/s\n",
+	       med(r, rounds, offsetof(struct round, extract_cpu)),
+	       med(r, rounds, offsetof(struct round, segment_cpu)),
+	       med(r, rounds, offsetof(struct round, themes_cpu)));
 	printf("RESULT ingest format=%s files=%zu bytes=%zu proposals=%zu "
 	       "rounds=%zu mbps=%.2f min=%.2f max=%.2f cpu_mbps=%.2f "
-	       "extract_mbps=%.2f segment_mbps=%.2f themes_mbps=%.2f\n",
+	       "extract_mbps=%.2f segment_mbps=%.2f themes_mbps=%.2f "
+	       "extract_cpu_mbps=%.2f segment_cpu_mbps=%.2f "
+	       "themes_cpu_mbps=%.2f\n",
 	       f->name, s.n, s.bytes, props, rounds,
 	       med(r, rounds, offsetof(struct round, full_wall)), lo, hi,
 	       med(r, rounds, offsetof(struct round, full_cpu)),
 	       med(r, rounds, offsetof(struct round, extract)),
 	       med(r, rounds, offsetof(struct round, segment)),
-	       med(r, rounds, offsetof(struct round, themes)));
+	       med(r, rounds, offsetof(struct round, themes)),
+	       med(r, rounds, offsetof(struct round, extract_cpu)),
+	       med(r, rounds, offsetof(struct round, segment_cpu)),
+	       med(r, rounds, offsetof(struct round, themes_cpu)));
 	fflush(stdout);
 out:
 	bench_set_fini(&s);

@@ -138,6 +138,16 @@ typedef int (*fr_token_fn)(void *ctx, const char *stem, size_t n,
 int fr_tokenize(struct fr_stemmer *st, const char *p, size_t n, fr_token_fn fn,
 		void *ctx);
 
+/*
+ * fr_tokenize, which also keeps the token stream of p[0..n) in the
+ * stemmer (up to 64 kB of text), so that the FTS5 tokenizer replays it
+ * instead of reading the same text again: ingest themes a proposal, then
+ * indexes the same bytes. Only a complete pass is kept (fn returned 0
+ * every time).
+ */
+int fr_tokenize_keep(struct fr_stemmer *st, const char *p, size_t n,
+		     fr_token_fn fn, void *ctx);
+
 /* SHA-256 of p[0..n) as 64 lower-case hex digits and a NUL */
 void sha256_hex(const void *p, size_t n, char out[65]);
 

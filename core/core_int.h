@@ -20,7 +20,8 @@ int fts_fr_register(sqlite3 *h, struct fr_stemmer **st,
 /*
  * text.c: fr_tokenize for the FTS5 tokenizer: each word's folded stem,
  * and stem2, the stem of its folded form, when that differs (NULL
- * otherwise), both from the stemmer's word cache.
+ * otherwise), both from the stemmer's word cache. When p[0..n) are the
+ * bytes fr_tokenize_keep() read last, its tokens are replayed.
  */
 typedef int (*fr_token2_fn)(void *ctx, const char *stem, size_t n,
 			    const char *stem2, size_t n2, size_t start,

@@ -15,7 +15,9 @@
  * share its stemmer (db_stemmer()), which ingest also uses for the theme
  * rules: the index then finds every word of a proposal in the word cache
  * (HTML ingest 8.2 -> 9.0 MB/s, CSV 9.7 -> 11.2: runs one after the
- * other).
+ * other). Ingest themes a proposal just before indexing it, and the
+ * stemmer keeps the tokens the theme pass read (fr_tokenize_keep):
+ * fr_tokenize2 replays them when FTS5 asks for the same bytes.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -67,6 +67,22 @@ int utf8_valid(const char *p, size_t n, size_t *bad)
 	int len;
 
 	while (i < n) {
+		/*
+		 * eight bytes at a time while they are ASCII and not NUL:
+		 * every document is checked whole before extraction
+		 */
+		while (i + 8 <= n) {
+			uint64_t v;
+
+			memcpy(&v, s + i, 8);
+			if ((v & 0x8080808080808080u) ||
+			    ((v - 0x0101010101010101u) & ~v &
+			     0x8080808080808080u))
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
 		if (s[i] && s[i] < 0x80) {
 			i++;
 			continue;
@@ -350,12 +366,38 @@ struct word_slot {
 	char s2[WORD_CACHE_WORD];
 };
 
+/*
+ * The token stream of the last text fr_tokenize_keep() read, for
+ * fr_tokenize2() to replay when it is asked for the same bytes: ingest
+ * reads each proposal for the theme rules, then FTS5 reads the same text
+ * for the index; the second pass no longer finds the words and looks
+ * them up again. Keyed by the bytes themselves (a copy), so a replay is
+ * exactly what tokenizing would give: word_stems() is a pure function of
+ * the word.
+ */
+#define FR_MEMO_TEXT_MAX 65536 /* longer texts are not kept */
+
+struct fr_memo_tok {
+	size_t start, end;
+	uint32_t s1, n1, s2, n2; /* offsets and lengths in stems */
+	int has2;
+};
+
+struct fr_memo {
+	struct sb text;	 /* the bytes tokenized */
+	struct sb stems; /* the stems of every token, one after the other */
+	struct fr_memo_tok *v;
+	size_t n, cap;
+	int valid; /* the whole text was read without error */
+};
+
 struct fr_stemmer {
 	struct sb_stemmer *sb;
 	struct stem_slot *cache;
 	struct word_slot *words;
 	/* scratch for words the cache cannot hold; one thread, no reentry */
 	struct sb low, fold, fold2;
+	struct fr_memo memo;
 };
 
 struct fr_stemmer *fr_stemmer_new(void)
@@ -367,6 +409,8 @@ struct fr_stemmer *fr_stemmer_new(void)
 	sb_init(&st->low, 0);
 	sb_init(&st->fold, 0);
 	sb_init(&st->fold2, 0);
+	sb_init(&st->memo.text, 0);
+	sb_init(&st->memo.stems, 0);
 	st->cache = calloc(STEM_CACHE_SLOTS, sizeof(*st->cache));
 	st->words = calloc(WORD_CACHE_SLOTS, sizeof(*st->words));
 	if (!st->cache || !st->words) {
@@ -395,6 +439,9 @@ void fr_stemmer_free(struct fr_stemmer *st)
 	sb_fini(&st->low);
 	sb_fini(&st->fold);
 	sb_fini(&st->fold2);
+	sb_fini(&st->memo.text);
+	sb_fini(&st->memo.stems);
+	free(st->memo.v);
 	free(st);
 }
 
@@ -421,10 +468,15 @@ const char *fr_stem(struct fr_stemmer *st, const char *w, size_t n,
 	if (n < STEM_CACHE_WORD) {
 		for (i = 0; i < n; i++)
 			h = (h ^ (unsigned char)w[i]) * 16777619u;
-		slot = &st->cache[h & (STEM_CACHE_SLOTS - 1)];
+		/* two ways a set, as the word cache below */
+		slot = &st->cache[(h & (STEM_CACHE_SLOTS / 2 - 1)) * 2];
 		if (slot->wlen == n && !memcmp(slot->word, w, n)) {
 			*outlen = slot->slen;
 			return slot->stem;
+		}
+		if (slot[1].wlen == n && !memcmp(slot[1].word, w, n)) {
+			*outlen = slot[1].slen;
+			return slot[1].stem;
 		}
 	}
 	s = sb_stemmer_stem(st->sb, (const sb_symbol *)w, (int)n);
@@ -435,6 +487,7 @@ const char *fr_stem(struct fr_stemmer *st, const char *w, size_t n,
 	sl = (size_t)sb_stemmer_length(st->sb);
 	*outlen = sl;
 	if (slot && sl < STEM_CACHE_WORD) {
+		slot[1] = slot[0]; /* the set's older word goes second */
 		memcpy(slot->word, w, n);
 		slot->wlen = (unsigned char)n;
 		memcpy(slot->stem, s, sl);
@@ -578,7 +631,16 @@ static int word_stems(struct fr_stemmer *st, const char *p, size_t n,
 	if (n <= WORD_CACHE_WORD) {
 		for (i = 0; i < n; i++)
 			h = (h ^ (unsigned char)p[i]) * 16777619u;
-		slot = &st->words[(h ^ (h >> 16)) & (WORD_CACHE_SLOTS - 1)];
+		/*
+		 * two ways a set: the newest word of the set first, the one
+		 * it displaced second (direct-mapped, half the misses on a
+		 * fresh connection were two words meeting in one slot)
+		 */
+		slot = &st->words[((h ^ (h >> 16)) &
+				   (WORD_CACHE_SLOTS / 2 - 1)) * 2];
+		if (!(slot->wlen == n && !memcmp(slot->word, p, n)) &&
+		    slot[1].wlen == n && !memcmp(slot[1].word, p, n))
+			slot++;
 		if (slot->wlen == n && !memcmp(slot->word, p, n)) {
 			*s1 = slot->s1;
 			*n1 = slot->len1;
@@ -605,6 +667,7 @@ static int word_stems(struct fr_stemmer *st, const char *p, size_t n,
 	*n1 = st->fold.len;
 	if (slot) {
 		if (st->fold.len <= WORD_CACHE_WORD) {
+			slot[1] = slot[0]; /* the set's older word goes second */
 			memcpy(slot->word, p, n);
 			slot->wlen = (unsigned char)n;
 			memcpy(slot->s1, st->fold.buf, st->fold.len);
@@ -660,13 +723,87 @@ int fr_tokenize(struct fr_stemmer *st, const char *p, size_t n, fr_token_fn fn,
 	return 0;
 }
 
+/* Appends one token to the memo; 0 or AGORA_ENOMEM */
+static int memo_add(struct fr_memo *m, size_t start, size_t end, const char *s1,
+		    size_t n1, const char *s2, size_t n2)
+{
+	struct fr_memo_tok *t;
+
+	if (m->n == m->cap) {
+		size_t ncap = m->cap ? 2 * m->cap : 256;
+
+		t = realloc(m->v, ncap * sizeof(*t));
+		if (!t)
+			return AGORA_ENOMEM;
+		m->v = t;
+		m->cap = ncap;
+	}
+	if (!s2)
+		n2 = 0;
+	if (sb_grow(&m->stems, n1 + n2))
+		return sb_error(&m->stems);
+	t = &m->v[m->n++];
+	t->start = start;
+	t->end = end;
+	t->has2 = s2 != NULL;
+	t->s1 = (uint32_t)m->stems.len;
+	t->n1 = (uint32_t)n1;
+	t->s2 = (uint32_t)(m->stems.len + n1);
+	t->n2 = (uint32_t)n2;
+	/* room was made above: written in place */
+	memcpy(m->stems.buf + m->stems.len, s1, n1);
+	if (n2)
+		memcpy(m->stems.buf + m->stems.len + n1, s2, n2);
+	m->stems.len += n1 + n2;
+	m->stems.buf[m->stems.len] = '\0';
+	return 0;
+}
+
+int fr_tokenize_keep(struct fr_stemmer *st, const char *p, size_t n,
+		     fr_token_fn fn, void *ctx)
+{
+	struct fr_memo *m = &st->memo;
+	size_t pos = 0, s, e, n1, n2;
+	const char *s1, *s2;
+	int keep = n <= FR_MEMO_TEXT_MAX, rc;
+
+	m->valid = 0;
+	m->n = 0;
+	sb_reset(&m->text);
+	sb_reset(&m->stems);
+	if (keep && sb_append(&m->text, p, n))
+		keep = 0;
+	while (fr_word_next(p, n, &pos, &s, &e)) {
+		if ((rc = word_stems(st, p + s, e - s, 1, &s1, &n1, &s2, &n2)))
+			return rc;
+		if (keep && memo_add(m, s, e, s1, n1, s2, n2))
+			keep = 0;
+		if ((rc = fn(ctx, s1, n1, s, e)))
+			return rc; /* stopped early: the memo is incomplete */
+	}
+	m->valid = keep;
+	return 0;
+}
+
 int fr_tokenize2(struct fr_stemmer *st, const char *p, size_t n,
 		 fr_token2_fn fn, void *ctx)
 {
-	size_t pos = 0, s, e, n1, n2;
+	const struct fr_memo *m = &st->memo;
+	size_t pos = 0, s, e, n1, n2, i;
 	const char *s1, *s2;
 	int rc;
 
+	if (m->valid && m->text.len == n && !memcmp(m->text.buf, p, n)) {
+		for (i = 0; i < m->n; i++) {
+			const struct fr_memo_tok *t = &m->v[i];
+
+			if ((rc = fn(ctx, m->stems.buf + t->s1, t->n1,
+				     t->has2 ? m->stems.buf + t->s2 : NULL,
+				     t->n2, t->start, t->end)))
+				return rc;
+		}
+		return 0;
+	}
 	while (fr_word_next(p, n, &pos, &s, &e)) {
 		if ((rc = word_stems(st, p + s, e - s, 1, &s1, &n1, &s2, &n2)))
 			return rc;

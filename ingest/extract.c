@@ -238,15 +238,19 @@ static int prescan_tags(const char *p, size_t n, int line_ends_tag,
 	for (i = 0; i < n; i++) {
 		char c = p[i];
 
-		if (line_ends_tag && c == '\n') {
+		if (!in_tag) {
+			/* text between tags: only the next '<' matters */
+			const char *lt = memchr(p + i, '<', n - i);
+
+			if (!lt)
+				break;
+			i = (size_t)(lt - p);
+			in_tag = 1;
+			attrs = 0;
+			start = i;
+		} else if (line_ends_tag && c == '\n') {
 			in_tag = 0;
 			quote = 0;
-		} else if (!in_tag) {
-			if (c == '<') {
-				in_tag = 1;
-				attrs = 0;
-				start = i;
-			}
 		} else if (quote) {
 			if (c == quote)
 				quote = 0;
@@ -472,26 +476,45 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-static void xb_put(struct xb *b, const char *s, size_t n)
+/*
+ * Appends s[0..n), which holds nchars visible characters and no space,
+ * to the open block (opening one, or putting the pending space first)
+ */
+static void xb_put(struct xb *b, const char *s, size_t n, size_t nchars)
 {
 	struct sb *t = &b->doc->text;
+	size_t sep;
 
 	if (b->rc)
 		return;
+	/* the separator before the run: a block break, a space or nothing */
+	sep = !b->open ? (t->len ? 2 : 0) : b->space ? 1 : 0;
+	/*
+	 * room for both at once, then written in place (sb_grow's own test
+	 * first, inline: this runs once a word)
+	 */
+	if ((t->err || t->len + sep + n >= t->cap ||
+	     t->len + sep + n > t->max) &&
+	    sb_grow(t, sep + n)) {
+		b->rc = sb_error(t);
+		return;
+	}
 	if (!b->open) {
-		if (t->len)
-			sb_append(t, "\n\n", 2);
+		if (sep) {
+			t->buf[t->len++] = '\n';
+			t->buf[t->len++] = '\n';
+		}
 		b->start = t->len;
 		b->open = 1;
-	} else if (b->space) {
-		sb_putc(t, ' ');
+	} else if (sep) {
+		t->buf[t->len++] = ' ';
 	}
 	b->space = 0;
-	sb_append(t, s, n);
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
 	if (!b->in_anchor)
-		b->nonlink++;
-	if (sb_error(t))
-		b->rc = sb_error(t);
+		b->nonlink += nchars;
 }
 
 /*
@@ -500,11 +523,15 @@ static void xb_put(struct xb *b, const char *s, size_t n)
  * needs before ":" and inside « ». Text from libxml2 can carry character
  * references to code points that are not valid UTF-8 once encoded
  * (&#xD800;): those become U+FFFD so the text stays valid.
+ *
+ * Runs of valid characters between spaces are appended at once: this
+ * used to append character by character, and the buffer's checks on
+ * every byte were the larger part of HTML extraction.
  */
 void xb_text(struct xb *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, len;
+	size_t i = 0, len, run, nchars;
 
 	while (i < n && !b->rc) {
 		if (u[i] <= 0x20 || u[i] == 0x7F) {
@@ -512,14 +539,27 @@ void xb_text(struct xb *b, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		len = utf8_seq(u + i, n - i);
-		if (!len) {
-			xb_put(b, "\xEF\xBF\xBD", 3);
-			i++;
-			continue;
+		run = i;
+		nchars = 0;
+		while (i < n) {
+			if (u[i] < 0x80) {
+				if (u[i] <= 0x20 || u[i] == 0x7F)
+					break;
+				i++;
+			} else {
+				len = utf8_seq(u + i, n - i);
+				if (!len)
+					break;
+				i += len;
+			}
+			nchars++;
 		}
-		xb_put(b, s + i, len);
-		i += len;
+		if (i > run) {
+			xb_put(b, s + run, i - run, nchars);
+		} else { /* an invalid byte */
+			xb_put(b, "\xEF\xBF\xBD", 3, 1);
+			i++;
+		}
 	}
 }
 

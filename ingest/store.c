@@ -312,6 +312,25 @@ static int store_proposals(struct agora_db *db,
 		const struct ingest_proposal *p = &seg->v[i];
 		const char *path = p->heading_path ? p->heading_path : "";
 
+		/*
+		 * Themes before the inserts: theme_suggest reads the text
+		 * last (fr_tokenize_keep) and the stemmer keeps its tokens,
+		 * which the FTS5 tokenizer then replays for the index instead
+		 * of finding and looking up every word again.
+		 */
+		ns = 0;
+		if (rules) {
+			if (!last_path || strcmp(last_path, path)) {
+				nhead = theme_suggest(rules, stemmer, path,
+						      NULL, NULL, 0, head, 4);
+				last_path = path;
+			}
+			nown = theme_suggest(rules, stemmer, NULL, p->label,
+					     doc->text.buf + p->start,
+					     p->end - p->start, own, 4);
+			ns = merge_suggestions(head, nhead, own, nown, sugg,
+					       4);
+		}
 		st = stmt(db, ST_PROPOSAL_INSERT);
 		sqlite3_bind_int64(st, 1, doc_id);
 		sqlite3_bind_int64(st, 2, (int64_t)i + 1);
@@ -335,17 +354,6 @@ static int store_proposals(struct agora_db *db,
 				  (int)(p->end - p->start), SQLITE_STATIC);
 		if ((rc = db_step(db, st, err)) < 0)
 			goto out;
-		if (!rules)
-			continue;
-		if (!last_path || strcmp(last_path, path)) {
-			nhead = theme_suggest(rules, stemmer, path, NULL, NULL,
-					      0, head, 4);
-			last_path = path;
-		}
-		nown = theme_suggest(rules, stemmer, NULL, p->label,
-				     doc->text.buf + p->start,
-				     p->end - p->start, own, 4);
-		ns = merge_suggestions(head, nhead, own, nown, sugg, 4);
 		for (k = 0; k < ns; k++) {
 			if ((tid = theme_ids_find(&ids, sugg[k].theme)) < 0) {
 				rc = agora_errorf(err, AGORA_EINVAL,

@@ -353,15 +353,21 @@ static int toks_cb(void *ctx, const char *stem, size_t n, size_t start,
 	return 0;
 }
 
-/* Tokenises p into t (reset first); 0 or an error code */
+/*
+ * Tokenises p into t (reset first); 0 or an error code. With keep, the
+ * stemmer also keeps the token stream (fr_tokenize_keep): a proposal's
+ * text is indexed right after it is themed, and the FTS5 tokenizer then
+ * replays these tokens instead of reading the text a second time.
+ */
 static int toks_of(struct toks *t, struct fr_stemmer *st, const char *p,
-		   size_t n)
+		   size_t n, int keep)
 {
 	int rc;
 
 	t->n = 0;
 	t->bytes = 0;
-	rc = fr_tokenize(st, p, n, toks_cb, t);
+	rc = keep ? fr_tokenize_keep(st, p, n, toks_cb, t)
+		  : fr_tokenize(st, p, n, toks_cb, t);
 	return rc == 1 ? 0 : rc;
 }
 
@@ -872,7 +878,7 @@ static int score_heading(const struct theme_rules *r, struct fr_stemmer *st,
 
 	for (i = 0; i < r->ntax; i++)
 		score[i] = 0;
-	if ((rc = toks_of(s, st, p, n)))
+	if ((rc = toks_of(s, st, p, n, 0)))
 		return rc;
 	score_table(&r->heads, s, seen, &nseen, score, 1.0);
 	score_table(&r->rules, s, seen, &nseen, score, 1.0);
@@ -965,7 +971,7 @@ size_t theme_suggest(const struct theme_rules *r, struct fr_stemmer *st,
 	}
 
 	/* text rules */
-	if (text && textlen && !toks_of(s, st, text, textlen)) {
+	if (text && textlen && !toks_of(s, st, text, textlen, 1)) {
 		for (i = 0; i < r->ntax; i++)
 			score[i] = 0;
 		score_table(&r->rules, s, seen, &nseen, score, 1.0);

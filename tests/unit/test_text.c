@@ -235,6 +235,118 @@ static void test_tokenize_cache(void **state)
 	fr_stemmer_free(warm);
 }
 
+static int count_tokens(void *ctx, const char *stem, size_t n, size_t start,
+			size_t end)
+{
+	size_t *count = ctx;
+
+	(void)stem;
+	(void)n;
+	(void)start;
+	(void)end;
+	return ++*count == 3; /* stop at the third when asked (*count 0) */
+}
+
+static void fts_insert(struct agora_db *db, int64_t id, const char *text)
+{
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
+					    "INSERT INTO proposal_fts(rowid,"
+					    " text) VALUES (?1, ?2)",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+/* The index's blocks, as hex, one after the other */
+static void fts_blocks(struct agora_db *db, struct sb *out)
+{
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
+					    "SELECT id, hex(block) FROM"
+					    " proposal_fts_data ORDER BY id",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		sb_printf(out, "%lld:%s\n",
+			  (long long)sqlite3_column_int64(st, 0),
+			  (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+}
+
+/*
+ * Ingest themes a proposal with fr_tokenize_keep, then FTS5 replays the
+ * kept tokens for the same bytes: the index must be exactly the one the
+ * tokenizer gives on its own, for the same text (accents: second stems),
+ * for other texts (a prefix of it, another one), and after a pass that
+ * stopped early (nothing must be replayed from it).
+ */
+static void test_tokenize_keep(void **state)
+{
+	static const char first[] =
+		"Sécurité sociale : l'œuvre des élèves, la SÉCURITÉ des "
+		"naïves ÉLÈVES.";
+	static const char *const texts[] = {
+		first,
+		"Sécurité sociale : l'œuvre des élèves, la SÉCURITÉ des",
+		"Une autre phrase, sans rapport.",
+		first,
+	};
+	struct agora_error err = {0};
+	struct agora_db *kept = NULL, *plain = NULL;
+	struct sb a, b;
+	size_t i, count;
+
+	(void)state;
+	assert_int_equal(db_open(&kept, ":memory:", DB_OPEN_CREATE, &err), 0);
+	assert_int_equal(db_open(&plain, ":memory:", DB_OPEN_CREATE, &err), 0);
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		count = i == 3 ? 0 : 100; /* the last pass stops early */
+		fr_tokenize_keep(db_stemmer(kept), first, strlen(first),
+				 count_tokens, &count);
+		assert_int_equal(count, i == 3 ? 3 : 110);
+		fts_insert(kept, (int64_t)i + 1, texts[i]);
+		fts_insert(plain, (int64_t)i + 1, texts[i]);
+	}
+	assert_int_equal(db_exec(kept,
+				 "INSERT INTO proposal_fts(proposal_fts)"
+				 " VALUES ('integrity-check')",
+				 &err),
+			 0);
+	sb_init(&a, 0);
+	sb_init(&b, 0);
+	fts_blocks(kept, &a);
+	fts_blocks(plain, &b);
+	assert_true(a.len > 0);
+	assert_string_equal(a.buf, b.buf);
+	sb_fini(&a);
+	sb_fini(&b);
+	db_close(kept);
+	db_close(plain);
+}
+
+/* The ASCII fast path of utf8_valid still finds NUL and bad bytes */
+static void test_utf8_valid_long(void **state)
+{
+	static const char nul[] = "abcdefgh\0ijklmnop";
+	size_t bad;
+
+	(void)state;
+	assert_int_equal(valid("abcdefghijklmnop\xff", 17, &bad), 0);
+	assert_int_equal(bad, 16);
+	assert_int_equal(valid(nul, sizeof(nul) - 1, &bad), 0);
+	assert_int_equal(bad, 8);
+	assert_int_equal(valid("abcdefghijklmno\xc3\xa9 et la suite", 29, &bad),
+			 1);
+	assert_int_equal(valid("abcdefghijklmno\xc3", 16, &bad), 0);
+	assert_int_equal(bad, 15);
+}
+
 static void test_tokenize(void **state)
 {
 	struct fr_stemmer *st = fr_stemmer_new();
@@ -311,6 +423,8 @@ int main(void)
 		cmocka_unit_test(test_stem),
 		cmocka_unit_test(test_tokenize),
 		cmocka_unit_test(test_tokenize_cache),
+		cmocka_unit_test(test_tokenize_keep),
+		cmocka_unit_test(test_utf8_valid_long),
 		cmocka_unit_test(test_slugify),
 	};
 
