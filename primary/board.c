@@ -27,6 +27,7 @@ enum board_stmt {
 	BS_HEAD,
 	BS_ADD,
 	BS_ALL,
+	BS_RESULT,
 	BS__MAX
 };
 
@@ -38,6 +39,8 @@ static const char *const board_sql[BS__MAX] = {
 		" payload, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[BS_ALL] = "SELECT seq, prev_hash, type, payload, hash FROM board"
 		" WHERE primary_id = ?1 AND seq >= ?2 ORDER BY seq",
+	[BS_RESULT] = "SELECT payload FROM board WHERE primary_id = ?1"
+		" AND type = 'result' ORDER BY seq DESC LIMIT 1",
 };
 /* clang-format on */
 
@@ -260,4 +263,24 @@ void primary_board_close(struct primary_board_cursor *c)
 	if (!c->done)
 		sqlite3_reset(c->st);
 	free(c);
+}
+
+int primary_result_signed(struct agora_db *db, int64_t primary_id,
+			  char **payload, struct agora_error *err)
+{
+	sqlite3_stmt *st = db_stmt(db, DB_MOD_BOARD, BS_RESULT);
+	int rc;
+
+	*payload = NULL;
+	sqlite3_bind_int64(st, 1, primary_id);
+	if ((rc = db_step(db, st, err)) < 0)
+		return rc;
+	if (rc == 1 && !(*payload = db_col_dup(st, 0))) {
+		sqlite3_reset(st);
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
+	sqlite3_reset(st);
+	return rc == 1 ? 0
+		       : agora_errorf(err, AGORA_ENOTFOUND,
+				      "the result is signed at the close");
 }

@@ -1575,3 +1575,28 @@ int primary_receipt_find(struct agora_db *db, int64_t primary_id,
 		       : agora_errorf(err, AGORA_ENOTFOUND,
 				      "no ballot has this receipt");
 }
+
+int primary_result_live(struct agora_db *db, const struct primary_context *x,
+			char **text, struct agora_error *err)
+{
+	const char **slugs;
+	uint64_t *counts = NULL;
+	size_t i;
+	int rc;
+
+	*text = NULL;
+	if ((rc = primary_counts(db, &x->p, x->c, x->nq, 0, &counts, err)))
+		return rc;
+	slugs = calloc(x->nq ? x->nq : 1, sizeof(*slugs));
+	if (!slugs) {
+		free(counts);
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < x->nq; i++)
+		slugs[i] = x->c[i].slug;
+	*text = primary_result_text(x->p.slug, slugs, x->nq, x->p.ngrades,
+				    counts, (uint64_t)x->p.voters, err);
+	free(slugs);
+	free(counts);
+	return *text ? 0 : (err ? err->code : AGORA_ENOMEM);
+}

@@ -398,6 +398,20 @@ int primary_receipt_find(struct agora_db *db, int64_t primary_id,
 			 const char *receipt, int *counted,
 			 struct agora_error *err) AGORA_WUR;
 
+/*
+ * The result as primary_set_phase signs it at the close, from the live
+ * counters: for a primary whose results are public before the close.
+ * *text is freed by the caller.
+ */
+int primary_result_live(struct agora_db *db, const struct primary_context *x,
+			char **text, struct agora_error *err) AGORA_WUR;
+/*
+ * The signed result's board payload, {"result": TEXT, "signature": HEX},
+ * or AGORA_ENOTFOUND before the close; *payload is freed by the caller.
+ */
+int primary_result_signed(struct agora_db *db, int64_t primary_id,
+			  char **payload, struct agora_error *err) AGORA_WUR;
+
 #define PRIMARY_NO_GRADE 255 /* in a ballot's grades: not on its lot */
 
 /*
