@@ -28,6 +28,7 @@
 
 enum primary_stmt {
 	PS_GET,
+	PS_GET_BARE,
 	PS_RECEIPT,
 	PS_ELECTION_ADD,
 	PS_PRIMARY_ADD,
@@ -61,6 +62,11 @@ static const char *const primary_sql[PS__MAX] = {
 		" (SELECT count(*) FROM ballot b"
 		"  WHERE b.primary_id = p.id AND b.counted = 1),"
 		" (SELECT count(*) FROM ballot b WHERE b.primary_id = p.id)"
+		" FROM primary_election p WHERE slug = ?1",
+	/* the same without the counts, which scan: once per ballot batch */
+	[PS_GET_BARE] = "SELECT id, slug, title, phase, grades,"
+		" support_threshold, max_supports, coalesce(lot_size, 0),"
+		" allow_blank, results_public, 0, 0, 0"
 		" FROM primary_election p WHERE slug = ?1",
 	[PS_RECEIPT] = "SELECT counted FROM ballot"
 		" WHERE receipt = ?2 AND primary_id = ?1",
@@ -355,10 +361,19 @@ void primary_info_fini(struct primary_info *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static int get_st(struct agora_db *db, enum primary_stmt id, const char *slug,
+		  struct primary_info *p, struct agora_error *err);
+
 int primary_get(struct agora_db *db, const char *slug, struct primary_info *p,
 		struct agora_error *err)
 {
-	sqlite3_stmt *st = stmt(db, PS_GET);
+	return get_st(db, PS_GET, slug, p, err);
+}
+
+static int get_st(struct agora_db *db, enum primary_stmt id, const char *slug,
+		  struct primary_info *p, struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, id);
 	json_t *g;
 	size_t i;
 	int rc;
@@ -952,6 +967,22 @@ int primary_ballot_make(const char *primary_slug, const char *code,
 			      : 0;
 }
 
+int primary_ballot_next_pk(struct agora_db *db, int64_t primary_id,
+			   const unsigned char pk[32], int64_t *seq,
+			   struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, PS_BALLOT_SEQ);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, primary_id);
+	sqlite3_bind_blob(st, 2, pk, 32, SQLITE_STATIC);
+	rc = db_step(db, st, err);
+	if (rc == 1)
+		*seq = sqlite3_column_int64(st, 0) + 1;
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
 int primary_ballot_next(struct agora_db *db, const char *primary_slug,
 			const char *code, int64_t *seq, struct agora_error *err)
 {
@@ -1198,7 +1229,7 @@ int primary_context_load(struct agora_db *db, const char *slug,
 	int rc;
 
 	memset(x, 0, sizeof(*x));
-	if ((rc = primary_get(db, slug, &x->p, err)))
+	if ((rc = get_st(db, PS_GET_BARE, slug, &x->p, err)))
 		return rc;
 	if ((rc = primary_candidates(db, x->p.id, &x->c, &x->nc, err))) {
 		primary_info_fini(&x->p);

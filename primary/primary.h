@@ -381,6 +381,11 @@ int primary_ballot_check(const char *primary_slug, const char *body,
 			 struct primary_checked *b,
 			 struct agora_error *err) AGORA_WUR;
 void primary_checked_fini(struct primary_checked *b);
+/* As primary_ballot_next, for a credential's public key */
+int primary_ballot_next_pk(struct agora_db *db, int64_t primary_id,
+			   const unsigned char pk[32], int64_t *seq,
+			   struct agora_error *err) AGORA_WUR;
+/* The primary (without its counts: they scan) and its candidates */
 int primary_context_load(struct agora_db *db, const char *slug,
 			 struct primary_context *x,
 			 struct agora_error *err) AGORA_WUR;

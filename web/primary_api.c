@@ -131,21 +131,22 @@ static void job_fail(struct ballot_job *j, int status, const char *code,
 }
 
 /* A ballot sent with its code: numbered now, inside the transaction */
-static int job_sign(struct agora_db *db, struct ballot_job *j,
-		    struct agora_error *err)
+static int job_sign(struct agora_db *db, const struct primary_context *x,
+		    struct ballot_job *j, struct agora_error *err)
 {
-	unsigned char sig[64];
+	unsigned char sig[64], pk[32], sk[64];
 	struct sb body;
-	int64_t seq;
+	int64_t seq = 1;
 	int rc;
 
+	primary_code_keys(j->slug, j->code, pk, sk);
+	sodium_memzero(sk, sizeof(sk));
 	sb_init(&body, PRIMARY_BALLOT_MAX * 2);
-	if ((rc = primary_ballot_next(db, j->slug, j->code, &seq, err)) ||
+	if ((rc = primary_ballot_next_pk(db, x->p.id, pk, &seq, err)) ||
 	    (rc = primary_ballot_make(j->slug, j->code, seq, j->grades,
 				      j->ngrades, &body, sig, err))) {
-		j->b.refusal = rc == AGORA_ENOTFOUND ? PRIMARY_R_NOTFOUND
-			       : rc == AGORA_EINVAL  ? PRIMARY_R_MALFORMED
-						     : PRIMARY_R_INTERNAL;
+		j->b.refusal = rc == AGORA_EINVAL ? PRIMARY_R_MALFORMED
+						  : PRIMARY_R_INTERNAL;
 		sb_fini(&body);
 		return rc;
 	}
@@ -209,7 +210,7 @@ static void batch_run(struct ballot_writer *w, struct ballot_job *list)
 			job_fail(j, 500, "internal", err.msg);
 			continue;
 		}
-		rc = j->by_code ? job_sign(w->db, j, &err) : 0;
+		rc = j->by_code ? job_sign(w->db, &c->x, j, &err) : 0;
 		if (!rc)
 			rc = primary_ballot_store(w->db, &c->x, &j->b, &err);
 		if (rc) {
@@ -363,16 +364,30 @@ static int send_json(struct web_req *r, int status, json_t *o)
 	return 0;
 }
 
-/* The primary named in the path, with the board's head for the header */
-static int load_primary(struct web_req *r, struct primary_context *x)
+/*
+ * The primary named in the path, with the board's head for the header;
+ * with counts, its numbers of credentials, voters and ballots (they scan
+ * indexes: not for every ballot)
+ */
+static int load_primary(struct web_req *r, struct primary_context *x,
+			int counts)
 {
+	struct primary_info full;
 	int64_t seq;
 	int rc;
 
 	if ((rc = primary_context_load(r->db, r->param[0], x, &r->err)))
 		return rc;
-	if ((rc = primary_board_head(r->db, x->p.id, &seq, r->board_head,
-				     &r->err)))
+	if (counts && !(rc = primary_get(r->db, r->param[0], &full, &r->err))) {
+		x->p.credentials = full.credentials;
+		x->p.voters = full.voters;
+		x->p.ballots = full.ballots;
+		primary_info_fini(&full);
+	}
+	if (!rc)
+		rc = primary_board_head(r->db, x->p.id, &seq, r->board_head,
+					&r->err);
+	if (rc)
 		primary_context_fini(x);
 	return rc;
 }
@@ -385,7 +400,7 @@ int api_primary(struct web_req *r)
 	size_t i;
 	int rc;
 
-	if ((rc = load_primary(r, &x)))
+	if ((rc = load_primary(r, &x, 1)))
 		return rc;
 	if ((rc = primary_board_head(r->db, x.p.id, &seq, r->board_head,
 				     &r->err))) {
@@ -440,7 +455,7 @@ int api_primary_results(struct web_req *r)
 	json_t *o = NULL, *pl = NULL, *res;
 	int rc;
 
-	if ((rc = load_primary(r, &x)))
+	if ((rc = load_primary(r, &x, 1)))
 		return rc;
 	rc = primary_result_signed(r->db, x.p.id, &payload, &r->err);
 	if (rc == AGORA_ENOTFOUND && !x.p.results_public) {
@@ -488,7 +503,7 @@ int api_primary_receipt(struct web_req *r)
 	const char *rec = r->param[1];
 	int rc, counted = 0;
 
-	if ((rc = load_primary(r, &x)))
+	if ((rc = load_primary(r, &x, 0)))
 		return rc;
 	if (strlen(rec) != 64 || strspn(rec, "0123456789abcdef") != 64) {
 		api_error(r, 400, "bad_request",

@@ -426,6 +426,29 @@ def lifecycle(port, env, dbpath, codes, tmp):
           "the closed board, with its result, verifies",
           r.stdout + r.stderr)
 
+    # results public before the close: the live result, unsigned
+    agora(env, "primary", "create", "pub", "--title", "Public",
+          "--public-results")
+    for name in ("Eva Sand", "Finn Hart"):
+        agora(env, "primary", "candidate", "add", "pub", "--name", name)
+    with open(os.path.join(tmp, "roll2.csv"), "w") as f:
+        f.write("nom\na\nb\n")
+    agora(env, "primary", "credentials", "pub", "--roll",
+          os.path.join(tmp, "roll2.csv"), "--out",
+          os.path.join(tmp, "codes2.csv"))
+    with open(os.path.join(tmp, "codes2.csv")) as f:
+        pub = [row["credential"] for row in csv.DictReader(f)]
+    agora(env, "primary", "phase", "pub", "vote")
+    st, _, j = jreq(port, "/api/v1/primaries/pub/ballots", "POST",
+                    {"credential": pub[0],
+                     "grades": {"eva-sand": 5, "finn-hart": 1}})
+    check(st == 201, "a ballot in the public primary", j)
+    st, _, j = jreq(port, "/api/v1/primaries/pub/results")
+    check(st == 200 and j["final"] is False and j["signature"] is None and
+          j["result"]["voters"] == 1 and
+          j["result"]["ranking"][0]["candidate"] == "eva-sand",
+          "public results before the close: live, unsigned, counted", j)
+
 
 def main():
     tmp = tempfile.mkdtemp(prefix="agora-primary-http-")
