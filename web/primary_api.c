@@ -528,9 +528,15 @@ int api_primary_receipt(struct web_req *r)
 
 static void job_free(struct ballot_job *j)
 {
+	const char *code;
+
 	if (!j)
 		return;
 	sodium_memzero(j->code, sizeof(j->code));
+	/* the code as received, in the parsed request: wiped too */
+	code = json_string_value(json_object_get(j->request, "credential"));
+	if (j->by_code && code)
+		sodium_memzero((char *)(uintptr_t)code, strlen(code));
 	primary_checked_fini(&j->b);
 	json_decref(j->request);
 	free(j->grades);
@@ -674,6 +680,13 @@ int api_primary_ballot(struct web_req *r)
 	r->suspended = 1;
 	j = NULL;
 out:
+	if (in && json_string_value(json_object_get(in, "credential")) &&
+	    json_object_get(in, "grades")) {
+		const char *code =
+			json_string_value(json_object_get(in, "credential"));
+
+		sodium_memzero((char *)(uintptr_t)code, strlen(code));
+	}
 	json_decref(in);
 	job_free(j);
 	return rc;
