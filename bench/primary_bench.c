@@ -593,12 +593,186 @@ static int cmd_recount(const char *path, size_t n, size_t ncand, int rounds)
 	return 0;
 }
 
+/* ------------------------------------------------- ballots over HTTP */
+
+/*
+ * A primary "slug" in vote phase with ncand candidates and n fresh
+ * credentials; their codes are kept in codes (n * PRIMARY_CODE_SIZE).
+ */
+static void ballots_primary(struct agora_db *db, const char *slug, size_t n,
+			    size_t ncand, char *codes)
+{
+	struct primary_config c = {.slug = slug,
+				   .title = "Bench",
+				   .max_supports = 5};
+	struct agora_error err = {0};
+	unsigned char(*pk)[32] = malloc(10000 * sizeof(*pk));
+	unsigned char sk[64];
+	char cs[2] = {0, 0}, norm[PRIMARY_CODE_SYMBOLS + 1];
+	struct sb out;
+	size_t i, k;
+
+	sb_init(&out, 64);
+	if (!pk || primary_create(db, &c, &err))
+		die("create", &err);
+	for (k = 0; k < ncand; k++) {
+		cs[0] = (char)('a' + k);
+		if (primary_candidate_add(db, slug, cs, cs, &out, &err))
+			die("candidate", &err);
+	}
+	for (i = 0; i < n; i += k) {
+		for (k = 0; k < 10000 && i + k < n; k++) {
+			char *code = codes + (i + k) * PRIMARY_CODE_SIZE;
+
+			primary_code_new(code);
+			if (primary_code_parse(code, norm, &err))
+				die("code", &err);
+			primary_code_keys(slug, norm, pk[k], sk);
+		}
+		if (primary_credentials_add(db, slug,
+					    (const unsigned char(*)[32])pk, k,
+					    &err))
+			die("credentials", &err);
+	}
+	if (primary_set_phase(db, slug, "vote", &err))
+		die("phase", &err);
+	sb_fini(&out);
+	free(pk);
+}
+
+/* Ballot 1 of a credential, graded by its index */
+static void ballots_make(const char *slug, const char *code, size_t i,
+			 size_t ncand, struct sb *body, unsigned char sig[64])
+{
+	struct primary_grade g[MAX_CANDS];
+	static char names[MAX_CANDS][2];
+	struct agora_error err = {0};
+	size_t k;
+
+	for (k = 0; k < ncand; k++) {
+		names[k][0] = (char)('a' + k);
+		g[k].candidate = names[k];
+		g[k].grade = grade_of(i, k);
+	}
+	if (primary_ballot_make(slug, code, 1, g, ncand, body, sig, &err))
+		die("ballot", &err);
+}
+
+/*
+ * The input of `bench/run ballots`: database DB with primary
+ * "bench-ballots" (n credentials, voting) and FILE, one request body a
+ * line, {"ballot": ..., "signature": ...}, signed as a voter's device
+ * would: the server checks each signature.
+ */
+static int cmd_ballots(const char *path, const char *file, size_t n,
+		       size_t ncand)
+{
+	struct agora_error err = {0};
+	struct agora_db *db;
+	char *codes = malloc(n * PRIMARY_CODE_SIZE), sighex[129];
+	unsigned char sig[64];
+	struct sb body;
+	FILE *f;
+	size_t i;
+	double t0 = bench_now();
+
+	if (!codes)
+		die("memory", NULL);
+	if (db_open(&db, path, DB_OPEN_CREATE, &err) ||
+	    primary_db_prepare(db, &err))
+		die("open", &err);
+	ballots_primary(db, "bench-ballots", n, ncand, codes);
+	db_close(db);
+	if (!(f = fopen(file, "w")))
+		die(file, NULL);
+	sb_init(&body, 1 << 20);
+	for (i = 0; i < n; i++) {
+		ballots_make("bench-ballots", codes + i * PRIMARY_CODE_SIZE, i,
+			     ncand, &body, sig);
+		sodium_bin2hex(sighex, sizeof(sighex), sig, 64);
+		fprintf(f, "{\"ballot\":%s,\"signature\":\"%s\"}\n", body.buf,
+			sighex);
+	}
+	sodium_memzero(codes, n * PRIMARY_CODE_SIZE);
+	free(codes);
+	sb_fini(&body);
+	if (fclose(f))
+		die(file, NULL);
+	printf("prepared %zu credentials and signed ballots in %.1f s\n", n,
+	       bench_now() - t0);
+	return 0;
+}
+
+/*
+ * The reference: n ballots cast one by one through primary_ballot_cast,
+ * each its own synchronous=FULL transaction (one fsync each), in a
+ * fresh database DB; rounds of n, the median rate.
+ */
+static int cmd_fsync(const char *path, size_t n, size_t ncand, int rounds)
+{
+	struct agora_error err = {0};
+	struct agora_db *db;
+	double rate[MAX_ROUNDS];
+	char receipt[65], slug[32];
+	char *codes = malloc(n * PRIMARY_CODE_SIZE);
+	char **bodies = calloc(n, sizeof(*bodies));
+	unsigned char(*sigs)[64] = calloc(n, sizeof(*sigs));
+	struct sb body;
+	int r;
+	size_t i;
+
+	if (!codes || !bodies || !sigs)
+		die("memory", NULL);
+	sb_init(&body, 1 << 20);
+	if (db_open(&db, path, DB_OPEN_CREATE, &err) ||
+	    primary_db_prepare(db, &err))
+		die("open", &err);
+	for (r = 0; r < rounds; r++) {
+		double t;
+
+		snprintf(slug, sizeof(slug), "fsync-%d", r);
+		ballots_primary(db, slug, n, ncand, codes);
+		/* signed beforehand, as the HTTP run's are: the timed part
+		 * is the server's (check and store), one fsync per ballot */
+		for (i = 0; i < n; i++) {
+			ballots_make(slug, codes + i * PRIMARY_CODE_SIZE, i,
+				     ncand, &body, sigs[i]);
+			if (!(bodies[i] = strdup(body.buf)))
+				die("memory", NULL);
+		}
+		t = bench_now();
+		for (i = 0; i < n; i++)
+			if (primary_ballot_cast(db, slug, bodies[i],
+						strlen(bodies[i]), sigs[i],
+						receipt, &err))
+				die("cast", &err);
+		for (i = 0; i < n; i++)
+			free(bodies[i]);
+		rate[r] = (double)n / (bench_now() - t);
+		printf("round %d: %zu ballots, one synchronous=FULL "
+		       "transaction each: %.0f ballots/s\n",
+		       r + 1, n, rate[r]);
+	}
+	printf("reference (no batching): median %.0f ballots/s\n",
+	       bench_median(rate, (size_t)rounds));
+	db_close(db);
+	free(codes);
+	free(bodies);
+	free(sigs);
+	sb_fini(&body);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: primary_bench board -n N -o FILE [-c CANDIDATES]\n"
 		"       primary_bench verify -f FILE [-r ROUNDS]\n"
 		"       primary_bench recount -n N -d DB [-c CANDIDATES] "
+		"[-r ROUNDS]\n"
+		"       primary_bench ballots -n N -d DB -o FILE "
+		"[-c CANDIDATES]\n"
+		"       primary_bench fsync -n N -d DB [-c CANDIDATES] "
 		"[-r ROUNDS]\n");
 	exit(2);
 }
@@ -642,6 +816,10 @@ int main(int argc, char **argv)
 		return cmd_board(n, ncand, file);
 	if (!strcmp(mode, "verify") && file)
 		return cmd_verify(file, rounds);
+	if (!strcmp(mode, "ballots") && db && file)
+		return cmd_ballots(db, file, n, ncand);
+	if (!strcmp(mode, "fsync") && db)
+		return cmd_fsync(db, n, ncand, rounds);
 	if (!strcmp(mode, "recount") && db)
 		return cmd_recount(db, n, ncand, rounds);
 	usage();

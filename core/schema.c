@@ -430,11 +430,22 @@ static const char *const migration_3[] = {
 	NULL,
 };
 
+/*
+ * The ballots of one credential, by credential: numbering a ballot
+ * (count of the credential's ballots) must not scan every ballot of the
+ * primary, or casting slows down as the vote goes on.
+ */
+static const char *const migration_4[] = {
+	"CREATE INDEX ballot_credential ON ballot(credential_id);",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
+	migration_4,
 };
 
 int db_latest_schema_version(void)

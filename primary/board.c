@@ -27,6 +27,7 @@ enum board_stmt {
 	BS_HEAD,
 	BS_ADD,
 	BS_ALL,
+	BS_RESULT,
 	BS__MAX
 };
 
@@ -38,6 +39,8 @@ static const char *const board_sql[BS__MAX] = {
 		" payload, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[BS_ALL] = "SELECT seq, prev_hash, type, payload, hash FROM board"
 		" WHERE primary_id = ?1 AND seq >= ?2 ORDER BY seq",
+	[BS_RESULT] = "SELECT payload FROM board WHERE primary_id = ?1"
+		" AND type = 'result' ORDER BY seq DESC LIMIT 1",
 };
 /* clang-format on */
 
@@ -269,4 +272,103 @@ int primary_verify_all(struct agora_db *db,
 	}
 	sqlite3_finalize(st);
 	return rc;
+
+/* ------------------------------------------------- the board, streamed */
+
+struct primary_board_cursor {
+	struct agora_db *db;
+	sqlite3_stmt *st;
+	int64_t head; /* the last entry served: the head when opened */
+	int done;
+};
+
+int primary_board_head(struct agora_db *db, int64_t primary_id, int64_t *seq,
+		       char head[65], struct agora_error *err)
+{
+	return board_head(db, primary_id, seq, head, err);
+}
+
+int primary_board_open(struct agora_db *db, const char *slug, int64_t from,
+		       struct primary_board_cursor **out, int64_t *head_seq,
+		       char head[65], struct agora_error *err)
+{
+	struct primary_board_cursor *c;
+	struct primary_info p;
+	int rc;
+
+	*out = NULL;
+	if ((rc = primary_get(db, slug, &p, err)))
+		return rc;
+	rc = board_head(db, p.id, head_seq, head, err);
+	if (rc) {
+		primary_info_fini(&p);
+		return rc;
+	}
+	if (!(c = calloc(1, sizeof(*c)))) {
+		primary_info_fini(&p);
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
+	c->db = db;
+	c->head = *head_seq;
+	c->st = db_stmt(db, DB_MOD_BOARD, BS_ALL);
+	sqlite3_bind_int64(c->st, 1, p.id);
+	sqlite3_bind_int64(c->st, 2, from < 0 ? 0 : from);
+	primary_info_fini(&p);
+	*out = c;
+	return 0;
+}
+
+int primary_board_next(struct primary_board_cursor *c, struct sb *line,
+		       struct agora_error *err)
+{
+	int rc;
+
+	if (c->done)
+		return 0;
+	rc = db_step(c->db, c->st, err);
+	if (rc == 1 && sqlite3_column_int64(c->st, 0) > c->head)
+		rc = 0; /* written after the head was read: not this time */
+	if (rc != 1) {
+		c->done = 1;
+		sqlite3_reset(c->st);
+		return rc < 0 ? rc : 0;
+	}
+	sb_reset(line);
+	if (board_line(line, sqlite3_column_int64(c->st, 0),
+		       db_col_text(c->st, 1), db_col_text(c->st, 2),
+		       db_col_text(c->st, 3), db_col_text(c->st, 4))) {
+		c->done = 1;
+		sqlite3_reset(c->st);
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
+	return 1;
+}
+
+void primary_board_close(struct primary_board_cursor *c)
+{
+	if (!c)
+		return;
+	if (!c->done)
+		sqlite3_reset(c->st);
+	free(c);
+}
+
+int primary_result_signed(struct agora_db *db, int64_t primary_id,
+			  char **payload, struct agora_error *err)
+{
+	sqlite3_stmt *st = db_stmt(db, DB_MOD_BOARD, BS_RESULT);
+	int rc;
+
+	*payload = NULL;
+	sqlite3_bind_int64(st, 1, primary_id);
+	if ((rc = db_step(db, st, err)) < 0)
+		return rc;
+	if (rc == 1 && !(*payload = db_col_dup(st, 0))) {
+		sqlite3_reset(st);
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
+	sqlite3_reset(st);
+	return rc == 1 ? 0
+		       : agora_errorf(err, AGORA_ENOTFOUND,
+				      "the result is signed at the close");
 }

@@ -28,6 +28,8 @@
 
 enum primary_stmt {
 	PS_GET,
+	PS_GET_BARE,
+	PS_RECEIPT,
 	PS_ELECTION_ADD,
 	PS_PRIMARY_ADD,
 	PS_PHASE_LOG,
@@ -61,6 +63,13 @@ static const char *const primary_sql[PS__MAX] = {
 		"  WHERE b.primary_id = p.id AND b.counted = 1),"
 		" (SELECT count(*) FROM ballot b WHERE b.primary_id = p.id)"
 		" FROM primary_election p WHERE slug = ?1",
+	/* the same without the counts, which scan: once per ballot batch */
+	[PS_GET_BARE] = "SELECT id, slug, title, phase, grades,"
+		" support_threshold, max_supports, coalesce(lot_size, 0),"
+		" allow_blank, results_public, 0, 0, 0"
+		" FROM primary_election p WHERE slug = ?1",
+	[PS_RECEIPT] = "SELECT counted FROM ballot"
+		" WHERE receipt = ?2 AND primary_id = ?1",
 	[PS_ELECTION_ADD] = "INSERT INTO election(slug, title, kind)"
 		" VALUES (?1, ?2, 'primary')",
 	[PS_PRIMARY_ADD] = "INSERT INTO primary_election(slug, title,"
@@ -352,10 +361,19 @@ void primary_info_fini(struct primary_info *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static int get_st(struct agora_db *db, enum primary_stmt id, const char *slug,
+		  struct primary_info *p, struct agora_error *err);
+
 int primary_get(struct agora_db *db, const char *slug, struct primary_info *p,
 		struct agora_error *err)
 {
-	sqlite3_stmt *st = stmt(db, PS_GET);
+	return get_st(db, PS_GET, slug, p, err);
+}
+
+static int get_st(struct agora_db *db, enum primary_stmt id, const char *slug,
+		  struct primary_info *p, struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, id);
 	json_t *g;
 	size_t i;
 	int rc;
@@ -949,6 +967,22 @@ int primary_ballot_make(const char *primary_slug, const char *code,
 			      : 0;
 }
 
+int primary_ballot_next_pk(struct agora_db *db, int64_t primary_id,
+			   const unsigned char pk[32], int64_t *seq,
+			   struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, PS_BALLOT_SEQ);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, primary_id);
+	sqlite3_bind_blob(st, 2, pk, 32, SQLITE_STATIC);
+	rc = db_step(db, st, err);
+	if (rc == 1)
+		*seq = sqlite3_column_int64(st, 0) + 1;
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
 int primary_ballot_next(struct agora_db *db, const char *primary_slug,
 			const char *code, int64_t *seq, struct agora_error *err)
 {
@@ -980,6 +1014,7 @@ struct ballot {
 	json_int_t seq;
 	unsigned char pk[32];
 	json_t *grades; /* borrowed from root */
+	int other;	/* refused: for another primary */
 };
 
 /* Parses and checks the shape of a body; pk is from its "credential" */
@@ -1014,6 +1049,7 @@ static int ballot_parse(const char *body, size_t n, const char *primary_slug,
 	if (strcmp(slug, primary_slug)) {
 		json_decref(b->root);
 		b->root = NULL;
+		b->other = 1;
 		return agora_errorf(err, AGORA_EINVAL,
 				    "this ballot is for another primary");
 	}
@@ -1132,76 +1168,128 @@ static int ballot_check_grades(const struct primary_info *p,
 	return rc;
 }
 
-int primary_ballot_cast(struct agora_db *db, const char *primary_slug,
-			const char *body, size_t n, const unsigned char sig[64],
-			char receipt[65], struct agora_error *err)
+int primary_ballot_check(const char *primary_slug, const char *body,
+			 size_t n, const unsigned char sig[64],
+			 struct primary_checked *b, struct agora_error *err)
 {
-	struct primary_info p = {0};
-	struct primary_candidate *c = NULL;
-	struct ballot b = {0}, prev = {0};
-	size_t nc = 0, nq;
-	unsigned char *signed_ballot = NULL, *row = NULL;
-	sqlite3_stmt *st;
-	int64_t cred, prev_id = 0, have;
-	int rc, began = 0;
+	struct ballot parsed;
+	unsigned char *signed_ballot;
+	int rc;
 
-	if (n > PRIMARY_BALLOT_MAX)
+	memset(b, 0, sizeof(*b));
+	if (n > PRIMARY_BALLOT_MAX) {
+		b->refusal = PRIMARY_R_TOOBIG;
 		return agora_errorf(err, AGORA_ETOOBIG,
 				    "a ballot is at most %d bytes",
 				    PRIMARY_BALLOT_MAX);
-	if ((rc = ballot_parse(body, n, primary_slug, &b, err)))
+	}
+	if ((rc = ballot_parse(body, n, primary_slug, &parsed, err))) {
+		b->refusal = parsed.other ? PRIMARY_R_INVALID
+					  : PRIMARY_R_MALFORMED;
 		return rc;
+	}
 	if (crypto_sign_verify_detached(sig, (const unsigned char *)body, n,
-					b.pk)) {
-		rc = agora_errorf(err, AGORA_EINVAL,
-				  "the ballot's signature does not match its "
-				  "credential");
-		goto out;
+					parsed.pk)) {
+		json_decref(parsed.root);
+		b->refusal = PRIMARY_R_INVALID;
+		return agora_errorf(err, AGORA_EINVAL,
+				    "the ballot's signature does not match its "
+				    "credential");
 	}
-	signed_ballot = malloc(n + 64);
-	if (!signed_ballot) {
-		rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
-		goto out;
+	b->body = malloc(n + 64 + 1);
+	if (!b->body) {
+		json_decref(parsed.root);
+		b->refusal = PRIMARY_R_INTERNAL;
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 	}
+	/* the receipt: SHA-256 of the body followed by the signature */
+	signed_ballot = (unsigned char *)b->body;
 	memcpy(signed_ballot, body, n);
 	memcpy(signed_ballot + n, sig, 64);
-	sha256_hex(signed_ballot, n + 64, receipt);
+	sha256_hex(signed_ballot, n + 64, b->receipt);
+	b->body[n] = 0;
+	b->n = n;
+	memcpy(b->sig, sig, 64);
+	memcpy(b->pk, parsed.pk, 32);
+	b->seq = parsed.seq;
+	b->json = parsed.root;
+	return 0;
+}
 
-	/* durable before the receipt is given: FULL for this transaction */
-	if ((rc = db_exec(db, "PRAGMA synchronous=FULL", err)))
-		goto out;
-	if ((rc = db_begin_write(db, err)))
-		goto out;
-	began = 1;
-	if ((rc = primary_get(db, primary_slug, &p, err)))
-		goto out;
-	if (strcmp(p.phase, "vote")) {
-		rc = agora_errorf(err, AGORA_EINVAL,
-				  "primary '%s' is in phase '%s': ballots are "
-				  "taken only during the vote",
-				  primary_slug, p.phase);
-		goto out;
+void primary_checked_fini(struct primary_checked *b)
+{
+	free(b->body);
+	json_decref(b->json);
+	memset(b, 0, sizeof(*b));
+}
+
+int primary_context_load(struct agora_db *db, const char *slug,
+			 struct primary_context *x, struct agora_error *err)
+{
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	if ((rc = get_st(db, PS_GET_BARE, slug, &x->p, err)))
+		return rc;
+	if ((rc = primary_candidates(db, x->p.id, &x->c, &x->nc, err))) {
+		primary_info_fini(&x->p);
+		return rc;
+	}
+	for (x->nq = 0; x->nq < x->nc && !strcmp(x->c[x->nq].status,
+						  "qualified");
+	     x->nq++)
+		;
+	return 0;
+}
+
+void primary_context_fini(struct primary_context *x)
+{
+	primary_candidates_free(x->c, x->nc);
+	primary_info_fini(&x->p);
+	memset(x, 0, sizeof(*x));
+}
+
+int primary_ballot_store(struct agora_db *db, const struct primary_context *x,
+			 struct primary_checked *cb, struct agora_error *err)
+{
+	const struct primary_info *p = &x->p;
+	struct ballot b = {0}, prev = {0};
+	unsigned char *row = NULL;
+	sqlite3_stmt *st;
+	int64_t cred, prev_id = 0, have;
+	int rc;
+
+	b.root = cb->json;
+	b.seq = cb->seq;
+	memcpy(b.pk, cb->pk, 32);
+	b.grades = json_object_get(b.root, "grades");
+	cb->refusal = PRIMARY_R_INTERNAL;
+	if (strcmp(p->phase, "vote")) {
+		cb->refusal = PRIMARY_R_CONFLICT;
+		return agora_errorf(err, AGORA_EINVAL,
+				    "primary '%s' is in phase '%s': ballots "
+				    "are taken only during the vote",
+				    p->slug, p->phase);
 	}
 	st = stmt(db, PS_CRED_FIND);
-	sqlite3_bind_int64(st, 1, p.id);
+	sqlite3_bind_int64(st, 1, p->id);
 	sqlite3_bind_blob(st, 2, b.pk, 32, SQLITE_STATIC);
 	if ((rc = db_step(db, st, err)) < 0)
-		goto out;
+		return rc;
 	if (rc == 0) {
-		rc = agora_errorf(err, AGORA_EINVAL,
-				  "this credential was not issued for "
-				  "primary '%s'",
-				  primary_slug);
-		goto out;
+		cb->refusal = PRIMARY_R_INVALID;
+		return agora_errorf(err, AGORA_EINVAL,
+				    "this credential was not issued for "
+				    "primary '%s'",
+				    p->slug);
 	}
 	cred = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	if ((rc = primary_candidates(db, p.id, &c, &nc, err)))
-		goto out;
-	for (nq = 0; nq < nc && !strcmp(c[nq].status, "qualified"); nq++)
-		;
-	if ((rc = ballot_check_grades(&p, c, nq, &b, err)))
-		goto out;
+	if ((rc = ballot_check_grades(p, x->c, x->nq, &b, err))) {
+		if (rc == AGORA_EINVAL)
+			cb->refusal = PRIMARY_R_INVALID;
+		return rc;
+	}
 
 	/*
 	 * Ballot n of a credential must follow ballot n - 1: an older
@@ -1210,42 +1298,41 @@ int primary_ballot_cast(struct agora_db *db, const char *primary_slug,
 	 * gets its receipt again.
 	 */
 	st = stmt(db, PS_BALLOT_SEQ);
-	sqlite3_bind_int64(st, 1, p.id);
+	sqlite3_bind_int64(st, 1, p->id);
 	sqlite3_bind_blob(st, 2, b.pk, 32, SQLITE_STATIC);
 	if ((rc = db_step(db, st, err)) < 0)
-		goto out;
+		return rc;
 	have = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	st = stmt(db, PS_BALLOT_PREV);
 	sqlite3_bind_int64(st, 1, cred);
 	if ((rc = db_step(db, st, err)) < 0)
-		goto out;
+		return rc;
 	if (rc == 1 && b.seq == have &&
-	    !strcmp(db_col_text(st, 2), receipt)) {
+	    !strcmp(db_col_text(st, 2), cb->receipt)) {
 		sqlite3_reset(st);
-		/* already stored, counted and durable: the same receipt */
-		rc = db_commit(db, err);
-		began = 0;
-		goto out;
+		/* already stored and counted: the same receipt */
+		cb->refusal = PRIMARY_OK;
+		return 0;
 	}
 	if (b.seq != have + 1) {
 		sqlite3_reset(st);
-		rc = agora_errorf(err, AGORA_EINVAL,
-				  "this credential has cast %lld ballots: "
-				  "the next one is number %lld, not %lld",
-				  (long long)have, (long long)have + 1,
-				  (long long)b.seq);
-		goto out;
+		cb->refusal = PRIMARY_R_CONFLICT;
+		return agora_errorf(err, AGORA_EINVAL,
+				    "this credential has cast %lld ballots: "
+				    "the next one is number %lld, not %lld",
+				    (long long)have, (long long)have + 1,
+				    (long long)b.seq);
 	}
 	/* the credential's previous ballot stops counting */
 	if (rc == 1) {
 		const char *pb = db_col_text(st, 1);
 
 		prev_id = sqlite3_column_int64(st, 0);
-		rc = ballot_parse(pb, strlen(pb), primary_slug, &prev, err);
+		rc = ballot_parse(pb, strlen(pb), p->slug, &prev, err);
 		sqlite3_reset(st);
-		if (rc ||
-		    (rc = tally_apply(db, p.id, c, nq, prev.grades, -1, err)))
+		if (rc || (rc = tally_apply(db, p->id, x->c, x->nq,
+					    prev.grades, -1, err)))
 			goto out;
 		st = stmt(db, PS_BALLOT_UNCOUNT);
 		sqlite3_bind_int64(st, 1, prev_id);
@@ -1253,64 +1340,86 @@ int primary_ballot_cast(struct agora_db *db, const char *primary_slug,
 			goto out;
 	}
 	sqlite3_reset(st);
-	row = malloc(nq ? nq : 1);
+	row = malloc(x->nq ? x->nq : 1);
 	if (!row) {
 		rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
 		goto out;
 	}
-	grades_row(c, nq, b.grades, row);
+	grades_row(x->c, x->nq, b.grades, row);
 	st = stmt(db, PS_BALLOT_ADD);
-	sqlite3_bind_int64(st, 1, p.id);
+	sqlite3_bind_int64(st, 1, p->id);
 	sqlite3_bind_int64(st, 2, cred);
-	sqlite3_bind_text(st, 3, receipt, 64, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, body, (int)n, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 5, sig, 64, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 6, row, (int)nq, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, cb->receipt, 64, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, cb->body, (int)cb->n, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, cb->sig, 64, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, row, (int)x->nq, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		if (sqlite3_extended_errcode(db_handle(db)) ==
-		    SQLITE_CONSTRAINT_UNIQUE)
+		    SQLITE_CONSTRAINT_UNIQUE) {
+			cb->refusal = PRIMARY_R_CONFLICT;
 			rc = agora_errorf(err, AGORA_EEXIST,
 					  "this very ballot was cast already "
 					  "(receipt %s)",
-					  receipt);
-		else
+					  cb->receipt);
+		} else {
 			rc = db_error(db, err, "cannot store the ballot");
+		}
+		sqlite3_reset(st);
 		goto out;
 	}
-	if ((rc = tally_apply(db, p.id, c, nq, b.grades, 1, err)))
+	sqlite3_reset(st);
+	if ((rc = tally_apply(db, p->id, x->c, x->nq, b.grades, 1, err)))
 		goto out;
 	{
-		char sighex[129], *copy = malloc(n + 1);
+		char sighex[129];
 
-		if (!copy) {
-			rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
-			goto out;
-		}
-		memcpy(copy, body, n);
-		copy[n] = 0;
-		hex(sig, 64, sighex);
-		rc = board_append_json(db, p.id, "ballot",
-				       json_pack("{s:s, s:s}", "body", copy,
+		hex(cb->sig, 64, sighex);
+		rc = board_append_json(db, p->id, "ballot",
+				       json_pack("{s:s, s:s}", "body", cb->body,
 						 "signature", sighex),
 				       err);
-		free(copy);
-		if (rc)
-			goto out;
 	}
+	if (!rc)
+		cb->refusal = PRIMARY_OK;
+out:
+	json_decref(prev.root);
+	free(row);
+	return rc;
+}
+
+int primary_ballot_cast(struct agora_db *db, const char *primary_slug,
+			const char *body, size_t n, const unsigned char sig[64],
+			char receipt[65], struct agora_error *err)
+{
+	struct primary_context x = {0};
+	struct primary_checked b;
+	int rc, began = 0, loaded = 0;
+
+	receipt[0] = 0;
+	if ((rc = primary_ballot_check(primary_slug, body, n, sig, &b, err)))
+		return rc;
+	/* durable before the receipt is given: FULL for this transaction */
+	if ((rc = db_exec(db, "PRAGMA synchronous=FULL", err)))
+		goto out;
+	if ((rc = db_begin_write(db, err)))
+		goto out;
+	began = 1;
+	if ((rc = primary_context_load(db, primary_slug, &x, err)))
+		goto out;
+	loaded = 1;
+	if ((rc = primary_ballot_store(db, &x, &b, err)))
+		goto out;
 	rc = db_commit(db, err);
 	began = 0;
 out:
 	if (began)
 		db_rollback(db);
 	db_exec(db, "PRAGMA synchronous=NORMAL", NULL);
-	if (rc)
-		receipt[0] = 0;
-	primary_candidates_free(c, nc);
-	primary_info_fini(&p);
-	json_decref(b.root);
-	json_decref(prev.root);
-	free(signed_ballot);
-	free(row);
+	if (!rc)
+		memcpy(receipt, b.receipt, 65);
+	if (loaded)
+		primary_context_fini(&x);
+	primary_checked_fini(&b);
 	return rc;
 }
 
@@ -1477,4 +1586,48 @@ out:
 	free(r);
 	free(order);
 	return text;
+}
+
+int primary_receipt_find(struct agora_db *db, int64_t primary_id,
+			 const char *receipt, int *counted,
+			 struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, PS_RECEIPT);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, primary_id);
+	sqlite3_bind_text(st, 2, receipt, -1, SQLITE_STATIC);
+	if ((rc = db_step(db, st, err)) < 0)
+		return rc;
+	if (rc == 1)
+		*counted = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return rc == 1 ? 0
+		       : agora_errorf(err, AGORA_ENOTFOUND,
+				      "no ballot has this receipt");
+}
+
+int primary_result_live(struct agora_db *db, const struct primary_context *x,
+			char **text, struct agora_error *err)
+{
+	const char **slugs;
+	uint64_t *counts = NULL;
+	size_t i;
+	int rc;
+
+	*text = NULL;
+	if ((rc = primary_counts(db, &x->p, x->c, x->nq, 0, &counts, err)))
+		return rc;
+	slugs = calloc(x->nq ? x->nq : 1, sizeof(*slugs));
+	if (!slugs) {
+		free(counts);
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < x->nq; i++)
+		slugs[i] = x->c[i].slug;
+	*text = primary_result_text(x->p.slug, slugs, x->nq, x->p.ngrades,
+				    counts, (uint64_t)x->p.voters, err);
+	free(slugs);
+	free(counts);
+	return *text ? 0 : (err ? err->code : AGORA_ENOMEM);
 }

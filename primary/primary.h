@@ -329,6 +329,94 @@ int primary_ballot_cast(struct agora_db *db, const char *primary_slug,
 			const char *body, size_t n, const unsigned char sig[64],
 			char receipt[65], struct agora_error *err) AGORA_WUR;
 
+/*
+ * primary_ballot_cast in two steps, for a server that checks signatures
+ * on many threads and commits many ballots in one durable transaction
+ * (web/primary_api.c):
+ *
+ *   primary_ballot_check   no database: size, JSON shape, canonical
+ *                          form, signature; computes the receipt
+ *   primary_context_load   the primary and its qualified candidates,
+ *                          read once per write transaction
+ *   primary_ballot_store   inside the caller's write transaction (or a
+ *                          savepoint of it): phase, credential, lot,
+ *                          grades, number; stores, uncounts the previous
+ *                          ballot, updates the counters, appends to the
+ *                          board. On error the caller rolls back to its
+ *                          savepoint: a refused ballot changes nothing.
+ *
+ * Nothing is durable until the caller commits with synchronous=FULL.
+ * refusal tells a server which status to answer.
+ */
+enum primary_refusal {
+	PRIMARY_OK,
+	PRIMARY_R_TOOBIG,     /* over PRIMARY_BALLOT_MAX */
+	PRIMARY_R_MALFORMED,  /* not JSON, wrong shape, not canonical */
+	PRIMARY_R_INVALID,    /* other primary, bad signature, unknown
+				 credential, wrong lot or grades, blank */
+	PRIMARY_R_CONFLICT,   /* not the vote phase, wrong ballot number */
+	PRIMARY_R_NOTFOUND,   /* no such primary */
+	PRIMARY_R_INTERNAL,   /* the database, memory */
+};
+
+struct primary_checked {
+	char *body; /* a NUL-terminated copy of the body */
+	size_t n;
+	unsigned char sig[64];
+	unsigned char pk[32];
+	int64_t seq;
+	char receipt[65];
+	void *json; /* the parsed body (private) */
+	enum primary_refusal refusal;
+};
+
+struct primary_context {
+	struct primary_info p;
+	struct primary_candidate *c;
+	size_t nc, nq; /* c[0..nq) are the qualified candidates */
+};
+
+int primary_ballot_check(const char *primary_slug, const char *body,
+			 size_t n, const unsigned char sig[64],
+			 struct primary_checked *b,
+			 struct agora_error *err) AGORA_WUR;
+void primary_checked_fini(struct primary_checked *b);
+/* As primary_ballot_next, for a credential's public key */
+int primary_ballot_next_pk(struct agora_db *db, int64_t primary_id,
+			   const unsigned char pk[32], int64_t *seq,
+			   struct agora_error *err) AGORA_WUR;
+/* The primary (without its counts: they scan) and its candidates */
+int primary_context_load(struct agora_db *db, const char *slug,
+			 struct primary_context *x,
+			 struct agora_error *err) AGORA_WUR;
+void primary_context_fini(struct primary_context *x);
+/* Sets b->receipt again (a retry of a stored ballot is not an error) */
+int primary_ballot_store(struct agora_db *db, const struct primary_context *x,
+			 struct primary_checked *b,
+			 struct agora_error *err) AGORA_WUR;
+
+/*
+ * Whether a receipt is on the board: 0 (found; *counted says whether it
+ * is the counted ballot of its credential), AGORA_ENOTFOUND or an error
+ */
+int primary_receipt_find(struct agora_db *db, int64_t primary_id,
+			 const char *receipt, int *counted,
+			 struct agora_error *err) AGORA_WUR;
+
+/*
+ * The result as primary_set_phase signs it at the close, from the live
+ * counters: for a primary whose results are public before the close.
+ * *text is freed by the caller.
+ */
+int primary_result_live(struct agora_db *db, const struct primary_context *x,
+			char **text, struct agora_error *err) AGORA_WUR;
+/*
+ * The signed result's board payload, {"result": TEXT, "signature": HEX},
+ * or AGORA_ENOTFOUND before the close; *payload is freed by the caller.
+ */
+int primary_result_signed(struct agora_db *db, int64_t primary_id,
+			  char **payload, struct agora_error *err) AGORA_WUR;
+
 #define PRIMARY_NO_GRADE 255 /* in a ballot's grades: not on its lot */
 
 /*
@@ -353,6 +441,26 @@ int primary_counts(struct agora_db *db, const struct primary_info *p,
 int primary_board_write(struct agora_db *db, const char *slug, int64_t from,
 			int (*write)(void *ctx, const char *p, size_t n),
 			void *ctx, struct agora_error *err) AGORA_WUR;
+
+/*
+ * The board read entry by entry, for a server that streams it: open
+ * reads the head (seq and hash: -1 and 64 zeros for an empty board) in
+ * the caller's read transaction, which must stay open until close so
+ * that the entries served end exactly at that head; next writes one
+ * JSON Lines record into line (reset first) and returns 1, or 0 at the
+ * end, or an error.
+ */
+struct primary_board_cursor;
+int primary_board_open(struct agora_db *db, const char *slug, int64_t from,
+		       struct primary_board_cursor **out, int64_t *head_seq,
+		       char head[65], struct agora_error *err) AGORA_WUR;
+int primary_board_next(struct primary_board_cursor *c, struct sb *line,
+		       struct agora_error *err) AGORA_WUR;
+void primary_board_close(struct primary_board_cursor *c);
+/* The head of the board of primary_id (in the caller's transaction) */
+int primary_board_head(struct agora_db *db, int64_t primary_id,
+		       int64_t *seq, char head[65],
+		       struct agora_error *err) AGORA_WUR;
 
 struct board_report {
 	char primary[65];

@@ -14,7 +14,7 @@ AGORA_LOCALES="fr_FR.UTF-8 en_GB.UTF-8"
 # what the tests add: headless Chromium for the browser test, whose
 # driver (playwright-core, tests/browser/package-lock.json) comes from
 # npm; Debian 12's nodejs and npm unless a node is already installed
-AGORA_CHECK_PACKAGES="libcmocka-dev libxml2-utils chromium"
+AGORA_CHECK_PACKAGES="libcmocka-dev libxml2-utils chromium python3-cryptography"
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	AGORA_CHECK_PACKAGES="$AGORA_CHECK_PACKAGES nodejs npm"
 fi

@@ -541,7 +541,7 @@ void auth_csrf_field(struct web_req *r)
 	struct web_auth *w = auth_of(r);
 	unsigned char bind[1 + AUTH_TOKEN_CHARS + AUTH_HASH_BYTES];
 	char tok[AUTH_CSRF_CHARS + 1];
-	size_t n;
+	size_t n = 0; /* set by binding(); 0 quiets -O3 maybe-uninitialized */
 
 	if (!w) {
 		r->body.err = AGORA_ENOMEM;

@@ -19,12 +19,13 @@
 
 #include <microhttpd.h>
 
+#include "primary.h"
 #include "web_auth.h"
 #include "web_int.h"
 
 /* ------------------------------------------------------------- metrics */
 
-static const int status_codes[] = {200, 303, 304, 400, 403, 404,
+static const int status_codes[] = {200, 201, 303, 304, 400, 403, 404, 409, 422,
 				    405, 413, 415, 429, 500, 503};
 #define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]) + 1)
 
@@ -83,6 +84,11 @@ static const struct route routes[] = {
 	ROUTE_CACHED("api/v1/search", api_search),
 	ROUTE_CACHED("api/v1/proposals/*", api_proposal),
 	ROUTE_NODB("api/v1/openapi.json", api_openapi),
+	ROUTE("api/v1/primaries/*", api_primary),
+	ROUTE("api/v1/primaries/*/results", api_primary_results),
+	ROUTE("api/v1/primaries/*/receipts/*", api_primary_receipt),
+	ROUTE_FORM("api/v1/primaries/*/ballots", api_primary_ballot),
+	ROUTE_NODB("primary/*/board", page_primary_board),
 	ROUTE_FORM("signup", page_signup),
 	ROUTE_FORM("signin", page_signin),
 	ROUTE_FORM("signout", page_signout),
@@ -107,11 +113,17 @@ struct web_server {
 	atomic_uint_fast64_t sum_us;
 	struct web_i18n i18n; /* read-only once started */
 	struct auth_server *auth;
+	struct ballot_writer *ballots;
 };
 
 struct auth_server *web_auth_server(struct web_server *s)
 {
 	return s->auth;
+}
+
+struct ballot_writer *web_ballot_writer(struct web_server *s)
+{
+	return s->ballots;
 }
 
 /* ---------------------------------------------------- per-thread database */
@@ -158,6 +170,7 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 		return db;
 	if (db_open(&db, s->db_path, DB_OPEN_READONLY, err) ||
 	    compare_db_prepare(db, err) || auth_db_prepare(db, err) ||
+	    primary_db_prepare(db, err) ||
 	    db_prepare_module(db, DB_MOD_WEB, web_sql, WEB_STMT__MAX, err)) {
 		db_close(db);
 		return NULL;
@@ -522,6 +535,9 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 	if (r->status == 304) {
 		resp = MHD_create_response_from_buffer(0, NULL,
 						       MHD_RESPMEM_PERSISTENT);
+	} else if (r->stream && r->status == 200) {
+		resp = r->stream; /* streamed (primary_api.c) */
+		r->stream = NULL;
 	} else if (file) {
 		resp = MHD_create_response_from_buffer(
 			file->len, (void *)(uintptr_t)file->data,
@@ -546,6 +562,11 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 	if (!resp)
 		return MHD_NO;
 	add_common_headers(resp, r);
+	if (r->board_head[0])
+		MHD_add_response_header(resp, "X-Board-Head", r->board_head);
+	if (r->board_entries[0])
+		MHD_add_response_header(resp, "X-Board-Entries",
+					r->board_entries);
 	if (r->ctype && r->status != 304)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 					r->ctype);
@@ -783,11 +804,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 			return refuse_body(s, r);
 		return MHD_YES; /* respond on the second call */
 	}
-	if (r->suspended) { /* resumed: the password hash is done */
+	if (r->suspended) { /* resumed: the hash or the ballot is done */
 		int rc;
 
 		r->suspended = 0;
-		if ((rc = auth_continue(r)))
+		if ((rc = r->ballot ? primary_api_continue(r) : auth_continue(r)))
 			fail(r, rc);
 		return respond(s, r, NULL);
 	}
@@ -815,7 +836,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	if (r->suspended) {
 		/* suspended first, then queued: the worker may resume at once */
 		MHD_suspend_connection(conn);
-		auth_enqueue(r);
+		if (r->ballot)
+			primary_api_enqueue(r);
+		else
+			auth_enqueue(r);
 		return MHD_YES;
 	}
 	return respond(s, r, f);
@@ -866,6 +890,9 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(r->arg[i].val);
 	}
 	auth_request_free(r);
+	primary_api_request_free(r);
+	if (r->stream)
+		MHD_destroy_response(r->stream);
 	sb_fini(&r->body);
 	free(r->uri);
 	free(r);
@@ -1104,7 +1131,8 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 	web_i18n_init(&s->i18n);
 	/* migrates if needed, and proves the database can be read */
 	if ((rc = db_open(&s->keep, s->db_path, 0, err)) ||
-	    (rc = auth_server_start(&s->auth, cfg, s->keep, err)))
+	    (rc = auth_server_start(&s->auth, cfg, s->keep, err)) ||
+	    (rc = ballot_writer_start(&s->ballots, s->db_path, err)))
 		goto fail;
 	s->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR,
@@ -1131,6 +1159,7 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 	*out = s;
 	return 0;
 fail:
+	ballot_writer_free(s->ballots);
 	auth_server_free(s->auth);
 	db_close(s->keep);
 	web_i18n_fini(&s->i18n);
@@ -1164,7 +1193,9 @@ void web_server_stop(struct web_server *s, unsigned grace_ms)
 	 * connection: libmicrohttpd must not be stopped with one suspended.
 	 */
 	auth_server_stop(s->auth);
+	ballot_writer_stop(s->ballots);
 	MHD_stop_daemon(s->d);
+	ballot_writer_free(s->ballots);
 	auth_server_free(s->auth);
 	db_close(s->keep);
 	web_i18n_fini(&s->i18n);

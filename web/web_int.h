@@ -83,6 +83,12 @@ struct web_req {
 	const char *licence;   /* a Link rel="license" URL, or NULL */
 	struct agora_error err;
 
+	/* the primary's API and board (primary_api.c) */
+	struct ballot_job *ballot;    /* a ballot waiting for the writer */
+	struct MHD_Response *stream;  /* a streamed 200 response, or NULL */
+	char board_head[65];	      /* X-Board-Head, or "" */
+	char board_entries[24];	      /* X-Board-Entries, or "" */
+
 	/* the visitor's shuffled order (web_order()) */
 	int no_store;	       /* depends on the visitor: never cached */
 	char seed_cookie[128]; /* a Set-Cookie value to send, or "" */
@@ -254,6 +260,30 @@ int api_proposal(struct web_req *r);
 int page_export_json(struct web_req *r);
 int page_export_csv(struct web_req *r);
 int api_export(struct web_req *r);
+/*
+ * primary_api.c: the primary's JSON API and its board. Ballots are
+ * stored by one writer thread in batches (group commit), their requests
+ * suspended meanwhile.
+ */
+struct ballot_writer;
+int ballot_writer_start(struct ballot_writer **out, const char *db_path,
+			struct agora_error *err);
+/* Answers every ballot accepted, then stops the thread */
+void ballot_writer_stop(struct ballot_writer *w);
+void ballot_writer_free(struct ballot_writer *w);
+/* server.c: the server's writer */
+struct ballot_writer *web_ballot_writer(struct web_server *s);
+int api_primary(struct web_req *r);
+int api_primary_results(struct web_req *r);
+int api_primary_receipt(struct web_req *r);
+int api_primary_ballot(struct web_req *r);
+int page_primary_board(struct web_req *r);
+/* After MHD_suspend_connection: hands r->ballot to the writer */
+void primary_api_enqueue(struct web_req *r);
+/* After the resume: the receipt or the error */
+int primary_api_continue(struct web_req *r);
+void primary_api_request_free(struct web_req *r);
+
 /* An error as {"error":{"code":...,"message":...}} */
 void api_error(struct web_req *r, int status, const char *code,
 	       const char *message);
