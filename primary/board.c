@@ -272,6 +272,7 @@ int primary_verify_all(struct agora_db *db,
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
 
 /* ------------------------------------------------- the board, streamed */
 
