@@ -61,7 +61,8 @@ const struct cli_command cli_commands[] = {
 	 "  --title TITLE        document title (default: the file name);\n"
 	 "                       versions are counted per title\n"
 	 "  --format FORMAT      auto (default: detected from the content),\n"
-	 "                       html, markdown, text, csv or xml\n"
+	 "                       html, markdown, text, csv, xml or pdf (its\n"
+	 "                       text through poppler, page numbers kept)\n"
 	 "  --max-size BYTES     refuse larger files (default 20 MiB)\n"
 	 "  --json               print the summary as JSON\n",
 	 cmd_ingest},
