@@ -136,6 +136,20 @@ static sqlite3_stmt *stmt(struct agora_db *db, enum ingest_stmt id)
 }
 
 /*
+ * Resets every statement of the module: a SELECT left on a row keeps
+ * its read snapshot open after the transaction, and on a connection
+ * that writes again later (the web's) the next BEGIN IMMEDIATE then
+ * fails with SQLITE_BUSY_SNAPSHOT ("database is locked").
+ */
+static void reset_all(struct agora_db *db)
+{
+	int i;
+
+	for (i = 0; i < INGEST_STMT__MAX; i++)
+		sqlite3_reset(stmt(db, (enum ingest_stmt)i));
+}
+
+/*
  * Splits "Claire Mercier" into given "Claire" and family "Mercier": the
  * last word is the family name unless the caller said otherwise. Names
  * with particles ("de Villepin") should pass --family-name.
@@ -603,8 +617,10 @@ int ingest_document(struct agora_db *db, const struct theme_rules *rules,
 		goto rollback;
 	goto out;
 rollback:
+	reset_all(db);
 	db_rollback(db);
 out:
+	reset_all(db);
 	ingest_segments_fini(&seg);
 	ingest_doc_fini(&doc);
 	return rc;
@@ -760,6 +776,7 @@ int ingest_moderate(struct agora_db *db, int64_t document_id, int publish,
 	sqlite3_bind_text(st, 2, decision, -1, SQLITE_STATIC);
 	if ((rc = db_step(db, st, err)) < 0)
 		return rc;
+	sqlite3_reset(st);
 	if (sqlite3_changes(db_handle(db)) != 1)
 		return agora_errorf(err, AGORA_EINVAL,
 				    "document %lld is not waiting for "
@@ -771,6 +788,7 @@ int ingest_moderate(struct agora_db *db, int64_t document_id, int publish,
 	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, user_id);
 	rc = db_step(db, st, err);
+	reset_all(db);
 	return rc < 0 ? rc : 0;
 }
 

@@ -434,6 +434,8 @@ int auth_upload_multipart(struct web_req *r, const char *data, size_t n)
 			return AGORA_EINVAL;
 		}
 	}
+	if (w->upload_big)
+		return AGORA_ETOOBIG; /* the rest is dropped */
 	if (w->upload_bad)
 		return AGORA_EINVAL; /* the rest is read and dropped */
 	if (MHD_post_process(w->pp, data, n) != MHD_YES) {

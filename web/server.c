@@ -831,8 +831,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 			int rc = auth_upload_multipart(r, upload, *upload_size);
 
 			*upload_size = 0;
+			/*
+			 * libmicrohttpd 0.9.75 cannot queue a response while
+			 * the body is arriving: the rest is dropped unread
+			 * into no buffer, at most 64 KiB (the form's share of
+			 * the announced length), and the 413 follows.
+			 */
 			if (rc == AGORA_ETOOBIG)
-				return refuse_body(s, r);
+				r->upload_too_big = 1;
 			if (rc == AGORA_ENOMEM) {
 				r->status = 200;
 				fail(r, AGORA_ENOMEM);
@@ -851,6 +857,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (r->upload_too_big)
+		return refuse_body(s, r);
 	f = handle(s, r);
 	if (r->suspended) {
 		/* suspended first, then queued: the worker may resume at once */

@@ -612,6 +612,46 @@ static void prop_list_fini(struct prop_list *l)
 	free(l->v);
 }
 
+/* The next space-separated word of *s, its length in *n; NULL at the end */
+static const char *next_word(const char **s, size_t *n)
+{
+	const char *w = *s;
+
+	while (*w == ' ')
+		w++;
+	if (!*w)
+		return NULL;
+	*n = strcspn(w, " ");
+	*s = w + *n;
+	return w;
+}
+
+/*
+ * How alike two proposals are, in percent: twice the words they share
+ * over the words of both (Dice), each word of b used once. Proposals
+ * are a few dozen words: quadratic is fine, and bounded by the cap.
+ */
+static int likeness(const char *a, const char *b)
+{
+	const char *p = a, *q, *w, *v;
+	size_t na = 0, nb = 0, common = 0, n, m;
+	unsigned char used[256] = {0};
+	size_t k;
+
+	for (q = b; next_word(&q, &m);)
+		nb++;
+	while ((w = next_word(&p, &n))) {
+		na++;
+		for (q = b, k = 0; (v = next_word(&q, &m)) && k < 256; k++)
+			if (!used[k] && m == n && !memcmp(v, w, n)) {
+				used[k] = 1;
+				common++;
+				break;
+			}
+	}
+	return na + nb ? (int)(200 * common / (na + nb)) : 0;
+}
+
 static void change_item(struct web_req *r, const char *cls, const char *path,
 			const char *text)
 {
@@ -633,9 +673,10 @@ static void change_item(struct web_req *r, const char *cls, const char *path,
 /*
  * The proposals added, removed and changed between a published version
  * and the one before it. A proposal whose exact text is in both is
- * unchanged (wherever it moved); of the others, one removed and one
- * added under the same heading, in document order, are a change (old
- * text, then new); the rest are removed or added.
+ * unchanged (wherever it moved); of the others, an added one and the
+ * removed one under the same heading that shares the most words with
+ * it, at least half (Dice), are a change (old text, then new); the
+ * rest are removed or added.
  */
 int page_changes(struct web_req *r)
 {
@@ -685,12 +726,21 @@ int page_changes(struct web_req *r)
 	html_text(b, tr(r, "Modifiées"));
 	html_raw(b, "</h2>\n<ul class=\"changed\">\n");
 	for (i = 0; i < n.n; i++) {
+		size_t best = a.n;
+		int score, best_score = 49;
+
 		if (n.v[i].used)
 			continue;
-		for (k = 0; k < a.n; k++)
-			if (!a.v[k].used && !strcmp(a.v[k].path, n.v[i].path))
-				break;
-		if (k == a.n)
+		for (k = 0; k < a.n; k++) {
+			if (a.v[k].used || strcmp(a.v[k].path, n.v[i].path))
+				continue;
+			score = likeness(a.v[k].text, n.v[i].text);
+			if (score > best_score) {
+				best_score = score;
+				best = k;
+			}
+		}
+		if ((k = best) == a.n)
 			continue;
 		a.v[k].used = n.v[i].used = 2;
 		nchg++;
