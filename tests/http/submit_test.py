@@ -430,6 +430,29 @@ def flows(port, dbpath, env):
     check("/d/%d/changes" % v3[0] in body,
           "the candidate's page links to what changed", body[-800:])
 
+    # the same queue from the command line
+    pages4 = [list(p) for p in pages3] + [["6. Un budget participatif."]]
+    st, _, _ = claire.upload(fields, ("v4.pdf", make_pdf.pdf(pages4)))
+    v4 = doc_rows(dbpath)[-1]
+    r = run(env, "moderate", "--election", ELECTION, "--json")
+    check(r.returncode == 0 and '"document": %d' % v4[0] in r.stdout and
+          '"candidate": "claire-mercier"' in r.stdout,
+          "agora moderate lists the pending document", r.stdout + r.stderr)
+    r = run(env, "moderate", str(v4[0]), "--reject", "")
+    check(r.returncode == 2 and doc_rows(dbpath)[-1][2] == "pending",
+          "agora moderate: a rejection without a reason is refused",
+          r.stderr)
+    r = run(env, "moderate", str(v4[0]), "--publish")
+    st, body = search_hits(anon, "budget participatif")
+    check(r.returncode == 0 and doc_rows(dbpath)[-1][2] == "published" and
+          "6. Un budget participatif." in body,
+          "agora moderate publishes it: search sees it at once",
+          r.stdout + r.stderr + body[:300])
+    r = run(env, "moderate", str(v4[0]), "--publish")
+    check(r.returncode == 2 and "not waiting" in r.stderr,
+          "agora moderate: a published document is not decided again",
+          r.stderr)
+
 
 def main():
     tmp = tempfile.mkdtemp(prefix="agora-submit-")
