@@ -328,6 +328,17 @@ def flows(port, dbpath, env):
     st, _, body = anon.req("/d/%d/changes" % pending_id)
     check(st == 404, "no public 'what changed' for a pending document",
           st)
+    con = sqlite3.connect(dbpath)
+    pid = con.execute("SELECT min(id) FROM proposal WHERE document_id = ?",
+                      (pending_id,)).fetchone()[0]
+    con.close()
+    st_api, _, _ = anon.req("/api/v1/proposals/%d" % pid)
+    st_page, _, _ = anon.req("/p/%d" % pid)
+    st_exp, _, body = anon.req("/api/v1/elections/%s/export" % ELECTION)
+    check(st_api == 404 and st_page == 404 and st_exp == 200 and
+          "50 kilomètres" not in body,
+          "a pending proposal: 404 in the API and pages, not exported",
+          (st_api, st_page, st_exp))
 
     # moderation
     st, _, body = outsider.req("/moderation")
