@@ -114,8 +114,8 @@ int cmd_moderate(struct cli *cli, int argc, char **argv)
 			goto fail;
 		}
 		if ((rc = db_begin(db, &err)) ||
-		    (rc = ingest_document_list(db, election_id, 0, list_row,
-					       &l, &err))) {
+		    (rc = ingest_document_list(db, election_id, 0, list_row, &l,
+					       &err))) {
 			db_rollback(db);
 			goto fail;
 		}

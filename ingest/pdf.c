@@ -21,9 +21,8 @@ int ingest_is_pdf(const char *p, size_t n)
 	return n >= 5 && !memcmp(p, "%PDF-", 5);
 }
 
-int ingest_extract_pdf(const char *p, size_t n,
-		       const struct ingest_limits *lim, struct ingest_doc *doc,
-		       struct agora_error *err)
+int ingest_extract_pdf(const char *p, size_t n, const struct ingest_limits *lim,
+		       struct ingest_doc *doc, struct agora_error *err)
 {
 	PopplerDocument *pd = NULL;
 	GBytes *bytes = NULL;

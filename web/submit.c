@@ -22,7 +22,8 @@
 
 static void status_label(struct web_req *r, const char *status)
 {
-	const char *t = !strcmp(status, "pending")     ? tr(r, "en attente de modération")
+	const char *t = !strcmp(status, "pending")
+				? tr(r, "en attente de modération")
 			: !strcmp(status, "published") ? tr(r, "publié")
 			: !strcmp(status, "rejected")  ? tr(r, "refusé")
 						       : status;
@@ -169,7 +170,8 @@ static int submit_page(struct web_req *r, const struct auth_grant_list *gl,
 		html_text(b, g->candidate);
 		html_raw(b, "</a> <span class=\"meta\">");
 		html_text(b, g->election);
-		html_raw(b, "</span></h2>\n<table class=\"documents\">\n<tr><th>");
+		html_raw(b,
+			 "</span></h2>\n<table class=\"documents\">\n<tr><th>");
 		html_text(b, tr(r, "Titre"));
 		html_raw(b, "</th><th>");
 		html_text(b, tr(r, "Version"));
@@ -186,24 +188,29 @@ static int submit_page(struct web_req *r, const struct auth_grant_list *gl,
 			return rc;
 		html_raw(b, "</table>\n");
 		html_raw(b, "<form class=\"submit\" method=\"post\" "
-			    "action=\"/submit\" enctype=\"multipart/form-data\">\n");
+			    "action=\"/submit\" "
+			    "enctype=\"multipart/form-data\">\n");
 		auth_csrf_field(r);
-		html_raw(b, "<input type=\"hidden\" name=\"candidacy\" value=\"");
+		html_raw(b,
+			 "<input type=\"hidden\" name=\"candidacy\" value=\"");
 		html_attr(b, g->election);
 		html_raw(b, "/");
 		html_attr(b, g->candidate);
 		html_raw(b, "\">\n<p><label for=\"title\">");
 		html_text(b, tr(r, "Titre du document (le même titre remplace "
 				   "la version précédente)"));
-		html_raw(b, "</label><br>\n<input type=\"text\" id=\"title\" "
-			    "name=\"title\" maxlength=\"500\" value=\"Programme\" "
-			    "required></p>\n<p><label for=\"source_url\">");
+		html_raw(b,
+			 "</label><br>\n<input type=\"text\" id=\"title\" "
+			 "name=\"title\" maxlength=\"500\" value=\"Programme\" "
+			 "required></p>\n<p><label for=\"source_url\">");
 		html_text(b, tr(r, "Adresse où le document est publié"));
-		html_raw(b, "</label><br>\n<input type=\"url\" id=\"source_url\" "
-			    "name=\"source_url\" maxlength=\"2000\" required>"
-			    "</p>\n<p><label for=\"file\">");
-		html_text(b, tr(r, "Fichier (HTML, Markdown, texte, XML ou PDF, "
-				   "20 Mo au plus)"));
+		html_raw(b,
+			 "</label><br>\n<input type=\"url\" id=\"source_url\" "
+			 "name=\"source_url\" maxlength=\"2000\" required>"
+			 "</p>\n<p><label for=\"file\">");
+		html_text(b,
+			  tr(r, "Fichier (HTML, Markdown, texte, XML ou PDF, "
+				"20 Mo au plus)"));
 		html_raw(b, "</label><br>\n<input type=\"file\" id=\"file\" "
 			    "name=\"file\" required accept=\".html,.htm,.md,"
 			    ".markdown,.txt,.xml,.pdf\"></p>\n<p><button "
@@ -213,9 +220,10 @@ static int submit_page(struct web_req *r, const struct auth_grant_list *gl,
 	}
 	if (!ncand) {
 		html_raw(b, "<p>");
-		html_text(b, tr(r, "Votre compte n'est lié à aucune candidature : "
-				   "un éditeur ou un administrateur la "
-				   "confirme."));
+		html_text(b,
+			  tr(r, "Votre compte n'est lié à aucune candidature : "
+				"un éditeur ou un administrateur la "
+				"confirme."));
 		html_raw(b, "</p>\n");
 	}
 	page_end(r);
@@ -225,16 +233,17 @@ static int submit_page(struct web_req *r, const struct auth_grant_list *gl,
 /* Refuses what is not a programme before any write, from the bytes */
 static const char *check_type(struct web_req *r, const struct sb *file)
 {
-	const char *bin = sniff_binary((const unsigned char *)file->buf,
-				       file->len);
+	const char *bin =
+		sniff_binary((const unsigned char *)file->buf, file->len);
 	size_t bad;
 
 	if (ingest_is_pdf(file->buf, file->len))
 		return NULL;
 	if (bin || !utf8_valid(file->buf, file->len, &bad))
-		return tr(r, "Type de fichier non pris en charge : un programme "
-			     "est un fichier HTML, Markdown, texte (UTF-8), "
-			     "XML ou PDF.");
+		return tr(r,
+			  "Type de fichier non pris en charge : un programme "
+			  "est un fichier HTML, Markdown, texte (UTF-8), "
+			  "XML ou PDF.");
 	return NULL;
 }
 
@@ -313,14 +322,16 @@ static int submit_post(struct web_req *r, const struct auth_grant_list *gl)
 		r->err = ierr;
 		return rc;
 	}
-	LOG(LOG_INFO, "request %s: document %lld submitted by user %lld",
-	    r->id, (long long)res.document_id, (long long)w->user.id);
-	return submit_page(r, gl, 200, NULL,
-			   res.duplicate
-				   ? tr(r, "Ce document est déjà enregistré : "
-					   "rien n'a changé.")
-				   : tr(r, "Document reçu : il attend la "
-					   "modération."));
+	LOG(LOG_INFO, "request %s: document %lld submitted by user %lld", r->id,
+	    (long long)res.document_id, (long long)w->user.id);
+	/*
+	 * Redirected, so that the list is read after the write (this
+	 * request's read transaction predates it) and a reload does not
+	 * post again.
+	 */
+	auth_redirect(r,
+		      res.duplicate ? "/submit?sent=same" : "/submit?sent=1");
+	return 0;
 }
 
 int page_submit(struct web_req *r)
@@ -332,9 +343,18 @@ int page_submit(struct web_req *r)
 		return 0;
 	if ((rc = auth_user_grants(r->db, r->auth->user.id, &gl, &r->err)))
 		return rc;
-	if (!r->post)
-		rc = submit_page(r, &gl, 200, NULL, NULL);
-	else if (auth_post_ok(r))
+	if (!r->post) {
+		const char *sent = web_arg(r, "sent");
+
+		rc = submit_page(
+			r, &gl, 200, NULL,
+			!sent ? NULL
+			: !strcmp(sent, "same")
+				? tr(r, "Ce document est déjà enregistré : "
+					"rien n'a changé.")
+				: tr(r, "Document reçu : il attend la "
+					"modération."));
+	} else if (auth_post_ok(r))
 		rc = 0;
 	else
 		rc = submit_post(r, &gl);
@@ -351,8 +371,8 @@ static int queue_row(void *ctx, const struct ingest_doc_info *d)
 	struct sb *b = &r->body;
 	int rc;
 
-	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR,
-			   d->election_id, &r->err);
+	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, d->election_id,
+			   &r->err);
 	if (rc < 0)
 		return rc;
 	if (!rc)
@@ -475,8 +495,8 @@ int page_moderate(struct web_req *r)
 		return 0;
 	}
 	if (parse_doc_id(r->param[0], &id))
-		return agora_errorf(&r->err, AGORA_ENOTFOUND, "no document '%s'",
-				    r->param[0]);
+		return agora_errorf(&r->err, AGORA_ENOTFOUND,
+				    "no document '%s'", r->param[0]);
 	if ((rc = ingest_document_info(r->db, id, &d, &r->err)))
 		return rc;
 	if (auth_require(r, ROLE_EDITOR, d.election_id))
@@ -486,8 +506,8 @@ int page_moderate(struct web_req *r)
 			goto out;
 		action = auth_form(r, "action");
 		reason = auth_form(r, "reason");
-		if (!action || (strcmp(action, "publish") &&
-				strcmp(action, "reject"))) {
+		if (!action ||
+		    (strcmp(action, "publish") && strcmp(action, "reject"))) {
 			auth_page_error(r, 400, amsg(r, M_AUTH_FORM_BAD));
 			goto out;
 		}
@@ -532,9 +552,11 @@ int page_moderate(struct web_req *r)
 		html_text(b, tr(r, "Publier"));
 		html_raw(b, "</button></p>\n<p><label for=\"reason\">");
 		html_text(b, tr(r, "Motif du refus (le candidat le lira)"));
-		html_raw(b, "</label><br>\n<textarea id=\"reason\" name=\"reason\" "
-			    "maxlength=\"2000\"></textarea><br>\n<button "
-			    "type=\"submit\" name=\"action\" value=\"reject\">");
+		html_raw(
+			b,
+			"</label><br>\n<textarea id=\"reason\" name=\"reason\" "
+			"maxlength=\"2000\"></textarea><br>\n<button "
+			"type=\"submit\" name=\"action\" value=\"reject\">");
 		html_text(b, tr(r, "Refuser"));
 		html_raw(b, "</button></p>\n</form>\n");
 	} else if (*d.reason) {
@@ -545,8 +567,9 @@ int page_moderate(struct web_req *r)
 		html_raw(b, "</p>\n");
 	}
 	html_raw(b, "<section>\n<h2>");
-	html_textf(b, tr_n(r, "%zu proposition extraite",
-			   "%zu propositions extraites", d.proposals),
+	html_textf(b,
+		   tr_n(r, "%zu proposition extraite",
+			"%zu propositions extraites", d.proposals),
 		   d.proposals);
 	html_raw(b, "</h2>\n");
 	rc = ingest_document_proposals(r->db, id, preview_row, &pv, &r->err);
@@ -572,8 +595,8 @@ struct prop_list {
 	size_t n, cap;
 };
 
-static int prop_add(void *ctx, int64_t id, const char *path,
-		    const char *text, int page)
+static int prop_add(void *ctx, int64_t id, const char *path, const char *text,
+		    int page)
 {
 	struct prop_list *l = ctx;
 	struct prop *v;
@@ -688,8 +711,8 @@ int page_changes(struct web_req *r)
 	int rc;
 
 	if (parse_doc_id(r->param[0], &id))
-		return agora_errorf(&r->err, AGORA_ENOTFOUND, "no document '%s'",
-				    r->param[0]);
+		return agora_errorf(&r->err, AGORA_ENOTFOUND,
+				    "no document '%s'", r->param[0]);
 	if ((rc = ingest_document_info(r->db, id, &d, &r->err)))
 		return rc;
 	if (strcmp(d.status, "published")) {

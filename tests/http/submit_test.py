@@ -303,19 +303,21 @@ def flows(port, dbpath, env):
     check(st in (403, 415), "multipart elsewhere than /submit: refused", st)
 
     # the upload: pending, not searchable, not in the comparator
-    st, _, body = claire.upload(fields, ("programme.pdf", pdf1))
+    st, h, body = claire.upload(fields, ("programme.pdf", pdf1))
     rows = doc_rows(dbpath)
-    check(st == 200 and "attend la modération" in body and
+    check(st == 303 and h.get("location") == "/submit?sent=1" and
           rows and rows[-1][2] == "pending",
           "a PDF programme: received, pending", (st, rows, body[-600:]))
     pending_id = rows[-1][0] if rows else 0
-    st, _, body = claire.req("/submit")
-    check("en attente de modération" in body,
+    st, _, body = claire.req("/submit?sent=1")
+    check("attend la modération" in body and
+          "en attente de modération" in body,
           "the candidate sees it waiting", body[-800:])
     after = counts(dbpath)
-    st, _, _ = claire.upload(fields, ("programme.pdf", pdf1))
-    check(counts(dbpath) == after, "the same bytes again: nothing new",
-          (after, counts(dbpath)))
+    st, h, _ = claire.upload(fields, ("programme.pdf", pdf1))
+    check(st == 303 and h.get("location") == "/submit?sent=same" and
+          counts(dbpath) == after, "the same bytes again: nothing new",
+          (st, after, counts(dbpath)))
     st, body = search_hits(anon, "cyclables")
     check(st == 200 and "50 kilomètres" not in body,
           "a pending programme is not searchable", body[:400])
@@ -390,7 +392,7 @@ def flows(port, dbpath, env):
     pages2[1][2] = "4. Créer 80 kilomètres de pistes cyclables."
     st, _, body = claire.upload(fields, ("v2.pdf", make_pdf.pdf(pages2)))
     v2 = doc_rows(dbpath)[-1]
-    check(st == 200 and v2[2] == "pending", "a second version: pending",
+    check(st == 303 and v2[2] == "pending", "a second version: pending",
           v2)
     st, _, _ = editor.post("/moderation/%d" % v2[0],
                            {"action": "reject",
@@ -411,7 +413,7 @@ def flows(port, dbpath, env):
     pages3[1] = pages3[1][:2] + ["5. Ouvrir trois lignes de tramway."]
     st, _, body = claire.upload(fields, ("v3.pdf", make_pdf.pdf(pages3)))
     v3 = doc_rows(dbpath)[-1]
-    check(st == 200 and v3[2] == "pending", "a third version: pending",
+    check(st == 303 and v3[2] == "pending", "a third version: pending",
           (st, body[-500:]))
     st, _, _ = editor.post("/moderation/%d" % v3[0], {"action": "publish"})
     check(doc_rows(dbpath)[-1][2] == "published",
