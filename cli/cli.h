@@ -57,5 +57,6 @@ int cmd_verify_board(struct cli *cli, int argc, char **argv);
 int cmd_user(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
+int cmd_moderate(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -103,7 +103,7 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 				return cli_usage_error(
 					"ingest",
 					"unknown format '%s': auto, html, "
-					"markdown, text, csv or xml",
+					"markdown, text, csv, xml or pdf",
 					optarg);
 			break;
 		case 'm':

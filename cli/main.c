@@ -61,7 +61,8 @@ const struct cli_command cli_commands[] = {
 	 "  --title TITLE        document title (default: the file name);\n"
 	 "                       versions are counted per title\n"
 	 "  --format FORMAT      auto (default: detected from the content),\n"
-	 "                       html, markdown, text, csv or xml\n"
+	 "                       html, markdown, text, csv, xml or pdf (its\n"
+	 "                       text through poppler, page numbers kept)\n"
 	 "  --max-size BYTES     refuse larger files (default 20 MiB)\n"
 	 "  --json               print the summary as JSON\n",
 	 cmd_ingest},
@@ -114,6 +115,19 @@ const struct cli_command cli_commands[] = {
 	 "Lists the candidates in the neutral order: slug, name, party,\n"
 	 "current documents and proposals.\n",
 	 cmd_candidates},
+	{"moderate", "list, publish or reject submitted programmes",
+	 "usage: agora moderate [--election SLUG] [--json]\n"
+	 "       agora moderate ID --publish\n"
+	 "       agora moderate ID --reject REASON\n"
+	 "\n"
+	 "Without an id, lists the documents candidates submitted on the\n"
+	 "web that wait for moderation (oldest first): id, election,\n"
+	 "candidate, title, version, proposals, date. With an id, publishes\n"
+	 "the pending document (it becomes the current version in the\n"
+	 "comparator and search, unless a newer one is published) or rejects\n"
+	 "it with a reason its candidate reads. Each decision is written\n"
+	 "to the audit log. A document that is not pending is refused.\n",
+	 cmd_moderate},
 	{"verify", "check that every proposal is verbatim",
 	 "usage: agora verify [--json]\n"
 	 "\n"

@@ -440,12 +440,70 @@ static const char *const migration_4[] = {
 	NULL,
 };
 
+/*
+ * Moderation of submitted documents (issue 4, candidates): a document
+ * arrives pending, and an editor publishes or rejects it. Only those
+ * two moves exist; version, title, owner and kind still never change.
+ * The full-text index follows the status: a document that becomes
+ * published and is then the newest published version of its title
+ * enters the index, and takes the previous current version out; a
+ * pending or rejected one is never in it. The decision (who, when,
+ * the reason the candidate reads) lives in its own table, not in a
+ * column of document stored after the large original.
+ */
+static const char *const migration_moderation[] = {
+	"DROP TRIGGER document_status;",
+	"CREATE TRIGGER document_fixed BEFORE UPDATE OF version, title,"
+	" candidate_id, kind ON document BEGIN"
+	" SELECT RAISE(ABORT, 'a document is never moved or re-versioned');"
+	"END;",
+	"CREATE TRIGGER document_status BEFORE UPDATE OF status ON document"
+	" WHEN new.status IS NOT old.status AND NOT (old.status = 'pending'"
+	"  AND (new.status = 'published' OR new.status = 'rejected')) BEGIN"
+	" SELECT RAISE(ABORT, 'only a pending document is published or"
+	" rejected');"
+	"END;",
+	/* AFTER: current_document already sees the new status */
+	"CREATE TRIGGER document_publish AFTER UPDATE OF status ON document"
+	" WHEN old.status = 'pending' AND new.status = 'published'"
+	" AND new.kind = 'programme' AND NOT EXISTS (SELECT 1 FROM document n"
+	"  WHERE n.candidate_id = new.candidate_id AND n.kind = new.kind"
+	"  AND n.title = new.title AND n.status = 'published'"
+	"  AND n.version > new.version) BEGIN"
+	" INSERT INTO proposal_fts(proposal_fts, rowid, text)"
+	"  SELECT 'delete', p.id, p.text FROM proposal p"
+	"  WHERE p.document_id = (SELECT o.id FROM document o"
+	"   WHERE o.candidate_id = new.candidate_id AND o.kind = new.kind"
+	"   AND o.title = new.title AND o.status = 'published'"
+	"   AND o.version < new.version ORDER BY o.version DESC LIMIT 1);"
+	" INSERT INTO proposal_fts(rowid, text)"
+	"  SELECT p.id, p.text FROM proposal p WHERE p.document_id = new.id;"
+	"END;",
+	"CREATE TRIGGER document_generation_u AFTER UPDATE OF status"
+	" ON document BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	"CREATE TABLE document_decision ("
+	" document_id INTEGER PRIMARY KEY REFERENCES document(id),"
+	" decision TEXT NOT NULL"
+	"  CHECK (decision = 'published' OR decision = 'rejected'),"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" decided_by INTEGER REFERENCES user(id),"
+	" decided_at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+	");",
+	"CREATE INDEX document_pending ON document(status)"
+	" WHERE status = 'pending';",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
 	migration_4,
+	migration_moderation, /* 5 */
 };
 
 int db_latest_schema_version(void)

@@ -18,6 +18,7 @@ static const struct {
 	[INGEST_TEXT] = {"text", "text/plain"},
 	[INGEST_CSV] = {"csv", "text/csv"},
 	[INGEST_XML] = {"xml", "application/xml"},
+	[INGEST_PDF] = {"pdf", "application/pdf"},
 };
 
 const char *ingest_format_name(enum ingest_format f)
@@ -161,6 +162,8 @@ enum ingest_format ingest_detect(const char *p, size_t n, const char *name)
 	size_t head = n < 4096 ? n : 4096, i = 0;
 	const char *nl;
 
+	if (ingest_is_pdf(p, n))
+		return INGEST_PDF;
 	if (head >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
 		i = 3;
 	while (i < head &&
@@ -361,6 +364,14 @@ int ingest_extract(enum ingest_format fmt, const char *p, size_t n,
 				    "document of %zu bytes is larger than the "
 				    "limit of %zu bytes",
 				    n, lim->max_bytes);
+	if (fmt == INGEST_AUTO && ingest_is_pdf(p, n))
+		fmt = INGEST_PDF;
+	if (fmt == INGEST_PDF) {
+		/* binary: poppler reads it, the text is then checked as text */
+		doc->format = fmt;
+		rc = ingest_extract_pdf(p, n, lim, doc, err);
+		goto checked;
+	}
 	for (i = 0; i < n; i++)
 		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' &&
 		    p[i] != '\n' && p[i] != '\f')
@@ -403,6 +414,7 @@ int ingest_extract(enum ingest_format fmt, const char *p, size_t n,
 				  (int)fmt);
 		break;
 	}
+checked:
 	if (!rc && doc->text.len == 0)
 		rc = agora_errorf(err, AGORA_EINVAL,
 				  "no text found in the %s document",

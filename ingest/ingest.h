@@ -27,16 +27,18 @@ enum ingest_format {
 	INGEST_TEXT,
 	INGEST_CSV,
 	INGEST_XML,
+	INGEST_PDF, /* through poppler's text extraction, then as text */
 	INGEST_FORMAT__MAX
 };
 
 const char *ingest_format_name(enum ingest_format f);	/* "html" ... */
 const char *ingest_format_media_type(enum ingest_format f); /* "text/html" */
-/* Parses "auto", "html", "markdown" (or "md"), "text", "csv", "xml" */
+/* Parses "auto", "html", "markdown" (or "md"), "text", "csv", "xml",
+ * "pdf" */
 int ingest_format_parse(const char *s, enum ingest_format *out);
 /*
  * Detects the format from the content (the file name's extension is only
- * a tie-breaker): XML with the agora namespace, HTML, CSV with a
+ * a tie-breaker): PDF ("%PDF-"), XML with the agora namespace, HTML, CSV with a
  * "proposition" header, Markdown, else plain text.
  */
 enum ingest_format ingest_detect(const char *p, size_t n, const char *name);
@@ -113,6 +115,12 @@ int ingest_extract_csv(const char *p, size_t n,
 int ingest_extract_xml(const char *p, size_t n,
 		       const struct ingest_limits *lim, struct ingest_doc *doc,
 		       struct agora_error *err);
+/* pdf.c: the pages' text, separated by form feeds, cut as plain text */
+int ingest_extract_pdf(const char *p, size_t n,
+		       const struct ingest_limits *lim, struct ingest_doc *doc,
+		       struct agora_error *err);
+/* 1 when the bytes start as a PDF file does ("%PDF-") */
+int ingest_is_pdf(const char *p, size_t n);
 
 /* A proposal: a slice of the extracted text, with where it sits */
 struct ingest_proposal {
@@ -182,6 +190,10 @@ struct ingest_request {
 	const char *title;	/* document title: defaults to file name */
 	enum ingest_format format;
 	struct ingest_limits limits;
+	/* a submission (web): this existing candidate, by slug, not name */
+	const char *candidate_slug;
+	int pending;	      /* 1: waits for moderation, not searchable */
+	int64_t submitted_by; /* the user who sent it, or 0 */
 };
 
 struct ingest_theme_count {
@@ -210,6 +222,58 @@ struct ingest_result {
 int ingest_document(struct agora_db *db, const struct theme_rules *rules,
 		    const struct ingest_request *req, const char *p, size_t n,
 		    struct ingest_result *res, struct agora_error *err) AGORA_WUR;
+
+/* ------------------------------------------------------------ moderation */
+
+/* One document as moderation and its author see it (strings owned) */
+struct ingest_doc_info {
+	int64_t id, candidate_id, election_id;
+	int version;
+	char *title, *format, *status, *source_url, *submitted_at;
+	char *election, *candidate, *candidate_name; /* slugs, then name */
+	char *reason;	/* the decision's reason, "" when none */
+	int64_t previous_id; /* the published version before it, or 0 */
+	size_t proposals;
+};
+void ingest_doc_info_fini(struct ingest_doc_info *d);
+
+/* A candidate's id from the slugs; AGORA_ENOTFOUND when there is none */
+int ingest_candidate_id(struct agora_db *db, const char *election,
+			const char *candidate, int64_t *id,
+			struct agora_error *err);
+
+/* AGORA_ENOTFOUND when there is no such document (in the caller's tx) */
+int ingest_document_info(struct agora_db *db, int64_t id,
+			 struct ingest_doc_info *out, struct agora_error *err);
+
+/*
+ * Calls fn for each programme document: pending ones of an election
+ * (election_id 0: of all), oldest first, when candidate_id is 0; else
+ * every version of that candidate's programmes, newest first. A non-zero
+ * return from fn stops and is returned.
+ */
+int ingest_document_list(struct agora_db *db, int64_t election_id,
+			 int64_t candidate_id,
+			 int (*fn)(void *ctx, const struct ingest_doc_info *d),
+			 void *ctx, struct agora_error *err);
+
+/* Calls fn for each proposal of a document, in order */
+int ingest_document_proposals(struct agora_db *db, int64_t document_id,
+			      int (*fn)(void *ctx, int64_t id,
+					const char *heading_path,
+					const char *text, int page),
+			      void *ctx, struct agora_error *err);
+
+/*
+ * Publishes (publish = 1) or rejects a pending document, in the
+ * caller's write transaction; a rejection needs a reason, which its
+ * author is shown. Publishing makes it the current version (the index
+ * follows, by the schema's triggers) unless a newer one is published.
+ * AGORA_EINVAL when the document is not pending.
+ */
+int ingest_moderate(struct agora_db *db, int64_t document_id, int publish,
+		    const char *reason, int64_t user_id,
+		    struct agora_error *err) AGORA_WUR;
 
 /* ---------------------------------------------------------------- verify */
 

@@ -24,6 +24,14 @@ enum ingest_stmt {
 	ST_DOCUMENT_PROPOSALS,
 	ST_FTS_CHECK,
 	ST_FTS_ROWS,
+	ST_DOCUMENT_PENDING_SAME,
+	ST_CANDIDATE_BY_SLUGS,
+	ST_DOCUMENT_INFO,
+	ST_DOCUMENT_QUEUE,
+	ST_DOCUMENT_VERSIONS,
+	ST_DOCUMENT_STATUS_SET,
+	ST_DECISION_INSERT,
+	ST_PROPOSAL_LIST,
 	INGEST_STMT__MAX
 };
 
@@ -47,9 +55,9 @@ static const char *const ingest_sql[INGEST_STMT__MAX] = {
 	[ST_DOCUMENT_INSERT] =
 		"INSERT INTO document(candidate_id, kind, version, title,"
 		" media_type, format, source_url, sha256, original, extracted,"
-		" extractor_version, status)"
+		" extractor_version, status, submitted_by)"
 		" VALUES (?1, 'programme', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-		" 'published')",
+		" ?11, ?12)",
 	[ST_PROPOSAL_INSERT] =
 		"INSERT INTO proposal(document_id, ordinal, start, end, kind,"
 		" heading_path, label, page, text)"
@@ -69,6 +77,47 @@ static const char *const ingest_sql[INGEST_STMT__MAX] = {
 		"INSERT INTO proposal_theme(proposal_id, theme_id, origin,"
 		" confidence) VALUES (?1, ?2, ?3, ?4)",
 	[ST_THEME_ID] = "SELECT id FROM theme WHERE slug = ?1",
+	[ST_CANDIDATE_BY_SLUGS] = "SELECT c.id FROM candidate c JOIN election e"
+				  " ON e.id = c.election_id"
+				  " WHERE e.slug = ?1 AND c.slug = ?2",
+	/* the same bytes already waiting for moderation */
+	[ST_DOCUMENT_PENDING_SAME] =
+		"SELECT d.id, d.version, (SELECT count(*) FROM proposal p"
+		" WHERE p.document_id = d.id) FROM document d"
+		" WHERE d.candidate_id = ?1 AND d.kind = 'programme'"
+		" AND d.title = ?2 AND d.sha256 = ?3 AND d.status = 'pending'",
+/* the columns of struct ingest_doc_info, in its order */
+#define DOC_INFO_COLS \
+	"d.id, d.candidate_id, c.election_id, d.version, d.title, d.format," \
+	" d.status, coalesce(d.source_url, ''), d.submitted_at, e.slug," \
+	" c.slug, trim(c.given_name || ' ' || c.family_name)," \
+	" coalesce(x.reason, '')," \
+	" coalesce((SELECT o.id FROM document o" \
+	"  WHERE o.candidate_id = d.candidate_id AND o.kind = d.kind" \
+	"  AND o.title = d.title AND o.status = 'published'" \
+	"  AND o.version < d.version ORDER BY o.version DESC LIMIT 1), 0)," \
+	" (SELECT count(*) FROM proposal p WHERE p.document_id = d.id)" \
+	" FROM document d JOIN candidate c ON c.id = d.candidate_id" \
+	" JOIN election e ON e.id = c.election_id" \
+	" LEFT JOIN document_decision x ON x.document_id = d.id"
+	[ST_DOCUMENT_INFO] = "SELECT " DOC_INFO_COLS " WHERE d.id = ?1",
+	[ST_DOCUMENT_QUEUE] = "SELECT " DOC_INFO_COLS
+			      " WHERE d.status = 'pending'"
+			      " AND d.kind = 'programme'"
+			      " AND (?1 = 0 OR c.election_id = ?1)"
+			      " ORDER BY d.id",
+	[ST_DOCUMENT_VERSIONS] = "SELECT " DOC_INFO_COLS
+				 " WHERE d.candidate_id = ?1"
+				 " AND d.kind = 'programme'"
+				 " ORDER BY d.title, d.version DESC",
+	[ST_DOCUMENT_STATUS_SET] = "UPDATE document SET status = ?2"
+				   " WHERE id = ?1 AND status = 'pending'",
+	[ST_DECISION_INSERT] = "INSERT INTO document_decision(document_id,"
+			       " decision, reason, decided_by)"
+			       " VALUES (?1, ?2, ?3, nullif(?4, 0))",
+	[ST_PROPOSAL_LIST] = "SELECT id, heading_path, text, coalesce(page, 0)"
+			     " FROM proposal WHERE document_id = ?1"
+			     " ORDER BY ordinal",
 	[ST_DOCUMENT_ALL] = "SELECT id, format, sha256, original, extracted,"
 			    " extractor_version, title FROM document ORDER BY id",
 	[ST_DOCUMENT_PROPOSALS] = "SELECT id, start, end, text FROM proposal"
@@ -84,6 +133,20 @@ int ingest_db_prepare(struct agora_db *db, struct agora_error *err)
 static sqlite3_stmt *stmt(struct agora_db *db, enum ingest_stmt id)
 {
 	return db_stmt(db, DB_MOD_INGEST, id);
+}
+
+/*
+ * Resets every statement of the module: a SELECT left on a row keeps
+ * its read snapshot open after the transaction, and on a connection
+ * that writes again later (the web's) the next BEGIN IMMEDIATE then
+ * fails with SQLITE_BUSY_SNAPSHOT ("database is locked").
+ */
+static void reset_all(struct agora_db *db)
+{
+	int i;
+
+	for (i = 0; i < INGEST_STMT__MAX; i++)
+		sqlite3_reset(stmt(db, (enum ingest_stmt)i));
 }
 
 /*
@@ -284,7 +347,8 @@ static int store_proposals(struct agora_db *db,
 			   const struct theme_rules *rules,
 			   const struct ingest_doc *doc,
 			   const struct ingest_segments *seg, int64_t doc_id,
-			   struct ingest_result *res, struct agora_error *err)
+			   int searchable, struct ingest_result *res,
+			   struct agora_error *err)
 {
 	struct theme_suggestion own[4], head[4], sugg[4];
 	struct theme_ids ids;
@@ -347,13 +411,20 @@ static int store_proposals(struct agora_db *db,
 		if ((rc = db_step(db, st, err)) < 0)
 			goto out;
 		pid = sqlite3_last_insert_rowid(db_handle(db));
-		/* the new version is the current one: search sees it */
-		st = stmt(db, ST_FTS_INSERT);
-		sqlite3_bind_int64(st, 1, pid);
-		sqlite3_bind_text(st, 2, doc->text.buf + p->start,
-				  (int)(p->end - p->start), SQLITE_STATIC);
-		if ((rc = db_step(db, st, err)) < 0)
-			goto out;
+		/*
+		 * The new version is the current one: search sees it. A
+		 * pending one enters the index when it is published (the
+		 * schema's document_publish trigger).
+		 */
+		if (searchable) {
+			st = stmt(db, ST_FTS_INSERT);
+			sqlite3_bind_int64(st, 1, pid);
+			sqlite3_bind_text(st, 2, doc->text.buf + p->start,
+					  (int)(p->end - p->start),
+					  SQLITE_STATIC);
+			if ((rc = db_step(db, st, err)) < 0)
+				goto out;
+		}
 		for (k = 0; k < ns; k++) {
 			if ((tid = theme_ids_find(&ids, sugg[k].theme)) < 0) {
 				rc = agora_errorf(err, AGORA_EINVAL,
@@ -414,7 +485,7 @@ static int check_request(const struct ingest_request *req,
 {
 	int rc;
 
-	if (!req->candidate || !*req->candidate)
+	if (!req->candidate_slug && (!req->candidate || !*req->candidate))
 		return agora_errorf(err, AGORA_EINVAL,
 				    "a candidate name is required");
 	if ((rc = check_field("candidate name", req->candidate, 200, err)) ||
@@ -479,12 +550,29 @@ int ingest_document(struct agora_db *db, const struct theme_rules *rules,
 		goto rollback;
 	}
 	election_id = sqlite3_column_int64(st, 0);
-	if ((rc = candidate_ensure(db, election_id, req, &res->candidate_id,
-				   err)))
+	if (req->candidate_slug) {
+		st = stmt(db, ST_CANDIDATE_FIND);
+		sqlite3_bind_int64(st, 1, election_id);
+		sqlite3_bind_text(st, 2, req->candidate_slug, -1,
+				  SQLITE_STATIC);
+		if ((rc = db_step(db, st, err)) < 0)
+			goto rollback;
+		if (rc == 0) {
+			rc = agora_errorf(err, AGORA_ENOTFOUND,
+					  "no candidate '%s' in election '%s'",
+					  req->candidate_slug, req->election);
+			goto rollback;
+		}
+		res->candidate_id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	} else if ((rc = candidate_ensure(db, election_id, req,
+					  &res->candidate_id, err))) {
 		goto rollback;
+	}
 
 	/* the same bytes again: nothing to do, say so */
-	st = stmt(db, ST_DOCUMENT_SAME);
+	st = stmt(db, req->pending ? ST_DOCUMENT_PENDING_SAME
+				   : ST_DOCUMENT_SAME);
 	sqlite3_bind_int64(st, 1, res->candidate_id);
 	sqlite3_bind_text(st, 2, title, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, res->sha256, 64, SQLITE_STATIC);
@@ -521,23 +609,195 @@ int ingest_document(struct agora_db *db, const struct theme_rules *rules,
 	sqlite3_bind_text64(st, 9, doc.text.buf, doc.text.len, SQLITE_STATIC,
 			    SQLITE_UTF8);
 	sqlite3_bind_int(st, 10, INGEST_EXTRACTOR_VERSION);
+	sqlite3_bind_text(st, 11, req->pending ? "pending" : "published", -1,
+			  SQLITE_STATIC);
+	if (req->submitted_by > 0)
+		sqlite3_bind_int64(st, 12, req->submitted_by);
 	if ((rc = db_step(db, st, err)) < 0)
 		goto rollback;
 	res->document_id = sqlite3_last_insert_rowid(db_handle(db));
 
-	if ((rc = store_proposals(db, rules, &doc, &seg, res->document_id, res,
-				  err)))
+	if ((rc = store_proposals(db, rules, &doc, &seg, res->document_id,
+				  !req->pending, res, err)))
 		goto rollback;
 	res->proposals = seg.n;
 	if ((rc = db_commit(db, err)))
 		goto rollback;
 	goto out;
 rollback:
+	reset_all(db);
 	db_rollback(db);
 out:
+	reset_all(db);
 	ingest_segments_fini(&seg);
 	ingest_doc_fini(&doc);
 	return rc;
+}
+
+/* ------------------------------------------------------------ moderation */
+
+void ingest_doc_info_fini(struct ingest_doc_info *d)
+{
+	free(d->title);
+	free(d->format);
+	free(d->status);
+	free(d->source_url);
+	free(d->submitted_at);
+	free(d->election);
+	free(d->candidate);
+	free(d->candidate_name);
+	free(d->reason);
+	memset(d, 0, sizeof(*d));
+}
+
+static int dup_col(sqlite3_stmt *st, int i, char **out)
+{
+	const char *s = db_col_text(st, i);
+
+	*out = strdup(s ? s : "");
+	return *out ? 0 : AGORA_ENOMEM;
+}
+
+/* Reads DOC_INFO_COLS from the statement's current row */
+static int doc_info_row(sqlite3_stmt *st, struct ingest_doc_info *d,
+			struct agora_error *err)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(st, 0);
+	d->candidate_id = sqlite3_column_int64(st, 1);
+	d->election_id = sqlite3_column_int64(st, 2);
+	d->version = sqlite3_column_int(st, 3);
+	d->previous_id = sqlite3_column_int64(st, 13);
+	d->proposals = (size_t)sqlite3_column_int64(st, 14);
+	if (dup_col(st, 4, &d->title) || dup_col(st, 5, &d->format) ||
+	    dup_col(st, 6, &d->status) || dup_col(st, 7, &d->source_url) ||
+	    dup_col(st, 8, &d->submitted_at) || dup_col(st, 9, &d->election) ||
+	    dup_col(st, 10, &d->candidate) ||
+	    dup_col(st, 11, &d->candidate_name) ||
+	    dup_col(st, 12, &d->reason)) {
+		ingest_doc_info_fini(d);
+		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int ingest_candidate_id(struct agora_db *db, const char *election,
+			const char *candidate, int64_t *id,
+			struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, ST_CANDIDATE_BY_SLUGS);
+	int rc;
+
+	sqlite3_bind_text(st, 1, election, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, candidate, -1, SQLITE_STATIC);
+	rc = db_step(db, st, err);
+	if (rc == 1) {
+		*id = sqlite3_column_int64(st, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = agora_errorf(err, AGORA_ENOTFOUND,
+				  "no candidate '%s' in election '%s'",
+				  candidate, election);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int ingest_document_info(struct agora_db *db, int64_t id,
+			 struct ingest_doc_info *out, struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, ST_DOCUMENT_INFO);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_int64(st, 1, id);
+	rc = db_step(db, st, err);
+	if (rc == 0)
+		rc = agora_errorf(err, AGORA_ENOTFOUND, "no document %lld",
+				  (long long)id);
+	else if (rc == 1)
+		rc = doc_info_row(st, out, err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int ingest_document_list(struct agora_db *db, int64_t election_id,
+			 int64_t candidate_id,
+			 int (*fn)(void *ctx, const struct ingest_doc_info *d),
+			 void *ctx, struct agora_error *err)
+{
+	struct ingest_doc_info d;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = stmt(db, candidate_id ? ST_DOCUMENT_VERSIONS : ST_DOCUMENT_QUEUE);
+	sqlite3_bind_int64(st, 1, candidate_id ? candidate_id : election_id);
+	while ((rc = db_step(db, st, err)) == 1) {
+		if ((rc = doc_info_row(st, &d, err)))
+			break;
+		rc = fn(ctx, &d);
+		ingest_doc_info_fini(&d);
+		if (rc)
+			break;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int ingest_document_proposals(struct agora_db *db, int64_t document_id,
+			      int (*fn)(void *ctx, int64_t id,
+					const char *heading_path,
+					const char *text, int page),
+			      void *ctx, struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, ST_PROPOSAL_LIST);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, document_id);
+	while ((rc = db_step(db, st, err)) == 1)
+		if ((rc = fn(ctx, sqlite3_column_int64(st, 0),
+			     db_col_text(st, 1), db_col_text(st, 2),
+			     sqlite3_column_int(st, 3))))
+			break;
+	sqlite3_reset(st);
+	return rc;
+}
+
+int ingest_moderate(struct agora_db *db, int64_t document_id, int publish,
+		    const char *reason, int64_t user_id,
+		    struct agora_error *err)
+{
+	const char *decision = publish ? "published" : "rejected";
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!reason)
+		reason = "";
+	if (!publish && !*reason)
+		return agora_errorf(err, AGORA_EINVAL,
+				    "a rejection needs a reason, which the "
+				    "candidate reads");
+	if ((rc = check_field("reason", reason, 2000, err)))
+		return rc;
+	st = stmt(db, ST_DOCUMENT_STATUS_SET);
+	sqlite3_bind_int64(st, 1, document_id);
+	sqlite3_bind_text(st, 2, decision, -1, SQLITE_STATIC);
+	if ((rc = db_step(db, st, err)) < 0)
+		return rc;
+	sqlite3_reset(st);
+	if (sqlite3_changes(db_handle(db)) != 1)
+		return agora_errorf(err, AGORA_EINVAL,
+				    "document %lld is not waiting for "
+				    "moderation",
+				    (long long)document_id);
+	st = stmt(db, ST_DECISION_INSERT);
+	sqlite3_bind_int64(st, 1, document_id);
+	sqlite3_bind_text(st, 2, decision, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, user_id);
+	rc = db_step(db, st, err);
+	reset_all(db);
+	return rc < 0 ? rc : 0;
 }
 
 /* ---------------------------------------------------------------- verify */

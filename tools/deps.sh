@@ -6,7 +6,7 @@
 # what building and running agora needs
 AGORA_RUN_PACKAGES="meson ninja-build pkg-config gcc libc6-dev python3
  libsqlite3-dev libsodium-dev libstemmer-dev libxml2-dev libcmark-dev
- libjansson-dev libmicrohttpd-dev gettext locales"
+ libjansson-dev libmicrohttpd-dev libpoppler-glib-dev gettext locales"
 # the locales the web pages use for dates, numbers and the catalogs
 # (web/lang.c); without them the server still runs, in French, with ISO
 # dates and ungrouped numbers

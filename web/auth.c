@@ -33,6 +33,7 @@
 
 #include <sodium.h>
 
+#include "ingest.h"
 #include "web_auth.h"
 
 #define HASH_QUEUE_MAX 32
@@ -335,6 +336,119 @@ int auth_upload(struct web_req *r, const char *data, size_t n)
 	return 0;
 }
 
+/* Appends to the last form field when the key continues it */
+static int form_add(struct web_auth *w, const char *key, const char *data,
+		    size_t n, uint64_t off)
+{
+	struct web_arg *a;
+	size_t old;
+	char *v;
+
+	if (off > 0 && w->nform && !strcmp(w->form[w->nform - 1].key, key)) {
+		a = &w->form[w->nform - 1];
+		old = strlen(a->val);
+		if (old + n > 8192)
+			return AGORA_EINVAL;
+		if (!(v = realloc(a->val, old + n + 1)))
+			return AGORA_ENOMEM;
+		memcpy(v + old, data, n);
+		v[old + n] = '\0';
+		a->val = v;
+		return 0;
+	}
+	if (w->nform == WEB_MAX_ARGS || n > 8192)
+		return AGORA_EINVAL;
+	a = &w->form[w->nform];
+	if (!(a->key = strdup(key)))
+		return AGORA_ENOMEM;
+	if (!(a->val = strndup(data ? data : "", n))) {
+		free(a->key);
+		a->key = NULL;
+		return AGORA_ENOMEM;
+	}
+	w->nform++;
+	return 0;
+}
+
+static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind,
+				  const char *key, const char *filename,
+				  const char *content_type,
+				  const char *transfer_encoding,
+				  const char *data, uint64_t off, size_t size)
+{
+	struct web_auth *w = cls;
+	int rc;
+
+	(void)kind;
+	(void)content_type;
+	(void)transfer_encoding;
+	if (!key)
+		return MHD_YES;
+	if (!strcmp(key, "file")) {
+		if (off == 0 && w->has_file && size) {
+			w->upload_bad = 1; /* one file per form */
+			return MHD_NO;
+		}
+		w->has_file = 1;
+		if (filename && !w->file_name &&
+		    !(w->file_name = strdup(filename)))
+			return MHD_NO;
+		if (size && sb_append(&w->file, data, size)) {
+			if (sb_error(&w->file) == AGORA_ETOOBIG)
+				w->upload_big = 1;
+			return MHD_NO;
+		}
+		return MHD_YES;
+	}
+	/* NUL bytes and bad UTF-8 are checked once the field is whole */
+	if ((rc = form_add(w, key, data, size, off))) {
+		if (rc == AGORA_EINVAL)
+			w->upload_bad = 1;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+int auth_is_multipart(struct web_req *r)
+{
+	const char *ct = MHD_lookup_connection_value(
+		r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+
+	return r->post && ct &&
+	       !strncasecmp(ct, "multipart/form-data", 19);
+}
+
+int auth_upload_multipart(struct web_req *r, const char *data, size_t n)
+{
+	struct web_auth *w = auth_of(r);
+
+	if (!w)
+		return AGORA_ENOMEM;
+	if (!w->pp) {
+		sb_init(&w->file, WEB_MAX_UPLOAD_FILE);
+		w->multipart = 1;
+		w->pp = MHD_create_post_processor(r->conn, 16384, post_field,
+						  w);
+		if (!w->pp) {
+			w->upload_bad = 1; /* no boundary, or not a form */
+			return AGORA_EINVAL;
+		}
+	}
+	if (w->upload_big)
+		return AGORA_ETOOBIG; /* the rest is dropped */
+	if (w->upload_bad)
+		return AGORA_EINVAL; /* the rest is read and dropped */
+	if (MHD_post_process(w->pp, data, n) != MHD_YES) {
+		if (w->upload_big)
+			return AGORA_ETOOBIG;
+		if (!w->upload_bad && sb_error(&w->file) == AGORA_ENOMEM)
+			return AGORA_ENOMEM;
+		w->upload_bad = 1;
+		return AGORA_EINVAL;
+	}
+	return 0;
+}
+
 void auth_request_free(struct web_req *r)
 {
 	struct web_auth *w = r->auth;
@@ -342,6 +456,11 @@ void auth_request_free(struct web_req *r)
 
 	if (!w)
 		return;
+	if (w->pp)
+		MHD_destroy_post_processor(w->pp);
+	if (w->multipart)
+		sb_fini(&w->file);
+	free(w->file_name);
 	auth_user_fini(&w->user);
 	sodium_memzero(w->upload.buf, w->upload.len);
 	sb_fini(&w->upload);
@@ -589,8 +708,28 @@ int auth_post_ok(struct web_req *r)
 	ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 					 MHD_HTTP_HEADER_CONTENT_TYPE);
 	n = strlen("application/x-www-form-urlencoded");
-	if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", n) ||
-	    (ct[n] && ct[n] != ';' && ct[n] != ' ')) {
+	if (w->multipart) {
+		/* read as it came (server.c, upload routes only) */
+		size_t i, bad;
+
+		if (w->upload_bad || !w->pp ||
+		    MHD_destroy_post_processor(w->pp) != MHD_YES) {
+			w->pp = NULL;
+			auth_page_error(r, 400, amsg(r, M_AUTH_FORM_BAD));
+			return -1;
+		}
+		w->pp = NULL;
+		for (i = 0; i < w->nform; i++)
+			if (!utf8_valid(w->form[i].val, strlen(w->form[i].val),
+					&bad)) {
+				auth_page_error(r, 400,
+						amsg(r, M_AUTH_FORM_BAD));
+				return -1;
+			}
+		w->form_parsed = 1;
+	} else if (!ct ||
+		   strncasecmp(ct, "application/x-www-form-urlencoded", n) ||
+		   (ct[n] && ct[n] != ';' && ct[n] != ' ')) {
 		auth_page_error(r, 415, amsg(r, M_AUTH_FORM_TYPE));
 		return -1;
 	}
@@ -678,7 +817,7 @@ static void wdb_make(void)
 		abort(); /* only with no keys left */
 }
 
-int auth_write_begin(struct web_req *r, struct agora_db **out)
+int auth_write_db(struct web_req *r, struct agora_db **out)
 {
 	struct auth_server *a = web_auth_server(r->srv);
 	struct agora_db *db;
@@ -688,7 +827,8 @@ int auth_write_begin(struct web_req *r, struct agora_db **out)
 	db = pthread_getspecific(wdb_key);
 	if (!db) {
 		if ((rc = db_open(&db, a->db_path, 0, &r->err)) ||
-		    (rc = auth_db_prepare(db, &r->err))) {
+		    (rc = auth_db_prepare(db, &r->err)) ||
+		    (rc = ingest_db_prepare(db, &r->err))) {
 			db_close(db);
 			return rc;
 		}
@@ -698,6 +838,17 @@ int auth_write_begin(struct web_req *r, struct agora_db **out)
 					    "out of memory");
 		}
 	}
+	*out = db;
+	return 0;
+}
+
+int auth_write_begin(struct web_req *r, struct agora_db **out)
+{
+	struct agora_db *db;
+	int rc;
+
+	if ((rc = auth_write_db(r, &db)))
+		return rc;
 	if ((rc = db_begin_write(db, &r->err)))
 		return rc;
 	*out = db;

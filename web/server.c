@@ -20,6 +20,7 @@
 #include <microhttpd.h>
 
 #include "primary.h"
+#include "ingest.h"
 #include "web_auth.h"
 #include "web_int.h"
 
@@ -97,6 +98,10 @@ static const struct route routes[] = {
 	ROUTE_FORM("reset", page_reset),
 	ROUTE("account", page_account),
 	ROUTE("admin/users", page_admin_users),
+	ROUTE_FORM("submit", page_submit),
+	ROUTE("moderation", page_moderation),
+	ROUTE_FORM("moderation/*", page_moderate),
+	ROUTE("d/*/changes", page_changes),
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -171,6 +176,7 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 	if (db_open(&db, s->db_path, DB_OPEN_READONLY, err) ||
 	    compare_db_prepare(db, err) || auth_db_prepare(db, err) ||
 	    primary_db_prepare(db, err) ||
+	    ingest_db_prepare(db, err) ||
 	    db_prepare_module(db, DB_MOD_WEB, web_sql, WEB_STMT__MAX, err)) {
 		db_close(db);
 		return NULL;
@@ -756,6 +762,25 @@ static const struct embedded_file *handle(struct web_server *s,
 	return NULL;
 }
 
+/*
+ * The body cap of the request's route: WEB_MAX_UPLOAD for the upload
+ * form (/submit, multipart only), WEB_MAX_BODY for every other. Known
+ * from the target before the route table is walked, since the body
+ * arrives before the handler runs.
+ */
+static int upload_route(struct web_req *r)
+{
+	const char *u = r->uri ? r->uri : "";
+	size_t n = strcspn(u, "?");
+
+	return n == 7 && !memcmp(u, "/submit", 7) && auth_is_multipart(r);
+}
+
+static size_t body_max(struct web_req *r)
+{
+	return upload_route(r) ? WEB_MAX_UPLOAD : WEB_MAX_BODY;
+}
+
 /* 0 when the announced body is over the cap (chunked bodies are counted
  * as they come) */
 static int content_length_ok(struct web_req *r)
@@ -763,7 +788,7 @@ static int content_length_ok(struct web_req *r)
 	const char *cl = MHD_lookup_connection_value(
 		r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
-	return !cl || strtoull(cl, NULL, 10) <= WEB_MAX_BODY;
+	return !cl || strtoull(cl, NULL, 10) <= body_max(r);
 }
 
 /*
@@ -818,9 +843,30 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	}
 	if (*upload_size) {
 		r->body_len += *upload_size;
-		if (r->body_len > WEB_MAX_BODY) {
+		if (r->body_len > body_max(r)) {
 			*upload_size = 0;
 			return refuse_body(s, r);
+		}
+		if (upload_route(r)) {
+			/* streamed: the file part is capped as it comes */
+			int rc = auth_upload_multipart(r, upload, *upload_size);
+
+			*upload_size = 0;
+			/*
+			 * libmicrohttpd 0.9.75 cannot queue a response while
+			 * the body is arriving: the rest is dropped unread
+			 * into no buffer, at most 64 KiB (the form's share of
+			 * the announced length), and the 413 follows.
+			 */
+			if (rc == AGORA_ETOOBIG)
+				r->upload_too_big = 1;
+			if (rc == AGORA_ENOMEM) {
+				r->status = 200;
+				fail(r, AGORA_ENOMEM);
+				return respond(s, r, NULL);
+			}
+			/* malformed: auth_post_ok() answers 400 */
+			return MHD_YES;
 		}
 		/* a form is kept for its handler; other bodies are dropped */
 		if (r->post && auth_upload(r, upload, *upload_size)) {
@@ -832,6 +878,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (r->upload_too_big)
+		return refuse_body(s, r);
 	f = handle(s, r);
 	if (r->suspended) {
 		/* suspended first, then queued: the worker may resume at once */

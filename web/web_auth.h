@@ -91,6 +91,16 @@ struct auth_server *web_auth_server(struct web_server *s);
 int auth_request_begin(struct web_req *r);
 /* Keeps a POST body (the caller enforces WEB_MAX_BODY) */
 int auth_upload(struct web_req *r, const char *data, size_t n);
+/*
+ * A multipart/form-data body, streamed through libmicrohttpd's post
+ * processor: small fields into the form, the "file" part into a buffer
+ * capped at WEB_MAX_UPLOAD. Returns 0, AGORA_ETOOBIG when the file
+ * goes over the cap (the caller answers 413 without reading the rest),
+ * AGORA_EINVAL when the body is malformed, AGORA_ENOMEM.
+ */
+int auth_upload_multipart(struct web_req *r, const char *data, size_t n);
+/* 1 when the request is a POST whose body is multipart/form-data */
+int auth_is_multipart(struct web_req *r);
 /* After MHD_suspend_connection: hands the pending hash to the worker */
 void auth_enqueue(struct web_req *r);
 /* After the resume: finishes the request whose hash is done */
@@ -120,6 +130,14 @@ struct web_auth {
 	struct web_arg form[WEB_MAX_ARGS];
 	size_t nform;
 	int form_parsed;
+	/* a multipart/form-data upload (submit.c's routes only) */
+	struct MHD_PostProcessor *pp;
+	int multipart;	   /* the form was read from a multipart body */
+	int upload_bad;	   /* malformed, or a field over its cap */
+	int upload_big;	   /* the file went over its cap: 413 */
+	struct sb file;	   /* the "file" part's bytes, capped */
+	char *file_name;   /* its file name as sent, or NULL */
+	int has_file;
 	/* response headers */
 	char *set_cookie[3];
 	size_t ncookie;
@@ -182,6 +200,8 @@ int form_parse(const char *s, size_t n, struct web_arg *args, size_t max,
 /* The client's address as text */
 void auth_client_ip(struct web_req *r, char out[64]);
 
+/* The writable connection of this thread, outside any transaction */
+int auth_write_db(struct web_req *r, struct agora_db **db);
 /* The writable connection of this thread, in BEGIN IMMEDIATE */
 int auth_write_begin(struct web_req *r, struct agora_db **db);
 int auth_write_commit(struct web_req *r, struct agora_db *db);
@@ -203,5 +223,11 @@ int page_forgot(struct web_req *r);
 int page_reset(struct web_req *r);
 int page_account(struct web_req *r);
 int page_admin_users(struct web_req *r);
+
+/* submit.c: candidates' submissions and their moderation */
+int page_submit(struct web_req *r);
+int page_moderation(struct web_req *r);
+int page_moderate(struct web_req *r);
+int page_changes(struct web_req *r);
 
 #endif

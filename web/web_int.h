@@ -18,6 +18,9 @@
 #define WEB_MAX_ARGS 64	       /* query arguments */
 #define WEB_MAX_SEGS 8	       /* path segments */
 #define WEB_MAX_BODY 65536     /* request body: larger is a 413 */
+/* an upload (submit.c): a document of at most 20 MiB and its form */
+#define WEB_MAX_UPLOAD_FILE ((size_t)20 << 20)
+#define WEB_MAX_UPLOAD (WEB_MAX_UPLOAD_FILE + 65536)
 #define WEB_MAX_PAGE (8 << 20) /* a response body */
 #define WEB_MAX_QUERY 1000     /* a search query, bytes */
 #define WEB_MAX_THEMES 8       /* themes on one compare page or answer */
@@ -60,6 +63,7 @@ struct web_req {
 	int suspended;		/* waiting for a password hash (auth.c) */
 	struct web_auth *auth;	/* session, form, cookies (auth.c), or NULL */
 	size_t body_len;
+	int upload_too_big; /* the uploaded file crossed its cap: 413 */
 	char *uri;		 /* the request target as received */
 	int bad_uri;		 /* AGORA_EINVAL message in err when set */
 	char *seg[WEB_MAX_SEGS]; /* the path, split and decoded */

@@ -5,7 +5,10 @@
 // have nothing on it, searches with and without accents, reaches the
 // compare form with the keyboard alone; no page logs a console error;
 // the compare page is photographed at phone and desktop widths into
-// ARTIFACTS, and on the phone the candidates' names stay in view.
+// ARTIFACTS, and on the phone the candidates' names stay in view. Then a
+// candidate uploads a new version of her programme (a PDF) through the
+// form, an editor previews and publishes it, and the comparator shows
+// the new version in place of the old one.
 //
 // Prints one "ok - ..." line per check, then "N passed, M failed". With
 // AGORA_BROWSER_REQUIRED=1 (./check sets it) a missing browser or
@@ -78,8 +81,11 @@ try {
 if (!fs.existsSync(CHROMIUM))
 	unavailable(CHROMIUM + " is missing (apt-get install chromium)");
 
+const PASSWORD = "a long password";
+
 function agora(env, ...args) {
-	const r = spawnSync(AGORA, args, { env, encoding: "utf-8" });
+	const r = spawnSync(AGORA, args, { env, encoding: "utf-8",
+		input: PASSWORD + "\n" });
 	if (r.status !== 0)
 		throw new Error("agora " + args.join(" ") + ": " + r.stderr);
 	return r.stdout;
@@ -106,7 +112,83 @@ function load(tmp) {
 			"--source-url", row.source_url,
 			path.join(dir, row.file));
 	}
+	agora(env, "user", "add", "claire@example.org", "--role", "candidate",
+		"--election", ELECTION, "--candidate", LEFT_OUT);
+	agora(env, "user", "add", "editor@example.org", "--role", "editor",
+		"--election", ELECTION);
 	return env;
+}
+
+async function signIn(browser, base, email, errors) {
+	const context = await browser.newContext({
+		viewport: { width: 1366, height: 900 },
+		locale: "fr-FR",
+	});
+	watch(context, errors);
+	const page = await context.newPage();
+	await page.goto(base + "/signin");
+	await page.fill("#email", email);
+	await page.fill("#password", PASSWORD);
+	await Promise.all([page.waitForNavigation(),
+		page.click("form.account button[type=submit]")]);
+	return { context, page };
+}
+
+// A candidate submits a new version, an editor publishes it, voters see it
+async function submission(browser, base, errors) {
+	const cand = await signIn(browser, base, "claire@example.org", errors);
+	const editor = await signIn(browser, base, "editor@example.org", errors);
+	try {
+		const page = cand.page;
+		const candPage = base + "/e/" + ELECTION + "/c/" + LEFT_OUT;
+		await page.goto(candPage);
+		const oldText = (await page.textContent(
+			"article.proposal blockquote")).trim();
+		const title = (await page.textContent(
+			"table.documents td")).trim();
+		await page.goto(base + "/submit");
+		await page.fill("#title", title);
+		await page.fill("#source_url", "https://example.org/p.pdf");
+		await page.setInputFiles("#file",
+			path.join(SRC, "tests", "data", "programme.pdf"));
+		await Promise.all([page.waitForNavigation(),
+			page.click("form.submit button[type=submit]")]);
+		const sent = await page.textContent("main");
+		check(sent.includes("attend la modération") &&
+			sent.includes("en attente de modération"),
+			"the candidate's PDF waits for moderation", sent.slice(0, 600));
+
+		const ed = editor.page;
+		await ed.goto(base + "/moderation");
+		await Promise.all([ed.waitForNavigation(),
+			ed.click("table.queue a")]);
+		const preview = await ed.textContent("main");
+		check(preview.includes("Créer 50 kilomètres de pistes cyclables") &&
+			preview.includes("page 2"),
+			"the editor previews its proposals, with pages",
+			preview.slice(0, 600));
+		await Promise.all([ed.waitForNavigation(),
+			ed.click("button[value=publish]")]);
+		check((await ed.textContent("main")).includes(
+			"Aucun document en attente"),
+			"published: the queue is empty");
+
+		const voter = await browser.newPage();
+		watchPage(voter, errors);
+		await voter.goto(base + "/e/" + ELECTION + "/compare?theme=transport");
+		const grid = await voter.textContent("main");
+		check(grid.includes("50 kilomètres de pistes cyclables"),
+			"the comparator shows the new version", grid.slice(0, 600));
+		await voter.goto(candPage);
+		const now = await voter.textContent("main");
+		check(!now.includes(oldText) && now.includes("Encadrer les loyers"),
+			"the candidate page shows the new version, not the old",
+			oldText);
+		await voter.close();
+	} finally {
+		await cand.context.close();
+		await editor.context.close();
+	}
 }
 
 function freePort() {
@@ -346,6 +428,7 @@ async function main() {
 		const errors = [];
 		const compareUrl = await voter(browser, server.base, errors);
 		await phone(browser, compareUrl, errors);
+		await submission(browser, server.base, errors);
 		check(errors.length === 0, "no console error on any page",
 			errors.join("\n"));
 		check(fs.existsSync(path.join(ARTIFACTS,

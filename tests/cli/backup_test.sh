@@ -351,21 +351,29 @@ else
 	ko "the link was replaced, or its file not restored"
 fi
 
-# an older backup is migrated: every table that migration 1 (released,
-# never edited) did not create is dropped, and the version set to 1
+# an older backup is migrated: every table, view, trigger and index that
+# migration 1 (released, never edited) did not create is dropped, and the
+# version set to 1
 cp "$T/b1.db" "$T/old.db"
 python3 -c "
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.execute('PRAGMA foreign_keys = OFF')
 keep = {'candidate', 'document', 'election', 'meta', 'proposal',
-        'proposal_fts', 'proposal_theme', 'theme'}
-names = [r[0] for r in c.execute(
-    \"SELECT name FROM sqlite_master WHERE type = 'table'\"
-    \" AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'proposal_fts_%'\")]
-for t in names:
-    if t not in keep:
-        c.execute('DROP TABLE ' + t)
+        'proposal_fts', 'proposal_theme', 'theme', 'current_document',
+        'proposal_searchable', 'candidate_generation',
+        'candidate_generation_u', 'document_generation', 'document_original',
+        'document_status', 'document_supersede', 'election_generation',
+        'election_generation_u', 'proposal_au', 'proposal_bd',
+        'theme_generation', 'candidate_election', 'document_sha',
+        'proposal_theme_theme'}
+for kind in ('trigger', 'view', 'index', 'table'):
+    names = [r[0] for r in c.execute(
+        'SELECT name FROM sqlite_master WHERE type = ? AND sql IS NOT NULL'
+        \" AND name NOT LIKE 'proposal_fts_%'\", (kind,))]
+    for n in names:
+        if n not in keep:
+            c.execute('DROP %s %s' % (kind.upper(), n))
 c.execute('PRAGMA user_version = 1')
 c.commit()" "$T/old.db"
 expect 0 "an older backup is restored" "$AGORA" --db "$T/old-restored.db" \

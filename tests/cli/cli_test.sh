@@ -317,5 +317,32 @@ expect 1 "verify finds a tampered audit entry" "$AGORA" verify
 has "$T/out" "audit entry 4: its hash does not match" "and says which"
 unset AGORA_PWHASH_LIMITS
 
+# PDF through poppler, on a database of its own: the pages' text, page
+# numbers kept, verified by re-extraction; a broken PDF writes nothing
+P="env AGORA_DB=$T/pdf.db $AGORA"
+expect 0 "pdf: an election" $P election add pdf-2026 --title "PDF"
+expect 0 "ingest --format pdf" $P ingest --election pdf-2026 \
+	--candidate "Claire Mercier" --format pdf --json \
+	"$SRC/tests/data/programme.pdf"
+json "j['files'][0]['format'] == 'pdf' and j['files'][0]['proposals'] == 4" \
+	"the PDF's four numbered proposals"
+expect 0 "search finds a proposal of page 2" $P search --json cyclables
+json "any('50 kilomètres' in r['text'] for r in j['results'])" \
+	"with its text as in the PDF, accents included"
+python3 -c "import sqlite3; c = sqlite3.connect('$T/pdf.db'); print(c.execute(\"SELECT group_concat(page, ',') FROM (SELECT page FROM proposal ORDER BY ordinal)\").fetchone()[0])" >"$T/out"
+has "$T/out" "^1,1,2,2$" "each proposal keeps its page number"
+python3 "$SRC/tests/data/make_pdf.py" "$T/auto.pdf"
+expect 0 "a PDF is recognised from its bytes, whatever its name" $P \
+	ingest --election pdf-2026 --candidate "Antoine Roux" --json \
+	--title programme.txt "$T/auto.pdf"
+json "j['files'][0]['format'] == 'pdf'" "detected as pdf"
+head -c 400 "$SRC/tests/data/programme.pdf" >"$T/cut.pdf"
+expect 2 "a truncated PDF is refused" $P ingest --election pdf-2026 \
+	--candidate "Antoine Roux" --title cut "$T/cut.pdf"
+has "$T/err" "PDF" "and the message says it is the PDF"
+expect 0 "verify re-extracts the PDFs" $P verify --json
+json "j['ok'] and j['documents'] == 2" \
+	"two PDF documents verified, the truncated one not stored"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -1,7 +1,7 @@
 /*
  * fuzz_extract.c - the libFuzzer target of every document format, built
  * once per format with -DFUZZ_FORMAT=INGEST_HTML (MARKDOWN, XML, TEXT,
- * CSV): any bytes must give either an error with a message, or valid
+ * CSV, PDF): any bytes must give either an error with a message, or valid
  * UTF-8 text whose blocks and proposals are slices of it that start and
  * end on character boundaries. Never a crash, a leak or a hang.
  */

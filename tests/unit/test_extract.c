@@ -786,7 +786,10 @@ static void test_formats(void **state)
 	assert_int_equal(f, INGEST_MARKDOWN);
 	assert_int_equal(ingest_format_parse("xml", &f), 0);
 	assert_int_equal(f, INGEST_XML);
-	assert_int_equal(ingest_format_parse("pdf", &f), AGORA_EINVAL);
+	assert_int_equal(ingest_format_parse("pdf", &f), 0);
+	assert_int_equal(f, INGEST_PDF);
+	assert_int_equal(ingest_format_parse("docx", &f), AGORA_EINVAL);
+	assert_int_equal(ingest_detect("%PDF-1.4\n", 9, "a.txt"), INGEST_PDF);
 	assert_int_equal(ingest_detect(xml_doc, strlen(xml_doc), "a.txt"),
 			 INGEST_XML);
 	assert_int_equal(ingest_detect(html_doc, strlen(html_doc), "a.md"),

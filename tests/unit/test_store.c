@@ -173,6 +173,157 @@ static void test_ingest_versions_and_duplicates(void **state)
 	}
 }
 
+/* A submission: pending, for an existing candidate, by a user */
+static int submit(struct fixture *f, const char *p, size_t n,
+		  struct ingest_result *res, struct agora_error *err)
+{
+	struct ingest_request req = {0};
+
+	req.election = "ville-2026";
+	req.candidate_slug = "jeanne-martin";
+	req.title = "programme.md";
+	req.pending = 1;
+	ingest_limits_default(&req.limits);
+	return ingest_document(f->db, f->rules, &req, p, n, res, err);
+}
+
+static int moderate(struct fixture *f, int64_t id, int publish,
+		    const char *reason, struct agora_error *err)
+{
+	int rc;
+
+	assert_int_equal(db_begin_write(f->db, err), 0);
+	rc = ingest_moderate(f->db, id, publish, reason, 0, err);
+	if (rc)
+		db_rollback(f->db);
+	else
+		assert_int_equal(db_commit(f->db, err), 0);
+	return rc;
+}
+
+static int fts_sound(struct fixture *f)
+{
+	return sqlite3_exec(db_handle(f->db),
+			    "INSERT INTO proposal_fts(proposal_fts)"
+			    " VALUES ('integrity-check')",
+			    NULL, NULL, NULL) == SQLITE_OK &&
+	       count(f->db, "SELECT (SELECT count(*) FROM proposal_searchable)"
+			    " = (SELECT count(*) FROM proposal_fts_docsize)") == 1;
+}
+
+/*
+ * Moderation moves documents in and out of the index: pending and
+ * rejected are never searchable, a published version replaces the
+ * current one, and one published out of order (an older submission
+ * after a newer one) does not displace the newer.
+ */
+static void test_moderation_and_the_index(void **state)
+{
+	struct fixture *f = *state;
+	struct ingest_result res;
+	struct agora_error err = {0};
+	struct verify_report vr = {0};
+	char v2[sizeof(programme_md) + 100], v3[sizeof(programme_md) + 100];
+	int64_t d1, d2, d3, gen;
+
+	assert_int_equal(ingest(f, "Jeanne Martin", "programme.md",
+				programme_md, strlen(programme_md), &res, &err),
+			 0);
+	d1 = res.document_id;
+	/* an unknown candidate is refused, and writes nothing */
+	{
+		struct ingest_request req = {0};
+		int before = count(f->db, "SELECT count(*) FROM document");
+
+		req.election = "ville-2026";
+		req.candidate_slug = "personne";
+		req.pending = 1;
+		ingest_limits_default(&req.limits);
+		assert_int_equal(ingest_document(f->db, f->rules, &req, v2, 0,
+						 &res, &err) != 0,
+				 1);
+		assert_int_equal(count(f->db, "SELECT count(*) FROM document"),
+				 before);
+	}
+	snprintf(v2, sizeof(v2), "%s- Ouvrir une ligne de tramway.\n",
+		 programme_md);
+	snprintf(v3, sizeof(v3), "%s- Planter mille arbres en ville.\n",
+		 programme_md);
+	assert_int_equal(submit(f, v2, strlen(v2), &res, &err), 0);
+	d2 = res.document_id;
+	assert_int_equal(res.version, 2);
+	assert_int_equal(submit(f, v3, strlen(v3), &res, &err), 0);
+	d3 = res.document_id;
+	assert_int_equal(res.version, 3);
+	/* pending: not current, not searchable */
+	assert_int_equal(count(f->db, "SELECT id FROM current_document"),
+			 (int)d1);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM proposal_fts"
+				      " WHERE proposal_fts MATCH 'tramway'"),
+			 0);
+	assert_true(fts_sound(f));
+	/* a rejection needs a reason; only a pending one is decided */
+	assert_int_equal(moderate(f, d2, 0, "", &err), AGORA_EINVAL);
+	assert_int_equal(moderate(f, d1, 1, NULL, &err), AGORA_EINVAL);
+	gen = count(f->db, "SELECT value FROM meta"
+			   " WHERE key = 'search_generation'");
+	/* version 3 published first: it replaces version 1 */
+	assert_int_equal(moderate(f, d3, 1, NULL, &err), 0);
+	assert_true(count(f->db, "SELECT value FROM meta"
+				 " WHERE key = 'search_generation'") > gen);
+	assert_int_equal(count(f->db, "SELECT id FROM current_document"),
+			 (int)d3);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM proposal_fts"
+				      " WHERE proposal_fts MATCH 'arbres'"),
+			 1);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM proposal_fts"
+				      " WHERE proposal_fts MATCH 'logement'"),
+			 2); /* version 1's are out */
+	assert_true(fts_sound(f));
+	/* version 2 published late: stored, not current, not searchable */
+	assert_int_equal(moderate(f, d2, 1, NULL, &err), 0);
+	assert_int_equal(count(f->db, "SELECT id FROM current_document"),
+			 (int)d3);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM proposal_fts"
+				      " WHERE proposal_fts MATCH 'tramway'"),
+			 0);
+	assert_true(fts_sound(f));
+	/* a rejected one stays out, with its reason */
+	{
+		static const char one[] = "- Une seule mesure, bien écrite.\n";
+
+		assert_int_equal(submit(f, one, strlen(one), &res, &err), 0);
+	}
+	assert_int_equal(moderate(f, res.document_id, 0, "adresse fausse",
+				  &err),
+			 0);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM document_decision"
+				      " WHERE reason = 'adresse fausse'"),
+			 1);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM proposal_fts"
+				      " WHERE proposal_fts MATCH 'mesure'"),
+			 0);
+	/* the schema refuses every other move */
+	assert_int_not_equal(sqlite3_exec(db_handle(f->db),
+					  "UPDATE document SET status ="
+					  " 'pending' WHERE status = 'rejected'",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db_handle(f->db),
+					  "UPDATE document SET status ="
+					  " 'rejected' WHERE status = "
+					  "'published'",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db_handle(f->db),
+					  "UPDATE document SET version = 9",
+					  NULL, NULL, NULL),
+			     SQLITE_OK);
+	assert_true(fts_sound(f));
+	assert_int_equal(ingest_verify(f->db, &vr, &err), 0);
+	assert_int_equal(vr.documents, 4);
+}
+
 static void test_bad_input_changes_nothing(void **state)
 {
 	static const char *const bad[] = {
@@ -536,6 +687,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_ingest_versions_and_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_moderation_and_the_index,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_midway_rolls_back,
