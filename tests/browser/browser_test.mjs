@@ -5,7 +5,9 @@
 // have nothing on it, searches with and without accents, reaches the
 // compare form with the keyboard alone; no page logs a console error;
 // the compare page is photographed at phone and desktop widths into
-// ARTIFACTS, and on the phone the candidates' names stay in view.
+// ARTIFACTS, and on the phone the candidates' names stay in view. Then
+// an editor signs in, confirms a theme and writes a context note with
+// the review forms, and a voter sees both on the proposal's page.
 //
 // Prints one "ok - ..." line per check, then "N passed, M failed". With
 // AGORA_BROWSER_REQUIRED=1 (./check sets it) a missing browser or
@@ -30,6 +32,9 @@ const PICKED = ["sofia-benali", "philippe-durand", "antoine-roux"];
 const LEFT_OUT = "claire-mercier";
 const CHROMIUM = process.env.AGORA_CHROMIUM || "/usr/bin/chromium";
 const REQUIRED = process.env.AGORA_BROWSER_REQUIRED === "1";
+const EDITOR = "editrice@example.org";
+const EDITOR_PASSWORD = "editor password";
+const NOTE = "Une mesure semblable a été votée en 2019 (source : JO).";
 
 let passed = 0;
 let failed = 0;
@@ -79,7 +84,8 @@ if (!fs.existsSync(CHROMIUM))
 	unavailable(CHROMIUM + " is missing (apt-get install chromium)");
 
 function agora(env, ...args) {
-	const r = spawnSync(AGORA, args, { env, encoding: "utf-8" });
+	const r = spawnSync(AGORA, args, { env, encoding: "utf-8",
+		input: EDITOR_PASSWORD + "\n" });
 	if (r.status !== 0)
 		throw new Error("agora " + args.join(" ") + ": " + r.stderr);
 	return r.stdout;
@@ -87,7 +93,9 @@ function agora(env, ...args) {
 
 // The sample election, loaded into a fresh database
 function load(tmp) {
-	const env = { ...process.env, AGORA_DB: path.join(tmp, "agora.db") };
+	// Argon2id at libsodium's minimum cost: tests only
+	const env = { ...process.env, AGORA_DB: path.join(tmp, "agora.db"),
+		AGORA_PWHASH_LIMITS: "1,8192" };
 	agora(env, "election", "add", ELECTION, "--title", TITLE, "--date",
 		"2026-03-15");
 	const dir = path.join(SRC, "corpus", ELECTION);
@@ -106,6 +114,8 @@ function load(tmp) {
 			"--source-url", row.source_url,
 			path.join(dir, row.file));
 	}
+	agora(env, "--quiet", "user", "add", EDITOR, "--role", "editor",
+		"--election", ELECTION, "--name", "Camille Éditrice");
 	return env;
 }
 
@@ -328,6 +338,71 @@ async function phone(browser, compareUrl, errors) {
 	await context.close();
 }
 
+// An editor confirms a theme and writes a note; a voter sees them
+async function editor(browser, base, errors) {
+	const context = await browser.newContext({ locale: "fr-FR" });
+	watch(context, errors);
+	const page = await context.newPage();
+	watchPage(page, errors);
+	await page.goto(base + "/signin");
+	await page.fill("#email", EDITOR);
+	await page.fill("#password", EDITOR_PASSWORD);
+	await Promise.all([page.waitForNavigation(),
+		page.press("#password", "Enter")]);
+	check(new URL(page.url()).pathname === "/account",
+		"the editor signs in", page.url());
+	await page.goto(base + "/e/" + ELECTION + "/review?unreviewed=1");
+	const box = page.locator(
+		"li[data-status=suggested] input[name=pt]").first();
+	const [pid, theme] = (await box.getAttribute("value")).split(":");
+	// the keyboard alone: focus the box, tick it with the space bar
+	await box.focus();
+	await page.keyboard.press("Space");
+	check(await box.isChecked(), "a suggestion is ticked with the keyboard");
+	const outline = await page.evaluate(() =>
+		getComputedStyle(document.activeElement).outlineStyle);
+	check(outline !== "none", "the focused box shows its focus", outline);
+	await Promise.all([page.waitForNavigation(),
+		page.click("button[name=action][value=confirm]")]);
+	check(new URL(page.url()).searchParams.get("unreviewed") === "1",
+		"back on the review screen with its filter", page.url());
+	await page.goto(base + "/e/" + ELECTION + "/review/" + pid);
+	const row = page.locator("li[data-theme=" + theme + "]");
+	check((await row.getAttribute("data-status")) === "confirmed",
+		"the theme is confirmed", theme);
+	await page.getByLabel("Texte de la note (factuel)").first().fill(NOTE);
+	await page.getByLabel(/^Sources/).first().fill(
+		"https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000038");
+	await Promise.all([page.waitForNavigation(),
+		page.click("text=Publier la note")]);
+	check((await page.textContent("section")).includes(NOTE),
+		"the note is on the review page");
+	await context.close();
+
+	// a voter, not signed in
+	const voterCtx = await browser.newContext({ locale: "fr-FR" });
+	watch(voterCtx, errors);
+	const v = await voterCtx.newPage();
+	watchPage(v, errors);
+	const r = await v.goto(base + "/p/" + pid);
+	check(r.status() === 200, "the voter opens the proposal");
+	const note = v.locator("aside.note");
+	check((await note.count()) === 1 &&
+		(await note.textContent()).includes(NOTE) &&
+		(await note.textContent()).includes("Camille Éditrice") &&
+		(await note.locator("a[href^='https://www.legifrance']")
+			.count()) === 1,
+		"the voter sees the note, signed and sourced",
+		await note.textContent().catch(() => ""));
+	check(!(await v.textContent("blockquote.text")).includes(NOTE),
+		"the note is not inside the candidate's words");
+	check((await v.locator("p.themes a[href$='theme=" + theme + "']")
+		.count()) === 1, "the voter sees the confirmed theme");
+	await v.screenshot({ path: path.join(ARTIFACTS, "proposal-note.png"),
+		fullPage: true });
+	await voterCtx.close();
+}
+
 async function main() {
 	const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "agora-browser-"));
 	let server = null;
@@ -346,6 +421,7 @@ async function main() {
 		const errors = [];
 		const compareUrl = await voter(browser, server.base, errors);
 		await phone(browser, compareUrl, errors);
+		await editor(browser, server.base, errors);
 		check(errors.length === 0, "no console error on any page",
 			errors.join("\n"));
 		check(fs.existsSync(path.join(ARTIFACTS,
