@@ -14,6 +14,7 @@ a CSRF token (403), and a crafted post that tries to change a
 proposal's text (refused, text unchanged).
 Prints one "ok - ..." line per check, then "N passed, M failed".
 """
+import http.client
 import json
 import os
 import re
@@ -22,6 +23,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -99,6 +101,40 @@ def audit_rows(path, action=None):
             "SELECT actor, action, object, detail FROM audit"
             " WHERE ?1 IS NULL OR action = ?1 ORDER BY seq",
             (action,)).fetchall()
+    finally:
+        con.close()
+
+
+def start(env, port):
+    """agora serve with one worker: one page cache, so that a test can
+    tell a page served from it (stale) from a page rendered anew"""
+    proc = subprocess.Popen(
+        [AGORA, "serve", "--listen", "127.0.0.1:%d" % port, "--threads",
+         "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    for _ in range(100):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                return proc
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            sys.exit("the server exited: " + proc.stderr.read())
+        time.sleep(0.1)
+    proc.kill()
+    sys.exit("the server did not answer /healthz")
+
+
+def relabel(path, theme, label):
+    """Changes a theme's label behind the server's back: nothing moves
+    the cache's generation, so a cached page keeps the old label"""
+    con = sqlite3.connect(path)
+    try:
+        con.execute("UPDATE theme SET label_fr = ? WHERE slug = ?",
+                    (label, theme))
+        con.commit()
     finally:
         con.close()
 
@@ -189,7 +225,13 @@ def flows(port, path, env):
     st, _, body = anon.req("/p/%d" % p2)
     check(st == 200 and ("compare?theme=%s" % t2) in body,
           "before: the voter sees the suggested theme", body[-1500:])
-    anon.req("/p/%d" % p2)  # cached now
+    label = q1(path, "SELECT label_fr FROM theme WHERE slug = ?", t2)[0]
+    relabel(path, t2, "Libellé périmé")
+    st, _, body = anon.req("/p/%d" % p2)
+    check(st == 200 and ("compare?theme=%s" % t2) in body and
+          "Libellé périmé" not in body,
+          "the proposal page is served from the page cache", body[-1500:])
+    relabel(path, t2, label)
     g0 = generation(path)
     st, h, _ = ed.post("/e/ed-a/review",
                        {"one": "reject:%d:%s" % (p2, t2)})
@@ -277,8 +319,14 @@ def flows(port, path, env):
     check(st == 200 and '<label for="body-0">' in body and
           '<label for="sources-0">' in body,
           "a proposal's review page: a labelled note form", body[-1200:])
-    anon.req("/p/%d" % p1)
     anon.req("/e/ed-a/c/%s" % cand)
+    anon.req("/p/%d" % p1)
+    label = q1(path, "SELECT label_fr FROM theme WHERE slug = ?", t1)[0]
+    relabel(path, t1, "Libellé périmé")
+    st, _, body = anon.req("/p/%d" % p1)
+    check(st == 200 and ("compare?theme=%s" % t1) in body and
+          "Libellé périmé" not in body,
+          "the annotated proposal's page is in the page cache")
     for bad, why in (("", "no source"), ("ftp://example.org/x", "ftp"),
                      ("javascript:alert(1)", "javascript:"),
                      ("https://", "no host"),
@@ -308,6 +356,9 @@ def flows(port, path, env):
           "/notes/%d" % nid in body,
           "the voter sees the note at once on the proposal page: apart, "
           "signed, sourced", body[-2500:])
+    check("Libellé périmé" in body, "the page was rendered anew, not "
+          "taken from the cache")
+    relabel(path, t1, label)
     check(body.index('<blockquote class="text">') <
           body.index('<aside class="note"'),
           "the note comes under the proposal, outside its quote")
@@ -388,7 +439,7 @@ def main():
                 ("cit@example.org", ["--role", "citizen"])):
             run(env, "user", "add", email, *args, stdin="editor password\n")
         port = A.free_port()
-        proc = A.start(env, port)
+        proc = start(env, port)
         check(True, "server up on port %d" % port)
         flows(port, path, env)
         rc = A.stop(proc)
