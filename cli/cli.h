@@ -55,5 +55,6 @@ int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_primary(struct cli *cli, int argc, char **argv);
 int cmd_verify_board(struct cli *cli, int argc, char **argv);
 int cmd_user(struct cli *cli, int argc, char **argv);
+int cmd_review(struct cli *cli, int argc, char **argv);
 
 #endif

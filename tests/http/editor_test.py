@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""editor_test.py AGORA SRCDIR - editors' flows and refusals over HTTP.
+"""editor_test.py AGORA SRCDIR - editors' flows and refusals over HTTP
+(and `agora review`, the same from a script).
 
 Starts `agora serve` on a temporary database with two elections, an
 editor of each, a citizen and an anonymous visitor, and checks: the
@@ -417,6 +418,55 @@ def flows(port, path, env):
           r.stdout + r.stderr)
 
 
+def review(env, *args, stdin=""):
+    return subprocess.run([AGORA, "review"] + list(args), env=env,
+                          input=stdin, capture_output=True, text=True)
+
+
+def command_line(path, env):
+    """agora review: the same changes, refusals and log from a script"""
+    (pid, theme), = suggestions(path, "ed-a", 1)
+    n = len(audit_rows(path))
+    r = review(env, "--election", "ed-a", "--as", "other@example.org",
+               "confirm", str(pid), theme)
+    check(r.returncode == 2 and "not an editor" in r.stderr and
+          len(audit_rows(path)) == n,
+          "agora review: another election's editor is refused", r.stderr)
+    r = review(env, "--election", "ed-b", "--as", "other@example.org",
+               "confirm", str(pid), theme)
+    check(r.returncode == 2 and status_of(path, pid, theme)[0] ==
+          "suggested", "agora review: a proposal of another election is "
+          "refused", r.stderr)
+    args = ["--election", "ed-a", "--as", "ed@example.org", "confirm",
+            str(pid), theme]
+    r = review(env, *args)
+    check(r.returncode == 0 and r.stdout == "changed\n" and
+          status_of(path, pid, theme)[0] == "confirmed" and
+          audit_rows(path)[-1]["action"] == "theme.confirm",
+          "agora review confirm: confirmed and logged", r.stdout + r.stderr)
+    r = review(env, *args)
+    check(r.returncode == 0 and r.stdout == "unchanged\n" and
+          len(audit_rows(path)) == n + 1,
+          "the same decision again: unchanged, not logged", r.stdout)
+    r = review(env, "--election", "ed-a", "--as", "ed@example.org",
+               "--source", "ftp://example.org/", "note", str(pid),
+               stdin="Un fait.")
+    check(r.returncode == 2, "agora review note: a bad source, exit 2",
+          r.stderr)
+    r = review(env, "--election", "ed-a", "--as", "ed@example.org",
+               "--source", "https://example.org/a", "note", str(pid),
+               stdin="Un fait venu d'un script.\n")
+    m = re.match(r"note (\d+)\n$", r.stdout)
+    check(r.returncode == 0 and m and q1(
+        path, "SELECT body FROM note_version WHERE note_id = ?",
+        int(m.group(1)))[0] == "Un fait venu d'un script.",
+          "agora review note: stored, its id printed", r.stdout + r.stderr)
+    r = subprocess.run([AGORA, "verify"], env=env, capture_output=True,
+                       text=True)
+    check(r.returncode == 0, "agora verify still accepts the chain",
+          r.stdout + r.stderr)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="agora-editor-")
     proc = None
@@ -445,6 +495,7 @@ def main():
         rc = A.stop(proc)
         proc = None
         check(rc == 0, "SIGTERM stops the server with exit 0")
+        command_line(path, env)
     finally:
         if proc is not None:
             proc.kill()
