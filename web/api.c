@@ -418,8 +418,8 @@ static json_t *notes_json(const struct editor_note_list *l)
 		}
 		n = json_pack("{s:I, s:i, s:s, s:o, s:s, s:s, s:s}", "id",
 			      (json_int_t)l->v[i].id, "version",
-			      l->v[i].version, "body", l->v[i].body,
-			      "sources", src ? src : json_array(), "editor",
+			      l->v[i].version, "body", l->v[i].body, "sources",
+			      src ? src : json_array(), "editor",
 			      l->v[i].editor_name, "updated_at", l->v[i].at,
 			      "created_at", l->v[i].created_at);
 		if (!n || json_array_append_new(a, n)) {

@@ -346,6 +346,10 @@ static void open_data_links(struct web_req *r, const char *e)
 	url_arg(b, e);
 	html_raw(b, "/export.csv\" download>");
 	html_text(b, tr(r, "Les propositions (CSV)"));
+	html_raw(b, "</a></li>\n<li><a href=\"/e/");
+	url_arg(b, e);
+	html_raw(b, "/audit\">");
+	html_text(b, tr(r, "Journal des éditeurs"));
 	html_raw(b, "</a></li>\n</ul>\n<p class=\"licence\">");
 	html_text(
 		b,

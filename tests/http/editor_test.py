@@ -359,6 +359,9 @@ def flows(port, path, env):
           "signed, sourced", body[-2500:])
     check("Libellé périmé" in body, "the page was rendered anew, not "
           "taken from the cache")
+    st, _, body = A.Browser(port).req("/p/%d?lang=en" % p1)
+    check(st == 200 and "Context note" in body and "Note signed by" in body
+          and "not by the candidate" in body, "the note in English", st)
     relabel(path, t1, label)
     check(body.index('<blockquote class="text">') <
           body.index('<aside class="note"'),
@@ -409,6 +412,9 @@ def flows(port, path, env):
          ("theme", "note")]) and "Éd Itrice" in body and
           "ed@example.org" not in body,
           "the public editor log lists every decision, by name", body[-800:])
+    st, _, body = anon.req("/e/ed-a")
+    check('href="/e/ed-a/audit"' in body,
+          "the election page links to its editor log")
     st, _, body = anon.req("/e/ed-b/audit")
     check(st == 200 and "<tr data-action=" not in body,
           "another election's log does not list them")
