@@ -397,6 +397,29 @@ const struct cli_command cli_commands[] = {
 	 "not agora's, a newer schema) or without --force over data, 1 when\n"
 	 "the database is in use or the backup fails verification.\n",
 	 cmd_restore},
+	{"review", "an editor's theme decisions and context notes",
+	 "usage: agora review --election SLUG --as EMAIL confirm|reject|add\n"
+	 "                    PROPOSAL THEME\n"
+	 "       agora review --election SLUG --as EMAIL [--note ID]\n"
+	 "                    --source URL [--source URL...] note PROPOSAL\n"
+	 "\n"
+	 "  confirm, reject  decide on a theme suggested for a proposal\n"
+	 "  add              give a proposal a theme (confirmed)\n"
+	 "  note             a context note on a proposal, its text read\n"
+	 "                   from the standard input; with --note ID, a new\n"
+	 "                   version of that note\n"
+	 "\n"
+	 "  --election SLUG  the proposal's election\n"
+	 "  --as EMAIL       the editor (of that election, or an\n"
+	 "                   administrator) who signs the change\n"
+	 "  --source URL     an http or https source of the note (1 to 10)\n"
+	 "\n"
+	 "As on the review screen: every change is one entry of the audit\n"
+	 "log, and a proposal's text is never changed. Prints 'changed' or\n"
+	 "'unchanged' (a decision already taken), or the note's id. Exit\n"
+	 "status 2 for a proposal, note or theme not in the election, bad\n"
+	 "sources, or an account that is not an editor of it.\n",
+	 cmd_review},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -188,6 +188,7 @@ enum db_module {
 	DB_MOD_WEB,
 	DB_MOD_BOARD,
 	DB_MOD_AUTH,
+	DB_MOD_EDITOR,
 	DB_MOD__MAX
 };
 

@@ -497,6 +497,59 @@ static const char *const migration_moderation[] = {
 	NULL,
 };
 
+/*
+ * Editors (issue 4): context notes on proposals and their history.
+ * A note is a separate object, never part of a proposal's text; each
+ * edit appends a version (who, when, body, sources), so every earlier
+ * wording stays readable; the current one is the highest version.
+ * sources are http(s) URLs, one per line, checked by editor/. What
+ * voters see changes with a note or with a theme an editor adds, so
+ * both bump the page caches' generation (decisions on suggested themes
+ * already do, through theme_generation).
+ */
+static const char *const migration_editors[] = {
+	"CREATE TABLE note ("
+	" id INTEGER PRIMARY KEY,"
+	" proposal_id INTEGER NOT NULL REFERENCES proposal(id),"
+	" created_at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+	");",
+	"CREATE INDEX note_proposal ON note(proposal_id);",
+	"CREATE TABLE note_version ("
+	" note_id INTEGER NOT NULL REFERENCES note(id),"
+	" version INTEGER NOT NULL CHECK (version >= 1),"
+	" editor_id INTEGER NOT NULL REFERENCES user(id),"
+	" body TEXT NOT NULL CHECK (length(body) >= 1),"
+	" sources TEXT NOT NULL CHECK (length(sources) >= 8),"
+	" at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	" PRIMARY KEY (note_id, version)"
+	") WITHOUT ROWID;",
+	"CREATE TRIGGER note_move BEFORE UPDATE ON note BEGIN"
+	" SELECT RAISE(ABORT, 'a note is edited by adding a version');"
+	"END;",
+	"CREATE TRIGGER note_delete BEFORE DELETE ON note BEGIN"
+	" SELECT RAISE(ABORT, 'a note and its history are kept');"
+	"END;",
+	"CREATE TRIGGER note_version_update BEFORE UPDATE ON note_version"
+	" BEGIN"
+	" SELECT RAISE(ABORT, 'a note version never changes');"
+	"END;",
+	"CREATE TRIGGER note_version_delete BEFORE DELETE ON note_version"
+	" BEGIN"
+	" SELECT RAISE(ABORT, 'a note and its history are kept');"
+	"END;",
+	"CREATE TRIGGER note_generation AFTER INSERT ON note_version BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	/* not for ingest's own suggestions: it bumps once per document */
+	"CREATE TRIGGER theme_generation_i AFTER INSERT ON proposal_theme"
+	" WHEN new.origin = 'editor' BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
@@ -504,6 +557,7 @@ static const char *const *const migrations[] = {
 	migration_3,
 	migration_4,
 	migration_moderation, /* 5 */
+	migration_editors, /* 6 */
 };
 
 int db_latest_schema_version(void)

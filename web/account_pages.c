@@ -30,15 +30,15 @@ static void form_begin(struct web_req *r, const char *action)
 	auth_csrf_field(r);
 }
 
-static void form_end(struct web_req *r, enum auth_msg button)
+static void form_end(struct web_req *r, const char *button)
 {
 	html_raw(&r->body, "<p><button type=\"submit\">");
-	html_text(&r->body, amsg(r, button));
+	html_text(&r->body, button);
 	html_raw(&r->body, "</button></p>\n</form>\n");
 }
 
 /* A labelled input; value (may be NULL) is kept on a failed submit */
-static void field(struct web_req *r, const char *name, enum auth_msg label,
+static void field(struct web_req *r, const char *name, const char *label,
 		  const char *type, const char *autocomplete, const char *value,
 		  int required)
 {
@@ -47,7 +47,7 @@ static void field(struct web_req *r, const char *name, enum auth_msg label,
 	html_raw(b, "<p><label for=\"");
 	html_attr(b, name);
 	html_raw(b, "\">");
-	html_text(b, amsg(r, label));
+	html_text(b, label);
 	html_raw(b, "</label><br>\n<input type=\"");
 	html_attr(b, type);
 	html_raw(b, "\" id=\"");
@@ -65,15 +65,15 @@ static void field(struct web_req *r, const char *name, enum auth_msg label,
 	html_raw(b, required ? " required>\n</p>\n" : ">\n</p>\n");
 }
 
-static void heading(struct web_req *r, enum auth_msg title)
+static void heading(struct web_req *r, const char *title)
 {
-	page_begin(r, amsg(r, title));
+	page_begin(r, title);
 	html_raw(&r->body, "<h1>");
-	html_text(&r->body, amsg(r, title));
+	html_text(&r->body, title);
 	html_raw(&r->body, "</h1>\n");
 }
 
-static void para(struct web_req *r, const char *cls, enum auth_msg text)
+static void para(struct web_req *r, const char *cls, const char *text)
 {
 	html_raw(&r->body, cls ? "<p class=\"" : "<p>");
 	if (cls) {
@@ -81,23 +81,22 @@ static void para(struct web_req *r, const char *cls, enum auth_msg text)
 		html_raw(&r->body,
 			 cls[0] == 'e' ? "\" role=\"alert\">" : "\">");
 	}
-	html_text(&r->body, amsg(r, text));
+	html_text(&r->body, text);
 	html_raw(&r->body, "</p>\n");
 }
 
-static void link_item(struct web_req *r, const char *href, enum auth_msg text)
+static void link_item(struct web_req *r, const char *href, const char *text)
 {
 	html_raw(&r->body, "<li><a href=\"");
 	html_attr(&r->body, href);
 	html_raw(&r->body, "\">");
-	html_text(&r->body, amsg(r, text));
+	html_text(&r->body, text);
 	html_raw(&r->body, "</a></li>\n");
 }
 
 /* A page of one message, with a next step */
-static int message_page(struct web_req *r, int status, enum auth_msg title,
-			enum auth_msg text, const char *href,
-			enum auth_msg next)
+static int message_page(struct web_req *r, int status, const char *title,
+			const char *text, const char *href, const char *next)
 {
 	sb_reset(&r->body);
 	r->status = status;
@@ -116,13 +115,13 @@ static const char *role_label(struct web_req *r, int role)
 {
 	switch (role) {
 	case ROLE_ADMIN:
-		return amsg(r, M_AUTH_ROLE_ADMIN);
+		return tr(r, "administrateur");
 	case ROLE_EDITOR:
-		return amsg(r, M_AUTH_ROLE_EDITOR);
+		return tr(r, "éditeur");
 	case ROLE_CANDIDATE:
-		return amsg(r, M_AUTH_ROLE_CANDIDATE);
+		return tr(r, "candidat");
 	default:
-		return amsg(r, M_AUTH_ROLE_CITIZEN);
+		return tr(r, "citoyen");
 	}
 }
 
@@ -154,22 +153,24 @@ static int write_tx(struct web_req *r,
 
 /* ------------------------------------------------------------- sign up */
 
-static int signup_form(struct web_req *r, int status, int error,
+static int signup_form(struct web_req *r, int status, const char *error,
 		       const char *email, const char *name)
 {
 	sb_reset(&r->body);
 	r->status = status;
-	heading(r, M_AUTH_SIGNUP);
+	heading(r, tr(r, "Créer un compte"));
 	if (error)
-		para(r, "error", (enum auth_msg)error);
+		para(r, "error", error);
 	form_begin(r, "/signup");
-	field(r, "email", M_AUTH_EMAIL, "email", "email", email, 1);
-	field(r, "name", M_AUTH_NAME, "text", "nickname", name, 0);
-	field(r, "password", M_AUTH_NEW_PASSWORD, "password", "new-password",
-	      NULL, 1);
-	form_end(r, M_AUTH_SIGNUP);
+	field(r, "email", tr(r, "Adresse e-mail"), "email", "email", email, 1);
+	field(r, "name", tr(r, "Nom affiché (facultatif)"), "text", "nickname",
+	      name, 0);
+	field(r, "password",
+	      tr(r, "Nouveau mot de passe (8 caractères au moins)"), "password",
+	      "new-password", NULL, 1);
+	form_end(r, tr(r, "Créer un compte"));
 	html_raw(&r->body, "<ul>\n");
-	link_item(r, "/signin", M_AUTH_SIGNIN);
+	link_item(r, "/signin", tr(r, "Se connecter"));
 	html_raw(&r->body, "</ul>\n");
 	page_end(r);
 	return 0;
@@ -193,15 +194,25 @@ int page_signup(struct web_req *r)
 	if (!name)
 		name = "";
 	if (!email || auth_email_normalize(email, &e, NULL))
-		return signup_form(r, 400, M_AUTH_BAD_EMAIL, email, name);
+		return signup_form(
+			r, 400, tr(r, "Cette adresse e-mail n'est pas valide."),
+			email, name);
 	r->auth->email = e;
 	/* each sign-up mails the address: three, then one per 10 minutes */
 	if (!auth_rate_ok(r, "signup", e, 3, 600))
 		return 0;
 	if (strlen(name) > NAME_MAX_BYTES)
-		return signup_form(r, 400, M_AUTH_FORM_BAD, email, NULL);
+		return signup_form(
+			r, 400,
+			tr(r, "Formulaire mal formé : un échappement %, un "
+			      "octet nul ou de l'UTF-8 invalide."),
+			email, NULL);
 	if (!pw || auth_password_ok(pw, NULL))
-		return signup_form(r, 400, M_AUTH_BAD_PASSWORD, email, name);
+		return signup_form(
+			r, 400,
+			tr(r,
+			   "Le mot de passe doit compter de 8 à 1024 octets."),
+			email, name);
 	if (!(r->auth->name = strdup(name)))
 		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	return auth_hash_later(r, HASH_MAKE, pw, NULL, CONT_SIGNUP);
@@ -216,41 +227,50 @@ static int signup_write(struct web_req *r, struct agora_db *db)
 	rc = auth_user_create(db, r->auth->email, r->auth->name, r->auth->hash,
 			      0, &id, &r->err);
 	if (rc == AGORA_EEXIST)
-		return auth_mail(r, r->auth->email, M_AUTH_MAIL_EXISTS_SUBJECT,
-				 M_AUTH_MAIL_EXISTS_TEXT, "forgot", NULL);
+		return auth_mail(
+			r, r->auth->email, tr(r, "Votre compte agora"),
+			tr(r, "Bonjour,\n\nQuelqu'un (vous, peut-être) a voulu "
+			      "créer un compte agora avec cette adresse, qui "
+			      "en a déjà un. Si c'était vous, connectez-vous "
+			      "ou choisissez un nouveau mot de passe ici :"),
+			"forgot", NULL);
 	if (rc ||
 	    (rc = audit_self(db, id, "user.create", "role=citizen sign-up",
 			     &r->err)) ||
 	    (rc = auth_link_create(db, id, AUTH_LINK_VERIFY, time(NULL),
 				   AUTH_VERIFY_TTL, tok, &r->err)))
 		return rc;
-	rc = auth_mail(r, r->auth->email, M_AUTH_MAIL_VERIFY_SUBJECT,
-		       M_AUTH_MAIL_VERIFY_TEXT, "verify?token=", tok);
+	rc = auth_mail(
+		r, r->auth->email, tr(r, "Confirmez votre adresse pour agora"),
+		tr(r,
+		   "Bonjour,\n\nPour confirmer votre adresse et activer votre "
+		   "compte agora, suivez ce lien (valable trois jours) :"),
+		"verify?token=", tok);
 	sodium_memzero(tok, sizeof(tok));
 	return rc;
 }
 
 /* ------------------------------------------------------------- sign in */
 
-static int signin_form(struct web_req *r, int status, int error,
+static int signin_form(struct web_req *r, int status, const char *error,
 		       const char *email)
 {
 	sb_reset(&r->body);
 	r->status = status;
-	heading(r, M_AUTH_SIGNIN);
+	heading(r, tr(r, "Se connecter"));
 	if (error)
-		para(r, "error", (enum auth_msg)error);
+		para(r, "error", error);
 	form_begin(r, "/signin");
-	field(r, "email", M_AUTH_EMAIL, "email", "email", email, 1);
-	field(r, "password", M_AUTH_PASSWORD, "password", "current-password",
-	      NULL, 1);
-	form_end(r, M_AUTH_SIGNIN);
+	field(r, "email", tr(r, "Adresse e-mail"), "email", "email", email, 1);
+	field(r, "password", tr(r, "Mot de passe"), "password",
+	      "current-password", NULL, 1);
+	form_end(r, tr(r, "Se connecter"));
 	html_raw(&r->body, "<ul>\n");
-	link_item(r, "/forgot", M_AUTH_FORGOT);
+	link_item(r, "/forgot", tr(r, "Mot de passe oublié"));
 	html_raw(&r->body, "</ul>\n<p>");
-	html_text(&r->body, amsg(r, M_AUTH_NO_ACCOUNT));
+	html_text(&r->body, tr(r, "Pas encore de compte ?"));
 	html_raw(&r->body, " <a href=\"/signup\">");
-	html_text(&r->body, amsg(r, M_AUTH_SIGNUP));
+	html_text(&r->body, tr(r, "Créer un compte"));
 	html_raw(&r->body, "</a></p>\n");
 	page_end(r);
 	return 0;
@@ -274,7 +294,9 @@ int page_signin(struct web_req *r)
 	pw = auth_form(r, "password");
 	if (!email || !pw || strlen(pw) > AUTH_PASSWORD_MAX ||
 	    auth_email_normalize(email, &e, NULL))
-		return signin_form(r, 400, M_AUTH_BAD_LOGIN, email);
+		return signin_form(r, 400,
+				   tr(r, "Adresse ou mot de passe incorrect."),
+				   email);
 	r->auth->email = e;
 	/* five tries per account, then one a minute, from any address */
 	if (!auth_rate_ok(r, "signin", e, 5, 60))
@@ -326,9 +348,9 @@ int page_signout(struct web_req *r)
 			auth_redirect(r, "/");
 			return 0;
 		}
-		heading(r, M_AUTH_SIGNOUT);
+		heading(r, tr(r, "Se déconnecter"));
 		form_begin(r, "/signout");
-		form_end(r, M_AUTH_SIGNOUT);
+		form_end(r, tr(r, "Se déconnecter"));
 		page_end(r);
 		return 0;
 	}
@@ -362,34 +384,39 @@ int page_verify(struct web_req *r)
 	int rc;
 
 	if (r->head) { /* a HEAD (a link checker) does not use the link */
-		heading(r, M_AUTH_SIGNUP);
+		heading(r, tr(r, "Créer un compte"));
 		page_end(r);
 		return 0;
 	}
 	rc = write_tx(r, verify_write);
 
 	if (rc == AGORA_ENOTFOUND)
-		return message_page(r, 400, M_AUTH_SIGNUP, M_AUTH_LINK_BAD,
-				    "/forgot", M_AUTH_FORGOT);
+		return message_page(
+			r, 400, tr(r, "Créer un compte"),
+			tr(r, "Ce lien est inconnu, déjà utilisé ou expiré."),
+			"/forgot", tr(r, "Mot de passe oublié"));
 	if (rc)
 		return rc;
-	return message_page(r, 200, M_AUTH_SIGNUP, M_AUTH_VERIFIED, "/signin",
-			    M_AUTH_SIGNIN);
+	return message_page(
+		r, 200, tr(r, "Créer un compte"),
+		tr(r,
+		   "Votre adresse est confirmée. Vous pouvez vous connecter."),
+		"/signin", tr(r, "Se connecter"));
 }
 
 /* --------------------------------------------------- forgotten password */
 
-static int forgot_form(struct web_req *r, int status, int error,
+static int forgot_form(struct web_req *r, int status, const char *error,
 		       const char *email)
 {
 	sb_reset(&r->body);
 	r->status = status;
-	heading(r, M_AUTH_FORGOT);
+	heading(r, tr(r, "Mot de passe oublié"));
 	if (error)
-		para(r, "error", (enum auth_msg)error);
+		para(r, "error", error);
 	form_begin(r, "/forgot");
-	field(r, "email", M_AUTH_EMAIL, "email", "email", email, 1);
-	form_end(r, M_AUTH_FORGOT_BUTTON);
+	field(r, "email", tr(r, "Adresse e-mail"), "email", "email", email, 1);
+	form_end(r, tr(r, "Recevoir un lien"));
 	page_end(r);
 	return 0;
 }
@@ -402,8 +429,13 @@ static int forgot_write(struct web_req *r, struct agora_db *db)
 	rc = auth_link_create(db, r->auth->user_id, AUTH_LINK_RESET, time(NULL),
 			      AUTH_RESET_TTL, tok, &r->err);
 	if (!rc)
-		rc = auth_mail(r, r->auth->email, M_AUTH_MAIL_RESET_SUBJECT,
-			       M_AUTH_MAIL_RESET_TEXT, "reset?token=", tok);
+		rc = auth_mail(
+			r, r->auth->email,
+			tr(r, "Nouveau mot de passe pour agora"),
+			tr(r, "Bonjour,\n\nPour choisir un nouveau mot de "
+			      "passe pour votre compte agora, suivez ce lien "
+			      "(valable une heure, une seule fois) :"),
+			"reset?token=", tok);
 	sodium_memzero(tok, sizeof(tok));
 	return rc;
 }
@@ -424,7 +456,9 @@ int page_forgot(struct web_req *r)
 		return 0;
 	email = auth_form(r, "email");
 	if (!email || auth_email_normalize(email, &e, NULL))
-		return forgot_form(r, 400, M_AUTH_BAD_EMAIL, email);
+		return forgot_form(
+			r, 400, tr(r, "Cette adresse e-mail n'est pas valide."),
+			email);
 	r->auth->email = e;
 	/* a mailbox is not flooded with links: three, then one per 10 min */
 	if (!auth_rate_ok(r, "forgot", e, 3, 600))
@@ -438,27 +472,32 @@ int page_forgot(struct web_req *r)
 		if ((rc = write_tx(r, forgot_write)))
 			return rc;
 	}
-	return message_page(r, 200, M_AUTH_FORGOT, M_AUTH_FORGOT_SENT, "/",
-			    M_AUTH_HOME);
+	return message_page(
+		r, 200, tr(r, "Mot de passe oublié"),
+		tr(r, "Si un compte existe pour cette adresse, un lien pour "
+		      "choisir un nouveau mot de passe vient de lui être "
+		      "envoyé ; il est valable une heure."),
+		"/", tr(r, "Accueil"));
 }
 
 /* -------------------------------------------------------- new password */
 
-static int reset_form(struct web_req *r, int status, int error,
+static int reset_form(struct web_req *r, int status, const char *error,
 		      const char *token)
 {
 	sb_reset(&r->body);
 	r->status = status;
-	heading(r, M_AUTH_RESET);
+	heading(r, tr(r, "Choisir un nouveau mot de passe"));
 	if (error)
-		para(r, "error", (enum auth_msg)error);
+		para(r, "error", error);
 	form_begin(r, "/reset");
 	html_raw(&r->body, "<input type=\"hidden\" name=\"token\" value=\"");
 	html_attr(&r->body, token);
 	html_raw(&r->body, "\">\n");
-	field(r, "password", M_AUTH_NEW_PASSWORD, "password", "new-password",
-	      NULL, 1);
-	form_end(r, M_AUTH_SAVE);
+	field(r, "password",
+	      tr(r, "Nouveau mot de passe (8 caractères au moins)"), "password",
+	      "new-password", NULL, 1);
+	form_end(r, tr(r, "Enregistrer"));
 	page_end(r);
 	return 0;
 }
@@ -482,15 +521,21 @@ int page_reset(struct web_req *r)
 	rc = auth_link_check(r->db, token, AUTH_LINK_RESET, time(NULL), 0, &uid,
 			     &r->err);
 	if (rc == AGORA_ENOTFOUND)
-		return message_page(r, 400, M_AUTH_RESET, M_AUTH_LINK_BAD,
-				    "/forgot", M_AUTH_FORGOT);
+		return message_page(
+			r, 400, tr(r, "Choisir un nouveau mot de passe"),
+			tr(r, "Ce lien est inconnu, déjà utilisé ou expiré."),
+			"/forgot", tr(r, "Mot de passe oublié"));
 	if (rc)
 		return rc;
 	if (!r->post)
 		return reset_form(r, 200, 0, token);
 	pw = auth_form(r, "password");
 	if (!pw || auth_password_ok(pw, NULL))
-		return reset_form(r, 400, M_AUTH_BAD_PASSWORD, token);
+		return reset_form(
+			r, 400,
+			tr(r,
+			   "Le mot de passe doit compter de 8 à 1024 octets."),
+			token);
 	if (!(r->auth->token = strdup(token)))
 		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	return auth_hash_later(r, HASH_MAKE, pw, NULL, CONT_RESET);
@@ -525,10 +570,18 @@ int account_continue(struct web_req *r, int ok, const char *hash)
 	switch (w->cont) {
 	case CONT_SIGNIN:
 		if (!ok || !w->user_id)
-			return signin_form(r, 400, M_AUTH_BAD_LOGIN, w->email);
+			return signin_form(
+				r, 400,
+				tr(r, "Adresse ou mot de passe incorrect."),
+				w->email);
 		if (!w->verified)
-			return signin_form(r, 403, M_AUTH_NOT_VERIFIED,
-					   w->email);
+			return signin_form(
+				r, 403,
+				tr(r,
+				   "Confirmez d'abord votre adresse : suivez "
+				   "le lien reçu par e-mail, ou demandez-en un "
+				   "nouveau avec « Mot de passe oublié »."),
+				w->email);
 		if ((rc = write_tx(r, signin_write)))
 			return rc;
 		/* the limit is on guessing: the right password clears it */
@@ -541,22 +594,34 @@ int account_continue(struct web_req *r, int ok, const char *hash)
 		w->hash = NULL;
 		if (rc)
 			return rc;
-		return message_page(r, 200, M_AUTH_SIGNUP, M_AUTH_SIGNUP_SENT,
-				    "/signin", M_AUTH_SIGNIN);
+		return message_page(
+			r, 200, tr(r, "Créer un compte"),
+			tr(r, "Si cette adresse peut recevoir un compte, un "
+			      "lien de confirmation vient de lui être envoyé. "
+			      "Suivez-le pour activer votre compte, puis "
+			      "connectez-vous."),
+			"/signin", tr(r, "Se connecter"));
 	case CONT_RESET:
 		w->hash = hash;
 		rc = write_tx(r, reset_write);
 		w->hash = NULL;
 		if (rc == AGORA_ENOTFOUND)
-			return message_page(r, 400, M_AUTH_RESET,
-					    M_AUTH_LINK_BAD, "/forgot",
-					    M_AUTH_FORGOT);
+			return message_page(
+				r, 400,
+				tr(r, "Choisir un nouveau mot de passe"),
+				tr(r, "Ce lien est inconnu, déjà utilisé ou "
+				      "expiré."),
+				"/forgot", tr(r, "Mot de passe oublié"));
 		if (rc)
 			return rc;
 		if (auth_signed_in(r))
 			auth_set_session_cookie(r, NULL);
-		return message_page(r, 200, M_AUTH_RESET, M_AUTH_RESET_DONE,
-				    "/signin", M_AUTH_SIGNIN);
+		return message_page(r, 200,
+				    tr(r, "Choisir un nouveau mot de passe"),
+				    tr(r, "Votre mot de passe est changé et "
+					  "toutes vos sessions sont fermées. "
+					  "Connectez-vous avec le nouveau."),
+				    "/signin", tr(r, "Se connecter"));
 	}
 	return agora_errorf(&r->err, AGORA_EINVAL, "nothing to continue");
 }
@@ -576,9 +641,9 @@ int page_account(struct web_req *r)
 	}
 	if ((rc = auth_user_grants(r->db, r->auth->user.id, &gl, &r->err)))
 		return rc;
-	heading(r, M_AUTH_ACCOUNT);
+	heading(r, tr(r, "Mon compte"));
 	html_raw(b, "<p>");
-	html_text(b, amsg(r, M_AUTH_SIGNED_IN_AS));
+	html_text(b, tr(r, "Connecté avec l'adresse"));
 	html_raw(b, " <strong class=\"email\">");
 	html_text(b, r->auth->user.email);
 	html_raw(b, "</strong>");
@@ -588,10 +653,10 @@ int page_account(struct web_req *r)
 		html_raw(b, ")");
 	}
 	html_raw(b, "</p>\n<p>");
-	html_text(b, amsg(r, r->auth->user.verified ? M_AUTH_VERIFIED_YES
-						    : M_AUTH_VERIFIED_NO));
+	html_text(b, r->auth->user.verified ? tr(r, "Adresse confirmée")
+					    : tr(r, "Adresse non confirmée"));
 	html_raw(b, "</p>\n<h2>");
-	html_text(b, amsg(r, M_AUTH_ROLES));
+	html_text(b, tr(r, "Rôles"));
 	html_raw(b, "</h2>\n<ul class=\"roles\">\n");
 	for (i = 0; i < gl.n; i++) {
 		html_raw(b, "<li data-role=\"");
@@ -606,7 +671,7 @@ int page_account(struct web_req *r)
 			html_raw(b, "</a>");
 		} else if (gl.v[i].role == ROLE_EDITOR) {
 			html_raw(b, " — ");
-			html_text(b, amsg(r, M_AUTH_ALL_ELECTIONS));
+			html_text(b, tr(r, "toutes les élections"));
 		}
 		if (gl.v[i].candidate) {
 			html_raw(b, " / ");
@@ -617,12 +682,12 @@ int page_account(struct web_req *r)
 	html_raw(b, "</ul>\n");
 	if (gl.roles & ROLE_ADMIN) {
 		html_raw(b, "<ul>\n");
-		link_item(r, "/admin/users", M_AUTH_USERS);
+		link_item(r, "/admin/users", tr(r, "Comptes"));
 		html_raw(b, "</ul>\n");
 	}
 	auth_grant_list_fini(&gl);
 	form_begin(r, "/signout");
-	form_end(r, M_AUTH_SIGNOUT);
+	form_end(r, tr(r, "Se déconnecter"));
 	page_end(r);
 	return 0;
 }
@@ -640,13 +705,13 @@ int page_admin_users(struct web_req *r)
 		return 0;
 	if ((rc = auth_user_list(r->db, &ul, &r->err)))
 		return rc;
-	heading(r, M_AUTH_USERS);
+	heading(r, tr(r, "Comptes"));
 	html_raw(b, "<table class=\"users\">\n<thead><tr><th scope=\"col\">");
-	html_text(b, amsg(r, M_AUTH_EMAIL));
+	html_text(b, tr(r, "Adresse e-mail"));
 	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, amsg(r, M_AUTH_ROLES));
+	html_text(b, tr(r, "Rôles"));
 	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, amsg(r, M_AUTH_CREATED));
+	html_text(b, tr(r, "Créé le"));
 	html_raw(b, "</th></tr></thead>\n<tbody>\n");
 	for (i = 0; i < ul.n; i++) {
 		const char *sep = "";
@@ -655,7 +720,7 @@ int page_admin_users(struct web_req *r)
 		html_text(b, ul.v[i].email);
 		if (!ul.v[i].verified) {
 			html_raw(b, " <span class=\"meta\">(");
-			html_text(b, amsg(r, M_AUTH_VERIFIED_NO));
+			html_text(b, tr(r, "Adresse non confirmée"));
 			html_raw(b, ")</span>");
 		}
 		html_raw(b, "</td><td>");

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "editor.h"
 #include "web_int.h"
 
 /* Serialises o into the response body and releases it */
@@ -396,8 +397,42 @@ int api_search(struct web_req *r)
 	return rc;
 }
 
+/*
+ * A proposal's context notes, current versions: written by editors, not
+ * by the candidate, and kept apart from "text" for that reason
+ */
+static json_t *notes_json(const struct editor_note_list *l)
+{
+	json_t *a = json_array(), *src, *n;
+	const char *p, *e;
+	size_t i;
+
+	for (i = 0; a && i < l->n; i++) {
+		src = json_array();
+		for (p = l->v[i].sources; src && *p; p = *e ? e + 1 : e) {
+			e = strchr(p, '\n');
+			if (!e)
+				e = p + strlen(p);
+			json_array_append_new(src,
+					      json_stringn(p, (size_t)(e - p)));
+		}
+		n = json_pack("{s:I, s:i, s:s, s:o, s:s, s:s, s:s}", "id",
+			      (json_int_t)l->v[i].id, "version",
+			      l->v[i].version, "body", l->v[i].body, "sources",
+			      src ? src : json_array(), "editor",
+			      l->v[i].editor_name, "updated_at", l->v[i].at,
+			      "created_at", l->v[i].created_at);
+		if (!n || json_array_append_new(a, n)) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 int api_proposal(struct web_req *r)
 {
+	struct editor_note_list nl;
 	struct proposal_detail d;
 	const char *s = r->param[0];
 	json_t *o;
@@ -412,6 +447,10 @@ int api_proposal(struct web_req *r)
 				    "no proposal '%s'", s);
 	if ((rc = compare_proposal(r->db, strtoll(s, NULL, 10), &d, &r->err)))
 		return rc;
+	if ((rc = editor_notes(r->db, d.p.id, &nl, &r->err))) {
+		proposal_detail_fini(&d);
+		return rc;
+	}
 	o = json_pack(
 		"{s:I, s:s, s:s, s:s, s:o, s:b, s:I, s:I, s:I,"
 		" s:{s:s, s:s}, s:o,"
@@ -426,6 +465,11 @@ int api_proposal(struct web_req *r)
 		"version", d.doc.version, "format", d.doc.format, "media_type",
 		d.doc.media_type, "source_url", d.doc.source_url, "sha256",
 		d.doc.sha256, "submitted_at", d.doc.submitted_at);
+	if (o && json_object_set_new(o, "notes", notes_json(&nl))) {
+		json_decref(o);
+		o = NULL;
+	}
+	editor_note_list_fini(&nl);
 	proposal_detail_fini(&d);
 	return api_send(r, o);
 }

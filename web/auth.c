@@ -222,7 +222,9 @@ int auth_hash_later(struct web_req *r, int kind, const char *password,
 		a->pending++;
 	pthread_mutex_unlock(&a->lock);
 	if (full) {
-		auth_page_error(r, 503, amsg(r, M_AUTH_BUSY));
+		auth_page_error(r, 503,
+				tr(r, "Le serveur est très occupé : réessayez "
+				      "dans un instant."));
 		return 0;
 	}
 	j = calloc(1, sizeof(*j));
@@ -555,10 +557,10 @@ void auth_page_error(struct web_req *r, int status, const char *message)
 		api_error(r, status, code, message);
 		return;
 	}
-	title = status == 403	? amsg(r, M_AUTH_FORBIDDEN)
-		: status == 429 ? amsg(r, M_AUTH_TOO_MANY_TITLE)
-		: status < 500	? amsg(r, M_AUTH_BAD_REQUEST)
-				: amsg(r, M_AUTH_ERROR);
+	title = status == 403	? tr(r, "Accès refusé")
+		: status == 429 ? tr(r, "Trop de tentatives")
+		: status < 500	? tr(r, "Requête invalide")
+				: tr(r, "Erreur");
 	sb_reset(&r->body);
 	r->status = status;
 	page_begin(r, title);
@@ -567,7 +569,7 @@ void auth_page_error(struct web_req *r, int status, const char *message)
 	html_raw(&r->body, "</h1>\n<p class=\"error\">");
 	html_text(&r->body, message);
 	html_raw(&r->body, "</p>\n<p><a href=\"/\">");
-	html_text(&r->body, amsg(r, M_AUTH_HOME));
+	html_text(&r->body, tr(r, "Accueil"));
 	html_raw(&r->body, "</a></p>\n");
 	page_end(r);
 }
@@ -604,10 +606,14 @@ int auth_require(struct web_req *r, int role, int64_t election_id)
 		return 0;
 	if (rc < 0) {
 		LOG(LOG_ERROR, "request %s: %s", r->id, r->err.msg);
-		auth_page_error(r, 503, amsg(r, M_AUTH_BUSY));
+		auth_page_error(r, 503,
+				tr(r, "Le serveur est très occupé : réessayez "
+				      "dans un instant."));
 		return 1;
 	}
-	auth_page_error(r, 403, amsg(r, M_AUTH_NEED_ROLE));
+	auth_page_error(
+		r, 403,
+		tr(r, "Votre compte n'a pas le rôle que demande cette page."));
 	return 1;
 }
 
@@ -620,7 +626,7 @@ void auth_nav(struct web_req *r)
 	if (auth_signed_in(r)) {
 		r->auth->personal = 1;
 		html_raw(b, "<li><a href=\"/account\">");
-		html_text(b, amsg(r, M_AUTH_ACCOUNT));
+		html_text(b, tr(r, "Mon compte"));
 		html_raw(b, "</a> <span class=\"meta\">");
 		html_text(b, *r->auth->user.display_name
 				     ? r->auth->user.display_name
@@ -628,7 +634,7 @@ void auth_nav(struct web_req *r)
 		html_raw(b, "</span></li>\n");
 	} else {
 		html_raw(b, "<li><a href=\"/signin\">");
-		html_text(b, amsg(r, M_AUTH_SIGNIN));
+		html_text(b, tr(r, "Se connecter"));
 		html_raw(b, "</a></li>\n");
 	}
 }
@@ -715,7 +721,8 @@ int auth_post_ok(struct web_req *r)
 		if (w->upload_bad || !w->pp ||
 		    MHD_destroy_post_processor(w->pp) != MHD_YES) {
 			w->pp = NULL;
-			auth_page_error(r, 400, amsg(r, M_AUTH_FORM_BAD));
+			auth_page_error(r, 400, tr(r, "Formulaire mal formé : un échappement %, "
+				   "un octet nul ou de l'UTF-8 invalide."));
 			return -1;
 		}
 		w->pp = NULL;
@@ -723,14 +730,17 @@ int auth_post_ok(struct web_req *r)
 			if (!utf8_valid(w->form[i].val, strlen(w->form[i].val),
 					&bad)) {
 				auth_page_error(r, 400,
-						amsg(r, M_AUTH_FORM_BAD));
+						tr(r, "Formulaire mal formé : un échappement %, "
+				   "un octet nul ou de l'UTF-8 invalide."));
 				return -1;
 			}
 		w->form_parsed = 1;
 	} else if (!ct ||
 		   strncasecmp(ct, "application/x-www-form-urlencoded", n) ||
 		   (ct[n] && ct[n] != ';' && ct[n] != ' ')) {
-		auth_page_error(r, 415, amsg(r, M_AUTH_FORM_TYPE));
+		auth_page_error(r, 415,
+				tr(r, "Ce formulaire doit être envoyé en "
+				      "application/x-www-form-urlencoded."));
 		return -1;
 	}
 	if (!w->form_parsed) {
@@ -742,7 +752,11 @@ int auth_post_ok(struct web_req *r)
 			return -1;
 		}
 		if (rc) {
-			auth_page_error(r, 400, amsg(r, M_AUTH_FORM_BAD));
+			auth_page_error(
+				r, 400,
+				tr(r,
+				   "Formulaire mal formé : un échappement %, "
+				   "un octet nul ou de l'UTF-8 invalide."));
 			return -1;
 		}
 	}
@@ -751,7 +765,10 @@ int auth_post_ok(struct web_req *r)
 		tok = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 						  "X-CSRF-Token");
 	if (binding(r, bind, &n) || !auth_csrf_check(a->key, bind, n, tok)) {
-		auth_page_error(r, 403, amsg(r, M_AUTH_CSRF));
+		auth_page_error(
+			r, 403,
+			tr(r, "Ce formulaire a expiré ou ne vient pas de ce "
+			      "site : rechargez la page et recommencez."));
 		return -1;
 	}
 	return 0;
@@ -789,7 +806,9 @@ int auth_rate_ok(struct web_req *r, const char *bucket, const char *key,
 	if (w)
 		w->retry_after = ra ? ra : 1;
 	LOG(LOG_INFO, "request %s: rate limit %s", r->id, bucket);
-	auth_page_error(r, 429, amsg(r, M_AUTH_TOO_MANY));
+	auth_page_error(
+		r, 429,
+		tr(r, "Trop de tentatives : réessayez dans quelques minutes."));
 	return 0;
 }
 
@@ -864,8 +883,8 @@ int auth_write_commit(struct web_req *r, struct agora_db *db)
 	return rc;
 }
 
-int auth_mail(struct web_req *r, const char *to, enum auth_msg subject,
-	      enum auth_msg text, const char *path, const char *token)
+int auth_mail(struct web_req *r, const char *to, const char *subject,
+	      const char *text, const char *path, const char *token)
 {
 	struct auth_server *a = web_auth_server(r->srv);
 	struct sb body;
@@ -874,14 +893,15 @@ int auth_mail(struct web_req *r, const char *to, enum auth_msg subject,
 
 	sb_init(&body, 65536);
 	pthread_mutex_lock(&a->lock);
-	sb_printf(&body, "%s\n\n%s%s%s\n\n%s\n", amsg(r, text),
+	sb_printf(&body, "%s\n\n%s%s%s\n\n%s\n", text,
 		  a->base_url ? a->base_url : "/", path, token ? token : "",
-		  amsg(r, M_AUTH_MAIL_IGNORE));
+		  tr(r, "Si vous n'êtes pas à l'origine de cette demande, "
+			"ignorez ce message."));
 	pthread_mutex_unlock(&a->lock);
 	if (sb_error(&body))
 		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	else
-		rc = outbox_write(a->outbox, a->mail_from, to, amsg(r, subject),
+		rc = outbox_write(a->outbox, a->mail_from, to, subject,
 				  body.buf, &file, &r->err);
 	if (!rc)
 		LOG(LOG_INFO, "request %s: mail written to %s", r->id, file);

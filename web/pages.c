@@ -346,6 +346,10 @@ static void open_data_links(struct web_req *r, const char *e)
 	url_arg(b, e);
 	html_raw(b, "/export.csv\" download>");
 	html_text(b, tr(r, "Les propositions (CSV)"));
+	html_raw(b, "</a></li>\n<li><a href=\"/e/");
+	url_arg(b, e);
+	html_raw(b, "/audit\">");
+	html_text(b, tr(r, "Journal des éditeurs"));
 	html_raw(b, "</a></li>\n</ul>\n<p class=\"licence\">");
 	html_text(
 		b,
@@ -523,12 +527,13 @@ static void compare_form(struct web_req *r, const char *e,
  * One theme's grid: one column per candidate (the n-th grid of the
  * page: ids stay unique); an empty column says so in words.
  */
-static void compare_grid(struct web_req *r, const char *e,
-			 const struct theme_grid *g, const char *label,
-			 const char *rule, size_t n)
+static int compare_grid(struct web_req *r, const char *e,
+			const struct theme_grid *g, const char *label,
+			const char *rule, size_t n)
 {
 	struct sb *b = &r->body;
 	size_t i, k;
+	int rc;
 
 	html_raw(b, "<section class=\"theme\" aria-labelledby=\"grid-");
 	html_num(b, (long long)n);
@@ -583,9 +588,10 @@ static void compare_grid(struct web_req *r, const char *e,
 			}
 			html_raw(b, "<blockquote class=\"text\">");
 			html_text(b, p->text);
-			html_raw(
-				b,
-				"</blockquote><p class=\"meta\"><a href=\"/p/");
+			html_raw(b, "</blockquote>");
+			if ((rc = web_notes(r, p->id)))
+				return rc;
+			html_raw(b, "<p class=\"meta\"><a href=\"/p/");
 			html_num(b, (long long)p->id);
 			html_raw(b, "\">");
 			html_text(b, tr(r, "Lien permanent"));
@@ -594,6 +600,7 @@ static void compare_grid(struct web_req *r, const char *e,
 		html_raw(b, "</ol>\n</section>\n");
 	}
 	html_raw(b, "</div>\n</section>\n");
+	return 0;
 }
 
 int page_compare(struct web_req *r)
@@ -659,8 +666,9 @@ int page_compare(struct web_req *r)
 	}
 	compare_form(r, e, &cl, &tl, &ts, sel, nsel);
 	for (i = 0; nsel != 1 && i < ts.n; i++)
-		compare_grid(r, e, &g[i], theme_label(r, t[i]),
-			     web_order_rule(r, &ei), i + 1);
+		if ((rc = compare_grid(r, e, &g[i], theme_label(r, t[i]),
+				       web_order_rule(r, &ei), i + 1)))
+			goto out;
 	page_end(r);
 out:
 	for (i = 0; i < WEB_MAX_THEMES; i++)
@@ -772,6 +780,8 @@ int page_candidate(struct web_req *r)
 		html_text(b, p->text);
 		html_raw(b, "</blockquote>\n");
 		html_themes(r, &tl, e, p->themes);
+		if ((rc = web_notes(r, p->id)))
+			goto out;
 		html_raw(b, "<p class=\"meta\"><a href=\"/p/");
 		html_num(b, (long long)p->id);
 		html_raw(b, "\">");
@@ -880,6 +890,8 @@ int page_proposal(struct web_req *r)
 	}
 	html_raw(b, "</dl>\n");
 	html_themes(r, &tl, d.election, d.p.themes);
+	if ((rc = web_notes(r, id)))
+		goto out;
 	html_raw(b, "<section>\n<h2>");
 	html_text(b, tr(r, "Vérifier"));
 	html_raw(b, "</h2>\n<p>");

@@ -21,6 +21,7 @@
 
 #include "primary.h"
 #include "ingest.h"
+#include "editor.h"
 #include "web_auth.h"
 #include "web_int.h"
 
@@ -102,6 +103,10 @@ static const struct route routes[] = {
 	ROUTE("moderation", page_moderation),
 	ROUTE_FORM("moderation/*", page_moderate),
 	ROUTE("d/*/changes", page_changes),
+	ROUTE_FORM("e/*/review", page_review),
+	ROUTE_FORM("e/*/review/*", page_review_proposal),
+	ROUTE("e/*/audit", page_audit),
+	ROUTE_CACHED("notes/*", page_note),
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -177,6 +182,7 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 	    compare_db_prepare(db, err) || auth_db_prepare(db, err) ||
 	    primary_db_prepare(db, err) ||
 	    ingest_db_prepare(db, err) ||
+	    editor_db_prepare(db, err) ||
 	    db_prepare_module(db, DB_MOD_WEB, web_sql, WEB_STMT__MAX, err)) {
 		db_close(db);
 		return NULL;
@@ -200,8 +206,9 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
  * rendering, a copy from memory costs a memcpy. Only routes whose 200
  * responses depend on nothing else are cached (not exports, not
  * responses that set the language cookie, not an order shuffled for
- * one visitor: r->no_store). When editors can change
- * themes (issue 4), their writes must bump the generation too.
+ * one visitor: r->no_store). Editors' theme decisions and notes bump
+ * the generation too (triggers in core/schema.c), so voters see them at
+ * once.
  */
 #define PAGE_CACHE_SLOTS 256		/* a power of two */
 #define PAGE_CACHE_MAX ((size_t)256 << 10) /* bytes of one page */

@@ -270,7 +270,7 @@ static int submit_post(struct web_req *r, const struct auth_grant_list *gl)
 				   NULL);
 	if (!own_candidacy(gl, e, slash + 1)) {
 		free(e);
-		auth_page_error(r, 403, amsg(r, M_AUTH_NEED_ROLE));
+		auth_page_error(r, 403, tr(r, "Votre compte n'a pas le rôle que demande cette page."));
 		return 0;
 	}
 	if (!w->has_file || !w->file.len) {
@@ -508,7 +508,8 @@ int page_moderate(struct web_req *r)
 		reason = auth_form(r, "reason");
 		if (!action ||
 		    (strcmp(action, "publish") && strcmp(action, "reject"))) {
-			auth_page_error(r, 400, amsg(r, M_AUTH_FORM_BAD));
+			auth_page_error(r, 400, tr(r, "Formulaire mal formé : un échappement %, "
+					   "un octet nul ou de l'UTF-8 invalide."));
 			goto out;
 		}
 		rc = moderate_write(r, id, !strcmp(action, "publish"), reason);

@@ -12,63 +12,6 @@
 #include "auth.h"
 #include "web_int.h"
 
-/* account_msgs.c: the texts of these pages, in the request's language */
-enum auth_msg {
-	M_AUTH_SIGNIN,
-	M_AUTH_SIGNUP,
-	M_AUTH_SIGNOUT,
-	M_AUTH_ACCOUNT,
-	M_AUTH_EMAIL,
-	M_AUTH_NAME,
-	M_AUTH_PASSWORD,
-	M_AUTH_NEW_PASSWORD,
-	M_AUTH_FORGOT,
-	M_AUTH_FORGOT_BUTTON,
-	M_AUTH_RESET,
-	M_AUTH_SAVE,
-	M_AUTH_NO_ACCOUNT,
-	M_AUTH_SIGNUP_SENT,
-	M_AUTH_FORGOT_SENT,
-	M_AUTH_VERIFIED,
-	M_AUTH_RESET_DONE,
-	M_AUTH_LINK_BAD,
-	M_AUTH_BAD_LOGIN,
-	M_AUTH_NOT_VERIFIED,
-	M_AUTH_CSRF,
-	M_AUTH_TOO_MANY,
-	M_AUTH_TOO_MANY_TITLE,
-	M_AUTH_FORBIDDEN,
-	M_AUTH_NEED_ROLE,
-	M_AUTH_BUSY,
-	M_AUTH_FORM_TYPE,
-	M_AUTH_FORM_BAD,
-	M_AUTH_BAD_EMAIL,
-	M_AUTH_BAD_PASSWORD,
-	M_AUTH_SIGNED_IN_AS,
-	M_AUTH_ROLES,
-	M_AUTH_ROLE_CITIZEN,
-	M_AUTH_ROLE_CANDIDATE,
-	M_AUTH_ROLE_EDITOR,
-	M_AUTH_ROLE_ADMIN,
-	M_AUTH_VERIFIED_YES,
-	M_AUTH_VERIFIED_NO,
-	M_AUTH_USERS,
-	M_AUTH_CREATED,
-	M_AUTH_ALL_ELECTIONS,
-	M_AUTH_MAIL_VERIFY_SUBJECT,
-	M_AUTH_MAIL_VERIFY_TEXT,
-	M_AUTH_MAIL_RESET_SUBJECT,
-	M_AUTH_MAIL_RESET_TEXT,
-	M_AUTH_MAIL_EXISTS_SUBJECT,
-	M_AUTH_MAIL_EXISTS_TEXT,
-	M_AUTH_MAIL_IGNORE,
-	M_AUTH_HOME,
-	M_AUTH_BAD_REQUEST,
-	M_AUTH_ERROR,
-	M_AUTH__MAX
-};
-const char *amsg(const struct web_req *r, enum auth_msg id);
-
 /* ------------------------------------------------ hooks for server.c */
 
 struct auth_server;
@@ -207,8 +150,8 @@ int auth_write_begin(struct web_req *r, struct agora_db **db);
 int auth_write_commit(struct web_req *r, struct agora_db *db);
 
 /* A message to the outbox, in the request's language; link appended */
-int auth_mail(struct web_req *r, const char *to, enum auth_msg subject,
-	      enum auth_msg text, const char *path, const char *token);
+int auth_mail(struct web_req *r, const char *to, const char *subject,
+	      const char *text, const char *path, const char *token);
 
 enum { HASH_MAKE, HASH_VERIFY };
 /* account_pages.c: the continuations, by r->auth->cont */
@@ -229,5 +172,10 @@ int page_submit(struct web_req *r);
 int page_moderation(struct web_req *r);
 int page_moderate(struct web_req *r);
 int page_changes(struct web_req *r);
+/* editor_pages.c: the editors' pages and their public record */
+int page_review(struct web_req *r);
+int page_review_proposal(struct web_req *r);
+int page_note(struct web_req *r);
+int page_audit(struct web_req *r);
 
 #endif

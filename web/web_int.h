@@ -251,6 +251,11 @@ int page_compare(struct web_req *r);
 int page_candidate(struct web_req *r);
 int page_proposal(struct web_req *r);
 int page_search(struct web_req *r);
+/*
+ * editor_pages.c: the context notes of a proposal, each apart from the
+ * candidate's words, signed and sourced, with a link to its history
+ */
+int web_notes(struct web_req *r, int64_t proposal_id);
 
 int api_elections(struct web_req *r);
 int api_election(struct web_req *r);

@@ -8,7 +8,9 @@
 // ARTIFACTS, and on the phone the candidates' names stay in view. Then a
 // candidate uploads a new version of her programme (a PDF) through the
 // form, an editor previews and publishes it, and the comparator shows
-// the new version in place of the old one.
+// the new version in place of the old one. Then an editor signs in,
+// confirms a theme and writes a context note with the review forms, and a
+// voter sees both on the proposal's page.
 //
 // Prints one "ok - ..." line per check, then "N passed, M failed". With
 // AGORA_BROWSER_REQUIRED=1 (./check sets it) a missing browser or
@@ -33,6 +35,9 @@ const PICKED = ["sofia-benali", "philippe-durand", "antoine-roux"];
 const LEFT_OUT = "claire-mercier";
 const CHROMIUM = process.env.AGORA_CHROMIUM || "/usr/bin/chromium";
 const REQUIRED = process.env.AGORA_BROWSER_REQUIRED === "1";
+const EDITOR = "editrice@example.org";
+const EDITOR_PASSWORD = "a long password"; /* agora() types PASSWORD */
+const NOTE = "Une mesure semblable a été votée en 2019 (source : JO).";
 
 let passed = 0;
 let failed = 0;
@@ -93,7 +98,9 @@ function agora(env, ...args) {
 
 // The sample election, loaded into a fresh database
 function load(tmp) {
-	const env = { ...process.env, AGORA_DB: path.join(tmp, "agora.db") };
+	// Argon2id at libsodium's minimum cost: tests only
+	const env = { ...process.env, AGORA_DB: path.join(tmp, "agora.db"),
+		AGORA_PWHASH_LIMITS: "1,8192" };
 	agora(env, "election", "add", ELECTION, "--title", TITLE, "--date",
 		"2026-03-15");
 	const dir = path.join(SRC, "corpus", ELECTION);
@@ -116,6 +123,8 @@ function load(tmp) {
 		"--election", ELECTION, "--candidate", LEFT_OUT);
 	agora(env, "user", "add", "editor@example.org", "--role", "editor",
 		"--election", ELECTION);
+	agora(env, "--quiet", "user", "add", EDITOR, "--role", "editor",
+		"--election", ELECTION, "--name", "Camille Éditrice");
 	return env;
 }
 
@@ -410,6 +419,71 @@ async function phone(browser, compareUrl, errors) {
 	await context.close();
 }
 
+// An editor confirms a theme and writes a note; a voter sees them
+async function editor(browser, base, errors) {
+	const context = await browser.newContext({ locale: "fr-FR" });
+	watch(context, errors);
+	const page = await context.newPage();
+	watchPage(page, errors);
+	await page.goto(base + "/signin");
+	await page.fill("#email", EDITOR);
+	await page.fill("#password", EDITOR_PASSWORD);
+	await Promise.all([page.waitForNavigation(),
+		page.press("#password", "Enter")]);
+	check(new URL(page.url()).pathname === "/account",
+		"the editor signs in", page.url());
+	await page.goto(base + "/e/" + ELECTION + "/review?unreviewed=1");
+	const box = page.locator(
+		"li[data-status=suggested] input[name=pt]").first();
+	const [pid, theme] = (await box.getAttribute("value")).split(":");
+	// the keyboard alone: focus the box, tick it with the space bar
+	await box.focus();
+	await page.keyboard.press("Space");
+	check(await box.isChecked(), "a suggestion is ticked with the keyboard");
+	const outline = await page.evaluate(() =>
+		getComputedStyle(document.activeElement).outlineStyle);
+	check(outline !== "none", "the focused box shows its focus", outline);
+	await Promise.all([page.waitForNavigation(),
+		page.click("button[name=action][value=confirm]")]);
+	check(new URL(page.url()).searchParams.get("unreviewed") === "1",
+		"back on the review screen with its filter", page.url());
+	await page.goto(base + "/e/" + ELECTION + "/review/" + pid);
+	const row = page.locator("li[data-theme=" + theme + "]");
+	check((await row.getAttribute("data-status")) === "confirmed",
+		"the theme is confirmed", theme);
+	await page.getByLabel("Texte de la note (factuel)").first().fill(NOTE);
+	await page.getByLabel(/^Sources/).first().fill(
+		"https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000038");
+	await Promise.all([page.waitForNavigation(),
+		page.click("text=Publier la note")]);
+	check((await page.textContent("section")).includes(NOTE),
+		"the note is on the review page");
+	await context.close();
+
+	// a voter, not signed in
+	const voterCtx = await browser.newContext({ locale: "fr-FR" });
+	watch(voterCtx, errors);
+	const v = await voterCtx.newPage();
+	watchPage(v, errors);
+	const r = await v.goto(base + "/p/" + pid);
+	check(r.status() === 200, "the voter opens the proposal");
+	const note = v.locator("aside.note");
+	check((await note.count()) === 1 &&
+		(await note.textContent()).includes(NOTE) &&
+		(await note.textContent()).includes("Camille Éditrice") &&
+		(await note.locator("a[href^='https://www.legifrance']")
+			.count()) === 1,
+		"the voter sees the note, signed and sourced",
+		await note.textContent().catch(() => ""));
+	check(!(await v.textContent("blockquote.text")).includes(NOTE),
+		"the note is not inside the candidate's words");
+	check((await v.locator("p.themes a[href$='theme=" + theme + "']")
+		.count()) === 1, "the voter sees the confirmed theme");
+	await v.screenshot({ path: path.join(ARTIFACTS, "proposal-note.png"),
+		fullPage: true });
+	await voterCtx.close();
+}
+
 async function main() {
 	const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "agora-browser-"));
 	let server = null;
@@ -429,6 +503,7 @@ async function main() {
 		const compareUrl = await voter(browser, server.base, errors);
 		await phone(browser, compareUrl, errors);
 		await submission(browser, server.base, errors);
+		await editor(browser, server.base, errors);
 		check(errors.length === 0, "no console error on any page",
 			errors.join("\n"));
 		check(fs.existsSync(path.join(ARTIFACTS,
