@@ -680,6 +680,15 @@ static void wdb_make(void)
 
 int auth_write_begin(struct web_req *r, struct agora_db **out)
 {
+	int rc;
+
+	if ((rc = auth_write_db(r, out)))
+		return rc;
+	return db_begin_write(*out, &r->err);
+}
+
+int auth_write_db(struct web_req *r, struct agora_db **out)
+{
 	struct auth_server *a = web_auth_server(r->srv);
 	struct agora_db *db;
 	int rc;
@@ -698,8 +707,6 @@ int auth_write_begin(struct web_req *r, struct agora_db **out)
 					    "out of memory");
 		}
 	}
-	if ((rc = db_begin_write(db, &r->err)))
-		return rc;
 	*out = db;
 	return 0;
 }

@@ -19,6 +19,7 @@
 
 #include <microhttpd.h>
 
+#include "primary.h"
 #include "web_auth.h"
 #include "web_int.h"
 
@@ -91,6 +92,14 @@ static const struct route routes[] = {
 	ROUTE_FORM("reset", page_reset),
 	ROUTE("account", page_account),
 	ROUTE("admin/users", page_admin_users),
+	/* the citizen's side of the primary: never cached, live counts */
+	ROUTE("primary/*", page_primary),
+	ROUTE_FORM("primary/*/declare", page_primary_declare),
+	ROUTE_FORM("primary/*/support", page_primary_support),
+	ROUTE_FORM("primary/*/credential", page_primary_credential),
+	ROUTE_FORM("primary/*/vote", page_primary_vote),
+	ROUTE("primary/*/receipt/*", page_primary_receipt),
+	ROUTE("primary/*/results", page_primary_results),
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -158,6 +167,7 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 		return db;
 	if (db_open(&db, s->db_path, DB_OPEN_READONLY, err) ||
 	    compare_db_prepare(db, err) || auth_db_prepare(db, err) ||
+	    primary_citizen_db_prepare(db, err) ||
 	    db_prepare_module(db, DB_MOD_WEB, web_sql, WEB_STMT__MAX, err)) {
 		db_close(db);
 		return NULL;

@@ -185,6 +185,9 @@ void auth_client_ip(struct web_req *r, char out[64]);
 /* The writable connection of this thread, in BEGIN IMMEDIATE */
 int auth_write_begin(struct web_req *r, struct agora_db **db);
 int auth_write_commit(struct web_req *r, struct agora_db *db);
+/* The same connection, no transaction begun: for module calls that
+ * run their own (primary_ballot_cast) */
+int auth_write_db(struct web_req *r, struct agora_db **db);
 
 /* A message to the outbox, in the request's language; link appended */
 int auth_mail(struct web_req *r, const char *to, enum auth_msg subject,
@@ -203,5 +206,14 @@ int page_forgot(struct web_req *r);
 int page_reset(struct web_req *r);
 int page_account(struct web_req *r);
 int page_admin_users(struct web_req *r);
+
+/* primary_pages.c: the citizen's side of the primary */
+int page_primary(struct web_req *r);
+int page_primary_declare(struct web_req *r);
+int page_primary_support(struct web_req *r);
+int page_primary_credential(struct web_req *r);
+int page_primary_vote(struct web_req *r);
+int page_primary_receipt(struct web_req *r);
+int page_primary_results(struct web_req *r);
 
 #endif
