@@ -110,13 +110,13 @@ static int phase_is(const struct primary_info *p, const char *a,
 static int check_text(const char *what, const char *s, size_t min,
 		      size_t max, int lines, struct agora_error *err)
 {
-	size_t n = strlen(s), i;
+	size_t n = strlen(s), i, bad;
 
 	if (n < min || n > max)
 		return agora_errorf(err, AGORA_EINVAL,
 				    "%s must have %zu to %zu bytes", what, min,
 				    max);
-	if (utf8_valid(s, n, NULL))
+	if (!utf8_valid(s, n, &bad))
 		return agora_errorf(err, AGORA_EINVAL, "%s is not UTF-8",
 				    what);
 	for (i = 0; i < n; i++) {
@@ -192,6 +192,7 @@ int primary_declare(struct agora_db *db, const char *slug, int64_t user_id,
 				  SQLITE_STATIC);
 		if ((rc = db_step(db, st, err)) < 0)
 			goto out;
+		sqlite3_reset(st);
 		if (!rc)
 			break;
 		out->len = base;
@@ -248,6 +249,7 @@ int primary_withdraw(struct agora_db *db, const char *slug, int64_t user_id,
 	{
 		int64_t id = sqlite3_column_int64(st, 0);
 
+		sqlite3_reset(st);
 		st = stmt(db, CS_WITHDRAW);
 		sqlite3_bind_int64(st, 1, id);
 		if ((rc = db_step(db, st, err)) < 0)
@@ -287,8 +289,10 @@ int primary_support(struct agora_db *db, const char *slug, int64_t user_id,
 		goto out;
 	}
 	cid = sqlite3_column_int64(st, 0);
-	if (on && (strcmp(db_col_text(st, 1), "declared") ||
-		   strcmp(db_col_text(st, 2), "citizen"))) {
+	rc = on && (strcmp(db_col_text(st, 1), "declared") ||
+		    strcmp(db_col_text(st, 2), "citizen"));
+	sqlite3_reset(st);
+	if (rc) {
 		rc = agora_errorf(err, AGORA_EINVAL,
 				  "only declared candidacies are supported");
 		goto out;
@@ -347,14 +351,18 @@ int primary_citizen_get(struct agora_db *db, int64_t primary_id,
 	sqlite3_bind_int64(st, 2, user_id);
 	if ((rc = db_step(db, st, err)) < 0)
 		goto fail;
-	if (rc && !(c->candidacy = db_col_dup(st, 1)))
+	if (rc && !(c->candidacy = db_col_dup(st, 1))) {
+		sqlite3_reset(st);
 		goto oom;
+	}
+	sqlite3_reset(st);
 	st = stmt(db, CS_ISSUED);
 	sqlite3_bind_int64(st, 1, primary_id);
 	sqlite3_bind_int64(st, 2, user_id);
 	if ((rc = db_step(db, st, err)) < 0)
 		goto fail;
 	c->credential = rc;
+	sqlite3_reset(st);
 	st = stmt(db, CS_SUPPORTS_OF);
 	sqlite3_bind_int64(st, 1, primary_id);
 	sqlite3_bind_int64(st, 2, user_id);
@@ -365,8 +373,10 @@ int primary_citizen_get(struct agora_db *db, int64_t primary_id,
 		if (!v)
 			goto oom;
 		c->supports = v;
-		if (!(v[c->nsupports] = db_col_dup(st, 0)))
+		if (!(v[c->nsupports] = db_col_dup(st, 0))) {
+			sqlite3_reset(st);
 			goto oom;
+		}
 		c->nsupports++;
 	}
 	if (rc < 0)
@@ -389,6 +399,7 @@ int primary_open_mode(struct agora_db *db, int64_t primary_id, int *on,
 	if ((rc = db_step(db, st, err)) < 0)
 		return rc;
 	*on = rc ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_reset(st);
 	return 0;
 }
 
@@ -473,6 +484,7 @@ int primary_statement(struct agora_db *db, int64_t candidate_id, char **out,
 	if ((rc = db_step(db, st, err)) < 0)
 		return rc;
 	*out = rc ? db_col_dup(st, 0) : strdup("");
+	sqlite3_reset(st);
 	return *out ? 0 : agora_errorf(err, AGORA_ENOMEM, "out of memory");
 }
 
@@ -488,6 +500,7 @@ int primary_board_head_hash(struct agora_db *db, int64_t primary_id,
 	if (!rc)
 		return AGORA_ENOTFOUND;
 	snprintf(hash, 65, "%s", db_col_text(st, 0));
+	sqlite3_reset(st);
 	return 0;
 }
 
@@ -502,7 +515,9 @@ int primary_phase_date(struct agora_db *db, int64_t primary_id,
 	sqlite3_bind_text(st, 2, phase, -1, SQLITE_STATIC);
 	if ((rc = db_step(db, st, err)) <= 0)
 		return rc;
-	if (!(*at = db_col_dup(st, 0)))
+	*at = db_col_dup(st, 0);
+	sqlite3_reset(st);
+	if (!*at)
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 	return 0;
 }
@@ -521,5 +536,6 @@ int primary_receipt_find(struct agora_db *db, int64_t primary_id,
 	if (!rc)
 		return AGORA_ENOTFOUND;
 	*counted = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
 	return 0;
 }

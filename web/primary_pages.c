@@ -759,6 +759,9 @@ static int vote_cast(struct web_req *r, const struct primary_page *pp,
 				   "changé."));
 		goto out;
 	}
+	/* the receipt is this visitor's: never kept by any cache */
+	if (auth_of(r))
+		auth_of(r)->personal = 1;
 	page_head(r, pp, tr(r, "Bulletin enregistré"));
 	para(r, NULL,
 	     tr(r, "Votre bulletin est enregistré et publié, sans votre nom, "
