@@ -981,9 +981,9 @@ static void merit_chart(struct web_req *r, const struct primary_page *pp,
 	html_raw(b, "\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/>\n"
 		    "</svg>\n<figcaption>");
 	html_text(b, tr(r, "Chaque barre va de la pire mention (à gauche) "
-			   "à la meilleure ; le trait pointillé marque 50 % "
-			   "des votants : la mention majoritaire est celle "
-			   "qu'il traverse. Les barres sont dans l'ordre du "
+			   "à la meilleure ; le trait pointillé marque la "
+			   "moitié des votants : la mention majoritaire est "
+			   "celle qu'il traverse. Les barres sont dans l'ordre du "
 			   "classement."));
 	html_raw(b, "</figcaption>\n<ol class=\"merit-legend\">\n");
 	for (g = 0; g < ng; g++) {
