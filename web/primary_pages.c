@@ -912,7 +912,7 @@ static void merit_chart(struct web_req *r, const struct primary_page *pp,
 			const uint64_t *counts, const size_t *order,
 			const struct mj_result *res)
 {
-	const int w = 600, label = 0, row = 34, bar = 24;
+	const int w = 600, label = 0, row = 46, bar = 24;
 	struct sb *b = &r->body;
 	int ng = pp->p.ngrades, g;
 	size_t k;
@@ -922,7 +922,7 @@ static void merit_chart(struct web_req *r, const struct primary_page *pp,
 		    "viewBox=\"0 0 ");
 	html_num(b, w + 2);
 	html_raw(b, " ");
-	html_num(b, (long long)(pp->nq * row + 16));
+	html_num(b, (long long)(pp->nq * row + 8));
 	html_raw(b, "\" aria-labelledby=\"merit-title\">\n<title "
 		    "id=\"merit-title\">");
 	html_text(b, tr(r, "Profils de mérite"));
@@ -930,11 +930,15 @@ static void merit_chart(struct web_req *r, const struct primary_page *pp,
 	for (k = 0; k < pp->nq; k++) {
 		const uint64_t *row_c = counts + order[k] * (size_t)ng;
 		uint64_t total = res[order[k]].total, acc = 0;
-		int y = (int)k * row + 4;
+		int y = (int)k * row + 20;
 
-		html_raw(b, "<g class=\"merit-row\">\n<title>");
+		/* the name above its bar, so that any length fits */
+		html_raw(b, "<g class=\"merit-row\">\n<text class=\"merit-name\" "
+			    "x=\"1\" y=\"");
+		html_num(b, y - 5);
+		html_raw(b, "\">");
 		html_text(b, pp->c[order[k]].name);
-		html_raw(b, "</title>\n");
+		html_raw(b, "</text>\n");
 		for (g = 0; g < ng && total; g++) {
 			int x0 = (int)(acc * (uint64_t)w / total);
 			int x1;
@@ -962,10 +966,10 @@ static void merit_chart(struct web_req *r, const struct primary_page *pp,
 				html_raw(b, "<text class=\"mj-t");
 				html_num(b, grade_class(g, ng));
 				html_raw(b, "\" x=\"");
-				html_num(b, label + (x0 + x1) / 2 + 1);
+				html_num(b, label + x0 + 9);
 				html_raw(b, "\" y=\"");
 				html_num(b, y + 17);
-				html_raw(b, "\" text-anchor=\"middle\">");
+				html_raw(b, "\">");
 				html_num(b, g + 1);
 				html_raw(b, "</text>\n");
 			}
@@ -976,8 +980,8 @@ static void merit_chart(struct web_req *r, const struct primary_page *pp,
 	html_num(b, label + w / 2 + 1);
 	html_raw(b, "\" x2=\"");
 	html_num(b, label + w / 2 + 1);
-	html_raw(b, "\" y1=\"0\" y2=\"");
-	html_num(b, (long long)(pp->nq * row + 8));
+	html_raw(b, "\" y1=\"4\" y2=\"");
+	html_num(b, (long long)(pp->nq * row + 4));
 	html_raw(b, "\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/>\n"
 		    "</svg>\n<figcaption>");
 	html_text(b, tr(r, "Chaque barre va de la pire mention (à gauche) "
@@ -1143,11 +1147,19 @@ int page_primary_results(struct web_req *r)
 	html_raw(b, "<section class=\"tie-breaks\">\n<h2>");
 	html_text(b, tr(r, "Départager les mentions égales"));
 	html_raw(b, "</h2>\n<ul>\n");
-	for (k = 0; k + 1 < pp.nq; k++)
+	for (k = 0, g = 0; k + 1 < pp.nq; k++)
 		if (res[order[k]].grade >= 0 &&
-		    res[order[k]].grade == res[order[k + 1]].grade)
+		    res[order[k]].grade == res[order[k + 1]].grade) {
 			explain_pair(r, &pp, counts, order[k], order[k + 1]);
-	html_raw(b, "</ul>\n</section>\n");
+			g++;
+		}
+	html_raw(b, "</ul>\n");
+	if (!g)
+		para(r, "meta",
+		     tr(r, "Aucun candidat n'a la même mention majoritaire "
+			   "que son voisin de classement : rien à "
+			   "départager."));
+	html_raw(b, "</section>\n");
 
 	html_raw(b, "<details class=\"secondary\">\n<summary>");
 	html_text(b, tr(r, "Pour information : les jugements secondaires de "
