@@ -91,8 +91,8 @@ int primary_citizen_db_prepare(struct agora_db *db, struct agora_error *err)
 	int rc = primary_db_prepare(db, err);
 
 	return rc ? rc
-		  : db_prepare_module(db, DB_MOD_CITIZEN, citizen_sql,
-				      CS__MAX, err);
+		  : db_prepare_module(db, DB_MOD_CITIZEN, citizen_sql, CS__MAX,
+				      err);
 }
 
 static sqlite3_stmt *stmt(struct agora_db *db, enum citizen_stmt id)
@@ -100,15 +100,14 @@ static sqlite3_stmt *stmt(struct agora_db *db, enum citizen_stmt id)
 	return db_stmt(db, DB_MOD_CITIZEN, id);
 }
 
-static int phase_is(const struct primary_info *p, const char *a,
-		    const char *b)
+static int phase_is(const struct primary_info *p, const char *a, const char *b)
 {
 	return !strcmp(p->phase, a) || (b && !strcmp(p->phase, b));
 }
 
 /* Text a citizen typed: UTF-8, no control characters but newlines */
-static int check_text(const char *what, const char *s, size_t min,
-		      size_t max, int lines, struct agora_error *err)
+static int check_text(const char *what, const char *s, size_t min, size_t max,
+		      int lines, struct agora_error *err)
 {
 	size_t n = strlen(s), i, bad;
 
@@ -117,16 +116,14 @@ static int check_text(const char *what, const char *s, size_t min,
 				    "%s must have %zu to %zu bytes", what, min,
 				    max);
 	if (!utf8_valid(s, n, &bad))
-		return agora_errorf(err, AGORA_EINVAL, "%s is not UTF-8",
-				    what);
+		return agora_errorf(err, AGORA_EINVAL, "%s is not UTF-8", what);
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if ((c < 0x20 && !(lines && (c == '\n' || c == '\r'))) ||
 		    c == 0x7f)
 			return agora_errorf(err, AGORA_EINVAL,
-					    "%s has a control character",
-					    what);
+					    "%s has a control character", what);
 	}
 	return 0;
 }
@@ -213,8 +210,7 @@ int primary_declare(struct agora_db *db, const char *slug, int64_t user_id,
 	sqlite3_bind_int64(st, 2, p.id);
 	sqlite3_bind_int64(st, 3, user_id);
 	if ((rc = db_step(db, st, err)) < 0 &&
-	    sqlite3_extended_errcode(db_handle(db)) ==
-		    SQLITE_CONSTRAINT_UNIQUE)
+	    sqlite3_extended_errcode(db_handle(db)) == SQLITE_CONSTRAINT_UNIQUE)
 		rc = agora_errorf(err, AGORA_EEXIST,
 				  "this account already declared a candidacy "
 				  "in this primary");
@@ -367,8 +363,8 @@ int primary_citizen_get(struct agora_db *db, int64_t primary_id,
 	sqlite3_bind_int64(st, 1, primary_id);
 	sqlite3_bind_int64(st, 2, user_id);
 	while ((rc = db_step(db, st, err)) > 0) {
-		char **v = realloc(c->supports,
-				   (c->nsupports + 1) * sizeof(*v));
+		char **v =
+			realloc(c->supports, (c->nsupports + 1) * sizeof(*v));
 
 		if (!v)
 			goto oom;
@@ -464,9 +460,8 @@ int primary_credential_issue(struct agora_db *db, const char *slug,
 		goto out;
 	/* published as the roll's keys are (primary.c), one entry */
 	sodium_bin2hex(pkhex, sizeof(pkhex), pk, 32);
-	rc = board_append_json(
-		db, p.id, "credentials",
-		json_pack("{s:[s]}", "keys", pkhex), err);
+	rc = board_append_json(db, p.id, "credentials",
+			       json_pack("{s:[s]}", "keys", pkhex), err);
 out:
 	rc = finish(db, &p, rc < 0 ? rc : 0, err);
 	if (rc)

@@ -52,8 +52,7 @@ static int primary_page_load(struct web_req *r, struct primary_page *pp)
 	return 0;
 }
 
-static void primary_link(struct web_req *r, const char *slug,
-			 const char *sub)
+static void primary_link(struct web_req *r, const char *slug, const char *sub)
 {
 	html_raw(&r->body, "/primary/");
 	url_arg(&r->body, slug);
@@ -214,9 +213,9 @@ int page_primary(struct web_req *r)
 	if ((rc = primary_open_mode(r->db, pp.p.id, &open, &r->err)))
 		goto out;
 	citizen = auth_signed_in(r) && r->auth->user.verified;
-	if (citizen && (rc = primary_citizen_get(r->db, pp.p.id,
-						 r->auth->user.id, &me,
-						 &r->err)))
+	if (citizen &&
+	    (rc = primary_citizen_get(r->db, pp.p.id, r->auth->user.id, &me,
+				      &r->err)))
 		goto out;
 	can_support = citizen && (!strcmp(pp.p.phase, "declaration") ||
 				  !strcmp(pp.p.phase, "support"));
@@ -248,12 +247,12 @@ int page_primary(struct web_req *r)
 		free(at);
 	}
 	html_raw(b, "</ol>\n<p>");
-	html_textf(b, tr(r, "Un candidat déclaré est qualifié pour le vote "
-			    "avec %s parrainages. Chaque citoyen parraine au "
-			    "plus %d candidats, et peut retirer un parrainage "
-			    "jusqu'à la fin de la phase des parrainages."),
-		   web_num(r, pp.p.support_threshold, num),
-		   pp.p.max_supports);
+	html_textf(b,
+		   tr(r, "Un candidat déclaré est qualifié pour le vote "
+			 "avec %s parrainages. Chaque citoyen parraine au "
+			 "plus %d candidats, et peut retirer un parrainage "
+			 "jusqu'à la fin de la phase des parrainages."),
+		   web_num(r, pp.p.support_threshold, num), pp.p.max_supports);
 	html_raw(b, "</p>\n</section>\n");
 
 	/* how to take part */
@@ -300,8 +299,9 @@ int page_primary(struct web_req *r)
 	html_raw(b, "</ul>\n");
 	if (citizen && can_support) {
 		html_raw(b, "<p class=\"mine\">");
-		html_textf(b, tr(r, "Vous parrainez %zu candidats sur %d "
-				    "possibles."),
+		html_textf(b,
+			   tr(r, "Vous parrainez %zu candidats sur %d "
+				 "possibles."),
 			   me.nsupports, pp.p.max_supports);
 		html_raw(b, "</p>\n");
 	}
@@ -317,8 +317,7 @@ int page_primary(struct web_req *r)
 		const struct primary_candidate *c = &pp.c[i];
 		char *statement = NULL;
 
-		if ((rc = primary_statement(r->db, c->id, &statement,
-					    &r->err)))
+		if ((rc = primary_statement(r->db, c->id, &statement, &r->err)))
 			goto out;
 		html_raw(b, "<article class=\"candidacy\" id=\"c-");
 		html_attr(b, c->slug);
@@ -333,8 +332,9 @@ int page_primary(struct web_req *r)
 				    "data-supports=\"");
 			html_num(b, (long long)c->supports);
 			html_raw(b, "\">");
-			html_textf(b, tr_n(r, "%s parrainage", "%s parrainages",
-					   (unsigned long long)c->supports),
+			html_textf(b,
+				   tr_n(r, "%s parrainage", "%s parrainages",
+					(unsigned long long)c->supports),
 				   web_num(r, c->supports, num));
 			html_raw(b, "</span>");
 		}
@@ -465,11 +465,10 @@ int page_primary_declare(struct web_req *r)
 		else
 			rc = primary_declare(db, pp.p.slug, r->auth->user.id,
 					     name ? name : "",
-					     statement ? statement : "",
-					     &slug, &r->err);
+					     statement ? statement : "", &slug,
+					     &r->err);
 		if (rc) {
-			rc = refused(r, rc,
-				     tr(r, "Refusé ; rien n'a changé."));
+			rc = refused(r, rc, tr(r, "Refusé ; rien n'a changé."));
 			goto out;
 		}
 		sb_reset(&slug);
@@ -736,8 +735,7 @@ static int vote_cast(struct web_req *r, const struct primary_page *pp,
 		snprintf(key, sizeof(key), "g_%s", pp->c[idx[i]].slug);
 		v = auth_form(r, key);
 		grade = v ? strtol(v, &end, 10) : -1;
-		if (!v || !*v || *end || grade < 0 ||
-		    grade >= pp->p.ngrades) {
+		if (!v || !*v || *end || grade < 0 || grade >= pp->p.ngrades) {
 			auth_page_error(r, 400,
 					tr(r, "Chaque candidat doit recevoir "
 					      "une mention : le bulletin n'a "
@@ -866,8 +864,9 @@ int page_primary_receipt(struct web_req *r)
 	html_text(&r->body, receipt);
 	html_raw(&r->body, "</code></p>\n");
 	if (rc)
-		para(r, "error", tr(r, "Aucun bulletin de cette primaire ne "
-				       "porte ce reçu."));
+		para(r, "error",
+		     tr(r, "Aucun bulletin de cette primaire ne "
+			   "porte ce reçu."));
 	else if (counted)
 		para(r, "found counted",
 		     tr(r, "Ce bulletin est sur le tableau et il est compté."));
@@ -933,8 +932,9 @@ static void merit_chart(struct web_req *r, const struct primary_page *pp,
 		int y = (int)k * row + 20;
 
 		/* the name above its bar, so that any length fits */
-		html_raw(b, "<g class=\"merit-row\">\n<text class=\"merit-name\" "
-			    "x=\"1\" y=\"");
+		html_raw(b,
+			 "<g class=\"merit-row\">\n<text class=\"merit-name\" "
+			 "x=\"1\" y=\"");
 		html_num(b, y - 5);
 		html_raw(b, "\">");
 		html_text(b, pp->c[order[k]].name);
@@ -984,11 +984,12 @@ static void merit_chart(struct web_req *r, const struct primary_page *pp,
 	html_num(b, (long long)(pp->nq * row + 4));
 	html_raw(b, "\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/>\n"
 		    "</svg>\n<figcaption>");
-	html_text(b, tr(r, "Chaque barre va de la pire mention (à gauche) "
-			   "à la meilleure ; le trait pointillé marque la "
-			   "moitié des votants : la mention majoritaire est "
-			   "celle qu'il traverse. Les barres sont dans l'ordre du "
-			   "classement."));
+	html_text(b,
+		  tr(r, "Chaque barre va de la pire mention (à gauche) "
+			"à la meilleure ; le trait pointillé marque la "
+			"moitié des votants : la mention majoritaire est "
+			"celle qu'il traverse. Les barres sont dans l'ordre du "
+			"classement."));
 	html_raw(b, "</figcaption>\n<ol class=\"merit-legend\">\n");
 	for (g = 0; g < ng; g++) {
 		html_raw(b, "<li><span class=\"swatch mj-g");
@@ -1032,8 +1033,9 @@ static void explain_pair(struct web_req *r, const struct primary_page *pp,
 		return;
 	html_raw(b, "<li>");
 	if (!why.cmp) {
-		html_textf(b, tr(r, "%s et %s ont le même profil de mérite : "
-				    "ils partagent leur rang."),
+		html_textf(b,
+			   tr(r, "%s et %s ont le même profil de mérite : "
+				 "ils partagent leur rang."),
 			   pp->c[a].name, pp->c[c].name);
 		html_raw(b, "</li>\n");
 		return;
@@ -1100,8 +1102,9 @@ int page_primary_results(struct web_req *r)
 		para(r, "warning",
 		     tr(r, "Résultats provisoires : le vote n'est pas clos."));
 	html_raw(b, "<p class=\"voters\">");
-	html_textf(b, tr_n(r, "%s votant", "%s votants",
-			   (unsigned long long)pp.p.voters),
+	html_textf(b,
+		   tr_n(r, "%s votant", "%s votants",
+			(unsigned long long)pp.p.voters),
 		   web_num(r, pp.p.voters, num));
 	html_raw(b, "</p>\n<table class=\"results\">\n<thead><tr>"
 		    "<th scope=\"col\">");
@@ -1181,8 +1184,9 @@ int page_primary_results(struct web_req *r)
 		html_raw(b, "<tr><th scope=\"row\">");
 		html_text(b, pp.c[i].name);
 		html_raw(b, "</th>");
-		sb_printf(b, "<td class=\"num\">%.3f</td><td class=\"num\">"
-			     "%.3f</td><td class=\"num\">%.3f</td></tr>\n",
+		sb_printf(b,
+			  "<td class=\"num\">%.3f</td><td class=\"num\">"
+			  "%.3f</td><td class=\"num\">%.3f</td></tr>\n",
 			  sec.typical, sec.usual, sec.central);
 	}
 	html_raw(b, "</tbody>\n</table>\n</details>\n");

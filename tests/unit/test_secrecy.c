@@ -277,8 +277,7 @@ static void test_identity_tables_hold_no_secret(void **state)
 			    strstr(col, "credential") || strstr(col, "ballot"))
 				fail_msg("%s.%s could lead to a ballot",
 					 identity_tables[i].name, col);
-			if (strstr(dflt, "now") &&
-			    strcmp(dflt, "date('now')"))
+			if (strstr(dflt, "now") && strcmp(dflt, "date('now')"))
 				fail_msg("%s.%s records a time finer than "
 					 "the day",
 					 identity_tables[i].name, col);
