@@ -884,12 +884,16 @@ out:
 
 /* ------------------------------------------ /primary/{slug}/results */
 
-/* n / total as a percentage with one decimal, exact integers */
-static void percent(struct sb *b, uint64_t n, uint64_t total)
+/*
+ * n / total as a percentage with one decimal, exact integers; the decimal
+ * comma in French, the point otherwise
+ */
+static void percent(struct web_req *r, uint64_t n, uint64_t total)
 {
 	uint64_t pm = total ? (n * 1000 + total / 2) / total : 0;
 
-	sb_printf(b, "%llu,%llu %%", (unsigned long long)(pm / 10),
+	sb_printf(&r->body, "%llu%c%llu %%", (unsigned long long)(pm / 10),
+		  r->lang == LANG_FR ? ',' : '.',
 		  (unsigned long long)(pm % 10));
 }
 
@@ -960,7 +964,7 @@ static void merit_chart(struct web_req *r, const struct primary_page *pp,
 			html_raw(b, "\"><title>");
 			html_text(b, pp->p.grades[g]);
 			html_raw(b, " : ");
-			percent(b, row_c[g], total);
+			percent(r, row_c[g], total);
 			html_raw(b, "</title></rect>\n");
 			if (x1 - x0 >= 18) {
 				html_raw(b, "<text class=\"mj-t");
@@ -1138,7 +1142,7 @@ int page_primary_results(struct web_req *r)
 			html_raw(b, "<td class=\"num\">");
 			html_text(b, web_num(r, (long long)n, num));
 			html_raw(b, " <span class=\"meta\">(");
-			percent(b, n, res[i].total);
+			percent(r, n, res[i].total);
 			html_raw(b, ")</span></td>");
 		}
 		html_raw(b, "</tr>\n");
