@@ -401,9 +401,10 @@ int page_primary_support(struct web_req *r)
 	int rc;
 
 	if (!r->post) {
+		/* a GET has nothing to do here: back to the primary */
 		sb_init(&to, 1024);
-		sb_printf(&to, "/primary/%s", r->param[0]);
-		/* the slug is only redirected to, never shown */
+		sb_puts(&to, "/primary/");
+		url_arg(&to, r->param[0]);
 		auth_redirect(r, sb_error(&to) ? "/" : to.buf);
 		sb_fini(&to);
 		return 0;

@@ -205,6 +205,12 @@ def flows(port, dbpath, env):
           "the page shows the board's head hash", head)
     st, _, _ = anon.req("/primary/nope")
     check(st == 404, "an unknown primary: 404", st)
+    st, _, body = Browser(port).req(P + "?lang=en")
+    check(st == 200 and "Current phase:" in body and
+          "Take part" in body, "the primary's page in English", st)
+    st, h, _ = anon.req(P + "/support")
+    check(st == 303 and h.get("location", "").endswith(P),
+          "GET on the support address: back to the primary", h)
 
     # anonymous visitors are sent to sign in, and change nothing
     st, h, _ = anon.req(P + "/declare")
