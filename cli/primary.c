@@ -63,10 +63,12 @@ static int primary_create_cmd(struct cli *cli, int argc, char **argv)
 		{"lot-size", required_argument, NULL, 'l'},
 		{"allow-blank", no_argument, NULL, 'b'},
 		{"public-results", no_argument, NULL, 'p'},
+		{"open", no_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0},
 	};
 	struct primary_config c = {.support_threshold = 500,
 				   .max_supports = 5};
+	int open_mode = 0;
 	struct agora_error err = {0};
 	struct agora_db *db;
 	long long v;
@@ -107,6 +109,9 @@ static int primary_create_cmd(struct cli *cli, int argc, char **argv)
 		case 'p':
 			c.results_public = 1;
 			break;
+		case 'o':
+			open_mode = 1;
+			break;
 		default:
 			return cli_usage_error("primary create",
 					       "unknown option");
@@ -120,9 +125,14 @@ static int primary_create_cmd(struct cli *cli, int argc, char **argv)
 		return rc;
 	if (primary_create(db, &c, &err))
 		return fail_with(db, &err);
+	/* open mode: verified citizens get a credential on the web */
+	if (open_mode && (primary_citizen_db_prepare(db, &err) ||
+			  primary_set_open_mode(db, c.slug, 1, &err)))
+		return fail_with(db, &err);
 	db_close(db);
 	if (!cli->quiet)
-		printf("primary '%s' created, phase: declaration\n", c.slug);
+		printf("primary '%s' created, phase: declaration%s\n", c.slug,
+		       open_mode ? ", open mode" : "");
 	return EXIT_OK;
 }
 

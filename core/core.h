@@ -189,6 +189,7 @@ enum db_module {
 	DB_MOD_BOARD,
 	DB_MOD_AUTH,
 	DB_MOD_EDITOR,
+	DB_MOD_CITIZEN,
 	DB_MOD__MAX
 };
 

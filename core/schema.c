@@ -550,6 +550,58 @@ static const char *const migration_editors[] = {
 	NULL,
 };
 
+/*
+ * The citizen's side of the primary (issue 5): citizen candidacies and
+ * their accounts, supports, and who received an open-mode credential.
+ * Supports are public only as counts (primary_candidate.supports, kept
+ * exact by the triggers below in the support's own transaction); the
+ * support rows say which account supports which candidate and are never
+ * shown. credential_issued says that an account received a credential
+ * for a primary, on which day, never which one: no key, no credential
+ * id, nothing finer than the day.
+ */
+static const char *const migration_citizen[] = {
+	/* open mode: verified citizens ask the server for a credential */
+	"ALTER TABLE primary_election ADD COLUMN open_mode INTEGER NOT NULL"
+	" DEFAULT 0 CHECK (open_mode = 0 OR open_mode = 1);",
+	/* a citizen candidacy's account: one candidacy per account */
+	"CREATE TABLE primary_candidacy ("
+	" candidate_id INTEGER PRIMARY KEY REFERENCES primary_candidate(id),"
+	" primary_id INTEGER NOT NULL REFERENCES primary_election(id),"
+	" user_id INTEGER NOT NULL REFERENCES user(id),"
+	" UNIQUE (primary_id, user_id)"
+	");",
+	"CREATE TABLE support ("
+	" primary_id INTEGER NOT NULL REFERENCES primary_election(id),"
+	" candidate_id INTEGER NOT NULL REFERENCES primary_candidate(id),"
+	" user_id INTEGER NOT NULL REFERENCES user(id),"
+	" PRIMARY KEY (candidate_id, user_id)"
+	") WITHOUT ROWID;",
+	"CREATE INDEX support_user ON support(primary_id, user_id);",
+	/* at most max_supports per account and primary */
+	"CREATE TRIGGER support_limit BEFORE INSERT ON support"
+	" WHEN (SELECT count(*) FROM support WHERE primary_id = new.primary_id"
+	"  AND user_id = new.user_id) >= (SELECT max_supports"
+	"  FROM primary_election WHERE id = new.primary_id) BEGIN"
+	" SELECT RAISE(ABORT, 'too many supports');"
+	"END;",
+	"CREATE TRIGGER support_count AFTER INSERT ON support BEGIN"
+	" UPDATE primary_candidate SET supports = supports + 1"
+	"  WHERE id = new.candidate_id;"
+	"END;",
+	"CREATE TRIGGER support_uncount AFTER DELETE ON support BEGIN"
+	" UPDATE primary_candidate SET supports = supports - 1"
+	"  WHERE id = old.candidate_id;"
+	"END;",
+	"CREATE TABLE credential_issued ("
+	" primary_id INTEGER NOT NULL REFERENCES primary_election(id),"
+	" user_id INTEGER NOT NULL REFERENCES user(id),"
+	" issued_on TEXT NOT NULL DEFAULT (date('now')),"
+	" PRIMARY KEY (primary_id, user_id)"
+	") WITHOUT ROWID;",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
@@ -558,6 +610,7 @@ static const char *const *const migrations[] = {
 	migration_4,
 	migration_moderation, /* 5 */
 	migration_editors, /* 6 */
+	migration_citizen, /* 7 */
 };
 
 int db_latest_schema_version(void)

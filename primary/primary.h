@@ -501,4 +501,84 @@ int primary_verify_all(struct agora_db *db,
 		       void *ctx, size_t *primaries, size_t *ballots,
 		       struct agora_error *err) AGORA_WUR;
 
+/* ------------------------------------------------ the citizen's side */
+
+/*
+ * citizen.c: what a verified citizen does through the web (issue 5):
+ * declare a candidacy and withdraw it, support candidates, receive an
+ * open-mode credential. Each is one short write transaction; the
+ * database holds the rules (one candidacy and one credential per
+ * account and primary, one support per account and candidate, at most
+ * max_supports, counts kept by triggers), the code checks the phase.
+ * Accounts are ids (auth/ owns them); primary/ never reads the user
+ * table.
+ */
+#define PRIMARY_STATEMENT_MAX 4000 /* bytes of a candidacy's statement */
+
+int primary_citizen_db_prepare(struct agora_db *db, struct agora_error *err);
+
+/*
+ * Declares user_id's candidacy (declaration phase only); out receives
+ * the candidate's slug, made from the name. AGORA_EEXIST when the
+ * account already declared one in this primary (withdrawn included),
+ * AGORA_EINVAL for a bad name or statement or the wrong phase.
+ */
+int primary_declare(struct agora_db *db, const char *slug, int64_t user_id,
+		    const char *name, const char *statement, struct sb *out,
+		    struct agora_error *err) AGORA_WUR;
+/* Withdraws user_id's candidacy, before the vote opens; final */
+int primary_withdraw(struct agora_db *db, const char *slug, int64_t user_id,
+		     struct agora_error *err) AGORA_WUR;
+/*
+ * Gives (on = 1) or takes back (on = 0) user_id's support to candidate
+ * cand, in the declaration or support phase. Giving: AGORA_EEXIST when
+ * already given, AGORA_ETOOBIG past max_supports, AGORA_EINVAL for a
+ * withdrawn or organiser's candidate. Taking back one never given is
+ * AGORA_ENOTFOUND.
+ */
+int primary_support(struct agora_db *db, const char *slug, int64_t user_id,
+		    const char *cand, int on,
+		    struct agora_error *err) AGORA_WUR;
+
+/* What one account has done in one primary */
+struct primary_citizen {
+	char *candidacy; /* the slug of its candidacy, or NULL */
+	int credential;	 /* received an open-mode credential */
+	char **supports; /* the slugs it supports */
+	size_t nsupports;
+};
+int primary_citizen_get(struct agora_db *db, int64_t primary_id,
+			int64_t user_id, struct primary_citizen *c,
+			struct agora_error *err) AGORA_WUR;
+void primary_citizen_fini(struct primary_citizen *c);
+
+/* Open mode: verified citizens may ask the server for a credential */
+int primary_open_mode(struct agora_db *db, int64_t primary_id, int *on,
+		      struct agora_error *err) AGORA_WUR;
+int primary_set_open_mode(struct agora_db *db, const char *slug, int on,
+			  struct agora_error *err) AGORA_WUR;
+/*
+ * Issues user_id's one open-mode credential: a fresh code in code, its
+ * public key stored and published on the board, and the fact that the
+ * account received one (the day, never which), in one transaction.
+ * AGORA_EEXIST when the account already received one, AGORA_EINVAL
+ * when the primary is not in open mode or is closed. The code is not
+ * kept anywhere by this function; the caller shows it once and wipes
+ * it.
+ */
+int primary_credential_issue(struct agora_db *db, const char *slug,
+			     int64_t user_id, char code[PRIMARY_CODE_SIZE],
+			     struct agora_error *err) AGORA_WUR;
+
+/* A candidate's statement (a copy to free), "" when none */
+int primary_statement(struct agora_db *db, int64_t candidate_id, char **out,
+		      struct agora_error *err) AGORA_WUR;
+/* The board's last hash; AGORA_ENOTFOUND when the board is empty */
+int primary_board_head_hash(struct agora_db *db, int64_t primary_id,
+			    char hash[65], struct agora_error *err) AGORA_WUR;
+/* When the primary entered phase (ISO 8601, a copy), or NULL */
+int primary_phase_date(struct agora_db *db, int64_t primary_id,
+		       const char *phase, char **at,
+		       struct agora_error *err) AGORA_WUR;
+
 #endif

@@ -863,15 +863,11 @@ int auth_write_db(struct web_req *r, struct agora_db **out)
 
 int auth_write_begin(struct web_req *r, struct agora_db **out)
 {
-	struct agora_db *db;
 	int rc;
 
-	if ((rc = auth_write_db(r, &db)))
+	if ((rc = auth_write_db(r, out)))
 		return rc;
-	if ((rc = db_begin_write(db, &r->err)))
-		return rc;
-	*out = db;
-	return 0;
+	return db_begin_write(*out, &r->err);
 }
 
 int auth_write_commit(struct web_req *r, struct agora_db *db)

@@ -107,6 +107,14 @@ static const struct route routes[] = {
 	ROUTE_FORM("e/*/review/*", page_review_proposal),
 	ROUTE("e/*/audit", page_audit),
 	ROUTE_CACHED("notes/*", page_note),
+	/* the citizen's side of the primary: never cached, live counts */
+	ROUTE("primary/*", page_primary),
+	ROUTE_FORM("primary/*/declare", page_primary_declare),
+	ROUTE_FORM("primary/*/support", page_primary_support),
+	ROUTE_FORM("primary/*/credential", page_primary_credential),
+	ROUTE_FORM("primary/*/vote", page_primary_vote),
+	ROUTE("primary/*/receipt/*", page_primary_receipt),
+	ROUTE("primary/*/results", page_primary_results),
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -183,6 +191,7 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 	    primary_db_prepare(db, err) ||
 	    ingest_db_prepare(db, err) ||
 	    editor_db_prepare(db, err) ||
+	    primary_citizen_db_prepare(db, err) ||
 	    db_prepare_module(db, DB_MOD_WEB, web_sql, WEB_STMT__MAX, err)) {
 		db_close(db);
 		return NULL;

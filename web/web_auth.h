@@ -148,6 +148,9 @@ int auth_write_db(struct web_req *r, struct agora_db **db);
 /* The writable connection of this thread, in BEGIN IMMEDIATE */
 int auth_write_begin(struct web_req *r, struct agora_db **db);
 int auth_write_commit(struct web_req *r, struct agora_db *db);
+/* The same connection, no transaction begun: for module calls that
+ * run their own (primary_ballot_cast) */
+int auth_write_db(struct web_req *r, struct agora_db **db);
 
 /* A message to the outbox, in the request's language; link appended */
 int auth_mail(struct web_req *r, const char *to, const char *subject,
@@ -177,5 +180,13 @@ int page_review(struct web_req *r);
 int page_review_proposal(struct web_req *r);
 int page_note(struct web_req *r);
 int page_audit(struct web_req *r);
+/* primary_pages.c: the citizen's side of the primary */
+int page_primary(struct web_req *r);
+int page_primary_declare(struct web_req *r);
+int page_primary_support(struct web_req *r);
+int page_primary_credential(struct web_req *r);
+int page_primary_vote(struct web_req *r);
+int page_primary_receipt(struct web_req *r);
+int page_primary_results(struct web_req *r);
 
 #endif

@@ -10,7 +10,10 @@
 // form, an editor previews and publishes it, and the comparator shows
 // the new version in place of the old one. Then an editor signs in,
 // confirms a theme and writes a context note with the review forms, and a
-// voter sees both on the proposal's page.
+// voter sees both on the proposal's page. Last, a citizen of an
+// open-mode primary signs in, declares a candidacy, supports it, receives
+// a voting code, votes with the form and reads the results with their
+// chart.
 //
 // Prints one "ok - ..." line per check, then "N passed, M failed". With
 // AGORA_BROWSER_REQUIRED=1 (./check sets it) a missing browser or
@@ -89,8 +92,11 @@ if (!fs.existsSync(CHROMIUM))
 const PASSWORD = "a long password";
 
 function agora(env, ...args) {
-	const r = spawnSync(AGORA, args, { env, encoding: "utf-8",
-		input: PASSWORD + "\n" });
+	return agoraIn(env, PASSWORD + "\n", ...args);
+}
+
+function agoraIn(env, input, ...args) {
+	const r = spawnSync(AGORA, args, { env, encoding: "utf-8", input });
 	if (r.status !== 0)
 		throw new Error("agora " + args.join(" ") + ": " + r.stderr);
 	return r.stdout;
@@ -482,6 +488,93 @@ async function editor(browser, base, errors) {
 	await v.screenshot({ path: path.join(ARTIFACTS, "proposal-note.png"),
 		fullPage: true });
 	await voterCtx.close();
+
+// A citizen of an open-mode primary: supports, votes, reads the results
+async function citizen(browser, base, env, errors) {
+	const slug = "valbrune-primaire";
+	const P = base + "/primary/" + slug;
+	agora(env, "--quiet", "primary", "create", slug, "--title",
+		"Primaire de Valbrune", "--support-threshold", "1", "--open");
+	agora(env, "--quiet", "primary", "candidate", "add", slug, "--name",
+		"Olga Orga");
+	agoraIn(env, "mot de passe du test\n", "user", "add",
+		"lea@example.org", "--role", "citizen");
+	const context = await browser.newContext({
+		viewport: { width: 1366, height: 900 },
+		locale: "fr-FR",
+	});
+	watch(context, errors);
+	const page = await context.newPage();
+	watchPage(page, errors);
+
+	await page.goto(base + "/signin");
+	await page.fill("#email", "lea@example.org");
+	await page.fill("#password", "mot de passe du test");
+	await Promise.all([page.waitForNavigation(),
+		page.click("form button[type=submit]")]);
+	await page.goto(P + "/declare");
+	await page.fill("#name", "Léa Dupont");
+	await page.fill("#statement", "Une commune plus verte.");
+	await Promise.all([page.waitForNavigation(),
+		page.click("form.declare button[type=submit]")]);
+	check(page.url().startsWith(P) &&
+		(await page.textContent("#c-lea-dupont h3")) === "Léa Dupont",
+		"the citizen declares a candidacy with the form", page.url());
+
+	agora(env, "--quiet", "primary", "phase", slug, "support");
+	await page.goto(P);
+	await Promise.all([page.waitForNavigation(),
+		page.click("#c-lea-dupont form.support button")]);
+	const count = await page.getAttribute("#c-lea-dupont .supports",
+		"data-supports");
+	check(count === "1" && (await page.textContent(
+		"#c-lea-dupont form.support button")).includes("Retirer"),
+		"a click on 'Parrainer' counts the support at once", count);
+
+	await page.goto(P + "/credential");
+	await Promise.all([page.waitForNavigation(),
+		page.click("form.credential button")]);
+	const code = (await page.textContent("#credential")).trim();
+	check(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){6}$/.test(code),
+		"the credential page shows a code once", code);
+
+	agora(env, "--quiet", "primary", "phase", slug, "vote");
+	await page.goto(P + "/vote");
+	await page.fill("#code", code);
+	await Promise.all([page.waitForNavigation(),
+		page.click("form.vote-code button")]);
+	const sets = await page.$$eval("fieldset.grades legend", (ls) =>
+		ls.map((l) => l.textContent));
+	check(sets.length === 2 && sets.includes("Léa Dupont"),
+		"the ballot lists the two qualified candidates", sets);
+	await page.check("#g-lea-dupont-5");
+	await page.check("#g-olga-orga-2");
+	await Promise.all([page.waitForNavigation(),
+		page.click("form.ballot button[type=submit]")]);
+	const receipt = (await page.textContent("#receipt")).trim();
+	check(/^[0-9a-f]{64}$/.test(receipt), "voting shows a receipt",
+		receipt);
+	await Promise.all([page.waitForNavigation(),
+		page.click("a[href$='/receipt/" + receipt + "']")]);
+	check((await page.textContent("main")).includes("il est compté"),
+		"the receipt page finds the ballot, counted");
+
+	agora(env, "--quiet", "primary", "phase", slug, "closed");
+	await page.goto(P + "/results");
+	const rows = await page.$$eval("table.results tbody tr", (trs) =>
+		trs.map((t) => t.getAttribute("data-candidate")));
+	check(rows.join() === "lea-dupont,olga-orga",
+		"the results rank Léa first", rows);
+	const bars = await page.$$eval("svg.merit-chart rect", (rs) =>
+		rs.map((r) => r.getBoundingClientRect().width));
+	check(bars.length === 2 && bars.every((w) => w > 100) &&
+		(await page.$("svg.merit-chart line.merit-mid")) !== null,
+		"the merit-profile chart draws each bar and the 50 % line",
+		bars);
+	fs.mkdirSync(ARTIFACTS, { recursive: true });
+	await page.screenshot({ path: path.join(ARTIFACTS,
+		"primary-results-1366.png"), fullPage: true });
+	await context.close();
 }
 
 async function main() {
@@ -504,6 +597,7 @@ async function main() {
 		await phone(browser, compareUrl, errors);
 		await submission(browser, server.base, errors);
 		await editor(browser, server.base, errors);
+		await citizen(browser, server.base, env, errors);
 		check(errors.length === 0, "no console error on any page",
 			errors.join("\n"));
 		check(fs.existsSync(path.join(ARTIFACTS,
