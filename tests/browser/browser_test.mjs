@@ -488,6 +488,7 @@ async function editor(browser, base, errors) {
 	await v.screenshot({ path: path.join(ARTIFACTS, "proposal-note.png"),
 		fullPage: true });
 	await voterCtx.close();
+}
 
 // A citizen of an open-mode primary: supports, votes, reads the results
 async function citizen(browser, base, env, errors) {
