@@ -379,7 +379,8 @@ static int search_cache_refresh(struct search_cache *c,
 	}
 	if (rc < 0)
 		return rc;
-	qsort(c->r, c->n, sizeof(*c->r), range_cmp);
+	if (c->n) /* qsort(NULL, 0, ...) is undefined: an empty database */
+		qsort(c->r, c->n, sizeof(*c->r), range_cmp);
 	for (i = 1; i < c->n; i++)
 		if (c->r[i].lo <= c->r[i - 1].hi)
 			c->contiguous = 0;

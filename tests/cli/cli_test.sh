@@ -58,6 +58,9 @@ expect 2 "a bad slug is refused" "$AGORA" election add "Bad Slug" --title T
 E=valbrune-2026
 expect 0 "election add" "$AGORA" election add $E \
 	--title "Municipales 2026 — Valbrune" --date 2026-03-15
+expect 0 "a search of a database with no programme yet" "$AGORA" search \
+	sécurité
+has "$T/out" "0 results" "says there is no result"
 expect 2 "the same election twice is refused" "$AGORA" election add $E \
 	--title again
 has "$T/err" "already exists" "and says why"
