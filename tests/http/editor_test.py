@@ -29,6 +29,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import auth_test as A  # noqa: E402  (Browser, start, stop, check)
+import harness  # noqa: E402
 
 AGORA, SRC = sys.argv[1], sys.argv[2]
 check = A.check
@@ -109,23 +110,7 @@ def audit_rows(path, action=None):
 def start(env, port):
     """agora serve with one worker: one page cache, so that a test can
     tell a page served from it (stale) from a page rendered anew"""
-    proc = subprocess.Popen(
-        [AGORA, "serve", "--listen", "127.0.0.1:%d" % port, "--threads",
-         "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
-    for _ in range(100):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return proc
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            sys.exit("the server exited: " + proc.stderr.read())
-        time.sleep(0.1)
-    proc.kill()
-    sys.exit("the server did not answer /healthz")
+    return harness.start(AGORA, env, port, threads=1)
 
 
 def relabel(path, theme, label):
@@ -507,8 +492,7 @@ def main():
             proc.kill()
             proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (A.passed, A.failed))
-    sys.exit(1 if A.failed else 0)
+    harness.finish()
 
 
 if __name__ == "__main__":

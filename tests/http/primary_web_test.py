@@ -27,110 +27,17 @@ import tempfile
 import time
 import urllib.parse
 
+import harness
+from harness import Browser, check, free_port, stop  # noqa: F401
+
 AGORA, SRC = sys.argv[1], sys.argv[2]
 SLUG = "pw-2027"
 P = "/primary/" + SLUG
 FAST = "1,8192"  # libsodium's minimums: tests only
 PASSWORD = "correct horse battery"
 
-passed = failed = 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + what)
-    else:
-        failed += 1
-        print("FAIL - " + what)
-        if detail:
-            for line in str(detail)[:800].splitlines():
-                print("  | " + line)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Browser:
-    """One visitor: a cookie jar and plain requests (no redirects
-    followed, so that each status is seen)."""
-
-    def __init__(self, port):
-        self.port = port
-        self.jar = {}
-        self.last_cookies = []
-
-    def req(self, path, method="GET", form=None, body=None, headers=None,
-            cookies=True):
-        h = dict(headers or {})
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            h.setdefault("Content-Type",
-                         "application/x-www-form-urlencoded")
-        if cookies and self.jar:
-            h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.jar.items())
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            c.request(method, path, body=body, headers=h)
-            r = c.getresponse()
-            data = r.read().decode("utf-8", "replace")
-            hdrs = {k.lower(): v for k, v in r.getheaders()}
-            self.last_cookies = [v for k, v in r.getheaders()
-                                 if k.lower() == "set-cookie"]
-            for sc in self.last_cookies:
-                name, _, rest = sc.partition("=")
-                value = rest.split(";")[0]
-                if "Max-Age=0" in sc:
-                    self.jar.pop(name, None)
-                else:
-                    self.jar[name] = value
-            return r.status, hdrs, data
-        finally:
-            c.close()
-
-    def csrf(self, path):
-        st, h, body = self.req(path)
-        m = re.search(r'name="csrf" value="([^"]+)"', body)
-        return m.group(1) if m else None
-
-    def post(self, path, form, csrf_from=None):
-        tok = self.csrf(csrf_from or path)
-        form = dict(form, csrf=tok)
-        return self.req(path, "POST", form=form)
-
-
 def start(env, port):
-    proc = subprocess.Popen(
-        [AGORA, "serve", "--listen", "127.0.0.1:%d" % port, "--threads",
-         "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
-    for _ in range(100):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return proc
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            sys.exit("the server exited: " + proc.stderr.read())
-        time.sleep(0.1)
-    proc.kill()
-    sys.exit("the server did not answer /healthz")
-
-
-def stop(proc):
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None
+    return harness.start(AGORA, env, port)
 
 
 def agora(env, *args, stdin=None):
@@ -525,8 +432,7 @@ def main():
             proc.kill()
             proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    harness.finish()
 
 
 if __name__ == "__main__":

@@ -31,37 +31,19 @@ import tempfile
 import time
 import urllib.parse
 
+import harness
+from harness import check, free_port, stop  # noqa: F401
+
 AGORA, SRC = sys.argv[1], sys.argv[2]
 ELECTION = "sub-2026"
 OTHER = "ailleurs-2026"
 FAST = "1,8192"  # libsodium's minimums: tests only
 PASSWORD = "a long password"
 
-passed = failed = 0
-
 spec = importlib.util.spec_from_file_location(
     "make_pdf", os.path.join(SRC, "tests", "data", "make_pdf.py"))
 make_pdf = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(make_pdf)
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + what)
-    else:
-        failed += 1
-        print("FAIL - " + what)
-        if detail:
-            for line in str(detail)[:800].splitlines():
-                print("  | " + line)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def multipart(fields, file=None):
@@ -79,45 +61,8 @@ def multipart(fields, file=None):
     return "multipart/form-data; boundary=" + boundary, out
 
 
-class Browser:
-    def __init__(self, port):
-        self.port = port
-        self.jar = {}
-
-    def req(self, path, method="GET", form=None, body=None, headers=None):
-        h = dict(headers or {})
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            h.setdefault("Content-Type",
-                         "application/x-www-form-urlencoded")
-        if self.jar:
-            h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.jar.items())
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        try:
-            c.request(method, path, body=body, headers=h)
-            r = c.getresponse()
-            data = r.read().decode("utf-8", "replace")
-            hdrs = {k.lower(): v for k, v in r.getheaders()}
-            for k, sc in r.getheaders():
-                if k.lower() != "set-cookie":
-                    continue
-                name, _, rest = sc.partition("=")
-                if "Max-Age=0" in sc:
-                    self.jar.pop(name, None)
-                else:
-                    self.jar[name] = rest.split(";")[0]
-            return r.status, hdrs, data
-        finally:
-            c.close()
-
-    def csrf(self, path):
-        _, _, body = self.req(path)
-        m = re.search(r'name="csrf" value="([^"]+)"', body)
-        return m.group(1) if m else None
-
-    def post(self, path, form, csrf_from=None):
-        form = dict(form, csrf=self.csrf(csrf_from or path))
-        return self.req(path, "POST", form=form)
+class Browser(harness.Browser):
+    timeout = 120  # 20 MiB uploads on a loaded machine
 
     def upload(self, fields, file, csrf=True):
         if csrf:
@@ -140,33 +85,7 @@ def run(env, *args, stdin=None):
 
 
 def start(env, port):
-    proc = subprocess.Popen(
-        [AGORA, "serve", "--listen", "127.0.0.1:%d" % port, "--threads",
-         "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
-    for _ in range(100):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return proc
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            sys.exit("the server exited: " + proc.stderr.read())
-        time.sleep(0.1)
-    proc.kill()
-    sys.exit("the server did not answer /healthz")
-
-
-def stop(proc):
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None
+    return harness.start(AGORA, env, port)
 
 
 def counts(dbpath):
@@ -502,7 +421,7 @@ def main():
         err = proc.stderr.read() if rc is not None else ""
         proc = None
         check(rc == 0, "SIGTERM stops the server with exit 0", rc)
-        if failed:
+        if harness.failed:
             print("the server's log:\n" + err[-3000:])
         r = run(env, "verify")
         check(r.returncode == 0,
@@ -513,8 +432,7 @@ def main():
             proc.kill()
             proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    harness.finish()
 
 
 if __name__ == "__main__":
