@@ -21,35 +21,8 @@ cleanup() {
 trap cleanup EXIT
 export AGORA_DB="$T/live.db"
 E=valbrune-2026
-pass=0
-fail=0
 
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $1"; }
-expect() { # expect CODE DESCRIPTION CMD...: output in $T/out, $T/err
-	want=$1 what=$2
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	got=$?
-	if [ "$got" = "$want" ]; then ok "$what"; else
-		ko "$what (exit $got, wanted $want)"
-		sed 's/^/  | /' "$T/err" "$T/out" | head -8
-	fi
-}
-has() { # has FILE TEXT DESCRIPTION
-	if grep -q -- "$2" "$1"; then ok "$3"; else
-		ko "$3 (no '$2')"
-		sed 's/^/  | /' "$1" | head -5
-	fi
-}
-json() { # json EXPR DESCRIPTION: python expression over j = parsed $T/out
-	if python3 -c "import json,sys; j=json.load(open('$T/out')); sys.exit(0 if ($1) else 1)"; then
-		ok "$2"
-	else
-		ko "$2"
-		head -c 400 "$T/out" | sed 's/^/  | /'
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 same() { # same A B DESCRIPTION: two strings are equal
 	if [ "$1" = "$2" ]; then ok "$3"; else ko "$3 ('$1' != '$2')"; fi
 }
@@ -404,5 +377,4 @@ else
 	ko "backup --force did not replace the file"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -8,36 +8,8 @@ SRC=$2
 T=$(mktemp -d /tmp/agora-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export AGORA_DB="$T/agora.db"
-pass=0
-fail=0
 
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $1"; }
-# expect CODE DESCRIPTION CMD...: runs CMD, output in $T/out
-expect() {
-	want=$1 what=$2
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	got=$?
-	if [ "$got" = "$want" ]; then ok "$what"; else
-		ko "$what (exit $got, wanted $want)"
-		sed 's/^/  | /' "$T/err" | head -5
-	fi
-}
-has() { # has FILE TEXT DESCRIPTION
-	if grep -q -- "$2" "$1"; then ok "$3"; else
-		ko "$3 (no '$2' in output)"
-		sed 's/^/  | /' "$1" | head -5
-	fi
-}
-json() { # json EXPR DESCRIPTION: python expression over j = parsed $T/out
-	if python3 -c "import json,sys; j=json.load(open('$T/out')); sys.exit(0 if ($1) else 1)"; then
-		ok "$2"
-	else
-		ko "$2"
-		head -c 400 "$T/out" | sed 's/^/  | /'
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 
 # help and usage
 expect 0 "agora --help" "$AGORA" --help
@@ -347,5 +319,4 @@ expect 0 "verify re-extracts the PDFs" $P verify --json
 json "j['ok'] and j['documents'] == 2" \
 	"two PDF documents verified, the truncated one not stored"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -6,36 +6,8 @@ set -u
 AGORA=$1
 T=$(mktemp -d /tmp/agora-mj-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
 
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $1"; }
-# expect CODE DESCRIPTION CMD...: runs CMD, output in $T/out, $T/err
-expect() {
-	want=$1 what=$2
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	got=$?
-	if [ "$got" = "$want" ]; then ok "$what"; else
-		ko "$what (exit $got, wanted $want)"
-		sed 's/^/  | /' "$T/err" | head -5
-	fi
-}
-has() { # has FILE TEXT DESCRIPTION
-	if grep -q -- "$2" "$1"; then ok "$3"; else
-		ko "$3 (no '$2')"
-		sed 's/^/  | /' "$1" | head -8
-	fi
-}
-json() { # json EXPR DESCRIPTION: python expression over j = parsed $T/out
-	if python3 -c "import json,sys; j=json.load(open('$T/out')); r=j['results']; sys.exit(0 if ($1) else 1)"; then
-		ok "$2"
-	else
-		ko "$2"
-		head -c 600 "$T/out" | sed 's/^/  | /'
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 
 expect 0 "agora --help lists mj" "$AGORA" --help
 has "$T/out" "  mj " "the command table has mj"
@@ -235,5 +207,4 @@ has "$T/err" "larger than the limit of 4194304 bytes" "says the limit"
 expect 2 "an oversize standard input" sh -c "'$AGORA' mj - <'$T/huge.csv'"
 has "$T/err" "stdin: larger than the limit" "names it stdin"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -10,35 +10,8 @@ AGORA=$1
 T=$(mktemp -d /tmp/agora-primary-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export AGORA_DB="$T/agora.db"
-pass=0
-fail=0
 
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $1"; }
-expect() { # expect CODE DESCRIPTION CMD...: output in $T/out, $T/err
-	want=$1 what=$2
-	shift 2
-	"$@" >"$T/out" 2>"$T/err"
-	got=$?
-	if [ "$got" = "$want" ]; then ok "$what"; else
-		ko "$what (exit $got, wanted $want)"
-		sed 's/^/  | /' "$T/err" "$T/out" | head -5
-	fi
-}
-has() { # has FILE TEXT DESCRIPTION
-	if grep -q -- "$2" "$1"; then ok "$3"; else
-		ko "$3 (no '$2')"
-		sed 's/^/  | /' "$1" | head -5
-	fi
-}
-json() { # json EXPR DESCRIPTION: python expression over j = parsed $T/out
-	if python3 -c "import json,sys; j=json.load(open('$T/out')); sys.exit(0 if ($1) else 1)"; then
-		ok "$2"
-	else
-		ko "$2"
-		head -c 400 "$T/out" | sed 's/^/  | /'
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 ballots() { sqlite3 "$AGORA_DB" "SELECT count(*) FROM ballot" 2>/dev/null ||
 	python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM ballot').fetchone()[0])" "$AGORA_DB"; }
 
@@ -237,5 +210,4 @@ python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('UPDAT
 expect 1 "a counter changed behind agora's back fails verify" "$AGORA" verify
 has "$T/out" "differs from the live counters" "and names the primary"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
