@@ -12,7 +12,7 @@
 #include "web_int.h"
 
 /* Serialises o into the response body and releases it */
-static int api_send(struct web_req *r, json_t *o)
+int api_send(struct web_req *r, json_t *o)
 {
 	char *s;
 

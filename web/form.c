@@ -20,7 +20,13 @@ static int hexval(int c)
 	return -1;
 }
 
-static int decode(const char *s, size_t n, char **out)
+/*
+ * Percent-decodes s[0..n) ('+' as a space when plus: queries and forms)
+ * into a new string. A '%' without two hex digits, a NUL byte or bad
+ * UTF-8 is malformed: AGORA_EINVAL, where a lenient decoder would pass
+ * garbage on. The one decoder of the request target and of forms.
+ */
+int web_pct_decode(const char *s, size_t n, int plus, char **out)
 {
 	char *d = malloc(n + 1);
 	size_t i, k = 0, bad;
@@ -40,7 +46,7 @@ static int decode(const char *s, size_t n, char **out)
 			d[k++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {
-			d[k++] = s[i] == '+' ? ' ' : s[i];
+			d[k++] = plus && s[i] == '+' ? ' ' : s[i];
 		}
 	}
 	d[k] = '\0';
@@ -70,13 +76,14 @@ int form_parse(const char *s, size_t n, struct web_arg *args, size_t max,
 			return AGORA_EINVAL;
 		eq = memchr(p, '=', (size_t)(e - p));
 		args[*nargs].val = NULL;
-		rc = decode(p, (size_t)((eq ? eq : e) - p), &args[*nargs].key);
+		rc = web_pct_decode(p, (size_t)((eq ? eq : e) - p), 1,
+				    &args[*nargs].key);
 		if (rc)
 			return rc;
 		(*nargs)++; /* counted now so that the key is freed */
-		rc = eq ? decode(eq + 1, (size_t)(e - eq - 1),
-				 &args[*nargs - 1].val)
-			: decode("", 0, &args[*nargs - 1].val);
+		rc = eq ? web_pct_decode(eq + 1, (size_t)(e - eq - 1), 1,
+					 &args[*nargs - 1].val)
+			: web_pct_decode("", 0, 1, &args[*nargs - 1].val);
 		if (rc)
 			return rc;
 	}

@@ -348,20 +348,11 @@ void ballot_writer_free(struct ballot_writer *w)
 
 static int send_json(struct web_req *r, int status, json_t *o)
 {
-	char *s;
+	int rc = api_send(r, o);
 
-	r->ctype = "application/json; charset=utf-8";
-	if (!o)
-		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (!s)
-		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
-	r->status = status;
-	sb_puts(&r->body, s);
-	sb_putc(&r->body, '\n');
-	free(s);
-	return 0;
+	if (!rc)
+		r->status = status;
+	return rc;
 }
 
 /*

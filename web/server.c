@@ -319,55 +319,6 @@ const char *web_arg(const struct web_req *r, const char *key)
 	return NULL;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Percent-decodes s[0..n) ('+' as a space in queries) into a new
- * string. A '%' without two hex digits, a NUL or bad UTF-8 is malformed:
- * AGORA_EINVAL, where a lenient decoder would pass garbage on.
- */
-static int pct_decode(const char *s, size_t n, int plus, char **out)
-{
-	char *d = malloc(n + 1);
-	size_t i, k = 0, bad;
-	int hi, lo;
-
-	*out = NULL;
-	if (!d)
-		return AGORA_ENOMEM;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '%') {
-			if (i + 2 >= n)
-				goto bad;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
-			if (hi < 0 || lo < 0)
-				goto bad;
-			d[k++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else {
-			d[k++] = plus && s[i] == '+' ? ' ' : s[i];
-		}
-	}
-	d[k] = '\0';
-	if (!utf8_valid(d, k, &bad))
-		goto bad;
-	*out = d;
-	return 0;
-bad:
-	free(d);
-	return AGORA_EINVAL;
-}
-
 /* Splits the request target into decoded path segments and arguments */
 static int parse_target(struct web_req *r)
 {
@@ -393,7 +344,7 @@ static int parse_target(struct web_req *r)
 			r->route = WEB_R_NOT_FOUND;
 			return 0; /* no route is that deep */
 		}
-		if ((rc = pct_decode(p, (size_t)(e - p), 0, &v)))
+		if ((rc = web_pct_decode(p, (size_t)(e - p), 0, &v)))
 			goto fail;
 		r->seg[r->nseg++] = v;
 		if (e == end)
@@ -414,11 +365,11 @@ static int parse_target(struct web_req *r)
 					    WEB_MAX_ARGS);
 		eq = memchr(p, '=', (size_t)(e - p));
 		n = (size_t)((eq ? eq : e) - p);
-		if ((rc = pct_decode(p, n, 1, &r->arg[r->narg].key)))
+		if ((rc = web_pct_decode(p, n, 1, &r->arg[r->narg].key)))
 			goto fail;
-		rc = eq ? pct_decode(eq + 1, (size_t)(e - eq - 1), 1,
+		rc = eq ? web_pct_decode(eq + 1, (size_t)(e - eq - 1), 1,
 				     &r->arg[r->narg].val)
-			: pct_decode("", 0, 1, &r->arg[r->narg].val);
+			: web_pct_decode("", 0, 1, &r->arg[r->narg].val);
 		r->narg++; /* counted now so that the key is freed */
 		if (rc)
 			goto fail;

@@ -294,7 +294,16 @@ int primary_api_continue(struct web_req *r);
 void primary_api_request_free(struct web_req *r);
 
 /* An error as {"error":{"code":...,"message":...}} */
+/* api.c: o serialised into the response body, and released */
+struct json_t;
+int api_send(struct web_req *r, struct json_t *o);
 void api_error(struct web_req *r, int status, const char *code,
 	       const char *message);
+
+/*
+ * form.c: percent-decodes s[0..n) ('+' as a space when plus) into a new
+ * string; a bad escape, a NUL byte or invalid UTF-8 is AGORA_EINVAL
+ */
+int web_pct_decode(const char *s, size_t n, int plus, char **out);
 
 #endif

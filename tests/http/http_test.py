@@ -252,6 +252,8 @@ def tests(c, rows):
           "bad percent-encoding is 400", st)
     st, h, body = c.text("/search?q=%C3")
     check(st == 400, "invalid UTF-8 is 400", st)
+    st, h, body = c.text("/search?q=a%00b")
+    check(st == 400, "a NUL byte (%00) in a query is 400", st)
     st, h, body = c.text("/search?q=" + "a" * 5000)
     check(st == 400, "an over-long query is 400", st)
     st, h, body = c.text("/", method="POST", body=b"x=1")
