@@ -547,7 +547,7 @@ void auth_page_error(struct web_req *r, int status, const char *message)
 		{413, "too_large"},	    {415, "unsupported_media_type"},
 		{429, "too_many_requests"}, {503, "unavailable"},
 	};
-	const char *title, *code = "internal";
+	const char *code = "internal";
 	size_t i;
 
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
@@ -557,21 +557,7 @@ void auth_page_error(struct web_req *r, int status, const char *message)
 		api_error(r, status, code, message);
 		return;
 	}
-	title = status == 403	? tr(r, "Accès refusé")
-		: status == 429 ? tr(r, "Trop de tentatives")
-		: status < 500	? tr(r, "Requête invalide")
-				: tr(r, "Erreur");
-	sb_reset(&r->body);
-	r->status = status;
-	page_begin(r, title);
-	html_raw(&r->body, "<h1>");
-	html_text(&r->body, title);
-	html_raw(&r->body, "</h1>\n<p class=\"error\">");
-	html_text(&r->body, message);
-	html_raw(&r->body, "</p>\n<p><a href=\"/\">");
-	html_text(&r->body, tr(r, "Accueil"));
-	html_raw(&r->body, "</a></p>\n");
-	page_end(r);
+	page_error(r, status, message);
 }
 
 void auth_redirect(struct web_req *r, const char *path)

@@ -215,9 +215,11 @@ void page_end(struct web_req *r)
 
 void page_error(struct web_req *r, int status, const char *message)
 {
-	const char *title = status == 404  ? tr(r, "Page introuvable")
-			    : status < 500 ? tr(r, "Requête invalide")
-					   : tr(r, "Erreur");
+	const char *title = status == 404   ? tr(r, "Page introuvable")
+			    : status == 403 ? tr(r, "Accès refusé")
+			    : status == 429 ? tr(r, "Trop de tentatives")
+			    : status < 500  ? tr(r, "Requête invalide")
+					    : tr(r, "Erreur");
 
 	sb_reset(&r->body);
 	r->status = status;
