@@ -169,20 +169,6 @@ static int write_begin(struct web_req *r, struct agora_db **db)
 	return 0;
 }
 
-/* 1 to 18 digits, as in pages.c */
-static int parse_id(const char *s, int64_t *id)
-{
-	size_t n = s ? strlen(s) : 0, i;
-
-	if (n == 0 || n > 18 || s[0] == '0')
-		return -1;
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-	*id = strtoll(s, NULL, 10);
-	return 0;
-}
-
 /* "confirm:12:economy" -> decision, proposal, theme (points into s) */
 static int parse_decision(const char *s, enum editor_decision *d, int64_t *pid,
 			  const char **theme)
@@ -204,7 +190,7 @@ static int parse_decision(const char *s, enum editor_decision *d, int64_t *pid,
 		return -1;
 	memcpy(num, c1 + 1, (size_t)(c2 - c1 - 1));
 	num[c2 - c1 - 1] = '\0';
-	if (parse_id(num, pid) || !c2[1])
+	if (web_parse_id(num, pid) || !c2[1])
 		return -1;
 	*theme = c2 + 1;
 	return 0;
@@ -794,7 +780,7 @@ int page_review_proposal(struct web_req *r)
 	sb_init(&u, 1024);
 	if ((rc = editor_election(r, &ei, &done)) || done)
 		goto out;
-	if (parse_id(r->param[1], &pid)) {
+	if (web_parse_id(r->param[1], &pid)) {
 		rc = agora_errorf(&r->err, AGORA_ENOTFOUND, "no proposal '%s'",
 				  r->param[1]);
 		goto out;
@@ -807,7 +793,7 @@ int page_review_proposal(struct web_req *r)
 		goto out;
 	if (auth_form(r, "body") || auth_form(r, "sources")) {
 		note = auth_form(r, "note");
-		if (note && parse_id(note, &note_id)) {
+		if (note && web_parse_id(note, &note_id)) {
 			rc = refuse(r, agora_errorf(&r->err, AGORA_ENOTFOUND,
 						    "no note '%s'", note));
 			goto out;
@@ -859,7 +845,7 @@ int page_note(struct web_req *r)
 	int rc;
 
 	sb_init(&title, 256);
-	if (parse_id(r->param[0], &id)) {
+	if (web_parse_id(r->param[0], &id)) {
 		rc = agora_errorf(&r->err, AGORA_ENOTFOUND, "no note '%s'",
 				  r->param[0]);
 		goto out;

@@ -800,8 +800,8 @@ out:
 
 /* ------------------------------------------------------------- proposal */
 
-/* A proposal id: 1 to 18 digits, else the page does not exist */
-static int parse_id(const char *s, int64_t *id)
+/* An id in a path: 1 to 18 digits, no leading 0; else -1 (a 404) */
+int web_parse_id(const char *s, int64_t *id)
 {
 	size_t n = strlen(s), i;
 
@@ -830,7 +830,7 @@ int page_proposal(struct web_req *r)
 	int rc;
 
 	sb_init(&title, 256);
-	if (parse_id(r->param[0], &id)) {
+	if (web_parse_id(r->param[0], &id)) {
 		rc = agora_errorf(&r->err, AGORA_ENOTFOUND, "no proposal '%s'",
 				  r->param[0]);
 		goto out;

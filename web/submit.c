@@ -35,20 +35,6 @@ static void status_label(struct web_req *r, const char *status)
 	html_raw(&r->body, "</span>");
 }
 
-/* A positive decimal id, or -1 */
-static int parse_doc_id(const char *s, int64_t *id)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > 18 || s[0] == '0')
-		return -1;
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-	*id = strtoll(s, NULL, 10);
-	return 0;
-}
-
 /*
  * What the bytes are, from their first bytes (never the name), for the
  * message that refuses them: the formats a programme may have are
@@ -494,7 +480,7 @@ int page_moderate(struct web_req *r)
 		auth_redirect(r, "/signin");
 		return 0;
 	}
-	if (parse_doc_id(r->param[0], &id))
+	if (web_parse_id(r->param[0], &id))
 		return agora_errorf(&r->err, AGORA_ENOTFOUND,
 				    "no document '%s'", r->param[0]);
 	if ((rc = ingest_document_info(r->db, id, &d, &r->err)))
@@ -711,7 +697,7 @@ int page_changes(struct web_req *r)
 	int64_t id;
 	int rc;
 
-	if (parse_doc_id(r->param[0], &id))
+	if (web_parse_id(r->param[0], &id))
 		return agora_errorf(&r->err, AGORA_ENOTFOUND,
 				    "no document '%s'", r->param[0]);
 	if ((rc = ingest_document_info(r->db, id, &d, &r->err)))
