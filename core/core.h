@@ -100,6 +100,13 @@ static inline int sb_error(const struct sb *sb)
  * NUL bytes), else 0 with *bad set to the offset of the first bad byte.
  */
 int utf8_valid(const char *p, size_t n, size_t *bad);
+/*
+ * Text a person typed (a name, a title, a label): min..max bytes of
+ * UTF-8 without control characters (newlines allowed when lines).
+ * what names it in the message ("the title"). 0 or AGORA_EINVAL.
+ */
+int text_check(const char *what, const char *s, size_t min, size_t max,
+	       int lines, struct agora_error *err);
 /* Decodes one code point at p (valid UTF-8 assumed); returns its length */
 int utf8_decode(const char *p, size_t n, uint32_t *cp);
 int utf8_encode(uint32_t cp, char out[4]);

@@ -812,3 +812,34 @@ int fr_tokenize2(struct fr_stemmer *st, const char *p, size_t n,
 	}
 	return 0;
 }
+
+int text_check(const char *what, const char *s, size_t min, size_t max,
+	       int lines, struct agora_error *err)
+{
+	size_t n = strlen(s), i, bad;
+	unsigned char c;
+
+	if (n < min)
+		return min == 1 ? agora_errorf(err, AGORA_EINVAL, "%s is empty",
+					       what)
+				: agora_errorf(err, AGORA_EINVAL,
+					       "%s is shorter than %zu bytes",
+					       what, min);
+	if (n > max)
+		return agora_errorf(err, AGORA_EINVAL,
+				    "%s is longer than %zu bytes", what, max);
+	if (!utf8_valid(s, n, &bad))
+		return agora_errorf(err, AGORA_EINVAL,
+				    "%s is not valid UTF-8 (byte %zu)", what,
+				    bad);
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if ((c < 0x20 && !(lines && (c == '\n' || c == '\r'))) ||
+		    c == 0x7f)
+			return agora_errorf(err, AGORA_EINVAL,
+					    "%s holds a control character "
+					    "(byte %zu)",
+					    what, i);
+	}
+	return 0;
+}

@@ -458,26 +458,7 @@ out:
 static int check_field(const char *what, const char *v, size_t max,
 		       struct agora_error *err)
 {
-	size_t n, bad, i;
-
-	if (!v)
-		return 0;
-	n = strlen(v);
-	if (n > max)
-		return agora_errorf(err, AGORA_EINVAL,
-				    "the %s is longer than %zu bytes", what,
-				    max);
-	if (!utf8_valid(v, n, &bad))
-		return agora_errorf(err, AGORA_EINVAL,
-				    "the %s is not valid UTF-8 (byte %zu)",
-				    what, bad);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-			return agora_errorf(err, AGORA_EINVAL,
-					    "the %s holds a control character "
-					    "(byte %zu)",
-					    what, i);
-	return 0;
+	return v ? text_check(what, v, 0, max, 0, err) : 0;
 }
 
 static int check_request(const struct ingest_request *req,
@@ -488,12 +469,12 @@ static int check_request(const struct ingest_request *req,
 	if (!req->candidate_slug && (!req->candidate || !*req->candidate))
 		return agora_errorf(err, AGORA_EINVAL,
 				    "a candidate name is required");
-	if ((rc = check_field("candidate name", req->candidate, 200, err)) ||
-	    (rc = check_field("given name", req->given_name, 200, err)) ||
-	    (rc = check_field("family name", req->family_name, 200, err)) ||
-	    (rc = check_field("party", req->party, 200, err)) ||
-	    (rc = check_field("title", req->title, 500, err)) ||
-	    (rc = check_field("source URL", req->source_url, 2000, err)))
+	if ((rc = check_field("the candidate name", req->candidate, 200, err)) ||
+	    (rc = check_field("the given name", req->given_name, 200, err)) ||
+	    (rc = check_field("the family name", req->family_name, 200, err)) ||
+	    (rc = check_field("the party", req->party, 200, err)) ||
+	    (rc = check_field("the title", req->title, 500, err)) ||
+	    (rc = check_field("the source URL", req->source_url, 2000, err)))
 		return rc;
 	if (req->source_url && *req->source_url &&
 	    strncmp(req->source_url, "https://", 8) &&
@@ -777,7 +758,7 @@ int ingest_moderate(struct agora_db *db, int64_t document_id, int publish,
 		return agora_errorf(err, AGORA_EINVAL,
 				    "a rejection needs a reason, which the "
 				    "candidate reads");
-	if ((rc = check_field("reason", reason, 2000, err)))
+	if ((rc = check_field("the reason", reason, 2000, err)))
 		return rc;
 	st = stmt(db, ST_DOCUMENT_STATUS_SET);
 	sqlite3_bind_int64(st, 1, document_id);

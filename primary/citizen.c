@@ -102,29 +102,6 @@ static int phase_is(const struct primary_info *p, const char *a, const char *b)
 	return !strcmp(p->phase, a) || (b && !strcmp(p->phase, b));
 }
 
-/* Text a citizen typed: UTF-8, no control characters but newlines */
-static int check_text(const char *what, const char *s, size_t min, size_t max,
-		      int lines, struct agora_error *err)
-{
-	size_t n = strlen(s), i, bad;
-
-	if (n < min || n > max)
-		return agora_errorf(err, AGORA_EINVAL,
-				    "%s must have %zu to %zu bytes", what, min,
-				    max);
-	if (!utf8_valid(s, n, &bad))
-		return agora_errorf(err, AGORA_EINVAL, "%s is not UTF-8", what);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c < 0x20 && !(lines && (c == '\n' || c == '\r'))) ||
-		    c == 0x7f)
-			return agora_errorf(err, AGORA_EINVAL,
-					    "%s has a control character", what);
-	}
-	return 0;
-}
-
 /* Begins the write and reads the primary; on error nothing is open */
 static int begin(struct agora_db *db, const char *slug, struct primary_info *p,
 		 struct agora_error *err)
@@ -162,8 +139,8 @@ int primary_declare(struct agora_db *db, const char *slug, int64_t user_id,
 	int rc, i;
 
 	sb_reset(out);
-	if ((rc = check_text("the name", name, 1, MJ_LABEL_MAX, 0, err)) ||
-	    (rc = check_text("the statement", statement, 0,
+	if ((rc = text_check("the name", name, 1, MJ_LABEL_MAX, 0, err)) ||
+	    (rc = text_check("the statement", statement, 0,
 			     PRIMARY_STATEMENT_MAX, 1, err)))
 		return rc;
 	if (slugify(out, name) || (!out->len && sb_puts(out, "candidat")) ||

@@ -158,27 +158,11 @@ static int phase_index(const char *phase)
 	return -1;
 }
 
-/* A label: 1..60 bytes of UTF-8 text, no control character, no comma */
+/* A name, a title, a label: one line of 1..max bytes of UTF-8 */
 static int check_text(const char *what, const char *s, size_t max,
 		      struct agora_error *err)
 {
-	size_t n = strlen(s), i, bad;
-
-	if (!n)
-		return agora_errorf(err, AGORA_EINVAL, "%s is empty", what);
-	if (n > max)
-		return agora_errorf(err, AGORA_EINVAL,
-				    "%s is longer than %zu bytes", what, max);
-	if (!utf8_valid(s, n, &bad))
-		return agora_errorf(err, AGORA_EINVAL,
-				    "%s is not valid UTF-8 (byte %zu)", what,
-				    bad);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return agora_errorf(err, AGORA_EINVAL,
-					    "%s holds a control character",
-					    what);
-	return 0;
+	return text_check(what, s, 1, max, 0, err);
 }
 
 static int check_slug(const char *what, const char *s, struct agora_error *err)
