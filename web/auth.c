@@ -539,25 +539,7 @@ void auth_add_headers(struct web_req *r, struct MHD_Response *resp)
 
 void auth_page_error(struct web_req *r, int status, const char *message)
 {
-	static const struct {
-		int status;
-		const char *code;
-	} codes[] = {
-		{400, "bad_request"},	    {403, "forbidden"},
-		{413, "too_large"},	    {415, "unsupported_media_type"},
-		{429, "too_many_requests"}, {503, "unavailable"},
-	};
-	const char *code = "internal";
-	size_t i;
-
-	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (codes[i].status == status)
-			code = codes[i].code;
-	if (r->api) {
-		api_error(r, status, code, message);
-		return;
-	}
-	page_error(r, status, message);
+	web_render_error(r, status, message);
 }
 
 void auth_redirect(struct web_req *r, const char *path)

@@ -589,7 +589,7 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 }
 
 /* Renders an error in the route's kind (JSON under /api/, else HTML) */
-static void render_error(struct web_req *r, int status, const char *message)
+void web_render_error(struct web_req *r, int status, const char *message)
 {
 	static const struct {
 		int status;
@@ -641,7 +641,7 @@ static void fail(struct web_req *r, int code)
 		    status, r->err.msg);
 		snprintf(m, sizeof(m), "%s", r->err.msg);
 	}
-	render_error(r, status, m);
+	web_render_error(r, status, m);
 }
 
 /* Parses, routes and runs one request; the response is then in r */
@@ -655,7 +655,7 @@ static const struct embedded_file *handle(struct web_server *s,
 	r->status = 200;
 	if (r->bad_method) {
 		r->route = WEB_R_BAD_METHOD;
-		render_error(r, 405, "only GET, HEAD and POST (for forms) are "
+		web_render_error(r, 405, "only GET, HEAD and POST (for forms) are "
 				     "allowed");
 		return NULL;
 	}
@@ -674,12 +674,12 @@ static const struct embedded_file *handle(struct web_server *s,
 		r->route = i < NROUTES ? (int)i : WEB_R_NOT_FOUND;
 	}
 	if (r->route == WEB_R_NOT_FOUND) {
-		render_error(r, 404, tr(r, "il n'y a pas de page ici"));
+		web_render_error(r, 404, tr(r, "il n'y a pas de page ici"));
 		return NULL;
 	}
 	rt = &routes[r->route];
 	if (r->post && !rt->form) {
-		render_error(r, 405, "this address takes GET and HEAD only");
+		web_render_error(r, 405, "this address takes GET and HEAD only");
 		return NULL;
 	}
 	if (!rt->nodb) {
@@ -767,7 +767,7 @@ static enum MHD_Result refuse_body(struct web_server *s, struct web_req *r)
 {
 	choose_lang(r);
 	r->route = r->bad_method ? WEB_R_BAD_METHOD : WEB_R_BAD_REQUEST;
-	render_error(r, 413, "the request body is too large");
+	web_render_error(r, 413, "the request body is too large");
 	return respond(s, r, NULL);
 }
 

@@ -300,6 +300,9 @@ int api_send(struct web_req *r, struct json_t *o);
 void api_error(struct web_req *r, int status, const char *code,
 	       const char *message);
 
+/* server.c: an error as JSON under /api/, else as a page */
+void web_render_error(struct web_req *r, int status, const char *message);
+
 /* pages.c: an id in a path, 1 to 18 digits, no leading 0; else -1 */
 int web_parse_id(const char *s, int64_t *id);
 
