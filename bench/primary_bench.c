@@ -564,7 +564,7 @@ static int cmd_recount(const char *path, size_t n, size_t ncand, int rounds)
 		return 1;
 	if (db_open(&db, path, DB_OPEN_READONLY, &err) ||
 	    primary_db_prepare(db, &err) || db_begin(db, &err) ||
-	    primary_get(db, "bench", &p, &err) ||
+	    primary_get_counts(db, "bench", &p, &err) ||
 	    primary_candidates(db, p.id, &c, &nc, &err))
 		die("open", &err);
 	for (i = 0; i < rounds; i++) {

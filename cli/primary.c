@@ -662,7 +662,7 @@ static int primary_results_cmd(struct cli *cli, int argc, char **argv,
 	if ((rc = open_primary(cli, 0, &db)))
 		return rc;
 	if ((rc = db_begin(db, &err)) ||
-	    (rc = primary_get(db, argv[1], &p, &err)) ||
+	    (rc = primary_get_counts(db, argv[1], &p, &err)) ||
 	    (rc = primary_candidates(db, p.id, &c, &nc, &err)))
 		goto fail;
 	for (nq = 0; nq < nc && !strcmp(c[nq].status, "qualified"); nq++)

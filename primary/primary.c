@@ -351,6 +351,12 @@ static int get_st(struct agora_db *db, enum primary_stmt id, const char *slug,
 int primary_get(struct agora_db *db, const char *slug, struct primary_info *p,
 		struct agora_error *err)
 {
+	return get_st(db, PS_GET_BARE, slug, p, err);
+}
+
+int primary_get_counts(struct agora_db *db, const char *slug,
+		       struct primary_info *p, struct agora_error *err)
+{
 	return get_st(db, PS_GET, slug, p, err);
 }
 
@@ -472,7 +478,8 @@ int primary_set_phase(struct agora_db *db, const char *slug, const char *phase,
 				    phase);
 	if ((rc = db_begin_write(db, err)))
 		return rc;
-	if ((rc = primary_get(db, slug, &p, err)))
+	/* the counts: the signed result at the close holds the voters */
+	if ((rc = primary_get_counts(db, slug, &p, err)))
 		goto rollback;
 	have = phase_index(p.phase);
 	if (want <= have) {

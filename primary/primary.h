@@ -265,8 +265,15 @@ int primary_db_prepare(struct agora_db *db, struct agora_error *err);
 
 int primary_create(struct agora_db *db, const struct primary_config *c,
 		   struct agora_error *err) AGORA_WUR;
+/*
+ * The primary's settings. Its counts (credentials, voters, ballots) are
+ * 0: they scan, and only primary_get_counts fills them, for the pages
+ * and commands that show them.
+ */
 int primary_get(struct agora_db *db, const char *slug, struct primary_info *p,
 		struct agora_error *err) AGORA_WUR;
+int primary_get_counts(struct agora_db *db, const char *slug,
+		       struct primary_info *p, struct agora_error *err) AGORA_WUR;
 void primary_info_fini(struct primary_info *p);
 /* Moves to a later phase; opening the vote freezes the qualified list */
 int primary_set_phase(struct agora_db *db, const char *slug, const char *phase,

@@ -369,7 +369,8 @@ static int load_primary(struct web_req *r, struct primary_context *x,
 
 	if ((rc = primary_context_load(r->db, r->param[0], x, &r->err)))
 		return rc;
-	if (counts && !(rc = primary_get(r->db, r->param[0], &full, &r->err))) {
+	if (counts &&
+	    !(rc = primary_get_counts(r->db, r->param[0], &full, &r->err))) {
 		x->p.credentials = full.credentials;
 		x->p.voters = full.voters;
 		x->p.ballots = full.ballots;

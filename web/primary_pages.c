@@ -1102,6 +1102,16 @@ int page_primary_results(struct web_req *r)
 	}
 	if (pp.nq && (rc = mj_rank(counts, pp.nq, ng, res, order, &r->err)))
 		goto out;
+	{
+		/* the number of voters: counted here only, it scans */
+		struct primary_info full;
+
+		if ((rc = primary_get_counts(r->db, pp.p.slug, &full,
+					     &r->err)))
+			goto out;
+		pp.p.voters = full.voters;
+		primary_info_fini(&full);
+	}
 	page_head(r, &pp, tr(r, "Résultats"));
 	if (strcmp(pp.p.phase, "closed"))
 		para(r, "warning",
