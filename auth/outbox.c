@@ -61,7 +61,10 @@ int outbox_write(const char *dir, const char *from, const char *to,
 	sb_init(&tmp, 4096);
 	sb_init(&final, 4096);
 	if (mkdir(dir, 0700) && errno != EEXIST) {
-		rc = agora_errorf(err, AGORA_EIO,
+		rc = agora_errorf(err,
+				  errno == ENOSPC || errno == EROFS
+					  ? AGORA_ESTORAGE
+					  : AGORA_EIO,
 				  "cannot create the outbox '%s': %s", dir,
 				  strerror(errno));
 		goto out;
@@ -107,8 +110,14 @@ int outbox_write(const char *dir, const char *from, const char *to,
 		*path = sb_detach(&final, NULL);
 	goto out;
 io:
-	rc = agora_errorf(err, AGORA_EIO, "cannot write to the outbox '%s': %s",
-			  dir, strerror(errno));
+	/* a full or read-only disk is the storage's state, not an error of
+	 * ours: the web answers 503 and the mail's transaction rolls back */
+	rc = agora_errorf(err,
+			  errno == ENOSPC || errno == EDQUOT || errno == EROFS
+				  ? AGORA_ESTORAGE
+				  : AGORA_EIO,
+			  "cannot write to the outbox '%s': %s", dir,
+			  strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp.buf);

@@ -812,6 +812,16 @@ int auth_write_db(struct web_req *r, struct agora_db **out)
 
 	pthread_once(&wdb_once, wdb_make);
 	db = pthread_getspecific(wdb_key);
+	if (db && db_check_writable(db, NULL)) {
+		/*
+		 * Opened while the storage was read-only, and so read-only
+		 * for good: a new connection sees whether it is writable
+		 * again (else every form would fail until a restart)
+		 */
+		pthread_setspecific(wdb_key, NULL);
+		db_close(db);
+		db = NULL;
+	}
 	if (!db) {
 		if ((rc = db_open(&db, a->db_path, 0, &r->err)) ||
 		    (rc = auth_db_prepare(db, &r->err)) ||
@@ -826,7 +836,7 @@ int auth_write_db(struct web_req *r, struct agora_db **out)
 		}
 	}
 	*out = db;
-	return 0;
+	return db_check_writable(db, &r->err);
 }
 
 int auth_write_begin(struct web_req *r, struct agora_db **out)

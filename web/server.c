@@ -612,6 +612,29 @@ void web_render_error(struct web_req *r, int status, const char *message)
 		page_error(r, status, message);
 }
 
+/*
+ * A write refused for want of storage (disk full, storage read-only):
+ * 503, one log line that says which file and why, and a page that says
+ * what the visitor can do. Nothing was written (the transaction rolled
+ * back); reading goes on; the next write tries again, so the server
+ * recovers by itself once space is back (README, "Reliability").
+ */
+void web_storage_refused(struct web_req *r)
+{
+	LOG(LOG_ERROR, "request %s: %.200s: 503: %s", r->id,
+	    r->uri ? r->uri : "", r->err.msg);
+	if (r->api)
+		web_render_error(r, 503, WEB_STORAGE_MESSAGE);
+	else
+		web_render_error(
+			r, 503,
+			tr(r, "Le serveur ne peut rien enregistrer pour "
+			      "l'instant (son stockage est plein ou en "
+			      "lecture seule) : rien n'a été modifié. La "
+			      "consultation fonctionne toujours ; réessayez "
+			      "plus tard."));
+}
+
 /* Maps a module error to a status, logs it, renders its page */
 static void fail(struct web_req *r, int code)
 {
@@ -629,6 +652,9 @@ static void fail(struct web_req *r, int code)
 	case AGORA_EBUSY:
 		status = 503;
 		break;
+	case AGORA_ESTORAGE:
+		web_storage_refused(r);
+		return;
 	default:
 		status = 500;
 	}
