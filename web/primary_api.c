@@ -80,6 +80,7 @@ struct ballot_job {
 
 struct ballot_writer {
 	char *db_path;
+	struct web_server *srv;
 	struct agora_db *db;
 	pthread_t th;
 	int running;
@@ -155,20 +156,31 @@ static void batch_lost(struct ballot_job *list, int storage, const char *why)
  */
 static int writer_writable(struct ballot_writer *w, struct agora_error *err)
 {
-	struct agora_db *db = NULL;
 	int rc;
 
-	if (!db_check_writable(w->db, err))
+	if (w->db && !db_check_writable(w->db, NULL))
 		return 0;
-	if ((rc = db_open(&db, w->db_path, 0, err)) ||
-	    (rc = primary_db_prepare(db, err)) ||
-	    (rc = db_exec(db, "PRAGMA synchronous=FULL", err))) {
-		db_close(db);
-		return rc;
-	}
+	/* closed first: see web_storage_back() */
 	db_close(w->db);
-	w->db = db;
-	return db_check_writable(w->db, err);
+	w->db = NULL;
+	if ((rc = db_open(&w->db, w->db_path, 0, err)) ||
+	    (rc = primary_db_prepare(w->db, err)) ||
+	    (rc = db_exec(w->db, "PRAGMA synchronous=FULL", err)) ||
+	    (rc = db_check_writable(w->db, err))) {
+		db_close(w->db);
+		w->db = NULL;
+	}
+	return rc;
+}
+
+/* After a batch refused for want of storage: no connection is kept
+ * while the storage is read-only (see web_storage_back()) */
+static void writer_refused(struct ballot_writer *w)
+{
+	if (web_storage_ro(w->srv)) {
+		db_close(w->db);
+		w->db = NULL;
+	}
 }
 
 /* A ballot sent with its code: numbered now, inside the transaction */
@@ -226,6 +238,8 @@ static void batch_run(struct ballot_writer *w, struct ballot_job *list)
 				   ? err.msg
 				   : "the database is busy: send the ballot "
 				     "again");
+		if (rc == AGORA_ESTORAGE)
+			writer_refused(w);
 		return;
 	}
 	for (j = list; j; j = j->next, n++) {
@@ -293,6 +307,8 @@ static void batch_run(struct ballot_writer *w, struct ballot_job *list)
 		n = all;
 		batch_lost(list, lost == AGORA_ESTORAGE,
 			   "the ballot could not be stored: send it again");
+		if (lost == AGORA_ESTORAGE)
+			writer_refused(w);
 		goto out;
 	}
 	for (j = list; j; j = j->next) {
@@ -310,6 +326,10 @@ static void batch_run(struct ballot_writer *w, struct ballot_job *list)
 		LOG(LOG_ERROR, "ballots: commit of %d failed: %s", n, err.msg);
 		batch_lost(list, rc == AGORA_ESTORAGE,
 			   "the ballot could not be stored: send it again");
+		if (rc == AGORA_ESTORAGE)
+			writer_refused(w);
+	} else {
+		web_storage_back(w->srv);
 	}
 out:
 	for (i = 0; i < nsc; i++)
@@ -359,7 +379,7 @@ static void *writer_main(void *p)
 }
 
 int ballot_writer_start(struct ballot_writer **out, const char *db_path,
-			struct agora_error *err)
+			struct web_server *srv, struct agora_error *err)
 {
 	struct ballot_writer *w = calloc(1, sizeof(*w));
 	int rc;
@@ -369,12 +389,18 @@ int ballot_writer_start(struct ballot_writer **out, const char *db_path,
 		free(w);
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 	}
+	w->srv = srv;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	if ((rc = db_open(&w->db, w->db_path, 0, err)) ||
 	    (rc = primary_db_prepare(w->db, err)) ||
 	    (rc = db_exec(w->db, "PRAGMA synchronous=FULL", err)))
 		goto fail;
+	if (db_check_writable(w->db, NULL)) {
+		/* read-only storage: opened again at the first ballot */
+		db_close(w->db);
+		w->db = NULL;
+	}
 	if (pthread_create(&w->th, NULL, writer_main, w)) {
 		rc = agora_errorf(err, AGORA_ENOMEM,
 				  "cannot start the ballot writer");

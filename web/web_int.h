@@ -275,8 +275,11 @@ int api_export(struct web_req *r);
  * suspended meanwhile.
  */
 struct ballot_writer;
+/* see web_storage_back() in server.c */
+void web_storage_back(struct web_server *s);
+int web_storage_ro(struct web_server *s);
 int ballot_writer_start(struct ballot_writer **out, const char *db_path,
-			struct agora_error *err);
+			struct web_server *srv, struct agora_error *err);
 /* Answers every ballot accepted, then stops the thread */
 void ballot_writer_stop(struct ballot_writer *w);
 void ballot_writer_free(struct ballot_writer *w);

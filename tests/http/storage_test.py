@@ -71,25 +71,16 @@ def ballot(b, code, grade):
 
 def fill(path):
     """Writes zeros to path until the file system is full"""
-    chunk = b"\0" * 65536
-    n = 0
-    with open(path, "wb") as f:
-        try:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for size in (1 << 16, 512):
             while True:
-                f.write(chunk)
-                f.flush()
-                n += len(chunk)
-        except OSError:
-            pass
-    # the last bytes, smaller than a chunk
-    with open(path, "ab") as f:
-        try:
-            while True:
-                f.write(b"\0" * 512)
-                f.flush()
-        except OSError:
-            pass
-    return n
+                try:
+                    os.write(fd, b"\0" * size)
+                except OSError:
+                    break
+    finally:
+        os.close(fd)
 
 
 def counts(dbpath):
@@ -315,7 +306,12 @@ def read_only(env, port, dbpath, mnt, codes, receipts, doc, logpath):
         check(len(lines) == 1 and "read-only" in lines[0],
               "one log line for it, saying the storage is read-only",
               lines)
-        r = ingest(env, doc)
+        # another programme (the first one was stored once space came back)
+        doc2 = doc.replace(".md", "-2.md")
+        with open(doc2, "w") as f:
+            f.write("# Programme de Zoé Martin, version 2\n\n"
+                    "## Santé\n\nUn centre de santé par quartier.\n")
+        r = ingest(env, doc2)
         check(r.returncode != 0 and "read-only" in r.stderr,
               "agora ingest exits non-zero and says the storage is "
               "read-only", (r.returncode, r.stderr))
