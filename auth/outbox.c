@@ -51,8 +51,8 @@ static int storage_error(struct agora_error *err, int e, const char *what,
 {
 	if (e == ENOSPC || e == EDQUOT)
 		return agora_errorf(err, AGORA_ESTORAGE,
-				    "%s '%s': the disk is full (%s)", what,
-				    dir, strerror(e));
+				    "%s '%s': the disk is full (%s)", what, dir,
+				    strerror(e));
 	if (e == EROFS)
 		return agora_errorf(err, AGORA_ESTORAGE,
 				    "%s '%s': the storage is read-only (%s)",
@@ -81,8 +81,7 @@ int outbox_write(const char *dir, const char *from, const char *to,
 	sb_init(&tmp, 4096);
 	sb_init(&final, 4096);
 	if (mkdir(dir, 0700) && errno != EEXIST) {
-		rc = storage_error(err, errno, "cannot create the outbox",
-				   dir);
+		rc = storage_error(err, errno, "cannot create the outbox", dir);
 		goto out;
 	}
 	randombytes_buf(rnd, sizeof(rnd));
