@@ -122,6 +122,12 @@ struct web_server {
 	struct MHD_Daemon *d;
 	char *db_path;
 	struct agora_db *keep; /* keeps the WAL files in place */
+	/*
+	 * 1 while the database is read-only for us (the storage was
+	 * read-only at start): no connection is kept between requests,
+	 * see web_storage_back()
+	 */
+	atomic_int ro_storage;
 	char url[160];
 	unsigned boot;
 	atomic_uint_fast64_t seq;
@@ -142,6 +148,29 @@ struct auth_server *web_auth_server(struct web_server *s)
 struct ballot_writer *web_ballot_writer(struct web_server *s)
 {
 	return s->ballots;
+}
+
+/*
+ * Storage that was read-only at start, and then became writable (a
+ * remount): SQLite shares one wal-index (-shm) mapping among all the
+ * connections of a process to one file, and the one it mapped
+ * read-only stays read-only while any connection holds it, so even a
+ * new connection could not write. Hence, while s->ro_storage is set,
+ * readers close their connection after each request and writers after
+ * each refusal: once no request is in flight the mapping goes, and the
+ * next write maps it again, writable. The first write that commits
+ * calls this, and connections are kept again.
+ */
+void web_storage_back(struct web_server *s)
+{
+	if (atomic_exchange(&s->ro_storage, 0))
+		LOG(LOG_WARN, "the database '%s' is writable again",
+		    s->db_path);
+}
+
+int web_storage_ro(struct web_server *s)
+{
+	return atomic_load(&s->ro_storage);
 }
 
 /* ---------------------------------------------------- per-thread database */
@@ -612,6 +641,30 @@ void web_render_error(struct web_req *r, int status, const char *message)
 		page_error(r, status, message);
 }
 
+/*
+ * A write refused for want of storage (disk full, storage read-only):
+ * 503, one log line that says which file and why, and a page that says
+ * what the visitor can do. Nothing was written (the transaction rolled
+ * back); reading goes on; the next write tries again, so the server
+ * recovers by itself once space is back (README, "Reliability").
+ */
+void web_storage_refused(struct web_req *r)
+{
+	auth_write_drop(r);
+	LOG(LOG_ERROR, "request %s: %.200s: 503: %s", r->id,
+	    r->uri ? r->uri : "", r->err.msg);
+	if (r->api)
+		web_render_error(r, 503, WEB_STORAGE_MESSAGE);
+	else
+		web_render_error(
+			r, 503,
+			tr(r, "Le serveur ne peut rien enregistrer pour "
+			      "l'instant (son stockage est plein ou en "
+			      "lecture seule) : rien n'a été modifié. La "
+			      "consultation fonctionne toujours ; réessayez "
+			      "plus tard."));
+}
+
 /* Maps a module error to a status, logs it, renders its page */
 static void fail(struct web_req *r, int code)
 {
@@ -629,6 +682,9 @@ static void fail(struct web_req *r, int code)
 	case AGORA_EBUSY:
 		status = 503;
 		break;
+	case AGORA_ESTORAGE:
+		web_storage_refused(r);
+		return;
 	default:
 		status = 500;
 	}
@@ -913,6 +969,15 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&s->in_flight, 1);
+	if (atomic_load(&s->ro_storage)) {
+		/* see web_storage_back() */
+		struct agora_db *db = pthread_getspecific(db_key);
+
+		if (db) {
+			pthread_setspecific(db_key, NULL);
+			db_close(db);
+		}
+	}
 }
 
 /* ------------------------------------------------- health, metrics, assets */
@@ -1147,8 +1212,18 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 	/* migrates if needed, and proves the database can be read */
 	if ((rc = db_open(&s->keep, s->db_path, 0, err)) ||
 	    (rc = auth_server_start(&s->auth, cfg, s->keep, err)) ||
-	    (rc = ballot_writer_start(&s->ballots, s->db_path, err)))
+	    (rc = ballot_writer_start(&s->ballots, s->db_path, s, err)))
 		goto fail;
+	if (db_check_writable(s->keep, NULL)) {
+		/* serve what can be read; refuse writes with 503 */
+		LOG(LOG_WARN,
+		    "the database '%s' is on read-only storage: serving pages, "
+		    "answering writes with 503 until it is writable",
+		    s->db_path);
+		atomic_store(&s->ro_storage, 1);
+		db_close(s->keep);
+		s->keep = NULL;
+	}
 	s->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,

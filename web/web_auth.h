@@ -148,6 +148,10 @@ int auth_write_db(struct web_req *r, struct agora_db **db);
 /* The writable connection of this thread, in BEGIN IMMEDIATE */
 int auth_write_begin(struct web_req *r, struct agora_db **db);
 int auth_write_commit(struct web_req *r, struct agora_db *db);
+/* After a write refused for want of storage: while the storage is
+ * read-only, the thread's write connection is closed (server.c,
+ * web_storage_back()) */
+void auth_write_drop(struct web_req *r);
 /* The same connection, no transaction begun: for module calls that
  * run their own (primary_ballot_cast) */
 int auth_write_db(struct web_req *r, struct agora_db **db);

@@ -275,8 +275,11 @@ int api_export(struct web_req *r);
  * suspended meanwhile.
  */
 struct ballot_writer;
+/* see web_storage_back() in server.c */
+void web_storage_back(struct web_server *s);
+int web_storage_ro(struct web_server *s);
 int ballot_writer_start(struct ballot_writer **out, const char *db_path,
-			struct agora_error *err);
+			struct web_server *srv, struct agora_error *err);
 /* Answers every ballot accepted, then stops the thread */
 void ballot_writer_stop(struct ballot_writer *w);
 void ballot_writer_free(struct ballot_writer *w);
@@ -302,6 +305,13 @@ void api_error(struct web_req *r, int status, const char *code,
 
 /* server.c: an error as JSON under /api/, else as a page */
 void web_render_error(struct web_req *r, int status, const char *message);
+/* 503 for a write refused for want of storage (r->err says why), with
+ * one log line */
+void web_storage_refused(struct web_req *r);
+#define WEB_STORAGE_MESSAGE                                                    \
+	"the server cannot store anything now (its storage is full or "        \
+	"read-only): nothing was changed, reading still works; send it "      \
+	"again later"
 
 /* pages.c: an id in a path, 1 to 18 digits, no leading 0; else -1 */
 int web_parse_id(const char *s, int64_t *id);
