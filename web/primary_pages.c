@@ -195,6 +195,48 @@ static int is_in(char **v, size_t n, const char *s)
 	return 0;
 }
 
+/* ------------------------------------------------------ home page */
+
+/*
+ * The home page's list of primaries, each with its phase and a link to
+ * its page. The home page is cached: a new primary or a phase change
+ * bumps the cache generation (a trigger on primary_phase, core/schema.c).
+ */
+int primary_home_section(struct web_req *r)
+{
+	struct primary_summary *v = NULL;
+	struct sb *b = &r->body;
+	size_t n, i;
+	int rc;
+
+	if ((rc = primary_db_prepare(r->db, &r->err)) ||
+	    (rc = primary_list(r->db, &v, &n, &r->err)))
+		return rc;
+	if (n) {
+		html_raw(b, "<section class=\"primaries\" id=\"primaries\">"
+			    "\n<h2>");
+		html_text(b, tr(r, "Primaires citoyennes"));
+		html_raw(b, "</h2>\n<ul class=\"primaries\">\n");
+	}
+	for (i = 0; i < n; i++) {
+		html_raw(b, "<li><a href=\"");
+		primary_link(r, v[i].slug, "");
+		html_raw(b, "\">");
+		html_text(b, v[i].title);
+		html_raw(b, "</a> <span class=\"meta\" data-phase=\"");
+		html_attr(b, v[i].phase);
+		html_raw(b, "\">");
+		html_text(b, tr(r, "phase :"));
+		html_raw(b, " ");
+		html_text(b, phase_label(r, v[i].phase));
+		html_raw(b, "</span></li>\n");
+	}
+	if (n)
+		html_raw(b, "</ul>\n</section>\n");
+	primary_summaries_free(v, n);
+	return 0;
+}
+
 /* ------------------------------------------------ /primary/{slug} */
 
 int page_primary(struct web_req *r)
@@ -220,7 +262,9 @@ int page_primary(struct web_req *r)
 	can_support = citizen && (!strcmp(pp.p.phase, "declaration") ||
 				  !strcmp(pp.p.phase, "support"));
 	page_begin(r, pp.p.title);
-	html_raw(b, "<h1>");
+	html_raw(b, "<p class=\"crumbs\"><a href=\"/#primaries\">");
+	html_text(b, tr(r, "Primaires citoyennes"));
+	html_raw(b, "</a></p>\n<h1>");
 	html_text(b, pp.p.title);
 	html_raw(b, "</h1>\n<section class=\"phase\">\n<p>");
 	html_text(b, tr(r, "Phase en cours :"));
@@ -708,6 +752,20 @@ static void vote_grades_form(struct web_req *r, const struct primary_page *pp,
 	html_raw(b, "<p>");
 	button(r, tr(r, "Voter"));
 	html_raw(b, "</p>\n</form>\n");
+	if (!pp->p.allow_blank)
+		return;
+	/* offered only where the organiser allowed it (--allow-blank) */
+	form_begin(r, pp->p.slug, "/vote", "blank");
+	hidden(r, "step", "cast");
+	hidden(r, "code", code);
+	hidden(r, "blank", "1");
+	para(r, NULL,
+	     tr(r, "Cette primaire accepte le vote blanc : un bulletin blanc "
+		   "ne donne de mention à aucun candidat ; il compte parmi "
+		   "les votants."));
+	html_raw(b, "<p>");
+	button(r, tr(r, "Voter blanc"));
+	html_raw(b, "</p>\n</form>\n");
 }
 
 /* Makes, signs and casts the ballot of the form; the receipt page */
@@ -727,6 +785,18 @@ static int vote_cast(struct web_req *r, const struct primary_page *pp,
 	if (!(g = calloc(n ? n : 1, sizeof(*g)))) {
 		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 		goto out;
+	}
+	if (auth_form(r, "blank")) {
+		if (!pp->p.allow_blank) {
+			auth_page_error(r, 400,
+					tr(r, "Le vote blanc n'est pas permis "
+					      "dans cette primaire : le "
+					      "bulletin n'a pas été "
+					      "enregistré."));
+			rc = 0;
+			goto out;
+		}
+		n = 0; /* grades nobody: the module checks it again */
 	}
 	for (i = 0; i < n; i++) {
 		const char *v;

@@ -316,7 +316,14 @@ def flows(port, dbpath, env):
           body and body.count('type="radio"') == 12,
           "the code (any spelling) opens the ballot: qualified candidates,"
           " six grades each", body[-2000:])
+    check('class="blank"' not in body and "Voter blanc" not in body,
+          "without --allow-blank the ballot offers no blank vote", None)
     n0 = ballots(dbpath)
+    st, _, body = voter.post(P + "/vote", {"step": "cast", "code": code_d,
+                                           "blank": "1"}, "/signin")
+    check(st == 400 and "Le vote blanc n" in body and
+          ballots(dbpath) == n0,
+          "a blank ballot where none is allowed: 400, nothing stored", st)
     st, _, body = vote(voter, code_d, {"alice-martin": 2})
     check(st == 400 and ballots(dbpath) == n0,
           "a ballot with a candidate left ungraded: 400, nothing stored",
@@ -376,6 +383,32 @@ def flows(port, dbpath, env):
           "with --lot-size 2 the form grades exactly the code's lot",
           (shown, want))
 
+    # a primary whose organiser allows the blank ballot: offered, counted
+    bp = "/primary/pw-blank"
+    st, _, body = dave.post(bp + "/credential", {})
+    m = re.search(r'id="credential">([0-9A-Z-]{30,40})<', body)
+    code_b = m.group(1) if m else ""
+    bv = Browser(port)
+    st, _, body = bv.post(bp + "/vote", {"step": "code", "code": code_b})
+    check(st == 200 and 'class="blank"' in body and "Voter blanc" in body
+          and 'name="g_eve-nord"' in body,
+          "with --allow-blank the ballot also offers a blank vote",
+          body[-1500:])
+    n0 = ballots(dbpath)
+    st, _, body = bv.post(bp + "/vote", {"step": "cast", "code": code_b,
+                                         "blank": "1"})
+    stored = db_one(dbpath, "SELECT body FROM ballot ORDER BY rowid DESC"
+                    " LIMIT 1")[0]
+    check(st == 200 and receipt_of(body) and
+          ballots(dbpath) == (n0[0] + 1, n0[1] + 1) and
+          json.loads(stored)["grades"] == {},
+          "a blank ballot there: a receipt, stored with no grade",
+          (st, stored))
+    agora(env, "primary", "phase", "pw-blank", "closed")
+    st, _, body = anon.req(bp + "/results")
+    check(st == 200 and "1 votant" in body and "aucun vote" in body,
+          "its results: one voter, no grade for anyone", body[-2000:])
+
     agora(env, "primary", "phase", SLUG, "closed")
     n0 = ballots(dbpath)
     st, _, _ = vote(voter, code_d, {"alice-martin": 0, "olga-orga": 0})
@@ -413,6 +446,11 @@ def main():
             agora(env, "primary", "candidate", "add", "pw-lot", "--name",
                   name)
         agora(env, "primary", "phase", "pw-lot", "vote")
+        agora(env, "primary", "create", "pw-blank", "--title", "Blanc",
+              "--allow-blank", "--open")
+        agora(env, "primary", "candidate", "add", "pw-blank", "--name",
+              "Eve Nord")
+        agora(env, "primary", "phase", "pw-blank", "vote")
         for who in ("alice", "bruno", "chloe", "dave", "frank"):
             agora(env, "user", "add", who + "@example.org", "--role",
                   "citizen", stdin=PASSWORD + "\n")
