@@ -602,6 +602,19 @@ static const char *const migration_citizen[] = {
 	NULL,
 };
 
+/*
+ * The home page lists the primaries with their phase, and is cached by
+ * search_generation: a new primary and every phase change (both insert
+ * into primary_phase) bump it
+ */
+static const char *const migration_primary_home[] = {
+	"CREATE TRIGGER primary_phase_generation AFTER INSERT ON primary_phase"
+	" BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
@@ -611,6 +624,7 @@ static const char *const *const migrations[] = {
 	migration_moderation, /* 5 */
 	migration_editors, /* 6 */
 	migration_citizen, /* 7 */
+	migration_primary_home, /* 8 */
 };
 
 int db_latest_schema_version(void)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "primary.h"
@@ -1139,6 +1140,49 @@ static void explain_pair(struct web_req *r, const struct primary_page *pp,
 	html_raw(b, "</li>\n");
 }
 
+/*
+ * The number of voters of the results. After the close it is in the
+ * signed result (the board's last entry: one row read); before it, a
+ * count of the counted ballots, which scans them (public results
+ * during the vote). The results page's cost otherwise does not grow
+ * with the ballots: the counts are the live counters, one row per
+ * candidate and grade (bench/README.md, "results").
+ */
+static int results_voters(struct web_req *r, struct primary_info *p)
+{
+	struct primary_info full;
+	json_t *pl, *res;
+	char *payload = NULL;
+	int rc;
+
+	if (!strcmp(p->phase, "closed")) {
+		if ((rc = primary_result_signed(r->db, p->id, &payload,
+						&r->err)))
+			return rc;
+		pl = json_loads(payload, 0, NULL);
+		res = pl ? json_loads(json_string_value(json_object_get(
+						  pl, "result")),
+				      0, NULL)
+			 : NULL;
+		free(payload);
+		rc = json_is_integer(json_object_get(res, "voters"))
+			     ? 0
+			     : agora_errorf(&r->err, AGORA_ECHECK,
+					    "the signed result of '%s' has no "
+					    "voters",
+					    p->slug);
+		p->voters = json_integer_value(json_object_get(res, "voters"));
+		json_decref(res);
+		json_decref(pl);
+		return rc;
+	}
+	if ((rc = primary_get_counts(r->db, p->slug, &full, &r->err)))
+		return rc;
+	p->voters = full.voters;
+	primary_info_fini(&full);
+	return 0;
+}
+
 int page_primary_results(struct web_req *r)
 {
 	struct primary_page pp;
@@ -1172,16 +1216,8 @@ int page_primary_results(struct web_req *r)
 	}
 	if (pp.nq && (rc = mj_rank(counts, pp.nq, ng, res, order, &r->err)))
 		goto out;
-	{
-		/* the number of voters: counted here only, it scans */
-		struct primary_info full;
-
-		if ((rc = primary_get_counts(r->db, pp.p.slug, &full,
-					     &r->err)))
-			goto out;
-		pp.p.voters = full.voters;
-		primary_info_fini(&full);
-	}
+	if ((rc = results_voters(r, &pp.p)))
+		goto out;
 	page_head(r, &pp, tr(r, "Résultats"));
 	if (strcmp(pp.p.phase, "closed"))
 		para(r, "warning",

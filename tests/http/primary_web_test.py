@@ -110,6 +110,16 @@ def flows(port, dbpath, env):
                   " ORDER BY seq DESC LIMIT 1", SLUG)
     check(head is None or head[0] in body,
           "the page shows the board's head hash", head)
+    check('href="/#primaries"' in body,
+          "the primary's page links back to the home page's list", None)
+    st, _, home = anon.req("/")
+    item = re.search(r'<a href="/primary/%s">Primaire de test</a> '
+                     r'<span class="meta" data-phase="(\w+)">' % SLUG, home)
+    check(st == 200 and 'id="primaries"' in home and item and
+          item.group(1) == "declaration" and
+          'href="/primary/pw-lot"' in home,
+          "the home page lists the primaries with their phase",
+          home[-2000:])
     st, _, _ = anon.req("/primary/nope")
     check(st == 404, "an unknown primary: 404", st)
     st, _, body = Browser(port).req(P + "?lang=en")
@@ -293,6 +303,11 @@ def flows(port, dbpath, env):
     st, _, body = anon.req(P + "/vote")
     check("pas ouvert" in body, "the vote page before the vote: closed", st)
     agora(env, "primary", "phase", SLUG, "vote")
+    st, _, home = anon.req("/")
+    check('<a href="/primary/%s">Primaire de test</a> <span class="meta" '
+          'data-phase="vote">' % SLUG in home,
+          "the (cached) home page shows the new phase at once",
+          home[-2000:])
     st, _, body = anon.req(P)
     check(status_of(body, "alice-martin") == "qualified" and
           status_of(body, "bruno-petit") == "declared" and
