@@ -1264,7 +1264,13 @@ int page_primary_results(struct web_req *r)
 		}
 		html_raw(b, "</tr>\n");
 	}
-	html_raw(b, "</tbody>\n</table>\n");
+	html_raw(b, "</tbody>\n</table>\n<p class=\"exports\">");
+	html_text(b, tr(r, "Télécharger les résultats :"));
+	html_raw(b, " <a href=\"");
+	primary_link(r, pp.p.slug, "/results.csv");
+	html_raw(b, "\">CSV</a> · <a href=\"/api/v1/primaries/");
+	url_arg(b, pp.p.slug);
+	html_raw(b, "/results\">JSON</a></p>\n");
 	if (pp.nq)
 		merit_chart(r, &pp, counts, order, res);
 
@@ -1296,6 +1302,8 @@ int page_primary_results(struct web_req *r)
 	html_text(b, tr(r, "usuel"));
 	html_raw(b, "</th><th scope=\"col\">");
 	html_text(b, tr(r, "central"));
+	html_raw(b, "</th><th scope=\"col\">");
+	html_text(b, tr(r, "votants à la mention majoritaire ou au-dessus"));
 	html_raw(b, "</th></tr></thead>\n<tbody>\n");
 	for (k = 0; k < pp.nq; k++) {
 		size_t i = order[k];
@@ -1307,11 +1315,107 @@ int page_primary_results(struct web_req *r)
 		html_raw(b, "</th>");
 		sb_printf(b,
 			  "<td class=\"num\">%.3f</td><td class=\"num\">"
-			  "%.3f</td><td class=\"num\">%.3f</td></tr>\n",
+			  "%.3f</td><td class=\"num\">%.3f</td>"
+			  "<td class=\"num\">",
 			  sec.typical, sec.usual, sec.central);
+		percent(r, res[i].total - res[i].below, res[i].total);
+		html_raw(b, "</td></tr>\n");
 	}
 	html_raw(b, "</tbody>\n</table>\n</details>\n");
 	page_end(r);
+out:
+	free(res);
+	free(order);
+	free(counts);
+	primary_page_fini(&pp);
+	return rc;
+}
+
+/* -------------------------------------- /primary/{slug}/results.csv */
+
+/* One CSV field: quoted when it holds a comma, a quote or a line break */
+static void csv_field(struct sb *b, const char *v, int last)
+{
+	if (strpbrk(v, ",\"\r\n")) {
+		sb_putc(b, '"');
+		for (; *v; v++) {
+			if (*v == '"')
+				sb_putc(b, '"');
+			sb_putc(b, *v);
+		}
+		sb_putc(b, '"');
+	} else {
+		sb_puts(b, v);
+	}
+	sb_puts(b, last ? "\r\n" : ",");
+}
+
+/*
+ * The results as CSV (RFC 4180), under the same rule as the page (after
+ * the close, or at once with --public-results): one row per qualified
+ * candidate in rank order, its rank, slug, name, majority grade, the
+ * mention's sign as shown, then the counts of each grade, worst first,
+ * each column named by its grade.
+ */
+int page_primary_results_csv(struct web_req *r)
+{
+	struct primary_page pp;
+	struct mj_result *res = NULL;
+	uint64_t *counts = NULL;
+	size_t *order = NULL, k;
+	struct sb *b = &r->body;
+	char num[32];
+	int rc, g, ng;
+
+	if ((rc = primary_page_load(r, &pp)))
+		goto out;
+	if (strcmp(pp.p.phase, "closed") && !pp.p.results_public) {
+		auth_page_error(r, 409,
+				tr(r, "Les résultats seront publiés à la "
+				      "clôture du vote."));
+		goto out;
+	}
+	ng = pp.p.ngrades;
+	if ((rc = primary_counts(r->db, &pp.p, pp.c, pp.nq, 0, &counts,
+				 &r->err)))
+		goto out;
+	res = calloc(pp.nq ? pp.nq : 1, sizeof(*res));
+	order = calloc(pp.nq ? pp.nq : 1, sizeof(*order));
+	if (!res || !order) {
+		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (pp.nq && (rc = mj_rank(counts, pp.nq, ng, res, order, &r->err)))
+		goto out;
+	sb_puts(b, "rank,candidate,name,majority_grade,sign,");
+	for (g = 0; g < ng; g++)
+		csv_field(b, pp.p.grades[g], g == ng - 1);
+	for (k = 0; k < pp.nq; k++) {
+		size_t i = order[k];
+		char sign[2] = {mj_sign_shown(&res[i], ng), 0};
+
+		snprintf(num, sizeof(num), "%zu", res[i].rank);
+		csv_field(b, num, 0);
+		csv_field(b, pp.c[i].slug, 0);
+		csv_field(b, pp.c[i].name, 0);
+		csv_field(b, res[i].grade < 0 ? "" : pp.p.grades[res[i].grade],
+			  0);
+		csv_field(b, sign, 0);
+		for (g = 0; g < ng; g++) {
+			snprintf(num, sizeof(num), "%llu",
+				 (unsigned long long)
+					 counts[i * (size_t)ng + (size_t)g]);
+			csv_field(b, num, g == ng - 1);
+		}
+	}
+	if (sb_error(b)) {
+		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+		goto out;
+	}
+	r->ctype = "text/csv; charset=utf-8; header=present";
+	/* a stored primary's slug: [a-z0-9-] only, safe in a header */
+	snprintf(r->disposition, sizeof(r->disposition),
+		 "attachment; filename=\"%s-results.csv\"", pp.p.slug);
 out:
 	free(res);
 	free(order);

@@ -320,6 +320,9 @@ def flows(port, dbpath, env):
     st, _, body = anon.req(P + "/results")
     check(st == 200 and "seront publiés" in body and "<svg" not in body,
           "results hidden during the vote", body[-600:])
+    st, _, body = anon.req(P + "/results.csv")
+    check(st == 409 and "alice-martin" not in body,
+          "their CSV too: 409 during the vote", st)
 
     voter = Browser(port)
     st, _, body = voter.req(P + "/vote")
@@ -443,6 +446,25 @@ def flows(port, dbpath, env):
           "Fabre" in body and "50,0 %" in body,
           "voters, the tie-break explained, Fabre's judgments, percentages",
           body[-3000:])
+    sec = re.search(r'<details class="secondary">.*?</details>', body, re.S)
+    check(sec and "mention majoritaire ou au-dessus" in sec.group(0) and
+          "100,0 %" in sec.group(0),
+          "the share of voters at or above the majority grade, for "
+          "information", sec.group(0) if sec else body[-2000:])
+    check('href="/primary/%s/results.csv"' % SLUG in body and
+          'href="/api/v1/primaries/%s/results"' % SLUG in body,
+          "the results page links to its CSV and JSON exports", None)
+    st, h, csvt = anon.req(P + "/results.csv")
+    lines = csvt.split("\r\n")
+    check(st == 200 and h.get("content-type", "").startswith("text/csv")
+          and "attachment" in h.get("content-disposition", "") and
+          lines[0] == "rank,candidate,name,majority_grade,sign,À rejeter,"
+          "Insuffisant,Passable,Assez bien,Bien,Très bien" and
+          lines[1].startswith("1,alice-martin,Alice Martin,Bien,+,") and
+          lines[2].startswith("2,olga-orga,Olga Orga,Bien,-,") and
+          lines[1].endswith(",1,1") and lines[3] == "",
+          "the results as CSV: rank order, grades named, counts worst "
+          "first", (st, h.get("content-type"), csvt[:600]))
 
 
 def main():
