@@ -1117,6 +1117,9 @@ static void explain_pair(struct web_req *r, const struct primary_page *pp,
 		return;
 	}
 	snprintf(share, sizeof(share), "%.1f %%", why.from_middle * 100);
+	/* the decimal comma in French, as percent() writes it */
+	if (r->lang == LANG_FR && strchr(share, '.'))
+		*strchr(share, '.') = ',';
 	html_textf(b,
 		   why.above
 			   ? tr(r, "%s devance %s : en retirant les mentions "

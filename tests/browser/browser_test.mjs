@@ -726,7 +726,8 @@ async function citizens(browser, base, env, errors) {
 			ls.map((l) => l.textContent));
 		check(ties.length === 1 &&
 			ties[0].startsWith("Marc Blanc devance Léa Dupont") &&
-			ties[0].includes("en dessous de la médiane"),
+			ties[0].includes("à 16,7 % du milieu, en dessous de " +
+				"la médiane"),
 			"the tie between the two 'Bien' is explained", ties);
 		const bars = await page.$$eval("svg.merit-chart rect", (rs) =>
 			rs.map((r) => r.getBoundingClientRect().width));
