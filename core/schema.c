@@ -604,12 +604,12 @@ static const char *const migration_citizen[] = {
 
 /*
  * The home page lists the primaries with their phase, and is cached by
- * search_generation: a new primary and every phase change (both insert
- * into primary_phase) bump it
+ * search_generation: a new primary bumps it already (its election row,
+ * election_generation), every phase change bumps it here
  */
 static const char *const migration_primary_home[] = {
-	"CREATE TRIGGER primary_phase_generation AFTER INSERT ON primary_phase"
-	" BEGIN"
+	"CREATE TRIGGER primary_phase_generation AFTER UPDATE OF phase"
+	" ON primary_election BEGIN"
 	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
 	"END;",
 	NULL,

@@ -460,8 +460,7 @@ int api_primary_results(struct web_req *r)
 	if (rc == AGORA_ENOTFOUND && x.p.results_public) {
 		struct primary_info full;
 
-		if ((rc = primary_get_counts(r->db, x.p.slug, &full,
-					     &r->err)))
+		if ((rc = primary_get_counts(r->db, x.p.slug, &full, &r->err)))
 			goto out;
 		x.p.voters = full.voters;
 		primary_info_fini(&full);

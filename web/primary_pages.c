@@ -200,8 +200,8 @@ static int is_in(char **v, size_t n, const char *s)
 
 /*
  * The home page's list of primaries, each with its phase and a link to
- * its page. The home page is cached: a new primary or a phase change
- * bumps the cache generation (a trigger on primary_phase, core/schema.c).
+ * its page. The home page is cached: a new primary (its election row)
+ * and a phase change bump the cache generation (triggers, core/schema.c).
  */
 int primary_home_section(struct web_req *r)
 {
@@ -1163,8 +1163,8 @@ static int results_voters(struct web_req *r, struct primary_info *p)
 						&r->err)))
 			return rc;
 		pl = json_loads(payload, 0, NULL);
-		res = pl ? json_loads(json_string_value(json_object_get(
-						  pl, "result")),
+		res = pl ? json_loads(json_string_value(
+					      json_object_get(pl, "result")),
 				      0, NULL)
 			 : NULL;
 		free(payload);
