@@ -622,6 +622,19 @@ static const char *const migration_ingest_speed[] = {
 	NULL,
 };
 
+/*
+ * The home page lists the primaries with their phase, and is cached by
+ * search_generation: a new primary bumps it already (its election row,
+ * election_generation), every phase change bumps it here
+ */
+static const char *const migration_primary_home[] = {
+	"CREATE TRIGGER primary_phase_generation AFTER UPDATE OF phase"
+	" ON primary_election BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
@@ -632,6 +645,7 @@ static const char *const *const migrations[] = {
 	migration_editors, /* 6 */
 	migration_citizen, /* 7 */
 	migration_ingest_speed, /* 8 */
+	migration_primary_home, /* 9 */
 };
 
 int db_latest_schema_version(void)

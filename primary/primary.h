@@ -256,6 +256,11 @@ struct primary_candidate {
 	char *slug, *name, *status, *registered_by;
 };
 
+/* One primary as the home page lists it */
+struct primary_summary {
+	char *slug, *title, *phase;
+};
+
 struct primary_grade {
 	const char *candidate; /* slug */
 	int grade;	       /* 0 = worst */
@@ -282,6 +287,10 @@ int primary_set_phase(struct agora_db *db, const char *slug, const char *phase,
 int primary_candidate_add(struct agora_db *db, const char *slug,
 			  const char *name, const char *cand_slug,
 			  struct sb *out, struct agora_error *err) AGORA_WUR;
+/* Every primary, newest first; free with primary_summaries_free */
+int primary_list(struct agora_db *db, struct primary_summary **v, size_t *n,
+		 struct agora_error *err) AGORA_WUR;
+void primary_summaries_free(struct primary_summary *v, size_t n);
 /* The candidates, qualified first, then by slug; free with the next one */
 int primary_candidates(struct agora_db *db, int64_t primary_id,
 		       struct primary_candidate **v, size_t *n,

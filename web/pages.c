@@ -275,7 +275,10 @@ int page_home(struct web_req *r)
 	}
 	if (el.n)
 		html_raw(b, "</ul>\n");
-	html_raw(b, "</section>\n<section>\n<h2>");
+	html_raw(b, "</section>\n");
+	if ((rc = primary_home_section(r)))
+		goto out;
+	html_raw(b, "<section>\n<h2>");
 	html_text(b, tr(r, "Thèmes"));
 	html_raw(b, "</h2>\n<ul class=\"themes\">\n");
 	for (i = 0; i < tl.n; i++) {

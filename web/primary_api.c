@@ -541,9 +541,25 @@ int api_primary_results(struct web_req *r)
 	json_t *o = NULL, *pl = NULL, *res;
 	int rc;
 
-	if ((rc = load_primary(r, &x, 1)))
+	/*
+	 * after the close the signed result has every count: nothing to
+	 * scan; before it, the signed result does not exist (not worth a
+	 * walk down the board) and live results need the voters' count
+	 */
+	if ((rc = load_primary(r, &x, 0)))
 		return rc;
-	rc = primary_result_signed(r->db, x.p.id, &payload, &r->err);
+	rc = strcmp(x.p.phase, "closed")
+		     ? AGORA_ENOTFOUND
+		     : primary_result_signed(r->db, x.p.id, &payload, &r->err);
+	if (rc == AGORA_ENOTFOUND && x.p.results_public) {
+		struct primary_info full;
+
+		if ((rc = primary_get_counts(r->db, x.p.slug, &full, &r->err)))
+			goto out;
+		x.p.voters = full.voters;
+		primary_info_fini(&full);
+		rc = AGORA_ENOTFOUND;
+	}
 	if (rc == AGORA_ENOTFOUND && !x.p.results_public) {
 		api_error(r, 409, "conflict",
 			  "the results of this primary are published at the "

@@ -115,6 +115,7 @@ static const struct route routes[] = {
 	ROUTE_FORM("primary/*/vote", page_primary_vote),
 	ROUTE("primary/*/receipt/*", page_primary_receipt),
 	ROUTE("primary/*/results", page_primary_results),
+	ROUTE("primary/*/results.csv", page_primary_results_csv),
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

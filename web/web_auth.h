@@ -192,5 +192,6 @@ int page_primary_credential(struct web_req *r);
 int page_primary_vote(struct web_req *r);
 int page_primary_receipt(struct web_req *r);
 int page_primary_results(struct web_req *r);
+int page_primary_results_csv(struct web_req *r);
 
 #endif

@@ -285,6 +285,8 @@ void ballot_writer_stop(struct ballot_writer *w);
 void ballot_writer_free(struct ballot_writer *w);
 /* server.c: the server's writer */
 struct ballot_writer *web_ballot_writer(struct web_server *s);
+/* primary_pages.c: the home page's list of primaries */
+int primary_home_section(struct web_req *r);
 int api_primary(struct web_req *r);
 int api_primary_results(struct web_req *r);
 int api_primary_receipt(struct web_req *r);
