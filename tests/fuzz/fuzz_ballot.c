@@ -36,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CODE "AV0S-Q66A-7ZKW-68YY-7T3Z-8B48-YM5V"
 
 static unsigned char code_pk[32], code_sk[64];
+static int debug; /* FUZZ_BALLOT_DEBUG: the harness's key, each verdict */
 
 /* Refused, and says why */
 static void refused(int rc, const struct primary_checked *b,
@@ -80,6 +81,8 @@ static int check(const char *body, size_t n, const unsigned char sig[64],
 	int rc;
 
 	rc = primary_ballot_check(SLUG, body, n, sig, &b, &err);
+	if (debug)
+		fprintf(stderr, "check: %s\n", rc ? err.msg : "accepted");
 	if (rc) {
 		refused(rc, &b, &err);
 		primary_checked_fini(&b);
@@ -182,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (sodium_init() < 0 || primary_code_parse(CODE, norm, &err))
 			abort();
 		primary_code_keys(SLUG, norm, code_pk, code_sk);
-		if (getenv("FUZZ_BALLOT_DEBUG")) {
+		if ((debug = getenv("FUZZ_BALLOT_DEBUG") != NULL)) {
 			char h[65];
 
 			fprintf(stderr, "credential %s\n",
