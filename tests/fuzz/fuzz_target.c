@@ -1,8 +1,11 @@
 /*
  * fuzz_target.c - libFuzzer target for the request target of every web
  * request (web/server.c: web_parse_target, web_route_find; web/pages.c:
- * web_parse_id, which reads the ids of /p/ID, /notes/ID, /d/ID/changes).
- * Any bytes up to the first NUL, as libmicrohttpd hands them over.
+ * web_parse_id, which reads the ids of /p/ID, /notes/ID, /d/ID/changes),
+ * and the values the pages read from it and from cookies: the shuffle
+ * seed (?seed= and the seed cookie: order_seed_parse) and the language
+ * (?lang= and the lang cookie: web_lang_find). Any bytes up to the first
+ * NUL, as libmicrohttpd hands them over.
  *
  * Invariants: a refusal says why; a target over WEB_MAX_URI is refused;
  * at most WEB_MAX_SEGS segments and WEB_MAX_ARGS arguments, each valid
@@ -10,14 +13,17 @@
  * parsed, give the same ones (parse, serialise, parse); a matched route
  * is its pattern with its '*' segments filled by r->param, each not
  * empty; an id accepted by web_parse_id is positive and prints back as
- * the same digits.
+ * the same digits, an accepted seed as the same hex digits (in lower
+ * case); a language is one the server knows or -1.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare.h"
 #include "web_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -110,15 +116,34 @@ static void check_route(struct web_req *r)
 		abort();
 }
 
-static void check_id(const char *s)
+/*
+ * A decoded value as the pages read it: an id (/p/ID), a shuffle seed
+ * (?seed=, or the same bytes in the seed cookie), a language (?lang=, or
+ * the lang cookie)
+ */
+static void check_value(const char *s)
 {
 	char back[32];
+	uint64_t seed;
 	int64_t id;
+	size_t i;
+	int k;
 
-	if (web_parse_id(s, &id))
-		return;
-	snprintf(back, sizeof(back), "%" PRId64, id);
-	if (id <= 0 || strcmp(back, s))
+	if (!web_parse_id(s, &id)) {
+		snprintf(back, sizeof(back), "%" PRId64, id);
+		if (id <= 0 || strcmp(back, s))
+			abort();
+	}
+	if (!order_seed_parse(s, &seed)) {
+		order_seed_format(seed, back);
+		for (i = 0; s[i]; i++)
+			if (tolower((unsigned char)s[i]) != back[i])
+				abort();
+		if (i != ORDER_SEED_HEX)
+			abort();
+	}
+	k = web_lang_find(s);
+	if (k < -1 || k >= LANG__MAX)
 		abort();
 }
 
@@ -140,12 +165,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < r.nseg; i++) {
 		if (!utf8_valid(r.seg[i], strlen(r.seg[i]), NULL))
 			abort();
-		check_id(r.seg[i]);
+		check_value(r.seg[i]);
 	}
-	for (i = 0; i < r.narg; i++)
+	for (i = 0; i < r.narg; i++) {
 		if (!utf8_valid(r.arg[i].key, strlen(r.arg[i].key), NULL) ||
 		    !utf8_valid(r.arg[i].val, strlen(r.arg[i].val), NULL))
 			abort();
+		check_value(r.arg[i].val);
+	}
 	check_route(&r);
 	sb_init(&b, 8 * WEB_MAX_URI);
 	serialise(&r, &b);
