@@ -97,8 +97,9 @@ static void pdf_child(const char *p, size_t n, const struct ingest_limits *lim)
 	npages = poppler_document_get_n_pages(pd);
 	if (npages > PDF_MAX_PAGES) {
 		status = 'B';
-		sb_printf(&text, "the PDF has %d pages, more than the limit of "
-				 "%d",
+		sb_printf(&text,
+			  "the PDF has %d pages, more than the limit of "
+			  "%d",
 			  npages, PDF_MAX_PAGES);
 		goto out;
 	}
@@ -116,8 +117,9 @@ static void pdf_child(const char *p, size_t n, const struct ingest_limits *lim)
 		if (sb_error(&text)) {
 			status = 'B';
 			sb_reset(&text);
-			sb_printf(&text, "the PDF's text is larger than %zu "
-					 "bytes (page %d)",
+			sb_printf(&text,
+				  "the PDF's text is larger than %zu "
+				  "bytes (page %d)",
 				  lim->max_bytes, i + 1);
 			goto out;
 		}
@@ -279,12 +281,10 @@ static int pdf_text(const char *p, size_t n, const struct ingest_limits *lim,
 	} else if (text->buf[0] != 'T') {
 		const char *w = first_warning(&warn);
 
-		rc = agora_errorf(err,
-				  text->buf[0] == 'B' ? AGORA_ETOOBIG
-						      : AGORA_EINVAL,
-				  "%.*s%s%s%s", (int)(text->len - 1),
-				  text->buf + 1, *w ? " (poppler: " : "", w,
-				  *w ? ")" : "");
+		rc = agora_errorf(
+			err, text->buf[0] == 'B' ? AGORA_ETOOBIG : AGORA_EINVAL,
+			"%.*s%s%s%s", (int)(text->len - 1), text->buf + 1,
+			*w ? " (poppler: " : "", w, *w ? ")" : "");
 	} else if (warn.len) {
 		LOG(LOG_DEBUG, "poppler warnings on a PDF that was read: %s",
 		    first_warning(&warn));

@@ -114,7 +114,8 @@ static int check(const char *body, size_t n, const unsigned char sig[64],
 static void signed_ballot(json_t *in, size_t salt)
 {
 	json_t *ballot = json_object_get(in, "ballot");
-	const char *sighex = json_string_value(json_object_get(in, "signature"));
+	const char *sighex =
+		json_string_value(json_object_get(in, "signature"));
 	const char *pk;
 	unsigned char sig[64], bin[32];
 	char *body;
@@ -195,8 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > PRIMARY_BALLOT_MAX + 64)
 		return 0;
-	in = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES,
-			NULL);
+	in = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
 	if (json_is_object(in)) {
 		if (json_object_get(in, "ballot"))
 			signed_ballot(in, salt);

@@ -6,9 +6,9 @@
  * harness rewrites every line it can parse with a good chain (prev and
  * hash recomputed), re-signs the ballots of the credentials whose keys
  * it holds (FUZZ_VOTERS key pairs from fixed seeds) and, when the board
- * names the harness's organiser key, the result. Mutations of the payloads then get past the
- * chain and the signatures to the checks behind them, which a fuzzer
- * could never reach by guessing SHA-256 and Ed25519.
+ * names the harness's organiser key, the result. Mutations of the payloads then
+ * get past the chain and the signatures to the checks behind them, which a
+ * fuzzer could never reach by guessing SHA-256 and Ed25519.
  *
  * Invariants: an error always says what; the verdict and the report do
  * not depend on the number of threads; an accepted board is accepted
@@ -89,9 +89,9 @@ static void resign_ballot(json_t *pl)
 	    !sodium_hex2bin(bin, 32, pk, 64, NULL, NULL, NULL))
 		for (i = 0; i < FUZZ_VOTERS; i++)
 			if (!memcmp(bin, voter_pk[i], 32))
-				json_object_set_new(pl, "signature",
-						    sign_hex(body,
-							     voter_sk[i]));
+				json_object_set_new(
+					pl, "signature",
+					sign_hex(body, voter_sk[i]));
 	json_decref(b);
 }
 
@@ -130,8 +130,8 @@ static int fixup_line(const char *p, size_t n, char prev[65], int *flip,
 			free(bad);
 		}
 	} else if (pl && !strcmp(type, "primary")) {
-		const char *k = json_string_value(
-			json_object_get(pl, "organiser_key"));
+		const char *k =
+			json_string_value(json_object_get(pl, "organiser_key"));
 		unsigned char bin[32];
 
 		*ours = k && strlen(k) == 64 &&
@@ -208,8 +208,7 @@ static int same_report(const struct board_report *a,
 	return !strcmp(a->primary, b->primary) && !strcmp(a->head, b->head) &&
 	       a->entries == b->entries && a->credentials == b->credentials &&
 	       a->ballots == b->ballots && a->voters == b->voters &&
-	       a->closed == b->closed &&
-	       !a->result == !b->result &&
+	       a->closed == b->closed && !a->result == !b->result &&
 	       (!a->result || !strcmp(a->result, b->result));
 }
 
