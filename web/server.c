@@ -350,7 +350,7 @@ const char *web_arg(const struct web_req *r, const char *key)
 }
 
 /* Splits the request target into decoded path segments and arguments */
-static int parse_target(struct web_req *r)
+int web_parse_target(struct web_req *r)
 {
 	const char *u = r->uri, *q, *end, *p, *e;
 	size_t n;
@@ -440,6 +440,22 @@ static int route_match(struct web_req *r, const char *pat)
 			break;
 	}
 	return i == r->nseg;
+}
+
+int web_route_find(struct web_req *r)
+{
+	size_t i;
+
+	for (i = 0; i < NROUTES; i++)
+		if (route_match(r, routes[i].pattern))
+			return (int)i;
+	return WEB_R_NOT_FOUND;
+}
+
+const char *web_route_pattern(int route)
+{
+	return route >= 0 && (size_t)route < NROUTES ? routes[route].pattern
+						     : NULL;
 }
 
 /*
@@ -707,7 +723,6 @@ static const struct embedded_file *handle(struct web_server *s,
 {
 	const struct route *rt;
 	int rc;
-	size_t i;
 
 	r->status = 200;
 	if (r->bad_method) {
@@ -716,7 +731,7 @@ static const struct embedded_file *handle(struct web_server *s,
 				     "allowed");
 		return NULL;
 	}
-	if ((rc = parse_target(r))) {
+	if ((rc = web_parse_target(r))) {
 		r->route = WEB_R_BAD_REQUEST;
 		choose_lang(r);
 		fail(r, rc);
@@ -724,12 +739,8 @@ static const struct embedded_file *handle(struct web_server *s,
 	}
 	choose_lang(r);
 	r->api = r->nseg > 0 && !strcmp(r->seg[0], "api");
-	if (r->route != WEB_R_NOT_FOUND) {
-		for (i = 0; i < NROUTES; i++)
-			if (route_match(r, routes[i].pattern))
-				break;
-		r->route = i < NROUTES ? (int)i : WEB_R_NOT_FOUND;
-	}
+	if (r->route != WEB_R_NOT_FOUND)
+		r->route = web_route_find(r);
 	if (r->route == WEB_R_NOT_FOUND) {
 		web_render_error(r, 404, tr(r, "il n'y a pas de page ici"));
 		return NULL;

@@ -98,6 +98,16 @@ struct web_req {
 	char seed_cookie[128]; /* a Set-Cookie value to send, or "" */
 };
 
+/*
+ * server.c: r->uri split into decoded segments and query arguments
+ * (0, or AGORA_EINVAL with a message in r->err); then the index of the
+ * route whose pattern matches the segments, with its '*' segments in
+ * r->param, or -1; and that route's pattern, or NULL.
+ * tests/fuzz/fuzz_target.c drives them with any bytes.
+ */
+int web_parse_target(struct web_req *r);
+int web_route_find(struct web_req *r);
+const char *web_route_pattern(int route);
 /* server.c: the query's first value for key, or NULL */
 const char *web_arg(const struct web_req *r, const char *key);
 /* server.c: ETag of an embedded file, "\"<16 hex>\"" */
