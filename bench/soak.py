@@ -3,7 +3,7 @@
 
   soak.py --url URL --db DB --pid PID --seconds S --ballots FILE
           --slug SLUG --election E --editor EMAIL --password PW
-          [--page-threads N] [--sample SECS] [--report FILE]
+          [--page-threads N] [--sample SECS] [--wrk THREADS,CONNS]
 
 Runs, against a running `agora serve` on loopback, for S seconds:
 - N visitors (threads, keep-alive) going round the pages and the API:
@@ -13,6 +13,8 @@ Runs, against a running `agora serve` on loopback, for S seconds:
 - one voter's device POSTing the pre-signed ballots of FILE (from
   `primary_bench ballots`) to /api/v1/primaries/SLUG/ballots, each once,
   and reading its receipt and the primary's live summary;
+- with --wrk, wrk beside them (bench/web_mix.lua) replaying the same
+  paths as fast as it can, for the same time;
 - one signed-in editor of election E taking theme decisions (confirm,
   then reject, then confirm again... the same suggestions) and writing
   context notes through the web forms, with their CSRF tokens.
@@ -33,7 +35,9 @@ import random
 import re
 import sqlite3
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -184,6 +188,31 @@ def voter(host, port):
     c.close()
 
 
+def signer(host, port):
+    """Signs in, reads the account page, signs out, every 2.5 s (the
+    sign-in limit per address is one every 2 s past 30): each sign-in
+    is a password hash, suspended off the request threads"""
+    c = Client(host, port)
+    while not stop.is_set():
+        st, _, body = c.req("GET", "/signin")
+        note("signin", "/signin", st, body[:200])
+        form = urllib.parse.urlencode({"email": args.editor,
+                                       "password": args.password,
+                                       "csrf": csrf_of(body) or ""})
+        st, _, body = c.req("POST", "/signin", body=form.encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded"})
+        note("signin", "/signin", st, body[:200], ok=st == 303)
+        st, _, body = c.req("GET", "/account")
+        note("account", "/account", st, body[:200], ok=st == 200)
+        form = urllib.parse.urlencode({"csrf": csrf_of(body) or ""})
+        st, _, body = c.req("POST", "/signout", body=form.encode(),
+                            headers={"Content-Type":
+                                     "application/x-www-form-urlencoded"})
+        note("signout", "/signout", st, body[:200], ok=st == 303)
+        stop.wait(2.5)
+    c.close()
+
+
 def csrf_of(body):
     m = re.search(rb'name="csrf" value="([^"]+)"', body)
     return m.group(1).decode() if m else None
@@ -238,6 +267,21 @@ def editor(host, port):
     c.close()
 
 
+def wrk_errors(out):
+    """wrk's own count of requests and of errors (it ran beside)"""
+    m = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
+    print("wrk beside: %s" % (m.group(0) if m else "no summary"))
+    if not m:
+        note("wrk", "-", 0, out[-300:])
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    for _ in range(int(m.group(1)) if m else 0):
+        note("wrk", "-", 0, "a non-2xx/3xx response")
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), "
+                  r"timeout (\d+)", out)
+    if m and sum(int(x) for x in m.groups()):
+        note("wrk", "-", 0, m.group(0))
+
+
 def sample(pid):
     rss = 0
     with open("/proc/%d/status" % pid) as f:
@@ -250,15 +294,17 @@ def sample(pid):
 def main():
     global args
     ap = argparse.ArgumentParser()
-    ap.add_argument("--url", required=True)
+    ap.add_argument("--url")
     ap.add_argument("--db", required=True)
-    ap.add_argument("--pid", type=int, required=True)
+    ap.add_argument("--pid", type=int)
     ap.add_argument("--seconds", type=float, default=600)
-    ap.add_argument("--ballots", required=True)
-    ap.add_argument("--slug", required=True)
+    ap.add_argument("--ballots")
+    ap.add_argument("--slug")
     ap.add_argument("--election", required=True)
-    ap.add_argument("--editor", required=True)
-    ap.add_argument("--password", required=True)
+    ap.add_argument("--editor")
+    ap.add_argument("--password")
+    ap.add_argument("--wrk", help="THREADS,CONNS of wrk run beside; its "
+                    "non-2xx/3xx responses and socket errors count")
     ap.add_argument("--page-threads", type=int, default=3)
     ap.add_argument("--ballot-pause", type=float, default=0.02)
     ap.add_argument("--editor-pause", type=float, default=0.5)
@@ -268,14 +314,31 @@ def main():
     ap.add_argument("--no-flat", action="store_true",
                     help="do not judge memory (under a sanitizer)")
     args = ap.parse_args()
+    paths = page_paths(args.db, args.election)
+    for a in ("url", "pid", "ballots", "slug", "editor", "password"):
+        if getattr(args, a) is None:
+            ap.error("--%s is needed" % a)
+    wrk = None
+    if args.wrk:
+        t, c = args.wrk.split(",")
+        pf = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
+        pf.write("\n".join(paths) + "\n")
+        pf.close()
+        wrk_out = tempfile.TemporaryFile("w+")
+        wrk = subprocess.Popen(
+            ["wrk", "-t" + t, "-c" + c, "-d%ds" % args.seconds,
+             "--timeout", "30s", "-s",
+             os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "web_mix.lua"), args.url, "--", pf.name],
+            stdout=wrk_out, stderr=subprocess.STDOUT)
     u = urllib.parse.urlparse(args.url)
     host, port = u.hostname, u.port
-    paths = page_paths(args.db, args.election)
 
     ts = [threading.Thread(target=visitor, args=(i, paths, host, port))
           for i in range(args.page_threads)]
     ts.append(threading.Thread(target=voter, args=(host, port)))
     ts.append(threading.Thread(target=editor, args=(host, port)))
+    ts.append(threading.Thread(target=signer, args=(host, port)))
     t0 = time.monotonic()
     samples = [(0.0,) + sample(args.pid)]
     for t in ts:
@@ -303,6 +366,11 @@ def main():
         dur, sum(counts.values()), sum(counts.values()) / dur))
     for (kind, st), n in sorted(counts.items()):
         print("  %-9s %3d  %d" % (kind, st, n))
+    if wrk:
+        wrk.wait()
+        wrk_out.seek(0)
+        wrk_errors(wrk_out.read())
+        os.unlink(pf.name)
     kept = [e for e in errors if e]
     print("errors (unexpected statuses): %d" % len(errors))
     for e in kept[:20]:
