@@ -390,8 +390,10 @@ def traversal(port):
               b"/static/" + os.path.abspath(__file__).encode()):
         st, out = raw(port, b"GET " + t + b" HTTP/1.1\r\nHost: x\r\n"
                       b"Connection: close\r\n\r\n")
+        # the error page repeats the address in its links (escaped):
+        # what must never be there is a file's content
         check(len(st) == 1 and st[0] in (400, 404) and b"root:" not in out
-              and b"hostile_test" not in out.split(b"\r\n\r\n", 1)[-1],
+              and b"import harness" not in out,
               "GET %s: 400 or 404, no file of the disk"
               % t.decode("latin-1"), st)
 
