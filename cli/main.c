@@ -214,7 +214,7 @@ const struct cli_command cli_commands[] = {
 	 "2 with the file and line.\n",
 	 cmd_mj},
 	{"serve", "serve the comparator on the web (HTML and JSON API)",
-	 "usage: agora serve [--listen ADDR:PORT] [--threads N]\n"
+	 "usage: agora serve [--listen ADDR:PORT] [--threads N] [--timeout S]\n"
 	 "\n"
 	 "Serves the comparator over HTTP: the pages (home, election,\n"
 	 "compare, candidate, proposal, search, in French or English), the\n"
@@ -230,6 +230,10 @@ const struct cli_command cli_commands[] = {
 	 "                       port 0 picks a free port)\n"
 	 "  --threads N          worker threads, 1 to 256 (default: one\n"
 	 "                       per core)\n"
+	 "  --timeout S          seconds a client has to send its request\n"
+	 "                       line and headers (then its body at 2 KiB/s\n"
+	 "                       on average at least), and that an idle\n"
+	 "                       connection is kept (default 30; 1 to 3600)\n"
 	 "  --outbox DIR         where e-mail is written, one .eml file per\n"
 	 "                       message (default: 'outbox' beside the\n"
 	 "                       database, e.g. var/outbox)\n"

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -139,6 +140,14 @@ struct web_server {
 	struct web_i18n i18n; /* read-only once started */
 	struct auth_server *auth;
 	struct ballot_writer *ballots;
+	/* slow clients (see "deadlines" below) */
+	unsigned timeout;
+	pthread_mutex_t track_lock;
+	pthread_cond_t track_wake;
+	struct conn_track *tracks; /* every open connection */
+	pthread_t reaper;
+	int reaper_started, reaper_stop;
+	atomic_uint_fast64_t reaped;
 };
 
 struct auth_server *web_auth_server(struct web_server *s)
@@ -172,6 +181,170 @@ void web_storage_back(struct web_server *s)
 int web_storage_ro(struct web_server *s)
 {
 	return atomic_load(&s->ro_storage);
+}
+
+/* ------------------------------------------------------------ deadlines */
+
+/*
+ * libmicrohttpd's timeout is an idle timeout: a client sending one byte
+ * of its headers every few seconds (slowloris), or of its body, would
+ * hold its connection for ever, and with it a share of the per-address
+ * and total connection limits. So each connection is tracked from its
+ * accept: a request's line and headers must arrive within s->timeout
+ * seconds of the request's start (the accept, or the end of the
+ * previous response on a kept-alive connection), then its body at
+ * WEB_MIN_BODY_RATE bytes per second on average after the same grace.
+ * Once the response is queued (or the connection suspended for a hash
+ * or a ballot) the request is the server's to finish and no deadline
+ * applies. The reaper thread shuts down (shutdown(2)) the socket of a
+ * request past its deadline: libmicrohttpd then sees the stream end and
+ * closes the connection in its own thread, as for a client gone away.
+ * It never closes the descriptor itself; the entry leaves the list, under
+ * the lock, in the CLOSED notification, which libmicrohttpd sends before
+ * it closes the socket, so the number is never one reused by another.
+ */
+enum conn_phase { CONN_HEAD, CONN_BODY, CONN_ANSWERED };
+
+struct conn_track {
+	struct conn_track *prev, *next;
+	int fd;
+	enum conn_phase phase;
+	struct timespec t; /* the phase's start */
+	uint64_t body;	   /* bytes of the body received so far */
+};
+
+#define REAPER_PERIOD_MS 500
+
+static double seconds_since(const struct timespec *t0,
+			    const struct timespec *now)
+{
+	return (double)(now->tv_sec - t0->tv_sec) +
+	       (double)(now->tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void notify_connection_cb(void *cls, struct MHD_Connection *conn,
+				 void **socket_context,
+				 enum MHD_ConnectionNotificationCode code)
+{
+	struct web_server *s = cls;
+	struct conn_track *t = *socket_context;
+	const union MHD_ConnectionInfo *info;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		info = MHD_get_connection_info(
+			conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		/* untracked without memory: the idle timeout still applies */
+		if (!info || !(t = calloc(1, sizeof(*t))))
+			return;
+		t->fd = info->connect_fd;
+		t->phase = CONN_HEAD;
+		clock_gettime(CLOCK_MONOTONIC, &t->t);
+		pthread_mutex_lock(&s->track_lock);
+		t->next = s->tracks;
+		if (s->tracks)
+			s->tracks->prev = t;
+		s->tracks = t;
+		pthread_mutex_unlock(&s->track_lock);
+		*socket_context = t;
+		return;
+	}
+	if (!t)
+		return;
+	pthread_mutex_lock(&s->track_lock);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		s->tracks = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	pthread_mutex_unlock(&s->track_lock);
+	free(t);
+	*socket_context = NULL;
+}
+
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+/* The request on conn enters a phase; its clock starts again */
+static void track_phase(struct web_server *s, struct MHD_Connection *conn,
+			enum conn_phase phase)
+{
+	struct conn_track *t = track_of(conn);
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&s->track_lock);
+	t->phase = phase;
+	t->body = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t->t);
+	pthread_mutex_unlock(&s->track_lock);
+}
+
+static void track_body(struct web_server *s, struct MHD_Connection *conn,
+		       size_t n)
+{
+	struct conn_track *t = track_of(conn);
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&s->track_lock);
+	t->body += n;
+	pthread_mutex_unlock(&s->track_lock);
+}
+
+/* 1 when the request tracked by t is past its deadline at now */
+static int track_late(const struct web_server *s, const struct conn_track *t,
+		      const struct timespec *now)
+{
+	double dt = seconds_since(&t->t, now);
+
+	if (t->phase == CONN_HEAD)
+		return dt > s->timeout;
+	if (t->phase == CONN_BODY)
+		return dt > s->timeout + (double)t->body / WEB_MIN_BODY_RATE;
+	return 0;
+}
+
+static void *reaper_main(void *arg)
+{
+	struct web_server *s = arg;
+	struct conn_track *t;
+	struct timespec now, wake;
+	unsigned n;
+
+	pthread_mutex_lock(&s->track_lock);
+	while (!s->reaper_stop) {
+		clock_gettime(CLOCK_REALTIME, &wake);
+		wake.tv_nsec += REAPER_PERIOD_MS * 1000000L;
+		if (wake.tv_nsec >= 1000000000L) {
+			wake.tv_sec++;
+			wake.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->track_wake, &s->track_lock, &wake);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		n = 0;
+		for (t = s->tracks; t; t = t->next) {
+			if (!track_late(s, t, &now))
+				continue;
+			shutdown(t->fd, SHUT_RDWR);
+			t->phase = CONN_ANSWERED; /* once */
+			n++;
+		}
+		if (n) {
+			atomic_fetch_add(&s->reaped, n);
+			LOG(LOG_INFO,
+			    "closed %u connection(s) too slow to send their "
+			    "request (over %u s, or a body under %d bytes/s)",
+			    n, s->timeout, WEB_MIN_BODY_RATE);
+		}
+	}
+	pthread_mutex_unlock(&s->track_lock);
+	return NULL;
 }
 
 /* ---------------------------------------------------- per-thread database */
@@ -549,6 +722,7 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 	size_t len;
 	char *buf;
 
+	track_phase(s, r->conn, CONN_ANSWERED);
 	if (file && (inm = etag_match_header(r)) && strstr(inm, r->etag))
 		r->status = 304;
 	if (r->status == 304) {
@@ -628,6 +802,9 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 						? "GET, HEAD, POST"
 						: "GET, HEAD");
 	auth_add_headers(r, resp);
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+					"close");
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	metrics_record(s, r);
@@ -827,6 +1004,88 @@ static int content_length_ok(struct web_req *r)
 }
 
 /*
+ * Request smuggling: a request whose body two HTTP parsers could frame
+ * differently (a proxy in front and this server) is refused before its
+ * body is read, and libmicrohttpd closes the connection after the 400,
+ * so no byte of that body is ever read as a next request. Refused:
+ * more than one Content-Length, one that is not plain digits, any
+ * Transfer-Encoding but a single "chunked" (RFC 9112 6.1: the server
+ * answers 400 or 501 for a coding it does not know, and 6.3 lets it
+ * refuse Transfer-Encoding with Content-Length), Transfer-Encoding in
+ * HTTP/1.0, a header name with a space (RFC 9112 5.1: MUST 400), and
+ * a header whose name starts with either but is not it (obs-fold).
+ */
+struct framing {
+	int ncl, nte;
+	const char *why;
+};
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind,
+				      const char *key, const char *value)
+{
+	struct framing *f = cls;
+	size_t n;
+
+	(void)kind;
+	if (!key || !value)
+		return MHD_YES;
+	if (strpbrk(key, " \t")) {
+		f->why = "a space in a header name";
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		n = strspn(value, "0123456789");
+		if (++f->ncl > 1)
+			f->why = "more than one Content-Length";
+		else if (!n || value[n] || n > 18)
+			f->why = "a malformed Content-Length";
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		if (++f->nte > 1 || strcasecmp(value, "chunked"))
+			f->why = "a Transfer-Encoding other than one "
+				 "'chunked'";
+	} else if (!strncasecmp(key, "Content-Length", 14) ||
+		   !strncasecmp(key, "Transfer-Encoding", 17)) {
+		/*
+		 * libmicrohttpd 0.9.75 reads "Content-Length:" folded onto
+		 * a second line " 2" (obs-fold) as a header named
+		 * "Content-Length2" with no value, and so no body, where a
+		 * proxy unfolding it would send two bytes of body.
+		 */
+		f->why = "a Content-Length or Transfer-Encoding folded over "
+			 "two lines, or misspelt";
+	}
+	return MHD_YES;
+}
+
+static const char *framing_error(struct MHD_Connection *conn,
+				 const char *version)
+{
+	struct framing f = {0};
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_header, &f);
+	if (f.why)
+		return f.why;
+	if (f.nte && f.ncl)
+		return "both Content-Length and Transfer-Encoding";
+	if (f.nte && strcmp(version, MHD_HTTP_VERSION_1_1))
+		return "Transfer-Encoding before HTTP/1.1";
+	return NULL;
+}
+
+static enum MHD_Result refuse_framing(struct web_server *s,
+				      struct web_req *r, const char *why)
+{
+	char m[160];
+
+	choose_lang(r);
+	r->route = WEB_R_BAD_REQUEST;
+	/* the body's bytes are never read as the next request */
+	r->close = 1;
+	snprintf(m, sizeof(m), "malformed request: %s", why);
+	LOG(LOG_INFO, "request %s: %.200s: 400: %s", r->id, r->uri, m);
+	web_render_error(r, 400, m);
+	return respond(s, r, NULL);
+}
+
+/*
  * 413 for a body over the cap. This answers before the body is read,
  * so libmicrohttpd closes the connection afterwards: right for a client
  * that sends too much.
@@ -847,9 +1106,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	struct web_server *s = cls;
 	struct web_req *r = *con_cls;
 	const struct embedded_file *f;
+	const char *why;
 
 	(void)url;
-	(void)version;
 	(void)upload;
 	if (!r)
 		return MHD_NO; /* out of memory in uri_cb */
@@ -860,8 +1119,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		r->post = !strcmp(method, MHD_HTTP_METHOD_POST);
 		r->bad_method = !r->head && !r->post &&
 				strcmp(method, MHD_HTTP_METHOD_GET);
+		if ((why = framing_error(conn, version)))
+			return refuse_framing(s, r, why);
 		if (!content_length_ok(r))
 			return refuse_body(s, r);
+		track_phase(s, conn, CONN_BODY);
 		return MHD_YES; /* respond on the second call */
 	}
 	if (r->suspended) { /* resumed: the hash or the ballot is done */
@@ -877,6 +1139,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	if (*upload_size) {
+		track_body(s, conn, *upload_size);
 		r->body_len += *upload_size;
 		if (r->body_len > body_max(r)) {
 			*upload_size = 0;
@@ -915,6 +1178,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	}
 	if (r->upload_too_big)
 		return refuse_body(s, r);
+	/* the request is all in: the rest is the server's to do */
+	track_phase(s, conn, CONN_ANSWERED);
 	f = handle(s, r);
 	if (r->suspended) {
 		/* suspended first, then queued: the worker may resume at once */
@@ -962,8 +1227,9 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct web_req *r = *con_cls;
 	size_t i;
 
-	(void)conn;
 	(void)toe;
+	/* a kept-alive connection's next request starts now */
+	track_phase(s, conn, CONN_HEAD);
 	if (!r)
 		return;
 	for (i = 0; i < r->nseg; i++)
@@ -1077,6 +1343,10 @@ static int page_metrics(struct web_req *r)
 		  (double)atomic_load(&s->sum_us) / 1e6);
 	sb_printf(b, "agora_http_request_duration_seconds_count %llu\n",
 		  (unsigned long long)cum);
+	metric_head(b, "agora_http_slow_connections_closed_total", "counter",
+		    "connections closed for sending their request too slowly");
+	sb_printf(b, "agora_http_slow_connections_closed_total %llu\n",
+		  (unsigned long long)atomic_load(&s->reaped));
 	metric_head(b, "agora_http_requests_in_flight", "gauge",
 		    "requests being served");
 	sb_printf(b, "agora_http_requests_in_flight %d\n",
@@ -1220,6 +1490,9 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 	}
 	s->boot = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
+	s->timeout = cfg->timeout ? cfg->timeout : WEB_DEFAULT_TIMEOUT;
+	pthread_mutex_init(&s->track_lock, NULL);
+	pthread_cond_init(&s->track_wake, NULL);
 	web_i18n_init(&s->i18n);
 	/* migrates if needed, and proves the database can be read */
 	if ((rc = db_open(&s->keep, s->db_path, 0, err)) ||
@@ -1241,8 +1514,9 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 		(struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
 		threads > 1 ? threads : 0, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)256, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+		(unsigned)256, MHD_OPTION_CONNECTION_TIMEOUT, s->timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, s,
 		MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_END);
 	if (!s->d) {
@@ -1250,6 +1524,13 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 				  cfg->listen, strerror(errno));
 		goto fail;
 	}
+	if ((errno = pthread_create(&s->reaper, NULL, reaper_main, s))) {
+		rc = agora_errorf(err, AGORA_EIO, "cannot start a thread: %s",
+				  strerror(errno));
+		MHD_stop_daemon(s->d);
+		goto fail;
+	}
+	s->reaper_started = 1;
 	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	if (getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), NULL,
 			0, NI_NUMERICHOST))
@@ -1265,6 +1546,8 @@ fail:
 	auth_server_free(s->auth);
 	db_close(s->keep);
 	web_i18n_fini(&s->i18n);
+	pthread_cond_destroy(&s->track_wake);
+	pthread_mutex_destroy(&s->track_lock);
 	free(s->db_path);
 	free(s);
 	return rc;
@@ -1296,11 +1579,19 @@ void web_server_stop(struct web_server *s, unsigned grace_ms)
 	 */
 	auth_server_stop(s->auth);
 	ballot_writer_stop(s->ballots);
-	MHD_stop_daemon(s->d);
+	pthread_mutex_lock(&s->track_lock);
+	s->reaper_stop = 1;
+	pthread_cond_signal(&s->track_wake);
+	pthread_mutex_unlock(&s->track_lock);
+	if (s->reaper_started)
+		pthread_join(s->reaper, NULL);
+	MHD_stop_daemon(s->d); /* sends the last CLOSED notifications */
 	ballot_writer_free(s->ballots);
 	auth_server_free(s->auth);
 	db_close(s->keep);
 	web_i18n_fini(&s->i18n);
+	pthread_cond_destroy(&s->track_wake);
+	pthread_mutex_destroy(&s->track_lock);
 	free(s->db_path);
 	free(s);
 }

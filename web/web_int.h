@@ -64,6 +64,7 @@ struct web_req {
 	struct web_auth *auth;	/* session, form, cookies (auth.c), or NULL */
 	size_t body_len;
 	int upload_too_big; /* the uploaded file crossed its cap: 413 */
+	int close;	    /* the connection is closed after the response */
 	char *uri;		 /* the request target as received */
 	int bad_uri;		 /* AGORA_EINVAL message in err when set */
 	char *seg[WEB_MAX_SEGS]; /* the path, split and decoded */
