@@ -101,8 +101,8 @@ static int doc_row(void *ctx, const struct ingest_doc_info *d)
 }
 
 /* The candidacies the signed-in user holds: grants with a candidate */
-static int own_candidacy(const struct auth_grant_list *gl, const char *e,
-			 const char *c)
+int web_own_candidacy(const struct auth_grant_list *gl, const char *e,
+		      const char *c)
 {
 	size_t i;
 
@@ -254,7 +254,7 @@ static int submit_post(struct web_req *r, const struct auth_grant_list *gl)
 		return submit_page(r, gl, 400,
 				   tr(r, "Choisissez une de vos candidatures."),
 				   NULL);
-	if (!own_candidacy(gl, e, slash + 1)) {
+	if (!web_own_candidacy(gl, e, slash + 1)) {
 		free(e);
 		auth_page_error(r, 403, tr(r, "Votre compte n'a pas le rôle que demande cette page."));
 		return 0;
@@ -410,6 +410,8 @@ int page_moderation(struct web_req *r)
 		html_text(b, tr(r, "Aucun document en attente."));
 		html_raw(b, "</p>\n");
 	}
+	if ((rc = web_material_queue(r)))
+		return rc;
 	page_end(r);
 	return 0;
 }
