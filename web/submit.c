@@ -128,7 +128,11 @@ static int submit_page(struct web_req *r, const struct auth_grant_list *gl,
 	page_begin(r, tr(r, "Déposer un programme"));
 	html_raw(b, "<h1>");
 	html_text(b, tr(r, "Déposer un programme"));
-	html_raw(b, "</h1>\n");
+	html_raw(b, "</h1>\n<p><a href=\"/material\">");
+	html_text(b, tr(r, "Documents de campagne"));
+	html_raw(b, "</a> · <a href=\"/profile\">");
+	html_text(b, tr(r, "Modifier le profil"));
+	html_raw(b, "</a></p>\n");
 	if (message) {
 		html_raw(b, "<p class=\"error\" role=\"alert\">");
 		html_text(b, message);
