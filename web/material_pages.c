@@ -736,9 +736,12 @@ static int public_row(void *ctx, const struct material_item *m)
 		html_raw(b, "\" download>");
 		html_text(b, m->caption);
 		html_raw(b, "</a> <span class=\"meta\">PDF, ");
-		html_textf(b, "%.1f", (double)m->size / (1 << 20));
-		html_raw(b, " ");
-		html_text(b, tr(r, "Mo"));
+		if (m->size >= 1 << 20)
+			html_textf(b, tr(r, "%.1f Mo"),
+				   (double)m->size / (1 << 20));
+		else
+			html_textf(b, tr(r, "%lld ko"),
+				   (long long)(m->size + 1023) / 1024);
 		html_raw(b, "</span>");
 	} else {
 		outside_link(b, m->url, m->caption);
