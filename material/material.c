@@ -4,6 +4,7 @@
  * inside the caller's BEGIN IMMEDIATE transaction; each change and its
  * audit entry commit together or not at all.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ enum material_stmt {
 	PR_PENDING,
 	PR_DECIDE,
 	PR_APPLY,
+	MA_VERIFY,
 	MA_STMT__MAX
 };
 
@@ -86,6 +88,10 @@ static const char *const material_sql[MA_STMT__MAX] = {
 		      " WHERE id = ?1 AND status = 'pending'",
 	[PR_APPLY] = "UPDATE candidate SET given_name = ?2, family_name = ?3,"
 		     " party = ?4, sort_key = ?5 WHERE id = ?1",
+	[MA_VERIFY] = "SELECT m.id, m.sha256, m.size, m.media_type, d.data"
+		      " FROM material m"
+		      " LEFT JOIN material_data d ON d.material_id = m.id"
+		      " WHERE m.kind <> 'video' ORDER BY m.id",
 };
 
 int material_db_prepare(struct agora_db *db, struct agora_error *err)
@@ -631,4 +637,75 @@ int material_profile_moderate(struct agora_db *db, int64_t id, int publish,
 	return audit(db, user_id,
 		     publish ? "profile.publish" : "profile.reject",
 		     "profile", id, reason ? reason : "", err);
+}
+
+/* ------------------------------------------------------------ verify */
+
+static void failuref(void (*fn)(void *, const char *), void *ctx,
+		     const char *fmt, ...) AGORA_PRINTF(3, 4);
+
+static void failuref(void (*fn)(void *, const char *), void *ctx,
+		     const char *fmt, ...)
+{
+	char line[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fn(ctx, line);
+}
+
+int material_verify(struct agora_db *db,
+		    void (*on_failure)(void *ctx, const char *line),
+		    void *ctx, size_t *items, size_t *failures,
+		    struct agora_error *err)
+{
+	unsigned char hash[crypto_hash_sha256_BYTES];
+	char sha[2 * crypto_hash_sha256_BYTES + 1];
+	sqlite3_stmt *st = stmt(db, MA_VERIFY);
+	struct material_file f;
+	struct agora_error serr;
+	const void *p;
+	size_t n;
+	int64_t id;
+	int rc;
+
+	*items = *failures = 0;
+	while ((rc = db_step(db, st, err)) > 0) {
+		id = sqlite3_column_int64(st, 0);
+		(*items)++;
+		if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
+			(*failures)++;
+			failuref(on_failure, ctx,
+				 "material %lld: its bytes are missing",
+				 (long long)id);
+			continue;
+		}
+		p = sqlite3_column_blob(st, 4);
+		n = (size_t)sqlite3_column_bytes(st, 4);
+		crypto_hash_sha256(hash, p, n);
+		sodium_bin2hex(sha, sizeof(sha), hash, sizeof(hash));
+		if (strcmp(sha, db_col_text(st, 1)) ||
+		    (sqlite3_int64)n != sqlite3_column_int64(st, 2)) {
+			(*failures)++;
+			failuref(on_failure, ctx,
+				 "material %lld: the stored bytes do not match "
+				 "their SHA-256 or size",
+				 (long long)id);
+			continue;
+		}
+		if (material_sniff(p, n, &f, &serr) ||
+		    strcmp(f.media_type, db_col_text(st, 3))) {
+			(*failures)++;
+			failuref(on_failure, ctx,
+				 "material %lld: the bytes are no longer "
+				 "accepted as %s",
+				 (long long)id, db_col_text(st, 3));
+		}
+	}
+	sqlite3_reset(st);
+	if (rc < 0)
+		return rc;
+	return *failures ? AGORA_ECHECK : 0;
 }

@@ -181,4 +181,17 @@ int material_profile_list(struct agora_db *db, int64_t candidate_id,
 			  material_profile_fn fn, void *ctx,
 			  struct agora_error *err);
 
+/* ------------------------------------------------------------ verify */
+
+/*
+ * `agora verify`: every stored photo and leaflet is re-hashed and
+ * sniffed again; a missing file, bytes whose SHA-256 or size differ
+ * from the row's, or bytes no longer accepted as their media type are
+ * each one line to on_failure. AGORA_ECHECK when anything failed.
+ */
+int material_verify(struct agora_db *db,
+		    void (*on_failure)(void *ctx, const char *line),
+		    void *ctx, size_t *items, size_t *failures,
+		    struct agora_error *err);
+
 #endif

@@ -19,7 +19,8 @@ non-candidate, another candidacy, a missing CSRF token. Profiles: a
 candidate proposes, the public page keeps the previous profile until an
 editor publishes, a rejection keeps it too, the history shows each.
 `agora moderate --material/--profile` does the same from the command
-line. Ends with `agora verify` (the audit chain).
+line. Ends with `agora verify` (the audit chain, each stored file's
+hash and type), which reports a file changed behind agora's back.
 Prints one "ok - ..." line per check, then "N passed, M failed".
 """
 import http.client
@@ -580,7 +581,21 @@ def main():
         if harness.failed:
             print("the server's log:\n" + err[-3000:])
         r = run(env, "verify")
-        check(r.returncode == 0, "agora verify: the audit chain holds",
+        check(r.returncode == 0 and "campaign files match" in r.stdout,
+              "agora verify: the audit chain holds, every stored file "
+              "matches its hash and type", r.stdout + r.stderr)
+        # a file changed behind agora's back (the schema refuses the
+        # update: its trigger is dropped first, as an attacker would)
+        con = sqlite3.connect(dbpath)
+        con.execute("DROP TRIGGER material_data_update")
+        con.execute("UPDATE material_data SET data = data || x'00'"
+                    " WHERE material_id = (SELECT min(id) FROM material"
+                    " WHERE kind = 'photo' AND status = 'published')")
+        con.commit()
+        con.close()
+        r = run(env, "verify")
+        check(r.returncode == 1 and "do not match their SHA-256" in
+              r.stdout, "agora verify: a stored file changed is reported",
               r.stdout + r.stderr)
     finally:
         if proc is not None:
