@@ -91,18 +91,18 @@ static int profile_row(void *ctx, const struct material_profile *p)
 	l->n++;
 	if (!l->arr) {
 		printf("%lld\t%s\t%s\t%s %s\t%s\t%s\n", (long long)p->id,
-		       p->election, p->candidate, p->given_name,
-		       p->family_name, p->party, p->proposed_at);
+		       p->election, p->candidate, p->given_name, p->family_name,
+		       p->party, p->proposed_at);
 		return 0;
 	}
 	return add_json(l, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, "
 				     "s:s, s:s}",
 				     "profile", (json_int_t)p->id, "election",
 				     p->election, "candidate", p->candidate,
-				     "given_name", p->given_name,
-				     "family_name", p->family_name, "party",
-				     p->party, "biography", p->bio, "links",
-				     p->links, "proposed_at", p->proposed_at));
+				     "given_name", p->given_name, "family_name",
+				     p->family_name, "party", p->party,
+				     "biography", p->bio, "links", p->links,
+				     "proposed_at", p->proposed_at));
 }
 
 /*
@@ -111,8 +111,8 @@ static int profile_row(void *ctx, const struct material_profile *p)
  * material/).
  */
 static int moderate_other(struct cli *cli, int profile, int64_t id,
-			  const char *election, int publish,
-			  const char *reason, int json)
+			  const char *election, int publish, const char *reason,
+			  int json)
 {
 	struct other_listing l = {0};
 	struct agora_error err = {0};

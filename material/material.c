@@ -59,9 +59,9 @@ static const char *const material_sql[MA_STMT__MAX] = {
 		      " ?9, ?10)",
 	[MA_DATA_INSERT] = "INSERT INTO material_data(material_id, data)"
 			   " VALUES (?1, ?2)",
-	[MA_LIST] = ITEM_COLUMNS
-	" WHERE (?1 = 0 OR m.candidate_id = ?1)"
-	" AND (?2 IS NULL OR m.status = ?2) ORDER BY m.id",
+	[MA_LIST] =
+		ITEM_COLUMNS " WHERE (?1 = 0 OR m.candidate_id = ?1)"
+			     " AND (?2 IS NULL OR m.status = ?2) ORDER BY m.id",
 	[MA_GET] = ITEM_COLUMNS " WHERE m.id = ?1",
 	[MA_DATA] = "SELECT data FROM material_data WHERE material_id = ?1",
 	[MA_DECIDE] = "UPDATE material SET status = ?2, reason = ?3,"
@@ -184,8 +184,8 @@ static int caption_check(const char *caption, struct agora_error *err)
 static int insert_item(struct agora_db *db, int64_t candidate_id,
 		       const char *kind, const char *media_type,
 		       const char *caption, const char *url, size_t size,
-		       unsigned w, unsigned h, const char *sha,
-		       int64_t user_id, int64_t *id, struct agora_error *err)
+		       unsigned w, unsigned h, const char *sha, int64_t user_id,
+		       int64_t *id, struct agora_error *err)
 {
 	sqlite3_stmt *st = stmt(db, MA_INSERT);
 	int rc;
@@ -268,19 +268,16 @@ int material_add_video(struct agora_db *db, int64_t candidate_id,
 {
 	int rc;
 
-	if ((rc = material_url_check("the video link", url ? url : "",
-				     err)) ||
+	if ((rc = material_url_check("the video link", url ? url : "", err)) ||
 	    (rc = caption_check(caption, err)) ||
-	    (rc = insert_item(db, candidate_id, "video", "", caption, url, 0,
-			      0, 0, "", user_id, id, err)))
+	    (rc = insert_item(db, candidate_id, "video", "", caption, url, 0, 0,
+			      0, "", user_id, id, err)))
 		return rc;
-	return audit(db, user_id, "material.submit", "material", *id, url,
-		     err);
+	return audit(db, user_id, "material.submit", "material", *id, url, err);
 }
 
-int material_list(struct agora_db *db, int64_t candidate_id,
-		  const char *status, material_fn fn, void *ctx,
-		  struct agora_error *err)
+int material_list(struct agora_db *db, int64_t candidate_id, const char *status,
+		  material_fn fn, void *ctx, struct agora_error *err)
 {
 	sqlite3_stmt *st = stmt(db, MA_LIST);
 	struct material_item m;
@@ -345,9 +342,9 @@ int material_data(struct agora_db *db, int64_t id, struct sb *out,
 	return rc;
 }
 
-static int decide(struct agora_db *db, enum material_stmt sid,
-		  const char *what, int64_t id, int publish,
-		  const char *reason, int64_t user_id, struct agora_error *err)
+static int decide(struct agora_db *db, enum material_stmt sid, const char *what,
+		  int64_t id, int publish, const char *reason, int64_t user_id,
+		  struct agora_error *err)
 {
 	sqlite3_stmt *st = stmt(db, sid);
 	int rc;
@@ -426,10 +423,9 @@ static int profile_read(sqlite3_stmt *st, struct material_profile *p)
 	p->reason = db_col_dup(st, 11);
 	p->proposed_at = db_col_dup(st, 12);
 	p->decided_at = db_col_dup(st, 13);
-	return p->election && p->candidate && p->given_name &&
-			       p->family_name && p->party && p->bio &&
-			       p->links && p->status && p->reason &&
-			       p->proposed_at && p->decided_at
+	return p->election && p->candidate && p->given_name && p->family_name &&
+			       p->party && p->bio && p->links && p->status &&
+			       p->reason && p->proposed_at && p->decided_at
 		       ? 0
 		       : AGORA_ENOMEM;
 }
@@ -502,12 +498,12 @@ int material_profile_propose(struct agora_db *db, int64_t candidate_id,
 	given = given ? given : "";
 	party = party ? party : "";
 	bio = bio ? bio : "";
-	if ((rc = text_check("the given name", given, 0, MATERIAL_NAME_MAX,
-			     0, err)) ||
+	if ((rc = text_check("the given name", given, 0, MATERIAL_NAME_MAX, 0,
+			     err)) ||
 	    (rc = text_check("the family name", family ? family : "", 1,
 			     MATERIAL_NAME_MAX, 0, err)) ||
-	    (rc = text_check("the party or list", party, 0,
-			     MATERIAL_NAME_MAX, 0, err)) ||
+	    (rc = text_check("the party or list", party, 0, MATERIAL_NAME_MAX,
+			     0, err)) ||
 	    (rc = text_check("the biography", bio, 0, MATERIAL_BIO_MAX, 1,
 			     err)) ||
 	    (rc = links_check(links, &lk, err)))
@@ -533,9 +529,8 @@ out:
 	return rc;
 }
 
-static int profile_one(struct agora_db *db, enum material_stmt sid,
-		       int64_t key, struct material_profile *out,
-		       struct agora_error *err)
+static int profile_one(struct agora_db *db, enum material_stmt sid, int64_t key,
+		       struct material_profile *out, struct agora_error *err)
 {
 	sqlite3_stmt *st = stmt(db, sid);
 	int rc;
@@ -557,8 +552,7 @@ static int profile_one(struct agora_db *db, enum material_stmt sid,
 }
 
 int material_profile_get(struct agora_db *db, int64_t id,
-			 struct material_profile *out,
-			 struct agora_error *err)
+			 struct material_profile *out, struct agora_error *err)
 {
 	return profile_one(db, PR_GET, id, out, err);
 }
@@ -635,8 +629,8 @@ int material_profile_moderate(struct agora_db *db, int64_t id, int publish,
 	if (rc)
 		return rc;
 	return audit(db, user_id,
-		     publish ? "profile.publish" : "profile.reject",
-		     "profile", id, reason ? reason : "", err);
+		     publish ? "profile.publish" : "profile.reject", "profile",
+		     id, reason ? reason : "", err);
 }
 
 /* ------------------------------------------------------------ verify */
@@ -657,9 +651,8 @@ static void failuref(void (*fn)(void *, const char *), void *ctx,
 }
 
 int material_verify(struct agora_db *db,
-		    void (*on_failure)(void *ctx, const char *line),
-		    void *ctx, size_t *items, size_t *failures,
-		    struct agora_error *err)
+		    void (*on_failure)(void *ctx, const char *line), void *ctx,
+		    size_t *items, size_t *failures, struct agora_error *err)
 {
 	unsigned char hash[crypto_hash_sha256_BYTES];
 	char sha[2 * crypto_hash_sha256_BYTES + 1];

@@ -23,9 +23,9 @@
 
 #include "core.h"
 
-#define MATERIAL_PHOTO_MAX ((size_t)5 << 20)    /* bytes of a photo */
+#define MATERIAL_PHOTO_MAX ((size_t)5 << 20)	/* bytes of a photo */
 #define MATERIAL_LEAFLET_MAX ((size_t)10 << 20) /* bytes of a PDF */
-#define MATERIAL_FILE_MAX MATERIAL_LEAFLET_MAX  /* the upload's cap */
+#define MATERIAL_FILE_MAX MATERIAL_LEAFLET_MAX	/* the upload's cap */
 #define MATERIAL_SIDE_MAX 10000u		/* pixels of a side */
 #define MATERIAL_PIXELS_MAX 50000000ull		/* pixels of an image */
 #define MATERIAL_CAPTION_MAX 300		/* bytes of a caption */
@@ -83,8 +83,8 @@ int material_url_check(const char *what, const char *url,
 struct material_item {
 	int64_t id, candidate_id, election_id, size;
 	char *election, *candidate, *candidate_name;
-	char *kind;	  /* photo, leaflet, video */
-	char *media_type; /* "" for a video */
+	char *kind;	     /* photo, leaflet, video */
+	char *media_type;    /* "" for a video */
 	char *caption, *url; /* url: a video's link, else "" */
 	char *status, *reason, *submitted_at, *sha256;
 	unsigned width, height;
@@ -112,9 +112,8 @@ int material_add_video(struct agora_db *db, int64_t candidate_id,
  * The material of a candidate (0: of every candidate), with status
  * (NULL: any), oldest first.
  */
-int material_list(struct agora_db *db, int64_t candidate_id,
-		  const char *status, material_fn fn, void *ctx,
-		  struct agora_error *err);
+int material_list(struct agora_db *db, int64_t candidate_id, const char *status,
+		  material_fn fn, void *ctx, struct agora_error *err);
 /* One item; AGORA_ENOTFOUND when there is none */
 int material_get(struct agora_db *db, int64_t id, struct material_item *out,
 		 struct agora_error *err);
@@ -140,8 +139,7 @@ struct material_profile {
 	char *status, *reason, *proposed_at, *decided_at;
 };
 void material_profile_fini(struct material_profile *p);
-typedef int (*material_profile_fn)(void *ctx,
-				   const struct material_profile *p);
+typedef int (*material_profile_fn)(void *ctx, const struct material_profile *p);
 
 /*
  * Proposes a profile for candidate_id: the name as on the ballot
@@ -171,8 +169,7 @@ int material_profile_current(struct agora_db *db, int64_t candidate_id,
 			     struct agora_error *err);
 /* One proposal; AGORA_ENOTFOUND when there is none */
 int material_profile_get(struct agora_db *db, int64_t id,
-			 struct material_profile *out,
-			 struct agora_error *err);
+			 struct material_profile *out, struct agora_error *err);
 /*
  * The proposals of a candidate, newest first (candidate_id 0: the
  * pending ones of every candidate, oldest first).
@@ -190,8 +187,7 @@ int material_profile_list(struct agora_db *db, int64_t candidate_id,
  * each one line to on_failure. AGORA_ECHECK when anything failed.
  */
 int material_verify(struct agora_db *db,
-		    void (*on_failure)(void *ctx, const char *line),
-		    void *ctx, size_t *items, size_t *failures,
-		    struct agora_error *err);
+		    void (*on_failure)(void *ctx, const char *line), void *ctx,
+		    size_t *items, size_t *failures, struct agora_error *err);
 
 #endif

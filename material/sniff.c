@@ -78,9 +78,8 @@ static int lower(int c)
 static const char *markup(const unsigned char *p, size_t n)
 {
 	static const char *const tags[] = {
-		"<html", "<script", "<svg", "<iframe", "<body", "<head",
-		"<object", "<embed", "<!doctype", "<meta", "<style",
-		"<form",
+		"<html",   "<script", "<svg",	   "<iframe", "<body",	"<head",
+		"<object", "<embed",  "<!doctype", "<meta",   "<style", "<form",
 	};
 	const unsigned char *q = p, *end = p + n;
 	size_t k, i, len;
@@ -116,9 +115,8 @@ static void scan(const unsigned char *p, size_t n, const char **found)
  * marker that is not a stuffed 0xFF00 or a restart marker. A frame
  * header (SOFn) gives the size; both SOF and SOS must be seen.
  */
-static int sniff_jpeg(const unsigned char *p, size_t n,
-		      struct material_file *f, const char **found,
-		      struct agora_error *err)
+static int sniff_jpeg(const unsigned char *p, size_t n, struct material_file *f,
+		      const char **found, struct agora_error *err)
 {
 	size_t i = 2, len;
 	int sof = 0, sos = 0, rc;
@@ -144,17 +142,17 @@ static int sniff_jpeg(const unsigned char *p, size_t n,
 			return bad(err, "JPEG", "truncated segment");
 		len = be16(p + i);
 		if (len < 2)
-			return bad(err, "JPEG", "a segment shorter than its "
-						"length field");
+			return bad(err, "JPEG",
+				   "a segment shorter than its "
+				   "length field");
 		if (len > n - i)
 			return bad(err, "JPEG", "truncated segment");
 		if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 &&
 		    m != 0xcc) {
 			if (len < 8)
 				return bad(err, "JPEG", "a short frame header");
-			if (!sof &&
-			    (rc = dims_ok(f, be16(p + i + 5), be16(p + i + 3),
-					  err)))
+			if (!sof && (rc = dims_ok(f, be16(p + i + 5),
+						  be16(p + i + 3), err)))
 				return rc;
 			sof = 1;
 		}
@@ -163,8 +161,9 @@ static int sniff_jpeg(const unsigned char *p, size_t n,
 		if (m != 0xda)
 			continue;
 		if (!sof)
-			return bad(err, "JPEG", "image data before the frame "
-						"header");
+			return bad(err, "JPEG",
+				   "image data before the frame "
+				   "header");
 		sos = 1;
 		/* entropy-coded data, up to the next real marker */
 		for (;;) {
@@ -208,9 +207,8 @@ static uint32_t crc32_png(const unsigned char *p, size_t n)
 }
 
 /* IHDR first, every chunk whole with its CRC right, IDAT, IEND last */
-static int sniff_png(const unsigned char *p, size_t n,
-		     struct material_file *f, const char **found,
-		     struct agora_error *err)
+static int sniff_png(const unsigned char *p, size_t n, struct material_file *f,
+		     const char **found, struct agora_error *err)
 {
 	size_t i = 8, len, k;
 	int idat = 0, rc;
@@ -233,8 +231,8 @@ static int sniff_png(const unsigned char *p, size_t n,
 		if (i == 8) {
 			if (memcmp(type, "IHDR", 4) || len != 13)
 				return bad(err, "PNG", "no IHDR chunk first");
-			if ((rc = dims_ok(f, be32(p + i + 8),
-					  be32(p + i + 12), err)))
+			if ((rc = dims_ok(f, be32(p + i + 8), be32(p + i + 12),
+					  err)))
 				return rc;
 		} else if (!memcmp(type, "IHDR", 4)) {
 			return bad(err, "PNG", "a second IHDR chunk");
@@ -261,17 +259,17 @@ static int sniff_png(const unsigned char *p, size_t n,
  * exactly; the first is VP8, VP8L or VP8X and gives the size; an
  * extended file (VP8X) holds image data in a VP8, VP8L or ANMF chunk.
  */
-static int sniff_webp(const unsigned char *p, size_t n,
-		      struct material_file *f, const char **found,
-		      struct agora_error *err)
+static int sniff_webp(const unsigned char *p, size_t n, struct material_file *f,
+		      const char **found, struct agora_error *err)
 {
 	size_t i = 12, len;
 	uint32_t riff = le32(p + 4), w = 0, h = 0;
 	int first = 1, data = 0, rc;
 
 	if ((uint64_t)riff + 8 > n)
-		return bad(err, "WebP", "truncated (shorter than its RIFF "
-					"size)");
+		return bad(err, "WebP",
+			   "truncated (shorter than its RIFF "
+			   "size)");
 	if ((uint64_t)riff + 8 < n)
 		return bad(err, "WebP", "data after the end of the image");
 	while (i < n) {
@@ -289,7 +287,8 @@ static int sniff_webp(const unsigned char *p, size_t n,
 			scan(d, len, found);
 		if (first) {
 			if (!memcmp(c, "VP8 ", 4)) {
-				if (len < 10 || memcmp(d + 3, "\x9d\x01\x2a", 3))
+				if (len < 10 ||
+				    memcmp(d + 3, "\x9d\x01\x2a", 3))
 					return bad(err, "WebP",
 						   "a bad VP8 header");
 				w = (uint32_t)(d[6] | d[7] << 8) & 0x3fff;
@@ -338,7 +337,7 @@ static int pdf_delim(unsigned char c)
 static const char *pdf_active(const unsigned char *p, size_t n)
 {
 	static const char *const names[] = {
-		"/JavaScript", "/JS", "/Launch", "/EmbeddedFile",
+		"/JavaScript",	  "/JS",	"/Launch", "/EmbeddedFile",
 		"/EmbeddedFiles", "/RichMedia", "/XFA",
 	};
 	const unsigned char *q = p, *end = p + n;
@@ -357,8 +356,8 @@ static const char *pdf_active(const unsigned char *p, size_t n)
 	return NULL;
 }
 
-static int sniff_pdf(const unsigned char *p, size_t n,
-		     struct material_file *f, struct agora_error *err)
+static int sniff_pdf(const unsigned char *p, size_t n, struct material_file *f,
+		     struct agora_error *err)
 {
 	size_t end = n, tail;
 	const unsigned char *eof = NULL, *q;
@@ -371,8 +370,9 @@ static int sniff_pdf(const unsigned char *p, size_t n,
 	while (end > 0 && strchr(" \t\r\n\f", p[end - 1]) && p[end - 1])
 		end--;
 	if (end < 5 || memcmp(p + end - 5, "%%EOF", 5))
-		return bad(err, "PDF", "truncated (it does not end with "
-				       "%%EOF)");
+		return bad(err, "PDF",
+			   "truncated (it does not end with "
+			   "%%EOF)");
 	tail = end > 1024 ? 1024 : end;
 	for (q = p + end - tail; q + 9 <= p + end; q++)
 		if (!memcmp(q, "startxref", 9))
@@ -412,9 +412,7 @@ static const char *other_type(const unsigned char *p, size_t n)
 	if (i < n && p[i] == '<') {
 		const char *m = markup(p, n);
 
-		return m && !strcmp(m, "<svg") ? "SVG"
-		       : m			? "HTML"
-						: "XML";
+		return m && !strcmp(m, "<svg") ? "SVG" : m ? "HTML" : "XML";
 	}
 	return NULL;
 }

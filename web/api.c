@@ -142,8 +142,9 @@ int api_election(struct web_req *r)
 	if (!(cands = candidates_json(r, &cl, &rc))) {
 		election_info_fini(&ei);
 		candidate_list_fini(&cl);
-		return rc ? rc : agora_errorf(&r->err, AGORA_ENOMEM,
-					      "out of memory");
+		return rc ? rc
+			  : agora_errorf(&r->err, AGORA_ENOMEM,
+					 "out of memory");
 	}
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "slug", ei.slug,
 		      "title", ei.title, "kind", ei.kind, "date", ei.date,
@@ -175,8 +176,9 @@ int api_candidates(struct web_req *r)
 	if (!(cands = candidates_json(r, &cl, &rc))) {
 		election_info_fini(&ei);
 		candidate_list_fini(&cl);
-		return rc ? rc : agora_errorf(&r->err, AGORA_ENOMEM,
-					      "out of memory");
+		return rc ? rc
+			  : agora_errorf(&r->err, AGORA_ENOMEM,
+					 "out of memory");
 	}
 	o = json_pack("{s:s, s:s, s:o}", "election", ei.slug, "order",
 		      ei.candidate_order, "candidates", cands);

@@ -235,8 +235,7 @@ static int material_page(struct web_req *r, const struct auth_grant_list *gl,
 		html_raw(b, "</th><th>");
 		html_text(b, tr(r, "État"));
 		html_raw(b, "</th></tr>\n");
-		if ((rc = material_list(r->db, cid, NULL, own_row, r,
-					&r->err)))
+		if ((rc = material_list(r->db, cid, NULL, own_row, r, &r->err)))
 			return rc;
 		html_raw(b, "</table>\n<h3>");
 		html_text(b, tr(r, "Photo ou tract"));
@@ -283,11 +282,10 @@ static int material_page(struct web_req *r, const struct auth_grant_list *gl,
 }
 
 /* The status and message for a refused upload or link */
-static int refused(struct web_req *r, const struct auth_grant_list *gl,
-		   int rc, const struct material_file *f,
-		   const struct agora_error *e)
+static int refused(struct web_req *r, const struct auth_grant_list *gl, int rc,
+		   const struct material_file *f, const struct agora_error *e)
 {
-	int status = rc == AGORA_ETOOBIG		 ? 413
+	int status = rc == AGORA_ETOOBIG	     ? 413
 		     : f && f->type == MATERIAL_NONE ? 415
 						     : 400;
 
@@ -336,8 +334,7 @@ static int material_post(struct web_req *r, const struct auth_grant_list *gl)
 	if (rc) {
 		db_rollback(db);
 		if (rc == AGORA_EINVAL || rc == AGORA_ETOOBIG)
-			return refused(r, gl, rc, w->multipart ? &f : NULL,
-				       &e);
+			return refused(r, gl, rc, w->multipart ? &f : NULL, &e);
 		r->err = e;
 		return rc;
 	}
@@ -345,8 +342,8 @@ static int material_post(struct web_req *r, const struct auth_grant_list *gl)
 		db_rollback(db);
 	else if ((rc = auth_write_commit(r, db)))
 		return rc;
-	LOG(LOG_INFO, "request %s: material %lld submitted by user %lld",
-	    r->id, (long long)id, (long long)w->user.id);
+	LOG(LOG_INFO, "request %s: material %lld submitted by user %lld", r->id,
+	    (long long)id, (long long)w->user.id);
 	auth_redirect(r, dup ? "/material?sent=same" : "/material?sent=1");
 	return 0;
 }
@@ -409,8 +406,8 @@ static void text_input(struct web_req *r, const char *name, const char *label,
 	html_attr(&r->body, name);
 	html_raw(&r->body, "\" maxlength=\"200\" value=\"");
 	html_attr(&r->body, value);
-	html_raw(&r->body, required ? "\" required></label></p>\n"
-				    : "\"></label></p>\n");
+	html_raw(&r->body,
+		 required ? "\" required></label></p>\n" : "\"></label></p>\n");
 }
 
 static int profile_section(struct web_req *r, const struct auth_grant *g)
@@ -444,8 +441,7 @@ static int profile_section(struct web_req *r, const struct auth_grant *g)
 		   ci ? ci->given_name : "", 0);
 	text_input(r, "family_name", tr(r, "Nom, tel que sur le bulletin"),
 		   ci ? ci->family_name : "", 1);
-	text_input(r, "party", tr(r, "Parti ou liste"), ci ? ci->party : "",
-		   0);
+	text_input(r, "party", tr(r, "Parti ou liste"), ci ? ci->party : "", 0);
 	html_raw(b, "<p><label>");
 	html_text(b, tr(r, "Biographie courte (2 000 octets au plus)"));
 	html_raw(b, "<br>\n<textarea name=\"bio\" maxlength=\"2000\" "
@@ -574,8 +570,8 @@ static int may_preview(struct web_req *r, const struct material_item *m)
 
 	if (!auth_signed_in(r))
 		return 0;
-	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR,
-			   m->election_id, &r->err);
+	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, m->election_id,
+			   &r->err);
 	if (rc)
 		return rc;
 	if ((rc = auth_user_grants(r->db, r->auth->user.id, &gl, &r->err)))
@@ -589,7 +585,10 @@ static int may_preview(struct web_req *r, const struct material_item *m)
 static const char *media_type(const char *t)
 {
 	static const char *const known[] = {
-		"image/jpeg", "image/png", "image/webp", "application/pdf",
+		"image/jpeg",
+		"image/png",
+		"image/webp",
+		"application/pdf",
 	};
 	size_t i;
 
@@ -622,8 +621,7 @@ int page_media(struct web_req *r)
 		return rc;
 	if (!(ctype = media_type(m.media_type))) {
 		rc = agora_errorf(&r->err, AGORA_ENOTFOUND,
-				  "material %lld is not a file",
-				  (long long)id);
+				  "material %lld is not a file", (long long)id);
 		goto out;
 	}
 	if (strcmp(m.status, "published")) {
@@ -815,8 +813,8 @@ int web_candidate_json(struct web_req *r, int64_t candidate_id,
 	}
 	json_object_set_new(o, "biography", json_string(p.bio ? p.bio : ""));
 	json_object_set(o, "links", links);
-	if ((rc = material_list(r->db, candidate_id, "published", json_row,
-				&sh, &r->err)))
+	if ((rc = material_list(r->db, candidate_id, "published", json_row, &sh,
+				&r->err)))
 		goto out;
 	json_object_set(o, "material", sh.a);
 out:
@@ -840,8 +838,8 @@ static int queue_material_row(void *ctx, const struct material_item *m)
 	struct sb *b = &r->body;
 	int rc;
 
-	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR,
-			   m->election_id, &r->err);
+	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, m->election_id,
+			   &r->err);
 	if (rc <= 0)
 		return rc; /* another election's, or an error */
 	q->n++;
@@ -868,8 +866,8 @@ static int queue_profile_row(void *ctx, const struct material_profile *p)
 	struct sb *b = &r->body;
 	int rc;
 
-	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR,
-			   p->election_id, &r->err);
+	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, p->election_id,
+			   &r->err);
 	if (rc <= 0)
 		return rc;
 	q->n++;
@@ -970,8 +968,7 @@ static void decision_form(struct web_req *r, const char *action, int64_t id)
  */
 static int decision_post(struct web_req *r, int64_t id,
 			 int (*fn)(struct agora_db *, int64_t, int,
-				   const char *, int64_t,
-				   struct agora_error *))
+				   const char *, int64_t, struct agora_error *))
 {
 	const char *action, *reason;
 	struct agora_db *db;
@@ -1106,8 +1103,8 @@ int page_moderate_profile(struct web_req *r)
 		return 0;
 	}
 	if (web_parse_id(r->param[0], &id))
-		return agora_errorf(&r->err, AGORA_ENOTFOUND,
-				    "no profile '%s'", r->param[0]);
+		return agora_errorf(&r->err, AGORA_ENOTFOUND, "no profile '%s'",
+				    r->param[0]);
 	if ((rc = material_profile_get(r->db, id, &p, &r->err)))
 		return rc;
 	if (auth_require(r, ROLE_EDITOR, p.election_id))

@@ -72,7 +72,7 @@ static void test_accepts_real_files(void **state)
 static void test_refuses_truncated(void **state)
 {
 	static const char *const names[] = {
-		"material/photo.jpg", "material/photo.png",
+		"material/photo.jpg",  "material/photo.png",
 		"material/photo.webp", "material/photo-lossless.webp",
 		"programme.pdf",
 	};
