@@ -24,6 +24,10 @@
 #include "material.h"
 #include "web_auth.h"
 
+/* server.c caps the upload before this module is reached: the same cap */
+_Static_assert(WEB_MAX_MATERIAL_FILE == MATERIAL_FILE_MAX,
+	       "the upload cap of /material is the material's");
+
 /* ---------------------------------------------------------- shared bits */
 
 static void status_label(struct web_req *r, const char *status)
