@@ -126,7 +126,17 @@ const struct cli_command cli_commands[] = {
 	 "the pending document (it becomes the current version in the\n"
 	 "comparator and search, unless a newer one is published) or rejects\n"
 	 "it with a reason its candidate reads. Each decision is written\n"
-	 "to the audit log. A document that is not pending is refused.\n",
+	 "to the audit log. A document that is not pending is refused.\n"
+	 "\n"
+	 "       agora moderate --material [--election SLUG] [--json]\n"
+	 "       agora moderate --material ID --publish|--reject REASON\n"
+	 "       agora moderate --profile [--election SLUG] [--json]\n"
+	 "       agora moderate --profile ID --publish|--reject REASON\n"
+	 "\n"
+	 "The same for campaign material (photos, PDF leaflets, video\n"
+	 "links: id, election, candidate, kind, type or link, caption,\n"
+	 "date) and for candidates' profile changes (a published profile\n"
+	 "gives the candidate its names and party).\n",
 	 cmd_moderate},
 	{"verify", "check that every proposal is verbatim",
 	 "usage: agora verify [--json]\n"

@@ -432,14 +432,15 @@ int auth_is_multipart(struct web_req *r)
 	       !strncasecmp(ct, "multipart/form-data", 19);
 }
 
-int auth_upload_multipart(struct web_req *r, const char *data, size_t n)
+int auth_upload_multipart(struct web_req *r, const char *data, size_t n,
+			  size_t cap)
 {
 	struct web_auth *w = auth_of(r);
 
 	if (!w)
 		return AGORA_ENOMEM;
 	if (!w->pp) {
-		sb_init(&w->file, WEB_MAX_UPLOAD_FILE);
+		sb_init(&w->file, cap);
 		w->multipart = 1;
 		w->pp = MHD_create_post_processor(r->conn, 16384, post_field,
 						  w);

@@ -23,6 +23,7 @@
 #include "primary.h"
 #include "ingest.h"
 #include "editor.h"
+#include "material.h"
 #include "web_auth.h"
 #include "web_int.h"
 
@@ -104,6 +105,12 @@ static const struct route routes[] = {
 	ROUTE("moderation", page_moderation),
 	ROUTE_FORM("moderation/*", page_moderate),
 	ROUTE("d/*/changes", page_changes),
+	/* campaign material and profiles (material_pages.c) */
+	ROUTE_FORM("material", page_material),
+	ROUTE_FORM("profile", page_profile),
+	ROUTE("m/*", page_media),
+	ROUTE_FORM("moderation/material/*", page_moderate_material),
+	ROUTE_FORM("moderation/profile/*", page_moderate_profile),
 	ROUTE_FORM("e/*/review", page_review),
 	ROUTE_FORM("e/*/review/*", page_review_proposal),
 	ROUTE("e/*/audit", page_audit),
@@ -393,7 +400,7 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 	    compare_db_prepare(db, err) || auth_db_prepare(db, err) ||
 	    primary_db_prepare(db, err) ||
 	    ingest_db_prepare(db, err) ||
-	    editor_db_prepare(db, err) ||
+	    editor_db_prepare(db, err) || material_db_prepare(db, err) ||
 	    primary_citizen_db_prepare(db, err) ||
 	    db_prepare_module(db, DB_MOD_WEB, web_sql, WEB_STMT__MAX, err)) {
 		db_close(db);
@@ -695,8 +702,10 @@ static void add_common_headers(struct MHD_Response *resp, struct web_req *r)
 {
 	MHD_add_response_header(
 		resp, "Content-Security-Policy",
-		"default-src 'none'; style-src 'self'; img-src 'self'; "
-		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+		r->csp ? r->csp
+		       : "default-src 'none'; style-src 'self'; img-src "
+			 "'self'; form-action 'self'; base-uri 'none'; "
+			 "frame-ancestors 'none'");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
@@ -975,22 +984,38 @@ static const struct embedded_file *handle(struct web_server *s,
 }
 
 /*
- * The body cap of the request's route: WEB_MAX_UPLOAD for the upload
- * form (/submit, multipart only), WEB_MAX_BODY for every other. Known
- * from the target before the route table is walked, since the body
- * arrives before the handler runs.
+ * The cap of the uploaded file of the request's route, multipart
+ * only: WEB_MAX_UPLOAD_FILE for a programme (/submit),
+ * WEB_MAX_MATERIAL_FILE for campaign material (/material); 0 for
+ * every other route. The body's cap is the file's plus the form's
+ * share, WEB_MAX_BODY without a file. Known from the target before the
+ * route table is walked, since the body arrives before the handler
+ * runs.
  */
-static int upload_route(struct web_req *r)
+static size_t upload_cap(struct web_req *r)
 {
 	const char *u = r->uri ? r->uri : "";
 	size_t n = strcspn(u, "?");
 
-	return n == 7 && !memcmp(u, "/submit", 7) && auth_is_multipart(r);
+	if (!auth_is_multipart(r))
+		return 0;
+	if (n == 7 && !memcmp(u, "/submit", 7))
+		return WEB_MAX_UPLOAD_FILE;
+	if (n == 9 && !memcmp(u, "/material", 9))
+		return WEB_MAX_MATERIAL_FILE;
+	return 0;
+}
+
+static int upload_route(struct web_req *r)
+{
+	return upload_cap(r) != 0;
 }
 
 static size_t body_max(struct web_req *r)
 {
-	return upload_route(r) ? WEB_MAX_UPLOAD : WEB_MAX_BODY;
+	size_t cap = upload_cap(r);
+
+	return cap ? cap + WEB_MAX_BODY : WEB_MAX_BODY;
 }
 
 /* 0 when the announced body is over the cap (chunked bodies are counted
@@ -1147,7 +1172,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		}
 		if (upload_route(r)) {
 			/* streamed: the file part is capped as it comes */
-			int rc = auth_upload_multipart(r, upload, *upload_size);
+			int rc = auth_upload_multipart(r, upload, *upload_size,
+						       upload_cap(r));
 
 			*upload_size = 0;
 			/*

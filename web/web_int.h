@@ -21,6 +21,8 @@
 /* an upload (submit.c): a document of at most 20 MiB and its form */
 #define WEB_MAX_UPLOAD_FILE ((size_t)20 << 20)
 #define WEB_MAX_UPLOAD (WEB_MAX_UPLOAD_FILE + 65536)
+/* campaign material (material_pages.c): MATERIAL_FILE_MAX, 10 MiB */
+#define WEB_MAX_MATERIAL_FILE ((size_t)10 << 20)
 #define WEB_MAX_PAGE (8 << 20) /* a response body */
 #define WEB_MAX_QUERY 1000     /* a search query, bytes */
 #define WEB_MAX_THEMES 8       /* themes on one compare page or answer */
@@ -85,6 +87,7 @@ struct web_req {
 	const char *etag; /* for static assets */
 	int immutable;
 	char disposition[128]; /* Content-Disposition, or "" */
+	const char *csp; /* a Content-Security-Policy of its own, or NULL */
 	const char *licence;   /* a Link rel="license" URL, or NULL */
 	struct agora_error err;
 
@@ -328,6 +331,19 @@ void web_storage_refused(struct web_req *r);
 
 /* pages.c: an id in a path, 1 to 18 digits, no leading 0; else -1 */
 int web_parse_id(const char *s, int64_t *id);
+
+/*
+ * material_pages.c: what voters see of a candidate's profile and
+ * campaign material, published only: the biography and links, then
+ * the photos, leaflets and video links, on the candidate page; the
+ * same as "biography", "links" and "material" members of o, the
+ * candidate's object in the API.
+ */
+int web_candidate_profile(struct web_req *r, int64_t candidate_id);
+int web_candidate_material(struct web_req *r, int64_t candidate_id);
+struct json_t;
+int web_candidate_json(struct web_req *r, int64_t candidate_id,
+		       struct json_t *o);
 
 /*
  * form.c: percent-decodes s[0..n) ('+' as a space when plus) into a new

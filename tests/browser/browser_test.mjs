@@ -8,7 +8,8 @@
 // ARTIFACTS, and on the phone the candidates' names stay in view. Then a
 // candidate uploads a new version of her programme (a PDF) through the
 // form, an editor previews and publishes it, and the comparator shows
-// the new version in place of the old one. Then an editor signs in,
+// the new version in place of the old one; she uploads a photo, which
+// the editor publishes and the voter's browser shows. Then an editor signs in,
 // confirms a theme and writes a context note with the review forms, and a
 // voter sees both on the proposal's page. Last, three citizens of an
 // open-mode primary, each in a browser of their own, declare candidacies,
@@ -200,6 +201,47 @@ async function submission(browser, base, errors) {
 		check(!now.includes(oldText) && now.includes("Encadrer les loyers"),
 			"the candidate page shows the new version, not the old",
 			oldText);
+		await voter.close();
+	} finally {
+		await cand.context.close();
+		await editor.context.close();
+	}
+}
+
+// A candidate uploads a photo, an editor publishes it, a voter's browser
+// shows it: served with its own type, loaded under the pages' CSP
+async function material(browser, base, errors) {
+	const cand = await signIn(browser, base, "claire@example.org", errors);
+	const editor = await signIn(browser, base, "editor@example.org", errors);
+	try {
+		const page = cand.page;
+		await page.goto(base + "/material");
+		await page.fill("form.material input[name=caption]",
+			"Claire au marché");
+		await page.setInputFiles("form.material input[name=file]",
+			path.join(SRC, "tests", "data", "material", "photo.webp"));
+		await Promise.all([page.waitForNavigation(),
+			page.click("form.material button[type=submit]")]);
+		check((await page.textContent("main")).includes(
+			"en attente de modération"),
+			"the candidate's photo waits for moderation");
+		const ed = editor.page;
+		await ed.goto(base + "/moderation");
+		await Promise.all([ed.waitForNavigation(),
+			ed.click("table.queue.material a")]);
+		await Promise.all([ed.waitForNavigation(),
+			ed.click("button[value=publish]")]);
+		const voter = await browser.newPage();
+		watchPage(voter, errors);
+		await voter.goto(base + "/e/" + ELECTION + "/c/" + LEFT_OUT);
+		const img = voter.locator("ul.material img");
+		await img.waitFor();
+		const size = await img.evaluate((i) => i.decode().then(() =>
+			[i.naturalWidth, i.naturalHeight, i.alt]));
+		check(size[0] === 96 && size[1] === 64 &&
+			size[2] === "Claire au marché",
+			"published: the voter's browser decodes and shows the photo",
+			size);
 		await voter.close();
 	} finally {
 		await cand.context.close();
@@ -763,6 +805,7 @@ async function main() {
 		const compareUrl = await voter(browser, server.base, errors);
 		await phone(browser, compareUrl, errors);
 		await submission(browser, server.base, errors);
+		await material(browser, server.base, errors);
 		await editor(browser, server.base, errors);
 		await citizens(browser, server.base, env, errors);
 		check(errors.length === 0, "no console error on any page",
