@@ -197,6 +197,7 @@ enum db_module {
 	DB_MOD_AUTH,
 	DB_MOD_EDITOR,
 	DB_MOD_CITIZEN,
+	DB_MOD_CLAIM,
 	DB_MOD__MAX
 };
 

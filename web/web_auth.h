@@ -175,6 +175,20 @@ int page_submit(struct web_req *r);
 int page_moderation(struct web_req *r);
 int page_moderate(struct web_req *r);
 int page_changes(struct web_req *r);
+/* claim_pages.c: linking an account to its candidacy */
+int page_claim(struct web_req *r);
+int page_claims(struct web_req *r);
+int page_claim_decide(struct web_req *r);
+/*
+ * A primary's declarant: the comparator candidate slug (display name
+ * name) of the election of the same slug, created if missing, and the
+ * signed-in account's request to be linked to it, in one write
+ * transaction. A failure is logged and leaves nothing behind: the
+ * declaration stands, and the account can still ask on
+ * /account/candidacy.
+ */
+void claim_declarant(struct web_req *r, const char *election,
+		    const char *slug, const char *name);
 /* editor_pages.c: the editors' pages and their public record */
 int page_review(struct web_req *r);
 int page_review_proposal(struct web_req *r);
