@@ -390,6 +390,36 @@ static void *relay_thread(void *p)
 
 /* ------------------------------------------------------------- the API */
 
+/*
+ * AGORA_SMTP_RETRY="TRIES,FIRST,MAX" (seconds) overrides the retries:
+ * for tests, and for an operator whose relay needs another rhythm.
+ * Malformed or out of range (1..100 tries, 0.1 s..1 day): ignored,
+ * with a warning.
+ */
+static void retry_env(struct smtp_relay *s)
+{
+	const char *e = getenv("AGORA_SMTP_RETRY");
+	unsigned tries;
+	double first, max;
+	char tail;
+
+	if (!e || !*e)
+		return;
+	if (sscanf(e, "%u,%lf,%lf%c", &tries, &first, &max, &tail) != 3 ||
+	    tries < 1 || tries > 100 || !(first >= 0.1) || !(max >= first) ||
+	    max > 86400) {
+		LOG(LOG_WARN, "AGORA_SMTP_RETRY='%s' ignored: it is "
+			      "TRIES,FIRST,MAX (seconds)",
+		    e);
+		return;
+	}
+	s->max_tries = tries;
+	s->first_delay = first;
+	s->max_delay = max;
+	LOG(LOG_INFO, "smtp: %u tries, %.1f s then doubling up to %.0f s",
+	    tries, first, max);
+}
+
 int smtp_relay_new(struct smtp_relay **out, const struct smtp_config *cfg,
 		   struct agora_error *err)
 {
@@ -425,6 +455,7 @@ int smtp_relay_new(struct smtp_relay **out, const struct smtp_config *cfg,
 	s->max_tries = cfg->max_tries ? cfg->max_tries : 8;
 	s->first_delay = cfg->first_delay > 0 ? cfg->first_delay : 30;
 	s->max_delay = cfg->max_delay > 0 ? cfg->max_delay : 3600;
+	retry_env(s);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		rc = agora_errorf(err, AGORA_EIO, "cannot start libcurl");
 		goto fail;
