@@ -337,6 +337,13 @@ int smtp_relay_new(struct smtp_relay **out, const struct smtp_config *cfg,
 		   struct agora_error *err) AGORA_WUR;
 int smtp_relay_send(struct smtp_relay *s, const char *path, const char *to,
 		    struct agora_error *err);
+/*
+ * Queues every message already in the outbox (left by an earlier run
+ * whose relay failed or stopped, or written without a relay): the
+ * server calls it at start. *queued receives how many.
+ */
+int smtp_relay_send_outbox(struct smtp_relay *s, size_t *queued,
+			   struct agora_error *err);
 void smtp_relay_stats(struct smtp_relay *s, unsigned long *sent,
 		      unsigned long *failed, size_t *waiting);
 void smtp_relay_free(struct smtp_relay *s);

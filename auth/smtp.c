@@ -16,6 +16,7 @@
  * may not carry them; they come from the caller (an environment
  * variable or a file, read by the CLI).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -508,6 +509,68 @@ int smtp_relay_send(struct smtp_relay *s, const char *path, const char *to,
 		free(j.path);
 		free(j.to);
 	}
+	return rc;
+}
+
+/* The To: of a message agora wrote (outbox_write puts it in the head) */
+static int eml_recipient(const char *path, char *out, size_t n)
+{
+	FILE *f = fopen(path, "rb");
+	char line[1024];
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '\r' || line[0] == '\n')
+			break; /* the end of the head */
+		if (!strncmp(line, "To: ", 4)) {
+			line[strcspn(line, "\r\n")] = '\0';
+			rc = envelope_address(line + 4, out, n);
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int smtp_relay_send_outbox(struct smtp_relay *s, size_t *queued,
+			   struct agora_error *err)
+{
+	DIR *d = opendir(s->outbox);
+	struct dirent *e;
+	char to[320];
+	struct sb path;
+	size_t len;
+	int rc = 0;
+
+	*queued = 0;
+	if (!d)
+		return agora_errorf(err, AGORA_EIO, "cannot read the outbox "
+				    "'%s': %s", s->outbox, strerror(errno));
+	sb_init(&path, 8192);
+	while (!rc && (e = readdir(d))) {
+		/* .tmp-* files are being written; sent/ is done */
+		len = strlen(e->d_name);
+		if (e->d_name[0] == '.' || len < 5 ||
+		    strcmp(e->d_name + len - 4, ".eml"))
+			continue;
+		sb_reset(&path);
+		sb_printf(&path, "%s/%s", s->outbox, e->d_name);
+		if (sb_error(&path)) {
+			rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
+			break;
+		}
+		if (eml_recipient(path.buf, to, sizeof(to))) {
+			LOG(LOG_WARN, "smtp: '%s' has no To: line, not sent",
+			    path.buf);
+			continue;
+		}
+		if (!(rc = smtp_relay_send(s, path.buf, to, err)))
+			(*queued)++;
+	}
+	closedir(d);
+	sb_fini(&path);
 	return rc;
 }
 

@@ -163,8 +163,13 @@ int auth_server_start(struct auth_server **out, const struct web_config *cfg,
 			.outbox = a->outbox,
 		};
 
-		if ((rc = smtp_relay_new(&a->relay, &sc, err)))
+		size_t n;
+
+		if ((rc = smtp_relay_new(&a->relay, &sc, err)) ||
+		    (rc = smtp_relay_send_outbox(a->relay, &n, err)))
 			goto fail;
+		LOG(LOG_INFO, "smtp: relay %s, %zu message%s from the outbox",
+		    cfg->smtp_relay, n, n == 1 ? "" : "s");
 	}
 	auth_pwhash_limits(&ops, &mem, &over);
 	/* made now, not on the first sign-in of an unknown address */

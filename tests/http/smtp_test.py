@@ -229,8 +229,25 @@ def refused_credentials(env, box):
     check("smtp: cannot send" in log and "try 1 of 2" in log and
           "giving up" in log,
           "each failure is logged, then the relay gives up", log[-1500:])
-    for f in left:
-        os.unlink(f)
+
+
+def resent_at_start(env, box):
+    """What an earlier run left in the outbox goes out at the next start"""
+    sport = free_port()
+    ctl, h = smtp_server("127.0.0.1", sport, auth=False)
+    port = free_port()
+    proc = serve(env, port, "--smtp-relay", "smtp://127.0.0.1:%d" % sport)
+    try:
+        check(wait_for(lambda: h.got, 20) and
+              h.got[0][1] == ["mallory@example.org"],
+              "a message left in the outbox is sent at the next start",
+              h.got)
+        check(wait_for(lambda: not glob.glob(os.path.join(box, "*.eml")),
+                       10),
+              "then it leaves the outbox for sent/", os.listdir(box))
+    finally:
+        stop(proc)
+        ctl.stop()
 
 
 def retried(env, box):
@@ -300,6 +317,7 @@ def main():
         cli_refusals(env, tmp)
         delivered(env, tmp, box)
         refused_credentials(env, box)
+        resent_at_start(env, box)
         retried(env, box)
         starttls_required(env, box)
     finally:
