@@ -237,13 +237,21 @@ const struct cli_command cli_commands[] = {
 	 "                       e-mail (default: the URL served)\n"
 	 "  --mail-from ADDR     the From: of e-mail (default\n"
 	 "                       'agora <agora@localhost>')\n"
-	 "  --smtp-relay HOST:PORT  not implemented yet: refused, so that\n"
-	 "                       no mail is believed sent when it is not\n"
+	 "  --smtp-relay URL     also send each message through this relay:\n"
+	 "                       smtps://HOST[:PORT], or smtp://HOST[:PORT]\n"
+	 "                       with STARTTLS (required unless HOST is\n"
+	 "                       loopback); sent from one thread, retried,\n"
+	 "                       moved to outbox/sent/ once accepted\n"
+	 "  --smtp-credentials FILE  the relay's USER:PASSWORD, first line\n"
+	 "                       of a file only its owner may read (or\n"
+	 "                       AGORA_SMTP_CREDENTIALS=USER:PASSWORD)\n"
 	 "\n"
 	 "Accounts: sign-up, sign-in, e-mail verification and password\n"
 	 "reset write their links to the outbox. AGORA_PWHASH_LIMITS=\n"
 	 "OPS,MEMBYTES lowers the Argon2id cost (tests only; never below\n"
-	 "libsodium's minimums; the server logs a warning).\n",
+	 "libsodium's minimums; the server logs a warning).\n"
+	 "AGORA_SMTP_RETRY=TRIES,FIRST,MAX sets the relay's retries (default\n"
+	 "8 tries, 30 s doubling up to 3600 s).\n",
 	 cmd_serve},
 	{"primary", "run an open citizen primary (majority judgment)",
 	 "usage: agora primary create SLUG --title TITLE [--grades LABELS]\n"
