@@ -15,6 +15,7 @@
 enum claim_stmt {
 	CL_CANDIDATE,
 	CL_HOLDS,
+	CL_PENDING_SAME,
 	CL_PENDING_COUNT,
 	CL_INSERT,
 	CL_GET,
@@ -39,6 +40,8 @@ static const char *const claim_sql[CLAIM_STMT__MAX] = {
 			 " WHERE e.slug = ?1 AND c.slug = ?2",
 	[CL_HOLDS] = "SELECT 1 FROM user_role WHERE user_id = ?1"
 		     " AND role = 'candidate' AND candidate_id = ?2",
+	[CL_PENDING_SAME] = "SELECT 1 FROM candidacy_claim WHERE user_id = ?1"
+			    " AND candidate_id = ?2 AND status = 'pending'",
 	[CL_PENDING_COUNT] = "SELECT count(*) FROM candidacy_claim"
 			     " WHERE user_id = ?1 AND status = 'pending'",
 	[CL_INSERT] = "INSERT INTO candidacy_claim(user_id, candidate_id,"
@@ -156,6 +159,10 @@ int auth_claim_file(struct agora_db *db, int64_t user_id,
 		return agora_errorf(err, AGORA_EEXIST,
 				    "this account is already linked to "
 				    "this candidacy");
+	if ((rc = query_int(db, CL_PENDING_SAME, user_id, cid, &n, err)) < 0)
+		return rc;
+	if (rc)
+		goto waiting;
 	if ((rc = query_int(db, CL_PENDING_COUNT, user_id, -1, &n, err)) < 0)
 		return rc;
 	if (n >= AUTH_CLAIM_PENDING_MAX)
@@ -169,13 +176,11 @@ int auth_claim_file(struct agora_db *db, int64_t user_id,
 	sqlite3_bind_text(st, 3, message, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
+	/* the index holds it too, should two requests race */
 	if (rc != SQLITE_DONE &&
 	    sqlite3_extended_errcode(db_handle(db)) ==
 		    SQLITE_CONSTRAINT_UNIQUE)
-		return agora_errorf(err, AGORA_EEXIST,
-				    "this account already asked for this "
-				    "candidacy: the request waits for an "
-				    "editor");
+		goto waiting;
 	if (rc != SQLITE_DONE)
 		return db_error(db, err, "cannot file the claim");
 	n = sqlite3_last_insert_rowid(db_handle(db));
@@ -185,6 +190,10 @@ int auth_claim_file(struct agora_db *db, int64_t user_id,
 	snprintf(detail, sizeof(detail), "user=%lld election=%s candidate=%s",
 		 (long long)user_id, election, candidate);
 	return auth_audit(db, user_id, "claim.file", object, detail, err);
+waiting:
+	return agora_errorf(err, AGORA_EEXIST,
+			    "this account already asked for this candidacy: "
+			    "the request waits for an editor");
 }
 
 int auth_claim_get(struct agora_db *db, int64_t id, struct auth_claim *out,
