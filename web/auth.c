@@ -648,6 +648,19 @@ static int binding(struct web_req *r, unsigned char *out, size_t *n)
 	return -1;
 }
 
+int auth_csrf_token(struct web_req *r, char out[AUTH_CSRF_CHARS + 1])
+{
+	struct auth_server *a = web_auth_server(r->srv);
+	unsigned char bind[1 + AUTH_TOKEN_CHARS + AUTH_HASH_BYTES];
+	size_t n;
+
+	if (!r->auth || binding(r, bind, &n))
+		return -1;
+	r->auth->personal = 1;
+	auth_csrf_make(a->key, bind, n, out);
+	return 0;
+}
+
 void auth_csrf_field(struct web_req *r)
 {
 	struct auth_server *a = web_auth_server(r->srv);

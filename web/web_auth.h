@@ -115,6 +115,8 @@ const char *auth_form(struct web_req *r, const char *key);
  * 0 when the request may go on, else the response is made.
  */
 int auth_post_ok(struct web_req *r);
+/* The CSRF token of a signed-in request (the API's /me); -1 if none */
+int auth_csrf_token(struct web_req *r, char out[AUTH_CSRF_CHARS + 1]);
 /* <input type=hidden name=csrf>, for the request's session or visitor */
 void auth_csrf_field(struct web_req *r);
 /* Takes a token from a rate limit bucket; 429 made when empty */
@@ -175,6 +177,13 @@ int page_submit(struct web_req *r);
 int page_moderation(struct web_req *r);
 int page_moderate(struct web_req *r);
 int page_changes(struct web_req *r);
+/* document_pages.c: one published version, its siblings, its proposals */
+int page_document(struct web_req *r);
+/* submit_api.c: the JSON API around submissions and claims */
+int api_documents(struct web_req *r);
+int api_me(struct web_req *r);
+int api_me_submissions(struct web_req *r);
+int api_me_claims(struct web_req *r);
 /* claim_pages.c: linking an account to its candidacy */
 int page_claim(struct web_req *r);
 int page_claims(struct web_req *r);

@@ -17,6 +17,7 @@ that, published, shows on the candidate's page under the primary's
 election. Ends with `agora verify` (the audit chain). Prints one
 "ok - ..." line per check, then "N passed, M failed".
 """
+import json
 import os
 import shutil
 import sqlite3
@@ -323,6 +324,142 @@ def declarant_flow(port, dbpath):
           body[-1500:])
 
 
+def submit_md(b, md, title="Programme"):
+    tok = b.csrf("/submit")
+    ctype, body = multipart({"csrf": tok or "",
+                             "candidacy": PRIMARY + "/lea-dupont",
+                             "title": title,
+                             "source_url": "https://example.org/lea"},
+                            ("lea.md", md.encode()))
+    st, _, _ = b.req("/submit", "POST", body=body,
+                     headers={"Content-Type": ctype})
+    return st
+
+
+def jreq(b, path, method="GET", form=None, headers=None):
+    st, h, body = b.req(path, method, form=form, headers=headers)
+    try:
+        return st, h, json.loads(body)
+    except ValueError:
+        return st, h, None
+
+
+def versions_and_api(port, dbpath):
+    """Older versions on the web, and the JSON API around submissions"""
+    decl, ed, anon = Browser(port), Browser(port), Browser(port)
+    decl.signin("declarant@example.org")
+    ed.signin("primed@example.org")
+    md2 = ("# Programme de Léa Dupont\n\n## Environnement\n\n"
+           "- Planter deux mille arbres dans les cours d'école.\n"
+           "- Ouvrir des jardins partagés dans chaque quartier.\n"
+           "- Rendre la cantine bio et locale.\n")
+    check(submit_md(decl, md2) == 303, "the declarant submits version 2",
+          None)
+    docs = q(dbpath, "SELECT d.id, d.version, d.status FROM document d"
+             " JOIN candidate c ON c.id = d.candidate_id"
+             " WHERE c.slug = 'lea-dupont' ORDER BY d.id")
+    v1, v2 = docs[0][0], docs[1][0]
+    st, _, _ = anon.req("/d/%d" % v2)
+    check(st == 404, "a pending version is not public: 404", st)
+    st, _, _ = ed.post("/moderation/%d" % v2, {"action": "publish"})
+    check(st == 303, "version 2 is published", st)
+    st, _, body = anon.req("/e/%s/c/lea-dupont" % PRIMARY)
+    check('href="/d/%d"' % v2 in body and "deux mille" in body,
+          "the candidate page links the current version's page",
+          body[-1500:])
+    st, _, body = anon.req("/d/%d" % v2)
+    check(st == 200 and 'href="/d/%d"' % v1 in body and
+          'href="/d/%d/changes"' % v2 in body and "deux mille" in body and
+          'href="/p/' in body,
+          "a version's page lists the older version and what changed",
+          body[-1500:])
+    st, _, body = anon.req("/d/%d" % v1)
+    check(st == 200 and "Planter mille arbres" in body and
+          'href="/d/%d"' % v2 in body,
+          "the replaced version stays readable, linked to the newer one",
+          body[-1500:])
+    st, _, body = anon.req("/d/%d/changes" % v2)
+    check(st == 200 and "cantine bio" in body,
+          "what changed lists the added proposal", body[-800:])
+    check(submit_md(decl, md2 + "- Une piscine par quartier.\n") == 303,
+          "the declarant submits version 3 (left pending)", None)
+
+    # the public API: published versions only
+    base = "/api/v1/elections/%s/candidates/lea-dupont/documents" % PRIMARY
+    st, _, j = jreq(anon, base)
+    ds = (j or {}).get("documents", [])
+    check(st == 200 and [d["id"] for d in ds] == [v2, v1] and
+          ds[0]["current"] and not ds[1]["current"] and
+          ds[0]["previous"] == v1 and
+          ds[0]["changes"] == "/d/%d/changes" % v2 and
+          ds[1]["changes"] is None and
+          all(d["status"] == "published" for d in ds) and
+          "reason" not in ds[0],
+          "API: a candidate's published versions, the current one, "
+          "what changed", j)
+    st, _, j = jreq(anon, "/api/v1/elections/%s/candidates/nobody/documents"
+                    % PRIMARY)
+    check(st == 404 and j and j["error"]["code"] == "not_found",
+          "API: an unknown candidate: 404", (st, j))
+
+    # the signed-in candidate's own
+    for path in ("/api/v1/me", "/api/v1/me/submissions", "/api/v1/me/claims"):
+        st, _, j = jreq(anon, path)
+        check(st == 401 and j and j["error"]["code"] == "unauthorized",
+              "API: %s without a session: 401" % path, (st, j))
+    st, h, j = jreq(decl, "/api/v1/me")
+    check(st == 200 and j and j["email"] == "declarant@example.org" and
+          {"role": "candidate", "election": PRIMARY,
+           "candidate": "lea-dupont"} in j["roles"] and
+          len(j.get("csrf", "")) == 43 and
+          "no-store" in h.get("cache-control", ""),
+          "API: /me gives the account, its roles and a CSRF token",
+          (st, h, j))
+    tok = (j or {}).get("csrf", "")
+    st, _, j = jreq(decl, "/api/v1/me/submissions")
+    c = ((j or {}).get("candidacies") or [{}])[0]
+    check(st == 200 and c.get("candidate") == "lea-dupont" and
+          [d["status"] for d in c.get("documents", [])] ==
+          ["pending", "published", "published"],
+          "API: the candidate's submissions, pending one included", j)
+
+    # a state-changing call: session + CSRF token
+    n = len(claims(dbpath))
+    form = {"election": ELECTION, "candidate": "antoine-roux",
+            "message": "Mandataire d'Antoine Roux."}
+    st, _, j = jreq(decl, "/api/v1/me/claims", "POST", form=form)
+    check(st == 403 and j and j["error"]["code"] == "forbidden" and
+          len(claims(dbpath)) == n,
+          "API: a request without the CSRF token: 403, nothing filed",
+          (st, j))
+    st, _, j = jreq(anon, "/api/v1/me/claims", "POST", form=form,
+                    headers={"X-CSRF-Token": tok})
+    check(st == 401 and len(claims(dbpath)) == n,
+          "API: a request without a session: 401, nothing filed", st)
+    hdr = {"X-CSRF-Token": tok}
+    st, _, j = jreq(decl, "/api/v1/me/claims", "POST",
+                    form=dict(form, candidate="nobody"), headers=hdr)
+    check(st == 404 and len(claims(dbpath)) == n,
+          "API: a request for an unknown candidate: 404", (st, j))
+    st, _, j = jreq(decl, "/api/v1/me/claims", "POST", form=form,
+                    headers=hdr)
+    check(st == 201 and j and j["claim"]["status"] == "pending" and
+          j["claim"]["candidate"] == "antoine-roux" and
+          len(claims(dbpath)) == n + 1,
+          "API: with the session and the token, the request is filed (201)",
+          (st, j))
+    st, _, j = jreq(decl, "/api/v1/me/claims", "POST", form=form,
+                    headers=hdr)
+    check(st == 409 and j and j["error"]["code"] == "conflict" and
+          len(claims(dbpath)) == n + 1,
+          "API: the same request again: 409", (st, j))
+    st, _, j = jreq(decl, "/api/v1/me/claims")
+    check(st == 200 and [k["candidate"] for k in j["claims"]] ==
+          ["antoine-roux", "lea-dupont"] and
+          j["claims"][1]["status"] == "confirmed",
+          "API: the account's requests and their answers", j)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="agora-claim-")
     proc = None
@@ -359,6 +496,7 @@ def main():
         proc = harness.start(AGORA, env, port)
         claim_flows(port, dbpath)
         declarant_flow(port, dbpath)
+        versions_and_api(port, dbpath)
         rc = stop(proc)
         err = proc.stderr.read() if rc is not None else ""
         proc = None
