@@ -128,6 +128,19 @@ const struct cli_command cli_commands[] = {
 	 "it with a reason its candidate reads. Each decision is written\n"
 	 "to the audit log. A document that is not pending is refused.\n",
 	 cmd_moderate},
+	{"claims", "list, confirm or refuse candidacy requests",
+	 "usage: agora claims [--json]\n"
+	 "       agora claims ID --confirm\n"
+	 "       agora claims ID --refuse REASON\n"
+	 "\n"
+	 "Without an id, lists the requests accounts made on the web to be\n"
+	 "linked to a candidacy that wait for a decision (oldest first): id,\n"
+	 "election, candidate, the account's address, date. With an id,\n"
+	 "confirms the request (the account gets the candidate role for that\n"
+	 "candidacy) or refuses it with a reason the account reads. Each\n"
+	 "decision is written to the audit log; a decided request is\n"
+	 "refused.\n",
+	 cmd_claims},
 	{"verify", "check that every proposal is verbatim",
 	 "usage: agora verify [--json]\n"
 	 "\n"

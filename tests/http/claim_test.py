@@ -460,6 +460,33 @@ def versions_and_api(port, dbpath):
           "API: the account's requests and their answers", j)
 
 
+def cli_flow(env, dbpath):
+    """The same queue from the command line"""
+    r = run(env, "claims")
+    pending = [k for k in claims(dbpath) if k[3] == "pending"]
+    check(r.returncode == 0 and len(pending) == 1 and
+          r.stdout.startswith("%d\t%s\tantoine-roux\tdeclarant@example.org"
+                              % (pending[0][0], ELECTION)),
+          "agora claims lists the waiting request", (r.stdout, r.stderr))
+    kid = pending[0][0] if pending else 0
+    r = run(env, "claims", str(kid), "--refuse", "")
+    check(r.returncode == 2 and claims(dbpath)[-1][3] == "pending",
+          "agora claims ID --refuse without a reason: exit 2, unchanged",
+          (r.returncode, r.stderr))
+    r = run(env, "claims", str(kid), "--refuse", "Pas de mandat.")
+    check(r.returncode == 0 and claims(dbpath)[-1][3:] ==
+          ("refused", "Pas de mandat."),
+          "agora claims ID --refuse REASON", (r.returncode, r.stderr))
+    r = run(env, "claims", str(kid), "--confirm")
+    check(r.returncode == 2 and "already refused" in r.stderr and
+          not linked(dbpath, "declarant@example.org", "antoine-roux"),
+          "agora claims: a decided request is refused (exit 2)",
+          (r.returncode, r.stderr))
+    r = run(env, "claims", "--json")
+    check(r.returncode == 0 and json.loads(r.stdout) == [],
+          "agora claims --json: nothing waits any more", r.stdout)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="agora-claim-")
     proc = None
@@ -497,6 +524,7 @@ def main():
         claim_flows(port, dbpath)
         declarant_flow(port, dbpath)
         versions_and_api(port, dbpath)
+        cli_flow(env, dbpath)
         rc = stop(proc)
         err = proc.stderr.read() if rc is not None else ""
         proc = None
