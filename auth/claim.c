@@ -126,9 +126,9 @@ static int query_int(struct agora_db *db, int id, int64_t a, int64_t b,
 	return rc;
 }
 
-int auth_claim_file(struct agora_db *db, int64_t user_id,
-		    const char *election, const char *candidate,
-		    const char *message, int64_t *id, struct agora_error *err)
+int auth_claim_file(struct agora_db *db, int64_t user_id, const char *election,
+		    const char *candidate, const char *message, int64_t *id,
+		    struct agora_error *err)
 {
 	sqlite3_stmt *st;
 	int64_t cid = 0, n;
@@ -178,8 +178,7 @@ int auth_claim_file(struct agora_db *db, int64_t user_id,
 	sqlite3_reset(st);
 	/* the index holds it too, should two requests race */
 	if (rc != SQLITE_DONE &&
-	    sqlite3_extended_errcode(db_handle(db)) ==
-		    SQLITE_CONSTRAINT_UNIQUE)
+	    sqlite3_extended_errcode(db_handle(db)) == SQLITE_CONSTRAINT_UNIQUE)
 		goto waiting;
 	if (rc != SQLITE_DONE)
 		return db_error(db, err, "cannot file the claim");
@@ -215,8 +214,8 @@ int auth_claim_get(struct agora_db *db, int64_t id, struct auth_claim *out,
 }
 
 int auth_claim_list(struct agora_db *db, int64_t user_id,
-		    int (*fn)(void *ctx, const struct auth_claim *c),
-		    void *ctx, struct agora_error *err)
+		    int (*fn)(void *ctx, const struct auth_claim *c), void *ctx,
+		    struct agora_error *err)
 {
 	sqlite3_stmt *st = stmt(db, user_id ? CL_BY_USER : CL_QUEUE);
 	struct auth_claim c;
@@ -237,8 +236,7 @@ int auth_claim_list(struct agora_db *db, int64_t user_id,
 }
 
 int auth_claim_decide(struct agora_db *db, int64_t id, int64_t actor,
-		      int confirm, const char *reason,
-		      struct agora_error *err)
+		      int confirm, const char *reason, struct agora_error *err)
 {
 	struct auth_claim c;
 	sqlite3_stmt *st;
@@ -252,15 +250,14 @@ int auth_claim_decide(struct agora_db *db, int64_t id, int64_t actor,
 		return agora_errorf(err, AGORA_EINVAL,
 				    "a refusal needs a reason: the account "
 				    "reads it");
-	if ((rc = text_check("the reason", reason, 0, AUTH_CLAIM_REASON_MAX,
-			     1, err)))
+	if ((rc = text_check("the reason", reason, 0, AUTH_CLAIM_REASON_MAX, 1,
+			     err)))
 		return rc;
 	if ((rc = auth_claim_get(db, id, &c, err)))
 		return rc;
 	if (strcmp(c.status, "pending")) {
-		rc = agora_errorf(err, AGORA_EEXIST,
-				  "claim %lld is already %s", (long long)id,
-				  c.status);
+		rc = agora_errorf(err, AGORA_EEXIST, "claim %lld is already %s",
+				  (long long)id, c.status);
 		goto out;
 	}
 	st = stmt(db, CL_DECIDE);
@@ -275,8 +272,9 @@ int auth_claim_decide(struct agora_db *db, int64_t id, int64_t actor,
 	if (rc < 0)
 		goto out;
 	/* the role may have been granted since (the command line): fine */
-	if (confirm && (rc = auth_grant(db, c.user_id, ROLE_CANDIDATE,
-					c.election, c.candidate, err)) &&
+	if (confirm &&
+	    (rc = auth_grant(db, c.user_id, ROLE_CANDIDATE, c.election,
+			     c.candidate, err)) &&
 	    rc != AGORA_EEXIST)
 		goto out;
 	snprintf(object, sizeof(object), "claim:%lld", (long long)id);

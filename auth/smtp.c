@@ -30,8 +30,8 @@
 
 #include "auth.h"
 
-#define SMTP_QUEUE_MAX 1024		/* messages waiting; more: refused */
-#define SMTP_MESSAGE_MAX (4u << 20)	/* bytes of one .eml */
+#define SMTP_QUEUE_MAX 1024	    /* messages waiting; more: refused */
+#define SMTP_MESSAGE_MAX (4u << 20) /* bytes of one .eml */
 
 struct smtp_job {
 	char *path, *to;
@@ -67,8 +67,7 @@ static double now_mono(void)
 /* 1 when host (as in a URL, IPv6 in brackets or not) is loopback */
 static int host_is_loopback(const char *h)
 {
-	if (!strcmp(h, "localhost") || !strcmp(h, "::1") ||
-	    !strcmp(h, "[::1]"))
+	if (!strcmp(h, "localhost") || !strcmp(h, "::1") || !strcmp(h, "[::1]"))
 		return 1;
 	return !strncmp(h, "127.", 4) && strspn(h, "0123456789.") == strlen(h);
 }
@@ -209,8 +208,8 @@ static int read_file(const char *path, struct sb *out)
 }
 
 /* One attempt; 0 when the relay accepted the message, else why in msg */
-static int send_one(struct smtp_relay *s, const struct smtp_job *j,
-		    char *msg, size_t msgn)
+static int send_one(struct smtp_relay *s, const struct smtp_job *j, char *msg,
+		    size_t msgn)
 {
 	char errbuf[CURL_ERROR_SIZE] = "", from[320], to[320];
 	struct curl_slist *rcpt = NULL;
@@ -231,8 +230,7 @@ static int send_one(struct smtp_relay *s, const struct smtp_job *j,
 		snprintf(msg, msgn, "a bad sender or recipient address");
 		goto out;
 	}
-	if (!(c = curl_easy_init()) ||
-	    !(rcpt = curl_slist_append(NULL, to))) {
+	if (!(c = curl_easy_init()) || !(rcpt = curl_slist_append(NULL, to))) {
 		if (c)
 			curl_easy_cleanup(c);
 		snprintf(msg, msgn, "out of memory");
@@ -268,8 +266,8 @@ static int send_one(struct smtp_relay *s, const struct smtp_job *j,
 	if (cc == CURLE_OK) {
 		rc = 0;
 	} else {
-		snprintf(msg, msgn, "%s", *errbuf ? errbuf
-						  : curl_easy_strerror(cc));
+		snprintf(msg, msgn, "%s",
+			 *errbuf ? errbuf : curl_easy_strerror(cc));
 	}
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(c);
@@ -287,14 +285,11 @@ static void move_sent(struct smtp_relay *s, const char *path)
 	sb_init(&dir, 8192);
 	sb_init(&to, 8192);
 	sb_printf(&dir, "%s/sent", s->outbox);
-	sb_printf(&to, "%s/%s", dir.buf ? dir.buf : "",
-		  base ? base + 1 : path);
+	sb_printf(&to, "%s/%s", dir.buf ? dir.buf : "", base ? base + 1 : path);
 	if (sb_error(&dir) || sb_error(&to) ||
-	    (mkdir(dir.buf, 0700) && errno != EEXIST) ||
-	    rename(path, to.buf))
-		LOG(LOG_WARN,
-		    "smtp: '%s' was sent but stays in the outbox: %s", path,
-		    strerror(errno));
+	    (mkdir(dir.buf, 0700) && errno != EEXIST) || rename(path, to.buf))
+		LOG(LOG_WARN, "smtp: '%s' was sent but stays in the outbox: %s",
+		    path, strerror(errno));
 	sb_fini(&dir);
 	sb_fini(&to);
 }
@@ -321,7 +316,8 @@ static void retry_later(struct smtp_relay *s, struct smtp_job *j,
 		d *= 2;
 	if (d > s->max_delay)
 		d = s->max_delay;
-	LOG(LOG_WARN, "smtp: cannot send '%s' (try %u of %u, next in %.0f s): %s",
+	LOG(LOG_WARN,
+	    "smtp: cannot send '%s' (try %u of %u, next in %.0f s): %s",
 	    j->path, j->tries, s->max_tries, d, why);
 	j->next_at = now_mono() + d;
 	s->q[s->n++] = *j;
@@ -409,8 +405,9 @@ static void retry_env(struct smtp_relay *s)
 	if (sscanf(e, "%u,%lf,%lf%c", &tries, &first, &max, &tail) != 3 ||
 	    tries < 1 || tries > 100 || !(first >= 0.1) || !(max >= first) ||
 	    max > 86400) {
-		LOG(LOG_WARN, "AGORA_SMTP_RETRY='%s' ignored: it is "
-			      "TRIES,FIRST,MAX (seconds)",
+		LOG(LOG_WARN,
+		    "AGORA_SMTP_RETRY='%s' ignored: it is "
+		    "TRIES,FIRST,MAX (seconds)",
 		    e);
 		return;
 	}
@@ -546,8 +543,10 @@ int smtp_relay_send_outbox(struct smtp_relay *s, size_t *queued,
 
 	*queued = 0;
 	if (!d)
-		return agora_errorf(err, AGORA_EIO, "cannot read the outbox "
-				    "'%s': %s", s->outbox, strerror(errno));
+		return agora_errorf(err, AGORA_EIO,
+				    "cannot read the outbox "
+				    "'%s': %s",
+				    s->outbox, strerror(errno));
 	sb_init(&path, 8192);
 	while (!rc && (e = readdir(d))) {
 		/* .tmp-* files are being written; sent/ is done */
@@ -596,8 +595,9 @@ void smtp_relay_free(struct smtp_relay *s)
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
 	for (i = 0; i < s->n; i++)
-		LOG(LOG_WARN, "smtp: stopping: '%s' not sent, it stays in the "
-			      "outbox",
+		LOG(LOG_WARN,
+		    "smtp: stopping: '%s' not sent, it stays in the "
+		    "outbox",
 		    s->q[i].path);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);

@@ -30,12 +30,11 @@ static int list_row(void *ctx, const struct auth_claim *c)
 		return 0;
 	}
 	if (json_array_append_new(
-		    l->arr,
-		    json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "claim",
-			      (json_int_t)c->id, "election", c->election,
-			      "candidate", c->candidate, "email", c->email,
-			      "message", c->message, "created_at",
-			      c->created_at)))
+		    l->arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "claim",
+				      (json_int_t)c->id, "election",
+				      c->election, "candidate", c->candidate,
+				      "email", c->email, "message", c->message,
+				      "created_at", c->created_at)))
 		return AGORA_ENOMEM;
 	return 0;
 }

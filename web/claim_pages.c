@@ -66,7 +66,7 @@ static void notice(struct web_req *r, const char *cls, const char *text)
 /* A module's refusal as an error page with its status; else internal */
 static int refusal(struct web_req *r, int rc)
 {
-	int status = rc == AGORA_EEXIST	   ? 409
+	int status = rc == AGORA_EEXIST	     ? 409
 		     : rc == AGORA_ENOTFOUND ? 404
 		     : rc == AGORA_ETOOBIG   ? 429
 		     : rc == AGORA_EINVAL    ? 400
@@ -264,8 +264,8 @@ static int queue_row(void *ctx, const struct auth_claim *c)
 	struct sb *b = &r->body;
 	int rc;
 
-	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR,
-			   c->election_id, &r->err);
+	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, c->election_id,
+			   &r->err);
 	if (rc <= 0)
 		return rc; /* another election's, or an error */
 	q->n++;
@@ -324,8 +324,9 @@ static int decide_post(struct web_req *r, int64_t id)
 
 	if (!action ||
 	    (strcmp(action, "confirm") && strcmp(action, "refuse"))) {
-		auth_page_error(r, 400,
-				tr(r, "Choisissez de confirmer ou de refuser."));
+		auth_page_error(
+			r, 400,
+			tr(r, "Choisissez de confirmer ou de refuser."));
 		return 0;
 	}
 	confirm = !strcmp(action, "confirm");
@@ -429,8 +430,8 @@ out:
 
 /* ------------------------------------------- a primary's declarant */
 
-void claim_declarant(struct web_req *r, const char *election,
-		     const char *slug, const char *name)
+void claim_declarant(struct web_req *r, const char *election, const char *slug,
+		     const char *name)
 {
 	struct agora_error saved = r->err;
 
@@ -445,8 +446,8 @@ void claim_declarant(struct web_req *r, const char *election,
 		goto out;
 	if ((rc = ingest_candidate_ensure(db, election, slug, name, &cid,
 					  &created, &r->err)) ||
-	    (rc = auth_claim_file(db, r->auth->user.id, election, slug,
-				  message, NULL, &r->err))) {
+	    (rc = auth_claim_file(db, r->auth->user.id, election, slug, message,
+				  NULL, &r->err))) {
 		db_rollback(db);
 		goto out;
 	}

@@ -34,7 +34,7 @@ static json_t *str_or_null(const char *s)
 
 struct docs {
 	json_t *a;
-	int all;	 /* every status (the candidate's own), or published */
+	int all;       /* every status (the candidate's own), or published */
 	char **titles; /* titles whose current version was seen */
 	size_t ntitles;
 };
@@ -99,8 +99,8 @@ static int doc_json(void *ctx, const struct ingest_doc_info *i)
 }
 
 /* The versions of one candidacy as a JSON array in *out */
-static int documents(struct web_req *r, const char *e, const char *c,
-		     int all, json_t **out)
+static int documents(struct web_req *r, const char *e, const char *c, int all,
+		     json_t **out)
 {
 	struct docs d = {json_array(), all, NULL, 0};
 	int64_t cid;
@@ -110,8 +110,7 @@ static int documents(struct web_req *r, const char *e, const char *c,
 	if (!d.a)
 		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	if ((rc = ingest_candidate_id(r->db, e, c, &cid, &r->err)) ||
-	    (rc = ingest_document_list(r->db, 0, cid, doc_json, &d,
-				       &r->err))) {
+	    (rc = ingest_document_list(r->db, 0, cid, doc_json, &d, &r->err))) {
 		if (rc == AGORA_ENOMEM)
 			agora_errorf(&r->err, rc, "out of memory");
 		docs_fini(&d);
@@ -130,9 +129,8 @@ int api_documents(struct web_req *r)
 
 	if ((rc = documents(r, r->param[0], r->param[1], 0, &a)))
 		return rc;
-	return api_send(r, json_pack("{s:s, s:s, s:o}", "election",
-				     r->param[0], "candidate", r->param[1],
-				     "documents", a));
+	return api_send(r, json_pack("{s:s, s:s, s:o}", "election", r->param[0],
+				     "candidate", r->param[1], "documents", a));
 }
 
 /* ---------------------------------------------------------- /api/v1/me */
@@ -214,13 +212,12 @@ int api_me_submissions(struct web_req *r)
 
 static json_t *claim_obj(const struct auth_claim *c)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id",
-			 (json_int_t)c->id, "election", c->election,
-			 "candidate", c->candidate, "candidate_name",
-			 c->candidate_name, "status", c->status, "created_at",
-			 c->created_at, "decided_at",
-			 str_or_null(c->decided_at), "reason",
-			 str_or_null(c->reason));
+	return json_pack(
+		"{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id",
+		(json_int_t)c->id, "election", c->election, "candidate",
+		c->candidate, "candidate_name", c->candidate_name, "status",
+		c->status, "created_at", c->created_at, "decided_at",
+		str_or_null(c->decided_at), "reason", str_or_null(c->reason));
 }
 
 static int claim_json(void *ctx, const struct auth_claim *c)
@@ -298,9 +295,9 @@ int api_me_claims(struct web_req *r)
 	if ((rc = auth_claim_list(r->db, r->auth->user.id, claim_json, a,
 				  &r->err))) {
 		json_decref(a);
-		return rc == AGORA_ENOMEM ? agora_errorf(&r->err, rc,
-							 "out of memory")
-					  : rc;
+		return rc == AGORA_ENOMEM
+			       ? agora_errorf(&r->err, rc, "out of memory")
+			       : rc;
 	}
 	return api_send(r, json_pack("{s:o}", "claims", a));
 }
