@@ -103,8 +103,10 @@ static const char *const auth_sql[AUTH_STMT__MAX] = {
 
 int auth_db_prepare(struct agora_db *db, struct agora_error *err)
 {
-	return db_prepare_module(db, DB_MOD_AUTH, auth_sql, AUTH_STMT__MAX,
-				 err);
+	int rc = db_prepare_module(db, DB_MOD_AUTH, auth_sql, AUTH_STMT__MAX,
+				   err);
+
+	return rc ? rc : auth_claim_db_prepare(db, err);
 }
 
 static sqlite3_stmt *stmt(struct agora_db *db, int id)

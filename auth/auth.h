@@ -179,6 +179,63 @@ void auth_audit_hash(const char *prev_hash, int64_t seq, const char *at,
 		     int64_t actor, const char *action, const char *object,
 		     const char *detail, char out[65]);
 
+/* ------------------------------------------------- candidacy claims */
+
+/*
+ * A claim: an account asks to be linked to one candidate of an election
+ * (the candidate role for that candidacy); an administrator or an editor
+ * of the election confirms it or refuses it with a reason. Every step is
+ * one audit entry, written in the caller's write transaction with the
+ * change itself. auth_db_prepare() prepares these statements too.
+ */
+#define AUTH_CLAIM_MESSAGE_MAX 2000 /* bytes */
+#define AUTH_CLAIM_REASON_MAX 2000  /* bytes */
+#define AUTH_CLAIM_PENDING_MAX 10   /* pending claims per account */
+
+struct auth_claim {
+	int64_t id, user_id, candidate_id, election_id;
+	char *election, *candidate, *candidate_name; /* slugs, then name */
+	char *email, *display_name;		     /* the account's */
+	char *message, *status, *reason, *created_at;
+	char *decided_at; /* "" while pending */
+};
+void auth_claim_fini(struct auth_claim *c);
+/* The claims' statements (auth_db_prepare calls it) */
+int auth_claim_db_prepare(struct agora_db *db, struct agora_error *err);
+
+/*
+ * Files user_id's claim on candidate (slugs). AGORA_ENOTFOUND for an
+ * unknown election or candidate; AGORA_EEXIST when the account already
+ * holds that candidacy or has a pending claim on it; AGORA_ETOOBIG past
+ * AUTH_CLAIM_PENDING_MAX pending claims; AGORA_EINVAL for a bad message.
+ * *id (may be NULL) receives the claim's id.
+ */
+int auth_claim_file(struct agora_db *db, int64_t user_id,
+		    const char *election, const char *candidate,
+		    const char *message, int64_t *id,
+		    struct agora_error *err) AGORA_WUR;
+/* AGORA_ENOTFOUND when there is no such claim */
+int auth_claim_get(struct agora_db *db, int64_t id, struct auth_claim *out,
+		   struct agora_error *err) AGORA_WUR;
+/*
+ * Calls fn for each claim of user_id, newest first, or, with user_id 0,
+ * for each pending claim, oldest first (the queue). A non-zero return
+ * from fn stops and is returned.
+ */
+int auth_claim_list(struct agora_db *db, int64_t user_id,
+		    int (*fn)(void *ctx, const struct auth_claim *c),
+		    void *ctx, struct agora_error *err) AGORA_WUR;
+/*
+ * Decides a pending claim as actor: confirm grants the candidate role
+ * for the claim's candidacy; a refusal needs a reason. AGORA_EEXIST for
+ * a claim already decided, AGORA_EINVAL for a missing or bad reason,
+ * AGORA_ENOTFOUND for no such claim; the permission
+ * (auth_user_can ROLE_EDITOR of the claim's election) is the caller's.
+ */
+int auth_claim_decide(struct agora_db *db, int64_t id, int64_t actor,
+		      int confirm, const char *reason,
+		      struct agora_error *err) AGORA_WUR;
+
 /* ------------------------------------------------------------- sessions */
 
 #define AUTH_SESSION_TTL (14 * 24 * 3600) /* seconds */
@@ -245,5 +302,50 @@ void ratelimit_reset(struct ratelimit *rl, const char *key);
 int outbox_write(const char *dir, const char *from, const char *to,
 		 const char *subject, const char *body, char **path,
 		 struct agora_error *err);
+
+/* ------------------------------------------------------------ SMTP relay */
+
+/*
+ * Checks an SMTP relay's URL: smtp:// or smtps://, a host, no user or
+ * password in it. *require_tls: smtp:// to a host that is not loopback
+ * must use STARTTLS. AGORA_EINVAL with why.
+ */
+int smtp_url_check(const char *url, int *require_tls,
+		   struct agora_error *err);
+
+struct smtp_config {
+	const char *url;
+	const char *user, *password; /* both NULL: no authentication */
+	const char *from;	     /* "agora@example.org" or "Name <...>" */
+	const char *outbox;	     /* where sent messages move (sent/) */
+	unsigned max_tries;	     /* 0: 8 */
+	double first_delay, max_delay; /* seconds; 0: 30 s and one hour */
+};
+
+/*
+ * The relay and its sending thread (libcurl). smtp_relay_send() queues
+ * an .eml already in the outbox for the address to: it returns at once;
+ * the thread sends it, moves it to outbox/sent/ once accepted, retries
+ * a failure after first_delay, doubling up to max_delay, and logs each
+ * failure; after max_tries the file stays in the outbox. AGORA_ETOOBIG
+ * when 1024 messages are waiting (the file stays in the outbox).
+ * smtp_relay_free() stops the thread (a transfer in progress is
+ * abandoned); unsent messages stay in the outbox, each one logged.
+ */
+struct smtp_relay;
+int smtp_relay_new(struct smtp_relay **out, const struct smtp_config *cfg,
+		   struct agora_error *err) AGORA_WUR;
+int smtp_relay_send(struct smtp_relay *s, const char *path, const char *to,
+		    struct agora_error *err);
+/*
+ * Queues every message already in the outbox (left by an earlier run
+ * whose relay failed or stopped, or written without a relay): the
+ * server calls it at start. *queued receives how many.
+ */
+int smtp_relay_send_outbox(struct smtp_relay *s, size_t *queued,
+			   struct agora_error *err);
+void smtp_relay_stats(struct smtp_relay *s, unsigned long *sent,
+		      unsigned long *failed, size_t *waiting);
+void smtp_relay_free(struct smtp_relay *s);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * outbox.c - outgoing e-mail as files: one RFC 5322 message per .eml
- * file in a folder, for a mail transfer agent (or a person) to send.
- * agora does not speak SMTP yet; see the README.
+ * file in a folder, for a mail transfer agent (or a person) to send,
+ * or for smtp.c's relay, which sends the file and moves it to sent/.
  */
 #include <errno.h>
 #include <fcntl.h>

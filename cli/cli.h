@@ -58,6 +58,7 @@ int cmd_user(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
 int cmd_moderate(struct cli *cli, int argc, char **argv);
+int cmd_claims(struct cli *cli, int argc, char **argv);
 int cmd_review(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -138,6 +138,19 @@ const struct cli_command cli_commands[] = {
 	 "date) and for candidates' profile changes (a published profile\n"
 	 "gives the candidate its names and party).\n",
 	 cmd_moderate},
+	{"claims", "list, confirm or refuse candidacy requests",
+	 "usage: agora claims [--json]\n"
+	 "       agora claims ID --confirm\n"
+	 "       agora claims ID --refuse REASON\n"
+	 "\n"
+	 "Without an id, lists the requests accounts made on the web to be\n"
+	 "linked to a candidacy that wait for a decision (oldest first): id,\n"
+	 "election, candidate, the account's address, date. With an id,\n"
+	 "confirms the request (the account gets the candidate role for that\n"
+	 "candidacy) or refuses it with a reason the account reads. Each\n"
+	 "decision is written to the audit log; a decided request is\n"
+	 "refused.\n",
+	 cmd_claims},
 	{"verify", "check that every proposal is verbatim",
 	 "usage: agora verify [--json]\n"
 	 "\n"
@@ -251,13 +264,21 @@ const struct cli_command cli_commands[] = {
 	 "                       e-mail (default: the URL served)\n"
 	 "  --mail-from ADDR     the From: of e-mail (default\n"
 	 "                       'agora <agora@localhost>')\n"
-	 "  --smtp-relay HOST:PORT  not implemented yet: refused, so that\n"
-	 "                       no mail is believed sent when it is not\n"
+	 "  --smtp-relay URL     also send each message through this relay:\n"
+	 "                       smtps://HOST[:PORT], or smtp://HOST[:PORT]\n"
+	 "                       with STARTTLS (required unless HOST is\n"
+	 "                       loopback); sent from one thread, retried,\n"
+	 "                       moved to outbox/sent/ once accepted\n"
+	 "  --smtp-credentials FILE  the relay's USER:PASSWORD, first line\n"
+	 "                       of a file only its owner may read (or\n"
+	 "                       AGORA_SMTP_CREDENTIALS=USER:PASSWORD)\n"
 	 "\n"
 	 "Accounts: sign-up, sign-in, e-mail verification and password\n"
 	 "reset write their links to the outbox. AGORA_PWHASH_LIMITS=\n"
 	 "OPS,MEMBYTES lowers the Argon2id cost (tests only; never below\n"
-	 "libsodium's minimums; the server logs a warning).\n",
+	 "libsodium's minimums; the server logs a warning).\n"
+	 "AGORA_SMTP_RETRY=TRIES,FIRST,MAX sets the relay's retries (default\n"
+	 "8 tries, 30 s doubling up to 3600 s).\n",
 	 cmd_serve},
 	{"primary", "run an open citizen primary (majority judgment)",
 	 "usage: agora primary create SLUG --title TITLE [--grades LABELS]\n"

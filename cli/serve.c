@@ -2,14 +2,96 @@
  * serve.c - `agora serve`: the web comparator and its JSON API, until
  * SIGTERM or SIGINT, then a graceful stop.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include <sodium.h>
+
+#include "auth.h"
 #include "cli.h"
 #include "web.h"
+
+static void free_secret(char *s)
+{
+	if (s)
+		sodium_memzero(s, strlen(s));
+	free(s);
+}
+
+/*
+ * The relay's credentials, never from the command line (the process
+ * list shows it): AGORA_SMTP_CREDENTIALS="USER:PASSWORD", or the first
+ * line of --smtp-credentials FILE, a file that only its owner may read.
+ * *buf receives the copy that cfg's user and password point into.
+ */
+static int smtp_options(struct web_config *cfg, const char *file, char **buf)
+{
+	const char *env = getenv("AGORA_SMTP_CREDENTIALS");
+	struct agora_error err = {0};
+	struct stat st;
+	char line[1024], *colon;
+	FILE *f;
+	int tls;
+
+	*buf = NULL;
+	if (!cfg->smtp_relay) {
+		if (file)
+			return cli_usage_error("serve", "--smtp-credentials "
+							"needs --smtp-relay");
+		return 0;
+	}
+	if (smtp_url_check(cfg->smtp_relay, &tls, &err))
+		return cli_usage_error("serve", "%s", err.msg);
+	if (file) {
+		if (!(f = fopen(file, "r")) || fstat(fileno(f), &st)) {
+			fprintf(stderr, "agora serve: cannot read '%s': %s\n",
+				file, strerror(errno));
+			if (f)
+				fclose(f);
+			return EXIT_USAGE;
+		}
+		if (st.st_mode & 077) {
+			fclose(f);
+			return cli_usage_error("serve",
+					       "'%s' holds a password: make it "
+					       "readable by its owner only "
+					       "(chmod 600)",
+					       file);
+		}
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+		line[strcspn(line, "\r\n")] = '\0';
+		*buf = strdup(line);
+		sodium_memzero(line, sizeof(line));
+	} else if (env && *env) {
+		*buf = strdup(env);
+	} else {
+		return 0;
+	}
+	if (!*buf) {
+		fprintf(stderr, "agora: out of memory\n");
+		return EXIT_CHECK;
+	}
+	if (!(colon = strchr(*buf, ':')) || colon == *buf) {
+		free_secret(*buf);
+		*buf = NULL;
+		return cli_usage_error("serve",
+				       "SMTP credentials are USER:PASSWORD "
+				       "(%s)",
+				       file ? file : "AGORA_SMTP_CREDENTIALS");
+	}
+	*colon = '\0';
+	cfg->smtp_user = *buf;
+	cfg->smtp_password = colon + 1;
+	return 0;
+}
 
 /*
  * The signals are blocked before the server's threads start (they
@@ -26,12 +108,14 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		{"base-url", required_argument, NULL, 'b'},
 		{"mail-from", required_argument, NULL, 'f'},
 		{"smtp-relay", required_argument, NULL, 's'},
+		{"smtp-credentials", required_argument, NULL, 'c'},
 		{NULL, 0, NULL, 0},
 	};
 	struct web_config cfg = {0};
 	struct agora_error err = {0};
 	struct web_server *s;
-	char *outbox = NULL;
+	char *outbox = NULL, *creds = NULL;
+	const char *creds_file = NULL;
 	sigset_t set;
 	unsigned long n;
 	char *end;
@@ -73,15 +157,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			cfg.mail_from = optarg;
 			break;
 		case 's':
-			/*
-			 * Refused rather than ignored: accepting it would let
-			 * an operator believe mail goes out when it does not.
-			 */
-			return cli_usage_error(
-				"serve",
-				"--smtp-relay is not implemented yet: mail is "
-				"written to --outbox as .eml files for a mail "
-				"transfer agent to send (see the README)");
+			cfg.smtp_relay = optarg;
+			break;
+		case 'c':
+			creds_file = optarg;
+			break;
 		default:
 			return cli_usage_error("serve", "bad option");
 		}
@@ -98,6 +178,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("serve", "unexpected argument '%s'",
 				       argv[optind]);
 	}
+	if ((ch = smtp_options(&cfg, creds_file, &creds))) {
+		free(outbox);
+		return ch;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -112,6 +196,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		else
 			fprintf(stderr, "agora: %s\n", err.msg);
 		free(outbox);
+		free_secret(creds);
 		return cli_exit_code(err.code);
 	}
 	printf("agora: serving %s (database %s, outbox %s)\n",
@@ -124,5 +209,6 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	web_server_stop(s, 10000);
 	free(outbox);
+	free_secret(creds);
 	return EXIT_OK;
 }

@@ -199,6 +199,7 @@ enum db_module {
 	DB_MOD_EDITOR,
 	DB_MOD_CITIZEN,
 	DB_MOD_MATERIAL,
+	DB_MOD_CLAIM,
 	DB_MOD__MAX
 };
 

@@ -746,6 +746,50 @@ static const char *const migration_material[] = {
 	NULL,
 };
 
+/*
+ * Candidacy claims (issue 4): a signed-in account asks to be linked to
+ * a candidate of an election, with a message for the editors; an
+ * administrator or an editor of that election confirms it (which
+ * grants the candidate role for that candidacy, in the same
+ * transaction) or refuses it with a reason the account reads. One
+ * pending claim per account and candidate (the partial unique index);
+ * a decided claim never changes and no claim is deleted, so the queue
+ * keeps its history beside the audit log.
+ */
+static const char *const migration_claims[] = {
+	"CREATE TABLE candidacy_claim ("
+	" id INTEGER PRIMARY KEY,"
+	" user_id INTEGER NOT NULL REFERENCES user(id),"
+	" candidate_id INTEGER NOT NULL REFERENCES candidate(id),"
+	" message TEXT NOT NULL DEFAULT '',"
+	" status TEXT NOT NULL DEFAULT 'pending'"
+	"  CHECK (status = 'pending' OR status = 'confirmed'"
+	"   OR status = 'refused'),"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" created_at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	" decided_by INTEGER REFERENCES user(id),"
+	" decided_at TEXT"
+	");",
+	"CREATE UNIQUE INDEX candidacy_claim_pending"
+	" ON candidacy_claim(user_id, candidate_id) WHERE status = 'pending';",
+	"CREATE INDEX candidacy_claim_user ON candidacy_claim(user_id);",
+	"CREATE INDEX candidacy_claim_queue ON candidacy_claim(status)"
+	" WHERE status = 'pending';",
+	"CREATE TRIGGER candidacy_claim_fixed BEFORE UPDATE ON candidacy_claim"
+	" WHEN old.status <> 'pending' OR new.user_id IS NOT old.user_id"
+	"  OR new.candidate_id IS NOT old.candidate_id"
+	"  OR new.message IS NOT old.message"
+	"  OR new.created_at IS NOT old.created_at BEGIN"
+	" SELECT RAISE(ABORT, 'a decided claim never changes');"
+	"END;",
+	"CREATE TRIGGER candidacy_claim_delete BEFORE DELETE"
+	" ON candidacy_claim BEGIN"
+	" SELECT RAISE(ABORT, 'claims are kept');"
+	"END;",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
@@ -758,6 +802,7 @@ static const char *const *const migrations[] = {
 	migration_ingest_speed, /* 8 */
 	migration_primary_home, /* 9 */
 	migration_material, /* 10 */
+	migration_claims, /* 11 */
 };
 
 int db_latest_schema_version(void)

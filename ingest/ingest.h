@@ -246,6 +246,16 @@ struct ingest_doc_info {
 };
 void ingest_doc_info_fini(struct ingest_doc_info *d);
 
+/*
+ * The candidate slug of election, created with the display name name
+ * ("Given Family", split as ingest splits it) when there is none yet,
+ * in the caller's write transaction: a primary's declarant becomes a
+ * candidate of the comparator. *created (may be NULL) says which.
+ */
+int ingest_candidate_ensure(struct agora_db *db, const char *election,
+			    const char *slug, const char *name, int64_t *id,
+			    int *created, struct agora_error *err) AGORA_WUR;
+
 /* A candidate's id from the slugs; AGORA_ENOTFOUND when there is none */
 int ingest_candidate_id(struct agora_db *db, const char *election,
 			const char *candidate, int64_t *id,

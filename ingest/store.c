@@ -181,9 +181,14 @@ static int split_name(const struct ingest_request *req, struct sb *given,
 	return sb_error(given) ? sb_error(given) : sb_error(family);
 }
 
-/* Finds or creates the candidate; returns its id in *id */
+/*
+ * Finds or creates the candidate; returns its id in *id. The slug is
+ * made from the name unless want_slug gives it; *created (may be NULL)
+ * says whether the row is new.
+ */
 static int candidate_ensure(struct agora_db *db, int64_t election_id,
-			    const struct ingest_request *req, int64_t *id,
+			    const struct ingest_request *req,
+			    const char *want_slug, int64_t *id, int *created,
 			    struct agora_error *err)
 {
 	struct sb slug, given, family, key;
@@ -194,7 +199,11 @@ static int candidate_ensure(struct agora_db *db, int64_t election_id,
 	sb_init(&given, 1024);
 	sb_init(&family, 1024);
 	sb_init(&key, 4096);
-	if (slugify(&slug, req->candidate) || split_name(req, &given, &family)) {
+	if (created)
+		*created = 0;
+	if ((want_slug ? sb_puts(&slug, want_slug)
+		       : slugify(&slug, req->candidate)) ||
+	    split_name(req, &given, &family)) {
 		rc = agora_errorf(err, AGORA_EINVAL, "candidate name '%s' is "
 				  "too long", req->candidate);
 		goto out;
@@ -232,6 +241,8 @@ static int candidate_ensure(struct agora_db *db, int64_t election_id,
 	if (rc < 0)
 		goto out;
 	*id = sqlite3_last_insert_rowid(db_handle(db));
+	if (created)
+		*created = 1;
 	rc = 0;
 out:
 	sb_fini(&slug);
@@ -546,8 +557,8 @@ int ingest_document(struct agora_db *db, const struct theme_rules *rules,
 		}
 		res->candidate_id = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
-	} else if ((rc = candidate_ensure(db, election_id, req,
-					  &res->candidate_id, err))) {
+	} else if ((rc = candidate_ensure(db, election_id, req, NULL,
+					  &res->candidate_id, NULL, err))) {
 		goto rollback;
 	}
 
@@ -660,6 +671,27 @@ static int doc_info_row(sqlite3_stmt *st, struct ingest_doc_info *d,
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 	}
 	return 0;
+}
+
+int ingest_candidate_ensure(struct agora_db *db, const char *election,
+			    const char *slug, const char *name, int64_t *id,
+			    int *created, struct agora_error *err)
+{
+	struct ingest_request req = {.election = election, .candidate = name};
+	sqlite3_stmt *st = stmt(db, ST_ELECTION_ID);
+	int64_t eid;
+	int rc;
+
+	sqlite3_bind_text(st, 1, election, -1, SQLITE_STATIC);
+	rc = db_step(db, st, err);
+	eid = rc > 0 ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc < 0)
+		return rc;
+	if (!rc)
+		return agora_errorf(err, AGORA_ENOTFOUND, "no election '%s'",
+				    election);
+	return candidate_ensure(db, eid, &req, slug, id, created, err);
 }
 
 int ingest_candidate_id(struct agora_db *db, const char *election,

@@ -6,7 +6,8 @@
 # what building and running agora needs
 AGORA_RUN_PACKAGES="meson ninja-build pkg-config gcc libc6-dev python3
  libsqlite3-dev libsodium-dev libstemmer-dev libxml2-dev libcmark-dev
- libjansson-dev libmicrohttpd-dev libpoppler-glib-dev gettext locales"
+ libjansson-dev libmicrohttpd-dev libpoppler-glib-dev libcurl4-openssl-dev
+ gettext locales"
 # the locales the web pages use for dates, numbers and the catalogs
 # (web/lang.c); without them the server still runs, in French, with ISO
 # dates and ungrouped numbers
@@ -14,7 +15,8 @@ AGORA_LOCALES="fr_FR.UTF-8 en_GB.UTF-8"
 # what the tests add: headless Chromium for the browser test, whose
 # driver (playwright-core, tests/browser/package-lock.json) comes from
 # npm; Debian 12's nodejs and npm unless a node is already installed
-AGORA_CHECK_PACKAGES="libcmocka-dev libxml2-utils chromium python3-cryptography"
+AGORA_CHECK_PACKAGES="libcmocka-dev libxml2-utils chromium python3-cryptography
+ python3-aiosmtpd"
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	AGORA_CHECK_PACKAGES="$AGORA_CHECK_PACKAGES nodejs npm"
 fi

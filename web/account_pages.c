@@ -680,11 +680,14 @@ int page_account(struct web_req *r)
 		html_raw(b, "</li>\n");
 	}
 	html_raw(b, "</ul>\n");
-	if (gl.roles & ROLE_ADMIN) {
-		html_raw(b, "<ul>\n");
+	html_raw(b, "<ul>\n");
+	link_item(r, "/account/candidacy",
+		  tr(r, "Lier mon compte à une candidature"));
+	if (gl.roles & (ROLE_ADMIN | ROLE_EDITOR))
+		link_item(r, "/candidacies", tr(r, "Demandes de candidats"));
+	if (gl.roles & ROLE_ADMIN)
 		link_item(r, "/admin/users", tr(r, "Comptes"));
-		html_raw(b, "</ul>\n");
-	}
+	html_raw(b, "</ul>\n");
 	auth_grant_list_fini(&gl);
 	form_begin(r, "/signout");
 	form_end(r, tr(r, "Se déconnecter"));

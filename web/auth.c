@@ -55,6 +55,7 @@ struct auth_server {
 	unsigned char key[32];
 	struct ratelimit *rl;
 	char *db_path, *outbox, *base_url, *mail_from;
+	struct smtp_relay *relay; /* --smtp-relay, or NULL: the outbox only */
 	pthread_t th;
 	int running;
 	pthread_mutex_t lock;
@@ -165,6 +166,23 @@ int auth_server_start(struct auth_server **out, const struct web_config *cfg,
 		goto fail;
 	}
 outbox_done:
+	if (cfg->smtp_relay) {
+		struct smtp_config sc = {
+			.url = cfg->smtp_relay,
+			.user = cfg->smtp_user,
+			.password = cfg->smtp_password,
+			.from = a->mail_from,
+			.outbox = a->outbox,
+		};
+
+		size_t n;
+
+		if ((rc = smtp_relay_new(&a->relay, &sc, err)) ||
+		    (rc = smtp_relay_send_outbox(a->relay, &n, err)))
+			goto fail;
+		LOG(LOG_INFO, "smtp: relay %s, %zu message%s from the outbox",
+		    cfg->smtp_relay, n, n == 1 ? "" : "s");
+	}
 	auth_pwhash_limits(&ops, &mem, &over);
 	/* made now, not on the first sign-in of an unknown address */
 	if (!*auth_password_dummy()) {
@@ -209,6 +227,8 @@ void auth_server_free(struct auth_server *a)
 	auth_server_stop(a);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);
+	/* after libmicrohttpd: no request writes mail any more */
+	smtp_relay_free(a->relay);
 	ratelimit_free(a->rl);
 	sodium_memzero(a->key, sizeof(a->key));
 	free(a->db_path);
@@ -641,6 +661,19 @@ static int binding(struct web_req *r, unsigned char *out, size_t *n)
 	return -1;
 }
 
+int auth_csrf_token(struct web_req *r, char out[AUTH_CSRF_CHARS + 1])
+{
+	struct auth_server *a = web_auth_server(r->srv);
+	unsigned char bind[1 + AUTH_TOKEN_CHARS + AUTH_HASH_BYTES];
+	size_t n;
+
+	if (!r->auth || binding(r, bind, &n))
+		return -1;
+	r->auth->personal = 1;
+	auth_csrf_make(a->key, bind, n, out);
+	return 0;
+}
+
 void auth_csrf_field(struct web_req *r)
 {
 	struct auth_server *a = web_auth_server(r->srv);
@@ -904,6 +937,16 @@ int auth_mail(struct web_req *r, const char *to, const char *subject,
 				  body.buf, &file, &r->err);
 	if (!rc)
 		LOG(LOG_INFO, "request %s: mail written to %s", r->id, file);
+	/*
+	 * The relay sends it from its own thread; the file is the copy
+	 * that is never lost, so a full queue is logged, not an error.
+	 */
+	if (!rc && a->relay) {
+		struct agora_error qerr = {0};
+
+		if (smtp_relay_send(a->relay, file, to, &qerr))
+			LOG(LOG_WARN, "request %s: %s", r->id, qerr.msg);
+	}
 	sodium_memzero(body.buf, body.len);
 	sb_fini(&body);
 	free(file);

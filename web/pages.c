@@ -721,8 +721,12 @@ static void documents_table(struct web_req *r,
 		html_raw(b, "<tr><td>");
 		html_text(b, d[i].title);
 		html_raw(b, "</td><td>");
+		/* its page lists the older versions and what changed */
+		html_raw(b, "<a class=\"versions\" href=\"/d/");
+		html_num(b, d[i].id);
+		html_raw(b, "\">");
 		html_num(b, d[i].version);
-		html_raw(b, "</td><td>");
+		html_raw(b, "</a></td><td>");
 		html_date(r, d[i].submitted_at);
 		html_raw(b, "</td><td>");
 		html_source(b, d[i].source_url);

@@ -517,6 +517,8 @@ int page_primary_declare(struct web_req *r)
 			rc = refused(r, rc, tr(r, "Refusé ; rien n'a changé."));
 			goto out;
 		}
+		if (!action || strcmp(action, "withdraw"))
+			claim_declarant(r, pp.p.slug, slug.buf, name);
 		sb_reset(&slug);
 		sb_puts(&slug, "/primary/");
 		url_arg(&slug, pp.p.slug);
@@ -574,11 +576,16 @@ int page_primary_declare(struct web_req *r)
 		html_raw(b, "</p>\n</form>\n");
 	}
 	html_raw(b, "<p class=\"meta\">");
-	html_text(b, tr(r, "Le programme ne se dépose pas ici : il est "
-			   "versé, tel quel, au comparateur de programmes, "
-			   "sous l'élection de même nom, par un compte "
-			   "candidat que l'équipe éditoriale relie à la "
-			   "candidature."));
+	html_text(b, tr(r, "Le programme ne se dépose pas ici : déclarer "
+			   "une candidature inscrit aussi le candidat au "
+			   "comparateur de programmes, sous l'élection de "
+			   "même nom, et demande à l'équipe éditoriale d'y "
+			   "relier votre compte ; une fois la demande "
+			   "confirmée, vous déposez le programme, tel quel, "
+			   "depuis « Déposer un programme » (/submit)."));
+	html_raw(b, " <a href=\"/account/candidacy\">");
+	html_text(b, tr(r, "Mes demandes"));
+	html_raw(b, "</a>");
 	html_raw(b, " <a href=\"/e/");
 	url_arg(b, pp.p.slug);
 	html_raw(b, "\">");

@@ -214,7 +214,9 @@ static int submit_page(struct web_req *r, const struct auth_grant_list *gl,
 			  tr(r, "Votre compte n'est lié à aucune candidature : "
 				"un éditeur ou un administrateur la "
 				"confirme."));
-		html_raw(b, "</p>\n");
+		html_raw(b, " <a href=\"/account/candidacy\">");
+		html_text(b, tr(r, "Lier mon compte à une candidature"));
+		html_raw(b, "</a></p>\n");
 	}
 	page_end(r);
 	return 0;
@@ -395,7 +397,9 @@ int page_moderation(struct web_req *r)
 	page_begin(r, tr(r, "Modération"));
 	html_raw(b, "<h1>");
 	html_text(b, tr(r, "Modération"));
-	html_raw(b, "</h1>\n<table class=\"queue\">\n<tr><th>");
+	html_raw(b, "</h1>\n<p><a href=\"/candidacies\">");
+	html_text(b, tr(r, "Demandes de candidats"));
+	html_raw(b, "</a></p>\n<table class=\"queue\">\n<tr><th>");
 	html_text(b, tr(r, "Titre"));
 	html_raw(b, "</th><th>");
 	html_text(b, tr(r, "Candidat"));

@@ -25,6 +25,9 @@ struct web_config {
 	const char *outbox;    /* folder for e-mail (.eml); NULL: var/outbox */
 	const char *base_url;  /* of links in e-mail; NULL: the server's URL */
 	const char *mail_from; /* From: of e-mail; NULL: agora@localhost */
+	/* smtp:// or smtps:// relay that sends the outbox's mail, or NULL */
+	const char *smtp_relay;
+	const char *smtp_user, *smtp_password; /* NULL: no authentication */
 };
 
 #define WEB_DEFAULT_TIMEOUT 30

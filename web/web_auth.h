@@ -116,6 +116,8 @@ const char *auth_form(struct web_req *r, const char *key);
  * 0 when the request may go on, else the response is made.
  */
 int auth_post_ok(struct web_req *r);
+/* The CSRF token of a signed-in request (the API's /me); -1 if none */
+int auth_csrf_token(struct web_req *r, char out[AUTH_CSRF_CHARS + 1]);
 /* <input type=hidden name=csrf>, for the request's session or visitor */
 void auth_csrf_field(struct web_req *r);
 /* Takes a token from a rate limit bucket; 429 made when empty */
@@ -191,6 +193,27 @@ int page_moderate_material(struct web_req *r);
 int page_moderate_profile(struct web_req *r);
 /* The pending material and profiles in /moderation's page */
 int web_material_queue(struct web_req *r);
+/* document_pages.c: one published version, its siblings, its proposals */
+int page_document(struct web_req *r);
+/* submit_api.c: the JSON API around submissions and claims */
+int api_documents(struct web_req *r);
+int api_me(struct web_req *r);
+int api_me_submissions(struct web_req *r);
+int api_me_claims(struct web_req *r);
+/* claim_pages.c: linking an account to its candidacy */
+int page_claim(struct web_req *r);
+int page_claims(struct web_req *r);
+int page_claim_decide(struct web_req *r);
+/*
+ * A primary's declarant: the comparator candidate slug (display name
+ * name) of the election of the same slug, created if missing, and the
+ * signed-in account's request to be linked to it, in one write
+ * transaction. A failure is logged and leaves nothing behind: the
+ * declaration stands, and the account can still ask on
+ * /account/candidacy.
+ */
+void claim_declarant(struct web_req *r, const char *election,
+		    const char *slug, const char *name);
 /* editor_pages.c: the editors' pages and their public record */
 int page_review(struct web_req *r);
 int page_review_proposal(struct web_req *r);

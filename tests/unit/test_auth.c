@@ -485,6 +485,98 @@ static void test_outbox(void **state)
 			 AGORA_EIO);
 }
 
+
+/* Candidacy claims: filing, the limits, decisions, the schema's guards */
+static void test_claims(void **state)
+{
+	struct fixture *f = *state;
+	struct agora_error err = {0};
+	struct auth_claim c;
+	struct auth_grant_list gl;
+	char sql[256], slug[16];
+	int64_t eve, ed, id, first = 0;
+	int i;
+
+	assert_int_equal(auth_user_create(f->db, "eve@example.org", "", NULL,
+					  1, &eve, &err),
+			 0);
+	assert_int_equal(auth_user_create(f->db, "ed@example.org", "", NULL, 1,
+					  &ed, &err),
+			 0);
+	for (i = 0; i <= AUTH_CLAIM_PENDING_MAX; i++) {
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO candidate(election_id, slug, family_name,"
+			 " sort_key) VALUES (1, 'c%d', 'C%d', 'c%d')",
+			 i, i, i);
+		assert_int_equal(
+			sqlite3_exec(db_handle(f->db), sql, NULL, NULL, NULL),
+			SQLITE_OK);
+	}
+	assert_int_equal(auth_claim_file(f->db, eve, "ville-2026", "nobody",
+					 "", &id, &err),
+			 AGORA_ENOTFOUND);
+	assert_int_equal(auth_claim_file(f->db, eve, "ville-2026", "c0",
+					 "bad \x01 byte", &id, &err),
+			 AGORA_EINVAL);
+	for (i = 0; i < AUTH_CLAIM_PENDING_MAX; i++) {
+		snprintf(slug, sizeof(slug), "c%d", i);
+		assert_int_equal(auth_claim_file(f->db, eve, "ville-2026",
+						 slug, "C'est moi.", &id,
+						 &err),
+				 0);
+		if (!first)
+			first = id;
+	}
+	/* a duplicate while one waits; too many waiting */
+	assert_int_equal(auth_claim_file(f->db, eve, "ville-2026", "c0", "",
+					 &id, &err),
+			 AGORA_EEXIST);
+	snprintf(slug, sizeof(slug), "c%d", AUTH_CLAIM_PENDING_MAX);
+	assert_int_equal(auth_claim_file(f->db, eve, "ville-2026", slug, "",
+					 &id, &err),
+			 AGORA_ETOOBIG);
+
+	assert_int_equal(auth_claim_decide(f->db, first, ed, 0, "", &err),
+			 AGORA_EINVAL);
+	assert_int_equal(auth_claim_decide(f->db, first, ed, 1, NULL, &err),
+			 0);
+	assert_int_equal(auth_claim_decide(f->db, first, ed, 0, "non", &err),
+			 AGORA_EEXIST);
+	assert_int_equal(auth_claim_decide(f->db, 999999, ed, 1, NULL, &err),
+			 AGORA_ENOTFOUND);
+	assert_int_equal(auth_claim_get(f->db, first, &c, &err), 0);
+	assert_string_equal(c.status, "confirmed");
+	assert_string_equal(c.candidate, "c0");
+	assert_string_equal(c.message, "C'est moi.");
+	assert_true(*c.decided_at);
+	auth_claim_fini(&c);
+	assert_int_equal(auth_user_grants(f->db, eve, &gl, &err), 0);
+	assert_true(gl.roles & ROLE_CANDIDATE);
+	auth_grant_list_fini(&gl);
+	/* already linked */
+	assert_int_equal(auth_claim_file(f->db, eve, "ville-2026", "c0", "",
+					 &id, &err),
+			 AGORA_EEXIST);
+	/* the schema: a decided claim never changes, none is deleted */
+	snprintf(sql, sizeof(sql),
+		 "UPDATE candidacy_claim SET status = 'refused' WHERE id = %lld",
+		 (long long)first);
+	assert_int_not_equal(
+		sqlite3_exec(db_handle(f->db), sql, NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db_handle(f->db),
+					  "DELETE FROM candidacy_claim", NULL,
+					  NULL, NULL),
+			     SQLITE_OK);
+	assert_int_not_equal(
+		sqlite3_exec(db_handle(f->db),
+			     "INSERT INTO candidacy_claim(user_id, candidate_id)"
+			     " SELECT user_id, candidate_id FROM"
+			     " candidacy_claim WHERE status = 'pending' LIMIT 1",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest unit[] = {
@@ -499,6 +591,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
