@@ -926,7 +926,7 @@ static int fast_credentials(struct state *st, size_t e,
 	const char *s, *end;
 	char lhash[65], lprev[65], *payload = NULL;
 	unsigned char (*keys)[32] = NULL;
-	size_t npl, nkeys = 0, i;
+	size_t npl, nkeys = 0, max, i;
 	int64_t seq;
 	int rc = -1;
 
@@ -946,12 +946,13 @@ static int fast_credentials(struct state *st, size_t e,
 	s = payload;
 	end = payload + npl;
 	/* at most one key per 67 bytes of payload */
-	if (!(keys = malloc((npl / 67 + 1) * sizeof(*keys))) ||
+	max = npl / 67 + 1;
+	if (!(keys = malloc(max * sizeof(*keys))) ||
 	    !LIT(&s, end, "{\"keys\":["))
 		goto out;
 	if (!LIT(&s, end, "]")) {
 		do {
-			if (!LIT(&s, end, "\"") ||
+			if (nkeys == max || !LIT(&s, end, "\"") ||
 			    !hex_bytes(&s, end, keys[nkeys], 32) ||
 			    !LIT(&s, end, "\""))
 				goto out;
