@@ -320,7 +320,8 @@ struct context {
 
 /* A decoding thread's room for a ballot's payload and body */
 struct scratch {
-	char payload[FAST_MAX], body[FAST_MAX];
+	char *payload, *body; /* cap bytes each */
+	size_t cap;
 };
 
 static void derr(struct decoded *d, const char *msg)
@@ -473,7 +474,7 @@ static int fast_ballot(const struct context *cx, struct decoded *d,
 	int64_t seq, v;
 	long k;
 
-	if (!board_verify_fast || d->n > FAST_MAX || !cx->ncands)
+	if (!board_verify_fast || d->n > sc->cap || !cx->ncands)
 		return 0;
 	if (!LIT(&s, end, "{\"hash\":\"") || !hex_text(&s, end, d->hash) ||
 	    !LIT(&s, end, "\",\"payload\":\"") ||
@@ -1086,7 +1087,7 @@ static int verifier_init(struct verifier *v, const char *head, int threads,
 							     : threads;
 	randombytes_buf(v->st.hkey, sizeof(v->st.hkey));
 	for (t = 0; t < v->threads; t++)
-		if (!(v->sc[t] = malloc(sizeof(*v->sc[t]))))
+		if (!(v->sc[t] = calloc(1, sizeof(*v->sc[t]))))
 			return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 	return 0;
 }
@@ -1097,8 +1098,13 @@ static void verifier_fini(struct verifier *v)
 
 	state_fini(&v->st);
 	state_fini(&v->pre);
-	for (t = 0; t < MAX_THREADS; t++)
+	for (t = 0; t < MAX_THREADS; t++) {
+		if (v->sc[t]) {
+			free(v->sc[t]->payload);
+			free(v->sc[t]->body);
+		}
 		free(v->sc[t]);
+	}
 	free(v->rows);
 	free(v->d);
 }
@@ -1139,6 +1145,28 @@ static int verifier_entry(struct verifier *v, const struct decoded *d,
 	return rc;
 }
 
+/* Room in each thread's scratch for ballot lines of n bytes (or FAST_MAX) */
+static int scratch_fit(struct verifier *v, size_t n)
+{
+	int t;
+
+	n = n > FAST_MAX ? FAST_MAX : n;
+	for (t = 0; t < v->threads; t++) {
+		struct scratch *sc = v->sc[t];
+
+		if (sc->cap >= n)
+			continue;
+		free(sc->payload);
+		free(sc->body);
+		sc->payload = malloc(n);
+		sc->body = malloc(n);
+		sc->cap = sc->payload && sc->body ? n : 0;
+		if (!sc->cap)
+			return AGORA_ENOMEM;
+	}
+	return 0;
+}
+
 /* A line (without its newline) longer than this is refused */
 #define LINE_MAX_BYTES ((size_t)64 << 20)
 
@@ -1151,7 +1179,7 @@ static int verifier_lines(struct verifier *v, const char *p, size_t n,
 			  size_t *used, struct agora_error *err)
 {
 	const char *end = p + n, *q, *nl;
-	size_t m, i, w;
+	size_t m, i, w, longest;
 	int rc = 0;
 
 	*used = 0;
@@ -1177,14 +1205,18 @@ static int verifier_lines(struct verifier *v, const char *p, size_t n,
 		v->d = nd;
 		v->dcap = m;
 	}
-	for (i = 0, q = p; i < m; i++, q = nl + 1) {
+	for (i = 0, q = p, longest = 0; i < m; i++, q = nl + 1) {
 		nl = memchr(q, '\n', (size_t)(end - q));
 		memset(&v->d[i], 0, offsetof(struct decoded, err) + 1);
 		v->d[i].p = q;
 		v->d[i].n = (size_t)(nl - q);
 		v->d[i].ballot =
 			ends_with(q, v->d[i].n, "\"type\":\"ballot\"}");
+		if (v->d[i].ballot && v->d[i].n > longest)
+			longest = v->d[i].n;
 	}
+	if ((rc = scratch_fit(v, longest)))
+		return agora_errorf(err, rc, "out of memory");
 	*used = (size_t)(q - p);
 	context_scan(&v->cx, &v->pre, v->d, m, v->e);
 	w = v->cx.ncands ? v->cx.ncands : 1;
