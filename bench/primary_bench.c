@@ -392,6 +392,18 @@ static int cmd_verify1(const char *file, int threads)
 		die("verify", &err);
 	close(fd);
 	getrusage(RUSAGE_SELF, &ru);
+	/* VmHWM, not ru_maxrss: Linux keeps the latter across execve, and
+	 * the forked parent's pages would count */
+	{
+		FILE *f = fopen("/proc/self/status", "r");
+		char l[256];
+
+		while (f && fgets(l, sizeof(l), f))
+			if (sscanf(l, "VmHWM: %ld", &ru.ru_maxrss) == 1)
+				break;
+		if (f)
+			fclose(f);
+	}
 	printf("%.6f %.6f %ld\n", bench_now() - t0,
 	       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 		       (double)ru.ru_stime.tv_sec +
@@ -436,6 +448,7 @@ static int cmd_verify(const char *self, const char *file, int rounds)
 	struct sigset s = {0};
 	double v1[MAX_ROUNDS], v2[MAX_ROUNDS], r1[MAX_ROUNDS], r2[MAX_ROUNDS];
 	double c1[MAX_ROUNDS], c2[MAX_ROUNDS], q1[MAX_ROUNDS], q2[MAX_ROUNDS];
+	double x1[MAX_ROUNDS], x2[MAX_ROUNDS];
 	double secs, cpu;
 	long rss = 0, rss1;
 	size_t bytes;
@@ -455,6 +468,8 @@ static int cmd_verify(const char *self, const char *file, int rounds)
 		c2[i] = (double)s.n / cpu;
 		rss = rss1 > rss ? rss1 : rss;
 		r2[i] = reference(&s, 2, &q2[i]);
+		x1[i] = v1[i] / r1[i];
+		x2[i] = v2[i] / r2[i];
 		printf("  round %d: board %.0f/s (1 thread) %.0f/s (2); "
 		       "libsodium alone %.0f/s (1) %.0f/s (2); ratio %.2f (1) "
 		       "%.2f (2); per CPU-second: board %.0f (1) %.0f (2), "
@@ -476,10 +491,12 @@ static int cmd_verify(const char *self, const char *file, int rounds)
 		printf("RESULT verify ballots=%zu mb=%.1f rounds=%d "
 		       "board_1t=%.0f board_2t=%.0f sodium_1t=%.0f "
 		       "sodium_2t=%.0f ratio_1t=%.2f ratio_2t=%.2f "
+		       "round_ratio_1t=%.2f round_ratio_2t=%.2f "
 		       "cpu_ratio_1t=%.2f cpu_ratio_2t=%.2f "
 		       "peak_rss_mib=%.0f\n",
 		       s.n, (double)bytes / 1e6, rounds, m1, m2, s1, s2,
-		       m1 / s1, m2 / s2, mc1 / sc1, mc2 / sc2,
+		       m1 / s1, m2 / s2, bench_median(x1, (size_t)rounds),
+		       bench_median(x2, (size_t)rounds), mc1 / sc1, mc2 / sc2,
 		       (double)rss / 1024);
 	}
 	for (bytes = 0; bytes < s.n; bytes++)
