@@ -1,5 +1,5 @@
 /*
- * fuzz_board.c - libFuzzer target for the board verifier. Every input is
+ * fuzz_boardfast.c - libFuzzer target for the board verifier. Every input is
  * verified twice: with the parser of agora's canonical ballot and
  * credentials lines, and with jansson alone. The two must reach the same
  * verdict with the same message (the fast path may only accept what
@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(cond)                                                            \
 	do {                                                                   \
 		if (!(cond)) {                                                 \
-			fprintf(stderr, "fuzz_board: %s:%d: %s\n", __FILE__,   \
+			fprintf(stderr, "fuzz_boardfast: %s:%d: %s\n", __FILE__,   \
 				__LINE__, #cond);                              \
 			abort();                                               \
 		}                                                              \
