@@ -41,6 +41,26 @@ static void header_text(struct sb *b, const char *s)
 	free(enc);
 }
 
+/*
+ * A full or read-only disk is the storage's state, not an error of
+ * ours: AGORA_ESTORAGE, which the web answers with 503 (the mail's
+ * transaction rolls back), worded as the database's own storage errors
+ */
+static int storage_error(struct agora_error *err, int e, const char *what,
+			 const char *dir)
+{
+	if (e == ENOSPC || e == EDQUOT)
+		return agora_errorf(err, AGORA_ESTORAGE,
+				    "%s '%s': the disk is full (%s)", what, dir,
+				    strerror(e));
+	if (e == EROFS)
+		return agora_errorf(err, AGORA_ESTORAGE,
+				    "%s '%s': the storage is read-only (%s)",
+				    what, dir, strerror(e));
+	return agora_errorf(err, AGORA_EIO, "%s '%s': %s", what, dir,
+			    strerror(e));
+}
+
 int outbox_write(const char *dir, const char *from, const char *to,
 		 const char *subject, const char *body, char **path,
 		 struct agora_error *err)
@@ -61,9 +81,7 @@ int outbox_write(const char *dir, const char *from, const char *to,
 	sb_init(&tmp, 4096);
 	sb_init(&final, 4096);
 	if (mkdir(dir, 0700) && errno != EEXIST) {
-		rc = agora_errorf(err, AGORA_EIO,
-				  "cannot create the outbox '%s': %s", dir,
-				  strerror(errno));
+		rc = storage_error(err, errno, "cannot create the outbox", dir);
 		goto out;
 	}
 	randombytes_buf(rnd, sizeof(rnd));
@@ -107,8 +125,7 @@ int outbox_write(const char *dir, const char *from, const char *to,
 		*path = sb_detach(&final, NULL);
 	goto out;
 io:
-	rc = agora_errorf(err, AGORA_EIO, "cannot write to the outbox '%s': %s",
-			  dir, strerror(errno));
+	rc = storage_error(err, errno, "cannot write to the outbox", dir);
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp.buf);

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "compare.h"
 #include "ingest.h"
+#include "material.h"
 #include "primary.h"
 
 static int election_list(struct cli *cli, int json)
@@ -201,6 +202,7 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	struct agora_db *db;
 	size_t audit = 0, audit_failures = 0;
 	size_t primaries = 0, ballots = 0, primary_failures = 0;
+	size_t materials = 0, material_failures = 0;
 	int ch, rc;
 
 	optind = 0;
@@ -247,20 +249,34 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			rc = prc;
 		}
 	}
+	if (!rc || rc == AGORA_ECHECK) {
+		/* campaign material: its bytes, their hash and their type */
+		struct agora_error merr = {0};
+		int mrc = material_db_prepare(db, &merr);
+
+		if (!mrc)
+			mrc = material_verify(db, on_failure, &ctx, &materials,
+					      &material_failures, &merr);
+		if (mrc && mrc != AGORA_ECHECK) {
+			err = merr;
+			rc = mrc;
+		}
+	}
 	db_close(db);
 	if (rc && rc != AGORA_ECHECK) {
 		json_decref(ctx.failures);
 		return cli_fail(&err);
 	}
-	rep.failures += audit_failures + primary_failures;
+	rep.failures += audit_failures + primary_failures + material_failures;
 	if (ctx.json) {
 		json_t *o = json_pack(
-			"{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:O}", "ok",
+			"{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:O}", "ok",
 			rep.failures == 0, "documents",
 			(json_int_t)rep.documents, "proposals",
 			(json_int_t)rep.proposals, "audit_entries",
 			(json_int_t)audit, "primaries", (json_int_t)primaries,
-			"ballots", (json_int_t)ballots, "failures_count",
+			"ballots", (json_int_t)ballots, "material",
+			(json_int_t)materials, "failures_count",
 			(json_int_t)rep.failures, "failures", ctx.failures);
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -274,6 +290,10 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		printf("verify: ok, %zu documents and %zu proposals are "
 		       "verbatim; %zu audit entries chained\n",
 		       rep.documents, rep.proposals, audit);
+		if (materials)
+			printf("verify: ok, %zu campaign files match their "
+			       "SHA-256 and type\n",
+			       materials);
 		if (primaries)
 			printf("verify: ok, %zu primar%s: counters equal the "
 			       "recount, %zu ballots on boards that verify\n",

@@ -126,7 +126,17 @@ const struct cli_command cli_commands[] = {
 	 "the pending document (it becomes the current version in the\n"
 	 "comparator and search, unless a newer one is published) or rejects\n"
 	 "it with a reason its candidate reads. Each decision is written\n"
-	 "to the audit log. A document that is not pending is refused.\n",
+	 "to the audit log. A document that is not pending is refused.\n"
+	 "\n"
+	 "       agora moderate --material [--election SLUG] [--json]\n"
+	 "       agora moderate --material ID --publish|--reject REASON\n"
+	 "       agora moderate --profile [--election SLUG] [--json]\n"
+	 "       agora moderate --profile ID --publish|--reject REASON\n"
+	 "\n"
+	 "The same for campaign material (photos, PDF leaflets, video\n"
+	 "links: id, election, candidate, kind, type or link, caption,\n"
+	 "date) and for candidates' profile changes (a published profile\n"
+	 "gives the candidate its names and party).\n",
 	 cmd_moderate},
 	{"verify", "check that every proposal is verbatim",
 	 "usage: agora verify [--json]\n"
@@ -214,7 +224,7 @@ const struct cli_command cli_commands[] = {
 	 "2 with the file and line.\n",
 	 cmd_mj},
 	{"serve", "serve the comparator on the web (HTML and JSON API)",
-	 "usage: agora serve [--listen ADDR:PORT] [--threads N]\n"
+	 "usage: agora serve [--listen ADDR:PORT] [--threads N] [--timeout S]\n"
 	 "\n"
 	 "Serves the comparator over HTTP: the pages (home, election,\n"
 	 "compare, candidate, proposal, search, in French or English), the\n"
@@ -230,6 +240,10 @@ const struct cli_command cli_commands[] = {
 	 "                       port 0 picks a free port)\n"
 	 "  --threads N          worker threads, 1 to 256 (default: one\n"
 	 "                       per core)\n"
+	 "  --timeout S          seconds a client has to send its request\n"
+	 "                       line and headers (then its body at 2 KiB/s\n"
+	 "                       on average at least), and that an idle\n"
+	 "                       connection is kept (default 30; 1 to 3600)\n"
 	 "  --outbox DIR         where e-mail is written, one .eml file per\n"
 	 "                       message (default: 'outbox' beside the\n"
 	 "                       database, e.g. var/outbox)\n"

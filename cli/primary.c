@@ -18,8 +18,7 @@
 #include "cli.h"
 #include "primary.h"
 
-#define ROLL_MAX (64u << 20)	/* bytes of an electoral roll */
-#define ROLL_VOTERS_MAX 5000000 /* lines of it */
+#define ROLL_MAX (64u << 20) /* bytes of an electoral roll */
 
 static int fail_with(struct agora_db *db, const struct agora_error *err)
 {
@@ -263,14 +262,15 @@ static int primary_credentials_cmd(struct cli *cli, int argc, char **argv)
 		{"out", required_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *roll = NULL, *out = NULL, *p, *end, *nl;
+	const char *roll = NULL, *out = NULL, *p;
 	struct agora_error err = {0};
 	unsigned char (*pk)[32] = NULL, sk[64];
-	char code[PRIMARY_CODE_SIZE], norm[PRIMARY_CODE_SYMBOLS + 1], sep;
+	char code[PRIMARY_CODE_SIZE], norm[PRIMARY_CODE_SYMBOLS + 1];
 	struct agora_db *db = NULL;
 	struct primary_info info = {0};
+	struct primary_roll rl;
 	struct sb in;
-	size_t line = 0, nvoters = 0, len, q, bad;
+	size_t line, nvoters = 0, len, pos;
 	FILE *f = NULL;
 	int ch, rc, fd = -1;
 
@@ -297,37 +297,9 @@ static int primary_credentials_cmd(struct cli *cli, int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	if (!utf8_valid(in.buf, in.len, &bad)) {
-		fprintf(stderr, "agora: %s: not UTF-8 (byte %zu)\n", roll,
-			bad);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	/* check the whole roll before anything is written */
-	for (p = in.buf, end = in.buf + in.len; p < end; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			nl = end;
-		line++;
-		len = (size_t)(nl - p);
-		for (bad = 0, q = 0; q < len; q++)
-			bad += p[q] == '"';
-		if (bad % 2) {
-			fprintf(stderr,
-				"agora: %s:%zu: a quoted field spans lines; "
-				"put one voter per line\n",
-				roll, line);
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		if (line > 1 && len && !(len == 1 && p[0] == '\r'))
-			nvoters++;
-	}
-	if (line < 2 || !nvoters || nvoters > ROLL_VOTERS_MAX) {
-		fprintf(stderr,
-			"agora: %s: a roll is a header line and 1 to %d "
-			"voters, one per line\n",
-			roll, ROLL_VOTERS_MAX);
+	/* the whole roll is checked before anything is written */
+	if (primary_roll_check(in.buf, in.len, roll, &rl, &err)) {
+		fprintf(stderr, "agora: %s\n", err.msg);
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -337,7 +309,7 @@ static int primary_credentials_cmd(struct cli *cli, int argc, char **argv)
 		rc = cli_fail(&err);
 		goto out;
 	}
-	pk = malloc(nvoters * sizeof(*pk));
+	pk = malloc(rl.nvoters * sizeof(*pk));
 	/* the private file is the organiser's alone, and never overwritten */
 	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (!pk || fd < 0 || !(f = fdopen(fd, "w"))) {
@@ -353,30 +325,24 @@ static int primary_credentials_cmd(struct cli *cli, int argc, char **argv)
 		rc = EXIT_CHECK;
 		goto out;
 	}
-	sep = ',';
 	nvoters = 0;
 	line = 0;
-	for (p = in.buf, end = in.buf + in.len; p < end; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			nl = end;
-		len = (size_t)(nl - p);
-		if (len && p[len - 1] == '\r')
-			len--;
+	pos = 0;
+	while (primary_roll_next(in.buf, in.len, &pos, &p, &len)) {
 		if (line++ == 0) {
-			if (memchr(p, ';', len) && !memchr(p, ',', len))
-				sep = ';';
-			fprintf(f, "%.*s%ccredential\n", (int)len, p, sep);
+			fprintf(f, "%.*s%ccredential\n", (int)len, p, rl.sep);
 			continue;
 		}
 		if (!len)
 			continue;
+		if (nvoters == rl.nvoters) /* cannot happen: the same lines */
+			break;
 		primary_code_new(code);
 		if (primary_code_parse(code, norm, &err)) /* cannot happen */
 			break;
 		primary_code_keys(info.slug, norm, pk[nvoters], sk);
 		sodium_memzero(sk, sizeof(sk));
-		fprintf(f, "%.*s%c%s\n", (int)len, p, sep, code);
+		fprintf(f, "%.*s%c%s\n", (int)len, p, rl.sep, code);
 		nvoters++;
 	}
 	sodium_memzero(code, sizeof(code));

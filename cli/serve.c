@@ -21,6 +21,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{"listen", required_argument, NULL, 'l'},
 		{"threads", required_argument, NULL, 't'},
+		{"timeout", required_argument, NULL, 'T'},
 		{"outbox", required_argument, NULL, 'o'},
 		{"base-url", required_argument, NULL, 'b'},
 		{"mail-from", required_argument, NULL, 'f'},
@@ -52,6 +53,15 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 					"--threads is 1 to 256, not '%s'",
 					optarg);
 			cfg.threads = (unsigned)n;
+			break;
+		case 'T':
+			n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || n < 1 || n > WEB_MAX_TIMEOUT)
+				return cli_usage_error(
+					"serve",
+					"--timeout is 1 to %d seconds, not '%s'",
+					WEB_MAX_TIMEOUT, optarg);
+			cfg.timeout = (unsigned)n;
 			break;
 		case 'o':
 			cfg.outbox = optarg;

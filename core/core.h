@@ -43,6 +43,7 @@ enum agora_code {
 	AGORA_ETOOBIG = -7,  /* input over a configured limit: HTTP 413 */
 	AGORA_EEXIST = -8,   /* object already exists: HTTP 409 */
 	AGORA_EBUSY = -9,    /* the database is locked: HTTP 503 */
+	AGORA_ESTORAGE = -10, /* the disk is full or read-only: HTTP 503 */
 };
 
 struct agora_error {
@@ -197,6 +198,7 @@ enum db_module {
 	DB_MOD_AUTH,
 	DB_MOD_EDITOR,
 	DB_MOD_CITIZEN,
+	DB_MOD_MATERIAL,
 	DB_MOD__MAX
 };
 
@@ -236,8 +238,24 @@ int db_begin(struct agora_db *db, struct agora_error *err); /* deferred */
 int db_begin_write(struct agora_db *db, struct agora_error *err); /* IMMEDIATE */
 int db_commit(struct agora_db *db, struct agora_error *err);
 void db_rollback(struct agora_db *db);
-/* Sets err from the connection's last error, with a context prefix */
+/*
+ * Sets err from the connection's last error, with a context prefix:
+ * AGORA_EBUSY when locked, AGORA_ESTORAGE when the disk is full or the
+ * storage read-only (the write changed nothing; it may work later),
+ * AGORA_EDB otherwise
+ */
 int db_error(struct agora_db *db, struct agora_error *err, const char *what);
+/*
+ * 0 when the connection can write. SQLite opens a database it cannot
+ * open for writing (read-only storage) read-only without a word, and
+ * such a connection stays read-only after the storage is writable
+ * again: callers that keep a write connection reopen it when this says
+ * AGORA_ESTORAGE (with err set), rather than fail forever.
+ */
+int db_check_writable(struct agora_db *db, struct agora_error *err);
+/* 1 while a transaction is open (SQLite ends one by itself on some
+ * errors, the disk full among them) */
+int db_in_transaction(struct agora_db *db);
 /* Steps st; SQLITE_ROW -> 1, SQLITE_DONE -> 0, else sets err, < 0 */
 int db_step(struct agora_db *db, sqlite3_stmt *st, struct agora_error *err);
 

@@ -73,12 +73,25 @@ static int set_pragmas(sqlite3 *h, int readonly, struct agora_error *err)
 				 "PRAGMA synchronous=NORMAL;"
 				 "PRAGMA foreign_keys=ON;"
 				 "PRAGMA temp_store=MEMORY;"
-				 "PRAGMA cache_size=-16000;";
+				 "PRAGMA cache_size=-16000;"
+				 "PRAGMA journal_size_limit=67108864;";
 	static const char ro[] = "PRAGMA foreign_keys=ON;"
 				 "PRAGMA query_only=ON;"
 				 "PRAGMA cache_size=-16000;";
 	int on = 1;
 
+	/*
+	 * The -wal and -shm files stay when the last connection closes
+	 * (emptied: journal_size_limit truncates the WAL to nothing then,
+	 * and bounds it at 64 MiB after each checkpoint). Without them a
+	 * WAL database on storage that has become read-only cannot be
+	 * opened at all, not even to read ("unable to open database
+	 * file"): SQLite would have to create them. With them it reads,
+	 * and the server goes on serving pages while refusing writes
+	 * (README, "Reliability"). Restore and backup look at the WAL's
+	 * size, not at its presence.
+	 */
+	sqlite3_file_control(h, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
 	sqlite3_busy_timeout(h, 5000);
 	sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 1, &on);
 	sqlite3_db_config(h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, &on);
@@ -229,16 +242,64 @@ void *db_module_data(struct agora_db *db, enum db_module mod)
 	return db->mod[mod].data;
 }
 
+/*
+ * What stops a write for want of storage: 'f' the disk (or quota) is
+ * full, 'r' the storage is read-only, 0 something else. SQLite says
+ * SQLITE_FULL and SQLITE_READONLY itself; a failed write, fsync or
+ * growth of the -shm file is an SQLITE_IOERR whose errno tells.
+ */
+static int storage_reason(sqlite3 *h)
+{
+	int ext = sqlite3_extended_errcode(h), e = sqlite3_system_errno(h);
+
+	switch (ext & 0xff) {
+	case SQLITE_FULL:
+		return 'f';
+	case SQLITE_READONLY:
+		return 'r';
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+		if (e == ENOSPC || e == EDQUOT)
+			return 'f';
+		if (e == EROFS)
+			return 'r';
+	}
+	return 0;
+}
+
 int db_error(struct agora_db *db, struct agora_error *err, const char *what)
 {
 	int ext = sqlite3_extended_errcode(db->h);
-	int code = AGORA_EDB;
+	int code = AGORA_EDB, why;
 
 	if ((ext & 0xff) == SQLITE_BUSY || (ext & 0xff) == SQLITE_LOCKED)
 		code = AGORA_EBUSY;
 	else if ((ext & 0xff) == SQLITE_NOMEM)
 		code = AGORA_ENOMEM;
+	else if ((why = storage_reason(db->h)))
+		return agora_errorf(err, AGORA_ESTORAGE,
+				    "%s: cannot write to '%s': %s (%s)", what,
+				    db->path,
+				    why == 'f' ? "the disk is full"
+					       : "the storage is read-only",
+				    sqlite3_errmsg(db->h));
 	return agora_errorf(err, code, "%s: %s", what, sqlite3_errmsg(db->h));
+}
+
+int db_check_writable(struct agora_db *db, struct agora_error *err)
+{
+	if (sqlite3_db_readonly(db->h, "main") == 1)
+		return agora_errorf(err, AGORA_ESTORAGE,
+				    "cannot write to '%s': the storage is "
+				    "read-only (the database was opened "
+				    "read-only)",
+				    db->path);
+	return 0;
+}
+
+int db_in_transaction(struct agora_db *db)
+{
+	return !sqlite3_get_autocommit(db->h);
 }
 
 int db_exec(struct agora_db *db, const char *sql, struct agora_error *err)

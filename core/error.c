@@ -75,6 +75,8 @@ const char *agora_code_name(int code)
 		return "exists";
 	case AGORA_EBUSY:
 		return "busy";
+	case AGORA_ESTORAGE:
+		return "storage";
 	}
 	return "error";
 }

@@ -602,6 +602,150 @@ static const char *const migration_citizen[] = {
 	NULL,
 };
 
+/*
+ * Ingest speed: any trigger on INSERT into proposal_theme, even one whose
+ * WHEN clause is false, makes every insert of a suggested theme a
+ * "multi-write" statement with a statement journal, and SQLite then
+ * opens a savepoint on every virtual table of the transaction, on which
+ * FTS5 flushes its pending terms into a new segment: one segment per
+ * proposal, merged again and again (43% of ingest's instructions). An
+ * editor's added theme is always audited in its own transaction, so the
+ * page caches' generation moves with that audit entry instead; ingest
+ * never writes to the audit log.
+ */
+static const char *const migration_ingest_speed[] = {
+	"DROP TRIGGER theme_generation_i;",
+	"CREATE TRIGGER theme_generation_a AFTER INSERT ON audit"
+	" WHEN new.action = 'theme.add' BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	NULL,
+};
+
+/*
+ * The home page lists the primaries with their phase, and is cached by
+ * search_generation: a new primary bumps it already (its election row,
+ * election_generation), every phase change bumps it here
+ */
+static const char *const migration_primary_home[] = {
+	"CREATE TRIGGER primary_phase_generation AFTER UPDATE OF phase"
+	" ON primary_election BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	NULL,
+};
+
+/*
+ * Candidates' campaign material and profiles (issue 4), moderated.
+ * material is one photo, PDF leaflet or video link; its bytes live in
+ * material_data (a row of their own: deciding on an item rewrites a
+ * small row, not a 10 MiB one). An item arrives pending and an editor
+ * publishes or rejects it once; nothing else of it ever changes and
+ * nothing is deleted. candidate_profile keeps every proposed profile:
+ * the last published one is what voters read, the others are its
+ * history. What voters see changes with either decision: both bump
+ * the page caches' generation.
+ */
+static const char *const migration_material[] = {
+	"CREATE TABLE material ("
+	" id INTEGER PRIMARY KEY,"
+	" candidate_id INTEGER NOT NULL REFERENCES candidate(id),"
+	" kind TEXT NOT NULL"
+	"  CHECK (kind = 'photo' OR kind = 'leaflet' OR kind = 'video'),"
+	" media_type TEXT NOT NULL DEFAULT '',"
+	" caption TEXT NOT NULL CHECK (length(caption) >= 1),"
+	" url TEXT NOT NULL DEFAULT '',"
+	" size INTEGER NOT NULL DEFAULT 0,"
+	" width INTEGER NOT NULL DEFAULT 0,"
+	" height INTEGER NOT NULL DEFAULT 0,"
+	" sha256 TEXT NOT NULL DEFAULT '',"
+	" submitted_by INTEGER REFERENCES user(id),"
+	" submitted_at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	" status TEXT NOT NULL DEFAULT 'pending'"
+	"  CHECK (status = 'pending' OR status = 'published'"
+	"   OR status = 'rejected'),"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" decided_by INTEGER REFERENCES user(id),"
+	" decided_at TEXT,"
+	" CHECK ((kind = 'video') = (url <> '')),"
+	" CHECK ((kind = 'video') = (sha256 = ''))"
+	");",
+	"CREATE INDEX material_candidate ON material(candidate_id, status);",
+	"CREATE INDEX material_pending ON material(status)"
+	" WHERE status = 'pending';",
+	"CREATE TABLE material_data ("
+	" material_id INTEGER PRIMARY KEY REFERENCES material(id),"
+	" data BLOB NOT NULL"
+	");",
+	"CREATE TRIGGER material_fixed BEFORE UPDATE OF id, candidate_id,"
+	" kind, media_type, caption, url, size, width, height, sha256,"
+	" submitted_by, submitted_at ON material BEGIN"
+	" SELECT RAISE(ABORT, 'material never changes but by a decision');"
+	"END;",
+	"CREATE TRIGGER material_status BEFORE UPDATE OF status ON material"
+	" WHEN NOT (old.status = 'pending'"
+	"  AND (new.status = 'published' OR new.status = 'rejected')) BEGIN"
+	" SELECT RAISE(ABORT, 'only pending material is published or"
+	" rejected');"
+	"END;",
+	"CREATE TRIGGER material_delete BEFORE DELETE ON material BEGIN"
+	" SELECT RAISE(ABORT, 'material is kept');"
+	"END;",
+	"CREATE TRIGGER material_data_update BEFORE UPDATE ON material_data"
+	" BEGIN"
+	" SELECT RAISE(ABORT, 'stored material never changes');"
+	"END;",
+	"CREATE TRIGGER material_data_delete BEFORE DELETE ON material_data"
+	" BEGIN"
+	" SELECT RAISE(ABORT, 'material is kept');"
+	"END;",
+	"CREATE TRIGGER material_generation AFTER UPDATE OF status"
+	" ON material BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	"CREATE TABLE candidate_profile ("
+	" id INTEGER PRIMARY KEY,"
+	" candidate_id INTEGER NOT NULL REFERENCES candidate(id),"
+	" given_name TEXT NOT NULL,"
+	" family_name TEXT NOT NULL CHECK (length(family_name) >= 1),"
+	" party TEXT NOT NULL,"
+	" bio TEXT NOT NULL,"
+	" links TEXT NOT NULL,"
+	" proposed_by INTEGER REFERENCES user(id),"
+	" proposed_at TEXT NOT NULL"
+	"  DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+	" status TEXT NOT NULL DEFAULT 'pending'"
+	"  CHECK (status = 'pending' OR status = 'published'"
+	"   OR status = 'rejected' OR status = 'withdrawn'),"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" decided_by INTEGER REFERENCES user(id),"
+	" decided_at TEXT"
+	");",
+	"CREATE INDEX candidate_profile_c ON candidate_profile(candidate_id,"
+	" status);",
+	"CREATE TRIGGER candidate_profile_fixed BEFORE UPDATE OF id,"
+	" candidate_id, given_name, family_name, party, bio, links,"
+	" proposed_by, proposed_at ON candidate_profile BEGIN"
+	" SELECT RAISE(ABORT, 'a proposed profile never changes');"
+	"END;",
+	"CREATE TRIGGER candidate_profile_status BEFORE UPDATE OF status"
+	" ON candidate_profile WHEN NOT (old.status = 'pending'"
+	"  AND (new.status = 'published' OR new.status = 'rejected'"
+	"  OR new.status = 'withdrawn')) BEGIN"
+	" SELECT RAISE(ABORT, 'only a pending profile is decided');"
+	"END;",
+	"CREATE TRIGGER candidate_profile_delete BEFORE DELETE"
+	" ON candidate_profile BEGIN"
+	" SELECT RAISE(ABORT, 'the history of a profile is kept');"
+	"END;",
+	"CREATE TRIGGER candidate_profile_generation AFTER UPDATE OF status"
+	" ON candidate_profile BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
@@ -611,6 +755,9 @@ static const char *const *const migrations[] = {
 	migration_moderation, /* 5 */
 	migration_editors, /* 6 */
 	migration_citizen, /* 7 */
+	migration_ingest_speed, /* 8 */
+	migration_primary_home, /* 9 */
+	migration_material, /* 10 */
 };
 
 int db_latest_schema_version(void)

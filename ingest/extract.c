@@ -57,6 +57,8 @@ void ingest_limits_default(struct ingest_limits *lim)
 	lim->max_bytes = (size_t)20 << 20;
 	lim->max_proposals = 20000;
 	lim->max_depth = 256;
+	lim->pdf_ms = 30000;
+	lim->pdf_memory = (size_t)1 << 30;
 }
 
 void ingest_doc_init(struct ingest_doc *doc)

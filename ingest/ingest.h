@@ -47,6 +47,15 @@ struct ingest_limits {
 	size_t max_bytes;     /* whole document; default 20 MiB */
 	size_t max_proposals; /* default 20000 */
 	int max_depth;	      /* element nesting; default 256 */
+	/*
+	 * A PDF is read by poppler in a child process (pdf.c), killed past
+	 * pdf_ms of wall-clock time (default 30 s; the processor time is
+	 * limited to the same, rounded up to seconds) or pdf_memory bytes of
+	 * address space (default 1 GiB; not applied in sanitizer builds,
+	 * whose shadow memory needs terabytes of address space)
+	 */
+	unsigned pdf_ms;
+	size_t pdf_memory;
 };
 void ingest_limits_default(struct ingest_limits *lim);
 

@@ -50,6 +50,7 @@ enum primary_stmt {
 	PS_BALLOTS_GRADES,
 	PS_SECRET_ADD,
 	PS_SECRET_GET,
+	PS_LIST,
 	PS__MAX
 };
 
@@ -121,6 +122,9 @@ static const char *const primary_sql[PS__MAX] = {
 		" VALUES (?1, ?2)",
 	[PS_SECRET_GET] = "SELECT secret_key FROM primary_secret"
 		" WHERE primary_id = ?1",
+	/* the home page's list: newest first */
+	[PS_LIST] = "SELECT slug, title, phase FROM primary_election"
+		" ORDER BY created_at DESC, id DESC",
 };
 /* clang-format on */
 
@@ -648,6 +652,58 @@ int primary_candidates(struct agora_db *db, int64_t primary_id,
 	sqlite3_reset(st);
 	if (rc < 0) {
 		primary_candidates_free(v, n);
+		return rc;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+void primary_summaries_free(struct primary_summary *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++) {
+		free(v[i].slug);
+		free(v[i].title);
+		free(v[i].phase);
+	}
+	free(v);
+}
+
+int primary_list(struct agora_db *db, struct primary_summary **out,
+		 size_t *nout, struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, PS_LIST);
+	struct primary_summary *v = NULL, *nv, *c;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	while ((rc = db_step(db, st, err)) == 1) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				rc = agora_errorf(err, AGORA_ENOMEM,
+						  "out of memory");
+				break;
+			}
+			v = nv;
+		}
+		c = &v[n++];
+		c->slug = db_col_dup(st, 0);
+		c->title = db_col_dup(st, 1);
+		c->phase = db_col_dup(st, 2);
+		if (!c->slug || !c->title || !c->phase) {
+			rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc < 0) {
+		primary_summaries_free(v, n);
 		return rc;
 	}
 	*out = v;

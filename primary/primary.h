@@ -256,6 +256,11 @@ struct primary_candidate {
 	char *slug, *name, *status, *registered_by;
 };
 
+/* One primary as the home page lists it */
+struct primary_summary {
+	char *slug, *title, *phase;
+};
+
 struct primary_grade {
 	const char *candidate; /* slug */
 	int grade;	       /* 0 = worst */
@@ -282,6 +287,10 @@ int primary_set_phase(struct agora_db *db, const char *slug, const char *phase,
 int primary_candidate_add(struct agora_db *db, const char *slug,
 			  const char *name, const char *cand_slug,
 			  struct sb *out, struct agora_error *err) AGORA_WUR;
+/* Every primary, newest first; free with primary_summaries_free */
+int primary_list(struct agora_db *db, struct primary_summary **v, size_t *n,
+		 struct agora_error *err) AGORA_WUR;
+void primary_summaries_free(struct primary_summary *v, size_t n);
 /* The candidates, qualified first, then by slug; free with the next one */
 int primary_candidates(struct agora_db *db, int64_t primary_id,
 		       struct primary_candidate **v, size_t *n,
@@ -595,5 +604,34 @@ int primary_board_head_hash(struct agora_db *db, int64_t primary_id,
 int primary_phase_date(struct agora_db *db, int64_t primary_id,
 		       const char *phase, char **at,
 		       struct agora_error *err) AGORA_WUR;
+
+/* ------------------------------------------------ the electoral roll */
+
+/*
+ * roll.c: the roll of `agora primary credentials --roll`, a CSV file
+ * (RFC 4180 quoting, ',' or, when the header has ';' and no ',', ';'):
+ * a header line, then one voter per non-empty line, each with as many
+ * fields as the header. Checked whole: UTF-8, no NUL, every quoted field
+ * closed on its line, the field counts, 1 to PRIMARY_ROLL_VOTERS_MAX
+ * voters; "NAME:LINE: why" otherwise.
+ */
+#define PRIMARY_ROLL_VOTERS_MAX 5000000
+
+struct primary_roll {
+	char sep;
+	long fields; /* of the header, and so of every voter's line */
+	size_t nvoters;
+};
+
+int primary_roll_check(const char *p, size_t n, const char *name,
+		       struct primary_roll *r, struct agora_error *err) AGORA_WUR;
+/*
+ * The line at *pos (header included), without its "\n" or "\r\n", and
+ * *pos moved past it; 0 at the end. An empty line is a line.
+ */
+int primary_roll_next(const char *p, size_t n, size_t *pos, const char **line,
+		      size_t *len);
+/* The fields of one line, or -1 for a quote out of place */
+long primary_roll_fields(const char *s, size_t n, char sep);
 
 #endif

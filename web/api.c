@@ -58,13 +58,20 @@ static json_t *candidate_json(const struct candidate_info *c)
 	return o;
 }
 
-static json_t *candidates_json(const struct candidate_list *cl)
+/* The candidates, each with its published profile and material */
+static json_t *candidates_json(struct web_req *r,
+			       const struct candidate_list *cl, int *rc)
 {
 	json_t *a = json_array(), *c;
 	size_t i;
 
 	for (i = 0; a && i < cl->n; i++) {
 		c = candidate_json(&cl->v[i]);
+		if (c && (*rc = web_candidate_json(r, cl->v[i].id, c))) {
+			json_decref(c);
+			json_decref(a);
+			return NULL;
+		}
 		json_object_set_new(
 			c, "documents",
 			json_integer((json_int_t)cl->v[i].documents));
@@ -121,7 +128,7 @@ int api_election(struct web_req *r)
 	char seed[ORDER_SEED_HEX + 1];
 	struct election_info ei;
 	struct candidate_list cl;
-	json_t *o;
+	json_t *o, *cands;
 	int rc;
 
 	if ((rc = election_get(r->db, r->param[0], &ei, &r->err)))
@@ -132,10 +139,17 @@ int api_election(struct web_req *r)
 		candidate_list_fini(&cl);
 		return rc;
 	}
+	if (!(cands = candidates_json(r, &cl, &rc))) {
+		election_info_fini(&ei);
+		candidate_list_fini(&cl);
+		return rc ? rc
+			  : agora_errorf(&r->err, AGORA_ENOMEM,
+					 "out of memory");
+	}
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "slug", ei.slug,
 		      "title", ei.title, "kind", ei.kind, "date", ei.date,
 		      "language", ei.language, "candidate_order",
-		      ei.candidate_order, "candidates", candidates_json(&cl));
+		      ei.candidate_order, "candidates", cands);
 	if (o && *seed)
 		json_object_set_new(o, "seed", json_string(seed));
 	election_info_fini(&ei);
@@ -148,7 +162,7 @@ int api_candidates(struct web_req *r)
 	char seed[ORDER_SEED_HEX + 1];
 	struct election_info ei;
 	struct candidate_list cl;
-	json_t *o;
+	json_t *o, *cands;
 	int rc;
 
 	if ((rc = election_get(r->db, r->param[0], &ei, &r->err)))
@@ -159,8 +173,15 @@ int api_candidates(struct web_req *r)
 		candidate_list_fini(&cl);
 		return rc;
 	}
+	if (!(cands = candidates_json(r, &cl, &rc))) {
+		election_info_fini(&ei);
+		candidate_list_fini(&cl);
+		return rc ? rc
+			  : agora_errorf(&r->err, AGORA_ENOMEM,
+					 "out of memory");
+	}
 	o = json_pack("{s:s, s:s, s:o}", "election", ei.slug, "order",
-		      ei.candidate_order, "candidates", candidates_json(&cl));
+		      ei.candidate_order, "candidates", cands);
 	if (o && *seed)
 		json_object_set_new(o, "seed", json_string(seed));
 	election_info_fini(&ei);

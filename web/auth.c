@@ -145,14 +145,26 @@ int auth_server_start(struct auth_server **out, const struct web_config *cfg,
 	if ((rc = auth_db_prepare(db, err)) ||
 	    (rc = auth_csrf_key(db, a->key, err)))
 		goto fail;
-	/* a wrong outbox is said now, not at the first sign-up */
+	/*
+	 * A wrong outbox is said now, not at the first sign-up. On storage
+	 * that is read-only for now the server starts all the same, to
+	 * serve pages: mails are refused with 503 until it is writable.
+	 */
 	if ((mkdir(a->outbox, 0700) && errno != EEXIST) ||
 	    access(a->outbox, W_OK | X_OK)) {
+		if (errno == EROFS) {
+			LOG(LOG_WARN,
+			    "the outbox '%s' is on read-only storage: no mail "
+			    "(sign-up, password reset) until it is writable",
+			    a->outbox);
+			goto outbox_done;
+		}
 		rc = agora_errorf(err, AGORA_EIO,
 				  "cannot write to the outbox '%s': %s",
 				  a->outbox, strerror(errno));
 		goto fail;
 	}
+outbox_done:
 	auth_pwhash_limits(&ops, &mem, &over);
 	/* made now, not on the first sign-in of an unknown address */
 	if (!*auth_password_dummy()) {
@@ -420,14 +432,15 @@ int auth_is_multipart(struct web_req *r)
 	       !strncasecmp(ct, "multipart/form-data", 19);
 }
 
-int auth_upload_multipart(struct web_req *r, const char *data, size_t n)
+int auth_upload_multipart(struct web_req *r, const char *data, size_t n,
+			  size_t cap)
 {
 	struct web_auth *w = auth_of(r);
 
 	if (!w)
 		return AGORA_ENOMEM;
 	if (!w->pp) {
-		sb_init(&w->file, WEB_MAX_UPLOAD_FILE);
+		sb_init(&w->file, cap);
 		w->multipart = 1;
 		w->pp = MHD_create_post_processor(r->conn, 16384, post_field,
 						  w);
@@ -813,9 +826,15 @@ int auth_write_db(struct web_req *r, struct agora_db **out)
 	pthread_once(&wdb_once, wdb_make);
 	db = pthread_getspecific(wdb_key);
 	if (!db) {
+		/*
+		 * A connection opened on read-only storage is read-only for
+		 * good, and is not kept: the next write opens one again and
+		 * sees whether the storage is writable (web_storage_back())
+		 */
 		if ((rc = db_open(&db, a->db_path, 0, &r->err)) ||
 		    (rc = auth_db_prepare(db, &r->err)) ||
-		    (rc = ingest_db_prepare(db, &r->err))) {
+		    (rc = ingest_db_prepare(db, &r->err)) ||
+		    (rc = db_check_writable(db, &r->err))) {
 			db_close(db);
 			return rc;
 		}
@@ -827,6 +846,20 @@ int auth_write_db(struct web_req *r, struct agora_db **out)
 	}
 	*out = db;
 	return 0;
+}
+
+void auth_write_drop(struct web_req *r)
+{
+	struct agora_db *db;
+
+	if (!web_storage_ro(r->srv))
+		return;
+	pthread_once(&wdb_once, wdb_make);
+	if ((db = pthread_getspecific(wdb_key))) {
+		db_rollback(db);
+		pthread_setspecific(wdb_key, NULL);
+		db_close(db);
+	}
 }
 
 int auth_write_begin(struct web_req *r, struct agora_db **out)
@@ -844,6 +877,8 @@ int auth_write_commit(struct web_req *r, struct agora_db *db)
 
 	if (rc)
 		db_rollback(db);
+	else
+		web_storage_back(r->srv);
 	return rc;
 }
 

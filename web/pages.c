@@ -275,7 +275,10 @@ int page_home(struct web_req *r)
 	}
 	if (el.n)
 		html_raw(b, "</ul>\n");
-	html_raw(b, "</section>\n<section>\n<h2>");
+	html_raw(b, "</section>\n");
+	if ((rc = primary_home_section(r)))
+		goto out;
+	html_raw(b, "<section>\n<h2>");
 	html_text(b, tr(r, "Thèmes"));
 	html_raw(b, "</h2>\n<ul class=\"themes\">\n");
 	for (i = 0; i < tl.n; i++) {
@@ -757,7 +760,11 @@ int page_candidate(struct web_req *r)
 	html_text(b, title.buf);
 	html_raw(b, "</h1>\n<p class=\"party\">");
 	html_text(b, pg.cand.party);
-	html_raw(b, "</p>\n<section>\n<h2>");
+	html_raw(b, "</p>\n");
+	if ((rc = web_candidate_profile(r, pg.cand.id)) ||
+	    (rc = web_candidate_material(r, pg.cand.id)))
+		goto out;
+	html_raw(b, "<section>\n<h2>");
 	html_text(b, tr(r, "Documents"));
 	html_raw(b, "</h2>\n");
 	documents_table(r, pg.doc, pg.ndoc);

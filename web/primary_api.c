@@ -71,6 +71,7 @@ struct ballot_job {
 	json_t *request; /* owns the grades' names */
 	/* the outcome, set by the writer before it resumes */
 	int status;
+	int storage; /* 503: the storage is full or read-only */
 	const char *code_name;
 	char msg[512];
 	char head[65];
@@ -79,6 +80,7 @@ struct ballot_job {
 
 struct ballot_writer {
 	char *db_path;
+	struct web_server *srv;
 	struct agora_db *db;
 	pthread_t th;
 	int running;
@@ -130,6 +132,57 @@ static void job_fail(struct ballot_job *j, int status, const char *code,
 	snprintf(j->msg, sizeof(j->msg), "%.500s", msg);
 }
 
+/*
+ * The batch is lost: the commit failed, or SQLite ended the transaction
+ * by itself (it does on a full disk, and the savepoints went with it).
+ * No ballot of it is acknowledged, the refused ones keep their answer.
+ */
+static void batch_lost(struct ballot_job *list, int storage, const char *why)
+{
+	struct ballot_job *j;
+
+	for (j = list; j; j = j->next) {
+		if (j->status && j->status != 201)
+			continue;
+		job_fail(j, 503, "unavailable", why);
+		j->storage = storage;
+	}
+}
+
+/*
+ * A write connection opened while the storage was read-only stays
+ * read-only: reopened before a batch, so that ballots are taken again
+ * as soon as the storage is writable. 0 when the connection can write.
+ */
+static int writer_writable(struct ballot_writer *w, struct agora_error *err)
+{
+	int rc;
+
+	if (w->db && !db_check_writable(w->db, NULL))
+		return 0;
+	/* closed first: see web_storage_back() */
+	db_close(w->db);
+	w->db = NULL;
+	if ((rc = db_open(&w->db, w->db_path, 0, err)) ||
+	    (rc = primary_db_prepare(w->db, err)) ||
+	    (rc = db_exec(w->db, "PRAGMA synchronous=FULL", err)) ||
+	    (rc = db_check_writable(w->db, err))) {
+		db_close(w->db);
+		w->db = NULL;
+	}
+	return rc;
+}
+
+/* After a batch refused for want of storage: no connection is kept
+ * while the storage is read-only (see web_storage_back()) */
+static void writer_refused(struct ballot_writer *w)
+{
+	if (web_storage_ro(w->srv)) {
+		db_close(w->db);
+		w->db = NULL;
+	}
+}
+
 /* A ballot sent with its code: numbered now, inside the transaction */
 static int job_sign(struct agora_db *db, const struct primary_context *x,
 		    struct ballot_job *j, struct agora_error *err)
@@ -171,12 +224,22 @@ static void batch_run(struct ballot_writer *w, struct ballot_job *list)
 	struct agora_error err = {0};
 	struct ballot_job *j;
 	size_t nsc = 0, i;
-	int rc, n = 0;
+	int rc, n = 0, all = 0, lost = 0;
 
-	if ((rc = db_begin_write(w->db, &err))) {
-		for (j = list; j; j = j->next)
-			job_fail(j, 503, "unavailable",
-				 "the database is busy: send the ballot again");
+	for (j = list; j; j = j->next)
+		all++;
+	if ((rc = writer_writable(w, &err)) ||
+	    (rc = db_begin_write(w->db, &err))) {
+		n = all;
+		if (rc == AGORA_ESTORAGE)
+			LOG(LOG_ERROR, "ballots: %d refused: %s", n, err.msg);
+		batch_lost(list, rc == AGORA_ESTORAGE,
+			   rc == AGORA_ESTORAGE
+				   ? err.msg
+				   : "the database is busy: send the ballot "
+				     "again");
+		if (rc == AGORA_ESTORAGE)
+			writer_refused(w);
 		return;
 	}
 	for (j = list; j; j = j->next, n++) {
@@ -213,6 +276,15 @@ static void batch_run(struct ballot_writer *w, struct ballot_job *list)
 		rc = j->by_code ? job_sign(w->db, &c->x, j, &err) : 0;
 		if (!rc)
 			rc = primary_ballot_store(w->db, &c->x, &j->b, &err);
+		if (rc && !db_in_transaction(w->db)) {
+			/*
+			 * SQLite rolled the whole transaction back: the
+			 * ballots before this one are gone, and a savepoint
+			 * now would commit on its own
+			 */
+			lost = rc;
+			break;
+		}
 		if (rc) {
 			/* a refused ballot changes nothing */
 			if (db_exec(w->db, "ROLLBACK TO ballot", NULL))
@@ -220,10 +292,24 @@ static void batch_run(struct ballot_writer *w, struct ballot_job *list)
 			j->status = refusal_status(j->b.refusal, &code);
 			j->code_name = code;
 			snprintf(j->msg, sizeof(j->msg), "%.500s", err.msg);
+			if (rc == AGORA_ESTORAGE) {
+				job_fail(j, 503, "unavailable", err.msg);
+				j->storage = 1;
+			}
 		} else {
 			j->status = 201;
 		}
 		db_exec(w->db, "RELEASE ballot", NULL);
+	}
+	if (lost) {
+		db_rollback(w->db);
+		LOG(LOG_ERROR, "ballots: a batch of %d lost: %s", all, err.msg);
+		n = all;
+		batch_lost(list, lost == AGORA_ESTORAGE,
+			   "the ballot could not be stored: send it again");
+		if (lost == AGORA_ESTORAGE)
+			writer_refused(w);
+		goto out;
 	}
 	for (j = list; j; j = j->next) {
 		int64_t seq;
@@ -238,12 +324,14 @@ static void batch_run(struct ballot_writer *w, struct ballot_job *list)
 	if ((rc = db_commit(w->db, &err))) {
 		db_rollback(w->db);
 		LOG(LOG_ERROR, "ballots: commit of %d failed: %s", n, err.msg);
-		for (j = list; j; j = j->next)
-			if (j->status == 201)
-				job_fail(j, 503, "unavailable",
-					 "the ballot could not be stored: "
-					 "send it again");
+		batch_lost(list, rc == AGORA_ESTORAGE,
+			   "the ballot could not be stored: send it again");
+		if (rc == AGORA_ESTORAGE)
+			writer_refused(w);
+	} else {
+		web_storage_back(w->srv);
 	}
+out:
 	for (i = 0; i < nsc; i++)
 		if (!sc[i].rc)
 			primary_context_fini(&sc[i].x);
@@ -291,7 +379,7 @@ static void *writer_main(void *p)
 }
 
 int ballot_writer_start(struct ballot_writer **out, const char *db_path,
-			struct agora_error *err)
+			struct web_server *srv, struct agora_error *err)
 {
 	struct ballot_writer *w = calloc(1, sizeof(*w));
 	int rc;
@@ -301,12 +389,18 @@ int ballot_writer_start(struct ballot_writer **out, const char *db_path,
 		free(w);
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 	}
+	w->srv = srv;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	if ((rc = db_open(&w->db, w->db_path, 0, err)) ||
 	    (rc = primary_db_prepare(w->db, err)) ||
 	    (rc = db_exec(w->db, "PRAGMA synchronous=FULL", err)))
 		goto fail;
+	if (db_check_writable(w->db, NULL)) {
+		/* read-only storage: opened again at the first ballot */
+		db_close(w->db);
+		w->db = NULL;
+	}
 	if (pthread_create(&w->th, NULL, writer_main, w)) {
 		rc = agora_errorf(err, AGORA_ENOMEM,
 				  "cannot start the ballot writer");
@@ -447,9 +541,25 @@ int api_primary_results(struct web_req *r)
 	json_t *o = NULL, *pl = NULL, *res;
 	int rc;
 
-	if ((rc = load_primary(r, &x, 1)))
+	/*
+	 * after the close the signed result has every count: nothing to
+	 * scan; before it, the signed result does not exist (not worth a
+	 * walk down the board) and live results need the voters' count
+	 */
+	if ((rc = load_primary(r, &x, 0)))
 		return rc;
-	rc = primary_result_signed(r->db, x.p.id, &payload, &r->err);
+	rc = strcmp(x.p.phase, "closed")
+		     ? AGORA_ENOTFOUND
+		     : primary_result_signed(r->db, x.p.id, &payload, &r->err);
+	if (rc == AGORA_ENOTFOUND && x.p.results_public) {
+		struct primary_info full;
+
+		if ((rc = primary_get_counts(r->db, x.p.slug, &full, &r->err)))
+			goto out;
+		x.p.voters = full.voters;
+		primary_info_fini(&full);
+		rc = AGORA_ENOTFOUND;
+	}
 	if (rc == AGORA_ENOTFOUND && !x.p.results_public) {
 		api_error(r, 409, "conflict",
 			  "the results of this primary are published at the "
@@ -711,6 +821,11 @@ int primary_api_continue(struct web_req *r)
 					   j->b.receipt, "n",
 					   (json_int_t)j->b.seq, "board_head",
 					   j->head));
+	if (j->storage) {
+		/* logged once for its whole batch by the writer */
+		api_error(r, 503, "unavailable", WEB_STORAGE_MESSAGE);
+		return 0;
+	}
 	if (j->status >= 500 && j->status != 503) {
 		LOG(LOG_ERROR, "request %s: ballot: %s", r->id, j->msg);
 		snprintf(j->msg, sizeof(j->msg), "internal error (request %s)",

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "primary.h"
@@ -195,6 +196,48 @@ static int is_in(char **v, size_t n, const char *s)
 	return 0;
 }
 
+/* ------------------------------------------------------ home page */
+
+/*
+ * The home page's list of primaries, each with its phase and a link to
+ * its page. The home page is cached: a new primary (its election row)
+ * and a phase change bump the cache generation (triggers, core/schema.c).
+ */
+int primary_home_section(struct web_req *r)
+{
+	struct primary_summary *v = NULL;
+	struct sb *b = &r->body;
+	size_t n, i;
+	int rc;
+
+	if ((rc = primary_db_prepare(r->db, &r->err)) ||
+	    (rc = primary_list(r->db, &v, &n, &r->err)))
+		return rc;
+	if (n) {
+		html_raw(b, "<section class=\"primaries\" id=\"primaries\">"
+			    "\n<h2>");
+		html_text(b, tr(r, "Primaires citoyennes"));
+		html_raw(b, "</h2>\n<ul class=\"primaries\">\n");
+	}
+	for (i = 0; i < n; i++) {
+		html_raw(b, "<li><a href=\"");
+		primary_link(r, v[i].slug, "");
+		html_raw(b, "\">");
+		html_text(b, v[i].title);
+		html_raw(b, "</a> <span class=\"meta\" data-phase=\"");
+		html_attr(b, v[i].phase);
+		html_raw(b, "\">");
+		html_text(b, tr(r, "phase :"));
+		html_raw(b, " ");
+		html_text(b, phase_label(r, v[i].phase));
+		html_raw(b, "</span></li>\n");
+	}
+	if (n)
+		html_raw(b, "</ul>\n</section>\n");
+	primary_summaries_free(v, n);
+	return 0;
+}
+
 /* ------------------------------------------------ /primary/{slug} */
 
 int page_primary(struct web_req *r)
@@ -220,7 +263,9 @@ int page_primary(struct web_req *r)
 	can_support = citizen && (!strcmp(pp.p.phase, "declaration") ||
 				  !strcmp(pp.p.phase, "support"));
 	page_begin(r, pp.p.title);
-	html_raw(b, "<h1>");
+	html_raw(b, "<p class=\"crumbs\"><a href=\"/#primaries\">");
+	html_text(b, tr(r, "Primaires citoyennes"));
+	html_raw(b, "</a></p>\n<h1>");
 	html_text(b, pp.p.title);
 	html_raw(b, "</h1>\n<section class=\"phase\">\n<p>");
 	html_text(b, tr(r, "Phase en cours :"));
@@ -708,6 +753,20 @@ static void vote_grades_form(struct web_req *r, const struct primary_page *pp,
 	html_raw(b, "<p>");
 	button(r, tr(r, "Voter"));
 	html_raw(b, "</p>\n</form>\n");
+	if (!pp->p.allow_blank)
+		return;
+	/* offered only where the organiser allowed it (--allow-blank) */
+	form_begin(r, pp->p.slug, "/vote", "blank");
+	hidden(r, "step", "cast");
+	hidden(r, "code", code);
+	hidden(r, "blank", "1");
+	para(r, NULL,
+	     tr(r, "Cette primaire accepte le vote blanc : un bulletin blanc "
+		   "ne donne de mention à aucun candidat ; il compte parmi "
+		   "les votants."));
+	html_raw(b, "<p>");
+	button(r, tr(r, "Voter blanc"));
+	html_raw(b, "</p>\n</form>\n");
 }
 
 /* Makes, signs and casts the ballot of the form; the receipt page */
@@ -727,6 +786,18 @@ static int vote_cast(struct web_req *r, const struct primary_page *pp,
 	if (!(g = calloc(n ? n : 1, sizeof(*g)))) {
 		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 		goto out;
+	}
+	if (auth_form(r, "blank")) {
+		if (!pp->p.allow_blank) {
+			auth_page_error(r, 400,
+					tr(r, "Le vote blanc n'est pas permis "
+					      "dans cette primaire : le "
+					      "bulletin n'a pas été "
+					      "enregistré."));
+			rc = 0;
+			goto out;
+		}
+		n = 0; /* grades nobody: the module checks it again */
 	}
 	for (i = 0; i < n; i++) {
 		const char *v;
@@ -1046,6 +1117,9 @@ static void explain_pair(struct web_req *r, const struct primary_page *pp,
 		return;
 	}
 	snprintf(share, sizeof(share), "%.1f %%", why.from_middle * 100);
+	/* the decimal comma in French, as percent() writes it */
+	if (r->lang == LANG_FR && strchr(share, '.'))
+		*strchr(share, '.') = ',';
 	html_textf(b,
 		   why.above
 			   ? tr(r, "%s devance %s : en retirant les mentions "
@@ -1067,6 +1141,49 @@ static void explain_pair(struct web_req *r, const struct primary_page *pp,
 				   "mention majoritaire."));
 	}
 	html_raw(b, "</li>\n");
+}
+
+/*
+ * The number of voters of the results. After the close it is in the
+ * signed result (the board's last entry: one row read); before it, a
+ * count of the counted ballots, which scans them (public results
+ * during the vote). The results page's cost otherwise does not grow
+ * with the ballots: the counts are the live counters, one row per
+ * candidate and grade (bench/README.md, "results").
+ */
+static int results_voters(struct web_req *r, struct primary_info *p)
+{
+	struct primary_info full;
+	json_t *pl, *res;
+	char *payload = NULL;
+	int rc;
+
+	if (!strcmp(p->phase, "closed")) {
+		if ((rc = primary_result_signed(r->db, p->id, &payload,
+						&r->err)))
+			return rc;
+		pl = json_loads(payload, 0, NULL);
+		res = pl ? json_loads(json_string_value(
+					      json_object_get(pl, "result")),
+				      0, NULL)
+			 : NULL;
+		free(payload);
+		rc = json_is_integer(json_object_get(res, "voters"))
+			     ? 0
+			     : agora_errorf(&r->err, AGORA_ECHECK,
+					    "the signed result of '%s' has no "
+					    "voters",
+					    p->slug);
+		p->voters = json_integer_value(json_object_get(res, "voters"));
+		json_decref(res);
+		json_decref(pl);
+		return rc;
+	}
+	if ((rc = primary_get_counts(r->db, p->slug, &full, &r->err)))
+		return rc;
+	p->voters = full.voters;
+	primary_info_fini(&full);
+	return 0;
 }
 
 int page_primary_results(struct web_req *r)
@@ -1102,16 +1219,8 @@ int page_primary_results(struct web_req *r)
 	}
 	if (pp.nq && (rc = mj_rank(counts, pp.nq, ng, res, order, &r->err)))
 		goto out;
-	{
-		/* the number of voters: counted here only, it scans */
-		struct primary_info full;
-
-		if ((rc = primary_get_counts(r->db, pp.p.slug, &full,
-					     &r->err)))
-			goto out;
-		pp.p.voters = full.voters;
-		primary_info_fini(&full);
-	}
+	if ((rc = results_voters(r, &pp.p)))
+		goto out;
 	page_head(r, &pp, tr(r, "Résultats"));
 	if (strcmp(pp.p.phase, "closed"))
 		para(r, "warning",
@@ -1158,7 +1267,13 @@ int page_primary_results(struct web_req *r)
 		}
 		html_raw(b, "</tr>\n");
 	}
-	html_raw(b, "</tbody>\n</table>\n");
+	html_raw(b, "</tbody>\n</table>\n<p class=\"exports\">");
+	html_text(b, tr(r, "Télécharger les résultats :"));
+	html_raw(b, " <a href=\"");
+	primary_link(r, pp.p.slug, "/results.csv");
+	html_raw(b, "\">CSV</a> · <a href=\"/api/v1/primaries/");
+	url_arg(b, pp.p.slug);
+	html_raw(b, "/results\">JSON</a></p>\n");
 	if (pp.nq)
 		merit_chart(r, &pp, counts, order, res);
 
@@ -1190,6 +1305,8 @@ int page_primary_results(struct web_req *r)
 	html_text(b, tr(r, "usuel"));
 	html_raw(b, "</th><th scope=\"col\">");
 	html_text(b, tr(r, "central"));
+	html_raw(b, "</th><th scope=\"col\">");
+	html_text(b, tr(r, "votants à la mention majoritaire ou au-dessus"));
 	html_raw(b, "</th></tr></thead>\n<tbody>\n");
 	for (k = 0; k < pp.nq; k++) {
 		size_t i = order[k];
@@ -1201,11 +1318,107 @@ int page_primary_results(struct web_req *r)
 		html_raw(b, "</th>");
 		sb_printf(b,
 			  "<td class=\"num\">%.3f</td><td class=\"num\">"
-			  "%.3f</td><td class=\"num\">%.3f</td></tr>\n",
+			  "%.3f</td><td class=\"num\">%.3f</td>"
+			  "<td class=\"num\">",
 			  sec.typical, sec.usual, sec.central);
+		percent(r, res[i].total - res[i].below, res[i].total);
+		html_raw(b, "</td></tr>\n");
 	}
 	html_raw(b, "</tbody>\n</table>\n</details>\n");
 	page_end(r);
+out:
+	free(res);
+	free(order);
+	free(counts);
+	primary_page_fini(&pp);
+	return rc;
+}
+
+/* -------------------------------------- /primary/{slug}/results.csv */
+
+/* One CSV field: quoted when it holds a comma, a quote or a line break */
+static void csv_field(struct sb *b, const char *v, int last)
+{
+	if (strpbrk(v, ",\"\r\n")) {
+		sb_putc(b, '"');
+		for (; *v; v++) {
+			if (*v == '"')
+				sb_putc(b, '"');
+			sb_putc(b, *v);
+		}
+		sb_putc(b, '"');
+	} else {
+		sb_puts(b, v);
+	}
+	sb_puts(b, last ? "\r\n" : ",");
+}
+
+/*
+ * The results as CSV (RFC 4180), under the same rule as the page (after
+ * the close, or at once with --public-results): one row per qualified
+ * candidate in rank order, its rank, slug, name, majority grade, the
+ * mention's sign as shown, then the counts of each grade, worst first,
+ * each column named by its grade.
+ */
+int page_primary_results_csv(struct web_req *r)
+{
+	struct primary_page pp;
+	struct mj_result *res = NULL;
+	uint64_t *counts = NULL;
+	size_t *order = NULL, k;
+	struct sb *b = &r->body;
+	char num[32];
+	int rc, g, ng;
+
+	if ((rc = primary_page_load(r, &pp)))
+		goto out;
+	if (strcmp(pp.p.phase, "closed") && !pp.p.results_public) {
+		auth_page_error(r, 409,
+				tr(r, "Les résultats seront publiés à la "
+				      "clôture du vote."));
+		goto out;
+	}
+	ng = pp.p.ngrades;
+	if ((rc = primary_counts(r->db, &pp.p, pp.c, pp.nq, 0, &counts,
+				 &r->err)))
+		goto out;
+	res = calloc(pp.nq ? pp.nq : 1, sizeof(*res));
+	order = calloc(pp.nq ? pp.nq : 1, sizeof(*order));
+	if (!res || !order) {
+		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (pp.nq && (rc = mj_rank(counts, pp.nq, ng, res, order, &r->err)))
+		goto out;
+	sb_puts(b, "rank,candidate,name,majority_grade,sign,");
+	for (g = 0; g < ng; g++)
+		csv_field(b, pp.p.grades[g], g == ng - 1);
+	for (k = 0; k < pp.nq; k++) {
+		size_t i = order[k];
+		char sign[2] = {mj_sign_shown(&res[i], ng), 0};
+
+		snprintf(num, sizeof(num), "%zu", res[i].rank);
+		csv_field(b, num, 0);
+		csv_field(b, pp.c[i].slug, 0);
+		csv_field(b, pp.c[i].name, 0);
+		csv_field(b, res[i].grade < 0 ? "" : pp.p.grades[res[i].grade],
+			  0);
+		csv_field(b, sign, 0);
+		for (g = 0; g < ng; g++) {
+			snprintf(num, sizeof(num), "%llu",
+				 (unsigned long long)
+					 counts[i * (size_t)ng + (size_t)g]);
+			csv_field(b, num, g == ng - 1);
+		}
+	}
+	if (sb_error(b)) {
+		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+		goto out;
+	}
+	r->ctype = "text/csv; charset=utf-8; header=present";
+	/* a stored primary's slug: [a-z0-9-] only, safe in a header */
+	snprintf(r->disposition, sizeof(r->disposition),
+		 "attachment; filename=\"%s-results.csv\"", pp.p.slug);
 out:
 	free(res);
 	free(order);

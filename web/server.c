@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "primary.h"
 #include "ingest.h"
 #include "editor.h"
+#include "material.h"
 #include "web_auth.h"
 #include "web_int.h"
 
@@ -103,6 +105,12 @@ static const struct route routes[] = {
 	ROUTE("moderation", page_moderation),
 	ROUTE_FORM("moderation/*", page_moderate),
 	ROUTE("d/*/changes", page_changes),
+	/* campaign material and profiles (material_pages.c) */
+	ROUTE_FORM("material", page_material),
+	ROUTE_FORM("profile", page_profile),
+	ROUTE("m/*", page_media),
+	ROUTE_FORM("moderation/material/*", page_moderate_material),
+	ROUTE_FORM("moderation/profile/*", page_moderate_profile),
 	ROUTE_FORM("e/*/review", page_review),
 	ROUTE_FORM("e/*/review/*", page_review_proposal),
 	ROUTE("e/*/audit", page_audit),
@@ -115,6 +123,7 @@ static const struct route routes[] = {
 	ROUTE_FORM("primary/*/vote", page_primary_vote),
 	ROUTE("primary/*/receipt/*", page_primary_receipt),
 	ROUTE("primary/*/results", page_primary_results),
+	ROUTE("primary/*/results.csv", page_primary_results_csv),
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -122,6 +131,12 @@ struct web_server {
 	struct MHD_Daemon *d;
 	char *db_path;
 	struct agora_db *keep; /* keeps the WAL files in place */
+	/*
+	 * 1 while the database is read-only for us (the storage was
+	 * read-only at start): no connection is kept between requests,
+	 * see web_storage_back()
+	 */
+	atomic_int ro_storage;
 	char url[160];
 	unsigned boot;
 	atomic_uint_fast64_t seq;
@@ -132,6 +147,14 @@ struct web_server {
 	struct web_i18n i18n; /* read-only once started */
 	struct auth_server *auth;
 	struct ballot_writer *ballots;
+	/* slow clients (see "deadlines" below) */
+	unsigned timeout;
+	pthread_mutex_t track_lock;
+	pthread_cond_t track_wake;
+	struct conn_track *tracks; /* every open connection */
+	pthread_t reaper;
+	int reaper_started, reaper_stop;
+	atomic_uint_fast64_t reaped;
 };
 
 struct auth_server *web_auth_server(struct web_server *s)
@@ -142,6 +165,193 @@ struct auth_server *web_auth_server(struct web_server *s)
 struct ballot_writer *web_ballot_writer(struct web_server *s)
 {
 	return s->ballots;
+}
+
+/*
+ * Storage that was read-only at start, and then became writable (a
+ * remount): SQLite shares one wal-index (-shm) mapping among all the
+ * connections of a process to one file, and the one it mapped
+ * read-only stays read-only while any connection holds it, so even a
+ * new connection could not write. Hence, while s->ro_storage is set,
+ * readers close their connection after each request and writers after
+ * each refusal: once no request is in flight the mapping goes, and the
+ * next write maps it again, writable. The first write that commits
+ * calls this, and connections are kept again.
+ */
+void web_storage_back(struct web_server *s)
+{
+	if (atomic_exchange(&s->ro_storage, 0))
+		LOG(LOG_WARN, "the database '%s' is writable again",
+		    s->db_path);
+}
+
+int web_storage_ro(struct web_server *s)
+{
+	return atomic_load(&s->ro_storage);
+}
+
+/* ------------------------------------------------------------ deadlines */
+
+/*
+ * libmicrohttpd's timeout is an idle timeout: a client sending one byte
+ * of its headers every few seconds (slowloris), or of its body, would
+ * hold its connection for ever, and with it a share of the per-address
+ * and total connection limits. So each connection is tracked from its
+ * accept: a request's line and headers must arrive within s->timeout
+ * seconds of the request's start (the accept, or the end of the
+ * previous response on a kept-alive connection), then its body at
+ * WEB_MIN_BODY_RATE bytes per second on average after the same grace.
+ * Once the response is queued (or the connection suspended for a hash
+ * or a ballot) the request is the server's to finish and no deadline
+ * applies. The reaper thread shuts down (shutdown(2)) the socket of a
+ * request past its deadline: libmicrohttpd then sees the stream end and
+ * closes the connection in its own thread, as for a client gone away.
+ * It never closes the descriptor itself; the entry leaves the list, under
+ * the lock, in the CLOSED notification, which libmicrohttpd sends before
+ * it closes the socket, so the number is never one reused by another.
+ */
+enum conn_phase { CONN_HEAD, CONN_BODY, CONN_ANSWERED };
+
+struct conn_track {
+	struct conn_track *prev, *next;
+	int fd;
+	enum conn_phase phase;
+	struct timespec t; /* the phase's start */
+	uint64_t body;	   /* bytes of the body received so far */
+};
+
+#define REAPER_PERIOD_MS 500
+
+static double seconds_since(const struct timespec *t0,
+			    const struct timespec *now)
+{
+	return (double)(now->tv_sec - t0->tv_sec) +
+	       (double)(now->tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void notify_connection_cb(void *cls, struct MHD_Connection *conn,
+				 void **socket_context,
+				 enum MHD_ConnectionNotificationCode code)
+{
+	struct web_server *s = cls;
+	struct conn_track *t = *socket_context;
+	const union MHD_ConnectionInfo *info;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		info = MHD_get_connection_info(
+			conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		/* untracked without memory: the idle timeout still applies */
+		if (!info || !(t = calloc(1, sizeof(*t))))
+			return;
+		t->fd = info->connect_fd;
+		t->phase = CONN_HEAD;
+		clock_gettime(CLOCK_MONOTONIC, &t->t);
+		pthread_mutex_lock(&s->track_lock);
+		t->next = s->tracks;
+		if (s->tracks)
+			s->tracks->prev = t;
+		s->tracks = t;
+		pthread_mutex_unlock(&s->track_lock);
+		*socket_context = t;
+		return;
+	}
+	if (!t)
+		return;
+	pthread_mutex_lock(&s->track_lock);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		s->tracks = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	pthread_mutex_unlock(&s->track_lock);
+	free(t);
+	*socket_context = NULL;
+}
+
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+/* The request on conn enters a phase; its clock starts again */
+static void track_phase(struct web_server *s, struct MHD_Connection *conn,
+			enum conn_phase phase)
+{
+	struct conn_track *t = track_of(conn);
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&s->track_lock);
+	t->phase = phase;
+	t->body = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t->t);
+	pthread_mutex_unlock(&s->track_lock);
+}
+
+static void track_body(struct web_server *s, struct MHD_Connection *conn,
+		       size_t n)
+{
+	struct conn_track *t = track_of(conn);
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&s->track_lock);
+	t->body += n;
+	pthread_mutex_unlock(&s->track_lock);
+}
+
+/* 1 when the request tracked by t is past its deadline at now */
+static int track_late(const struct web_server *s, const struct conn_track *t,
+		      const struct timespec *now)
+{
+	double dt = seconds_since(&t->t, now);
+
+	if (t->phase == CONN_HEAD)
+		return dt > s->timeout;
+	if (t->phase == CONN_BODY)
+		return dt > s->timeout + (double)t->body / WEB_MIN_BODY_RATE;
+	return 0;
+}
+
+static void *reaper_main(void *arg)
+{
+	struct web_server *s = arg;
+	struct conn_track *t;
+	struct timespec now, wake;
+	unsigned n;
+
+	pthread_mutex_lock(&s->track_lock);
+	while (!s->reaper_stop) {
+		clock_gettime(CLOCK_REALTIME, &wake);
+		wake.tv_nsec += REAPER_PERIOD_MS * 1000000L;
+		if (wake.tv_nsec >= 1000000000L) {
+			wake.tv_sec++;
+			wake.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->track_wake, &s->track_lock, &wake);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		n = 0;
+		for (t = s->tracks; t; t = t->next) {
+			if (!track_late(s, t, &now))
+				continue;
+			shutdown(t->fd, SHUT_RDWR);
+			t->phase = CONN_ANSWERED; /* once */
+			n++;
+		}
+		if (n) {
+			atomic_fetch_add(&s->reaped, n);
+			LOG(LOG_INFO,
+			    "closed %u connection(s) too slow to send their "
+			    "request (over %u s, or a body under %d bytes/s)",
+			    n, s->timeout, WEB_MIN_BODY_RATE);
+		}
+	}
+	pthread_mutex_unlock(&s->track_lock);
+	return NULL;
 }
 
 /* ---------------------------------------------------- per-thread database */
@@ -190,7 +400,7 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 	    compare_db_prepare(db, err) || auth_db_prepare(db, err) ||
 	    primary_db_prepare(db, err) ||
 	    ingest_db_prepare(db, err) ||
-	    editor_db_prepare(db, err) ||
+	    editor_db_prepare(db, err) || material_db_prepare(db, err) ||
 	    primary_citizen_db_prepare(db, err) ||
 	    db_prepare_module(db, DB_MOD_WEB, web_sql, WEB_STMT__MAX, err)) {
 		db_close(db);
@@ -320,7 +530,7 @@ const char *web_arg(const struct web_req *r, const char *key)
 }
 
 /* Splits the request target into decoded path segments and arguments */
-static int parse_target(struct web_req *r)
+int web_parse_target(struct web_req *r)
 {
 	const char *u = r->uri, *q, *end, *p, *e;
 	size_t n;
@@ -412,6 +622,22 @@ static int route_match(struct web_req *r, const char *pat)
 	return i == r->nseg;
 }
 
+int web_route_find(struct web_req *r)
+{
+	size_t i;
+
+	for (i = 0; i < NROUTES; i++)
+		if (route_match(r, routes[i].pattern))
+			return (int)i;
+	return WEB_R_NOT_FOUND;
+}
+
+const char *web_route_pattern(int route)
+{
+	return route >= 0 && (size_t)route < NROUTES ? routes[route].pattern
+						     : NULL;
+}
+
 /*
  * The language, among those the server can render: ?lang= (remembered
  * in a cookie), then the cookie, then Accept-Language with its weights
@@ -476,8 +702,10 @@ static void add_common_headers(struct MHD_Response *resp, struct web_req *r)
 {
 	MHD_add_response_header(
 		resp, "Content-Security-Policy",
-		"default-src 'none'; style-src 'self'; img-src 'self'; "
-		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+		r->csp ? r->csp
+		       : "default-src 'none'; style-src 'self'; img-src "
+			 "'self'; form-action 'self'; base-uri 'none'; "
+			 "frame-ancestors 'none'");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
@@ -503,6 +731,7 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 	size_t len;
 	char *buf;
 
+	track_phase(s, r->conn, CONN_ANSWERED);
 	if (file && (inm = etag_match_header(r)) && strstr(inm, r->etag))
 		r->status = 304;
 	if (r->status == 304) {
@@ -582,6 +811,9 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 						? "GET, HEAD, POST"
 						: "GET, HEAD");
 	auth_add_headers(r, resp);
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
+					"close");
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	metrics_record(s, r);
@@ -612,6 +844,30 @@ void web_render_error(struct web_req *r, int status, const char *message)
 		page_error(r, status, message);
 }
 
+/*
+ * A write refused for want of storage (disk full, storage read-only):
+ * 503, one log line that says which file and why, and a page that says
+ * what the visitor can do. Nothing was written (the transaction rolled
+ * back); reading goes on; the next write tries again, so the server
+ * recovers by itself once space is back (README, "Reliability").
+ */
+void web_storage_refused(struct web_req *r)
+{
+	auth_write_drop(r);
+	LOG(LOG_ERROR, "request %s: %.200s: 503: %s", r->id,
+	    r->uri ? r->uri : "", r->err.msg);
+	if (r->api)
+		web_render_error(r, 503, WEB_STORAGE_MESSAGE);
+	else
+		web_render_error(
+			r, 503,
+			tr(r, "Le serveur ne peut rien enregistrer pour "
+			      "l'instant (son stockage est plein ou en "
+			      "lecture seule) : rien n'a été modifié. La "
+			      "consultation fonctionne toujours ; réessayez "
+			      "plus tard."));
+}
+
 /* Maps a module error to a status, logs it, renders its page */
 static void fail(struct web_req *r, int code)
 {
@@ -629,6 +885,9 @@ static void fail(struct web_req *r, int code)
 	case AGORA_EBUSY:
 		status = 503;
 		break;
+	case AGORA_ESTORAGE:
+		web_storage_refused(r);
+		return;
 	default:
 		status = 500;
 	}
@@ -650,7 +909,6 @@ static const struct embedded_file *handle(struct web_server *s,
 {
 	const struct route *rt;
 	int rc;
-	size_t i;
 
 	r->status = 200;
 	if (r->bad_method) {
@@ -659,7 +917,7 @@ static const struct embedded_file *handle(struct web_server *s,
 				     "allowed");
 		return NULL;
 	}
-	if ((rc = parse_target(r))) {
+	if ((rc = web_parse_target(r))) {
 		r->route = WEB_R_BAD_REQUEST;
 		choose_lang(r);
 		fail(r, rc);
@@ -667,12 +925,8 @@ static const struct embedded_file *handle(struct web_server *s,
 	}
 	choose_lang(r);
 	r->api = r->nseg > 0 && !strcmp(r->seg[0], "api");
-	if (r->route != WEB_R_NOT_FOUND) {
-		for (i = 0; i < NROUTES; i++)
-			if (route_match(r, routes[i].pattern))
-				break;
-		r->route = i < NROUTES ? (int)i : WEB_R_NOT_FOUND;
-	}
+	if (r->route != WEB_R_NOT_FOUND)
+		r->route = web_route_find(r);
 	if (r->route == WEB_R_NOT_FOUND) {
 		web_render_error(r, 404, tr(r, "il n'y a pas de page ici"));
 		return NULL;
@@ -730,22 +984,38 @@ static const struct embedded_file *handle(struct web_server *s,
 }
 
 /*
- * The body cap of the request's route: WEB_MAX_UPLOAD for the upload
- * form (/submit, multipart only), WEB_MAX_BODY for every other. Known
- * from the target before the route table is walked, since the body
- * arrives before the handler runs.
+ * The cap of the uploaded file of the request's route, multipart
+ * only: WEB_MAX_UPLOAD_FILE for a programme (/submit),
+ * WEB_MAX_MATERIAL_FILE for campaign material (/material); 0 for
+ * every other route. The body's cap is the file's plus the form's
+ * share, WEB_MAX_BODY without a file. Known from the target before the
+ * route table is walked, since the body arrives before the handler
+ * runs.
  */
-static int upload_route(struct web_req *r)
+static size_t upload_cap(struct web_req *r)
 {
 	const char *u = r->uri ? r->uri : "";
 	size_t n = strcspn(u, "?");
 
-	return n == 7 && !memcmp(u, "/submit", 7) && auth_is_multipart(r);
+	if (!auth_is_multipart(r))
+		return 0;
+	if (n == 7 && !memcmp(u, "/submit", 7))
+		return WEB_MAX_UPLOAD_FILE;
+	if (n == 9 && !memcmp(u, "/material", 9))
+		return WEB_MAX_MATERIAL_FILE;
+	return 0;
+}
+
+static int upload_route(struct web_req *r)
+{
+	return upload_cap(r) != 0;
 }
 
 static size_t body_max(struct web_req *r)
 {
-	return upload_route(r) ? WEB_MAX_UPLOAD : WEB_MAX_BODY;
+	size_t cap = upload_cap(r);
+
+	return cap ? cap + WEB_MAX_BODY : WEB_MAX_BODY;
 }
 
 /* 0 when the announced body is over the cap (chunked bodies are counted
@@ -756,6 +1026,88 @@ static int content_length_ok(struct web_req *r)
 		r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 	return !cl || strtoull(cl, NULL, 10) <= body_max(r);
+}
+
+/*
+ * Request smuggling: a request whose body two HTTP parsers could frame
+ * differently (a proxy in front and this server) is refused before its
+ * body is read, and libmicrohttpd closes the connection after the 400,
+ * so no byte of that body is ever read as a next request. Refused:
+ * more than one Content-Length, one that is not plain digits, any
+ * Transfer-Encoding but a single "chunked" (RFC 9112 6.1: the server
+ * answers 400 or 501 for a coding it does not know, and 6.3 lets it
+ * refuse Transfer-Encoding with Content-Length), Transfer-Encoding in
+ * HTTP/1.0, a header name with a space (RFC 9112 5.1: MUST 400), and
+ * a header whose name starts with either but is not it (obs-fold).
+ */
+struct framing {
+	int ncl, nte;
+	const char *why;
+};
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind,
+				      const char *key, const char *value)
+{
+	struct framing *f = cls;
+	size_t n;
+
+	(void)kind;
+	if (!key || !value)
+		return MHD_YES;
+	if (strpbrk(key, " \t")) {
+		f->why = "a space in a header name";
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		n = strspn(value, "0123456789");
+		if (++f->ncl > 1)
+			f->why = "more than one Content-Length";
+		else if (!n || value[n] || n > 18)
+			f->why = "a malformed Content-Length";
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		if (++f->nte > 1 || strcasecmp(value, "chunked"))
+			f->why = "a Transfer-Encoding other than one "
+				 "'chunked'";
+	} else if (!strncasecmp(key, "Content-Length", 14) ||
+		   !strncasecmp(key, "Transfer-Encoding", 17)) {
+		/*
+		 * libmicrohttpd 0.9.75 reads "Content-Length:" folded onto
+		 * a second line " 2" (obs-fold) as a header named
+		 * "Content-Length2" with no value, and so no body, where a
+		 * proxy unfolding it would send two bytes of body.
+		 */
+		f->why = "a Content-Length or Transfer-Encoding folded over "
+			 "two lines, or misspelt";
+	}
+	return MHD_YES;
+}
+
+static const char *framing_error(struct MHD_Connection *conn,
+				 const char *version)
+{
+	struct framing f = {0};
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_header, &f);
+	if (f.why)
+		return f.why;
+	if (f.nte && f.ncl)
+		return "both Content-Length and Transfer-Encoding";
+	if (f.nte && strcmp(version, MHD_HTTP_VERSION_1_1))
+		return "Transfer-Encoding before HTTP/1.1";
+	return NULL;
+}
+
+static enum MHD_Result refuse_framing(struct web_server *s,
+				      struct web_req *r, const char *why)
+{
+	char m[160];
+
+	choose_lang(r);
+	r->route = WEB_R_BAD_REQUEST;
+	/* the body's bytes are never read as the next request */
+	r->close = 1;
+	snprintf(m, sizeof(m), "malformed request: %s", why);
+	LOG(LOG_INFO, "request %s: %.200s: 400: %s", r->id, r->uri, m);
+	web_render_error(r, 400, m);
+	return respond(s, r, NULL);
 }
 
 /*
@@ -779,9 +1131,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	struct web_server *s = cls;
 	struct web_req *r = *con_cls;
 	const struct embedded_file *f;
+	const char *why;
 
 	(void)url;
-	(void)version;
 	(void)upload;
 	if (!r)
 		return MHD_NO; /* out of memory in uri_cb */
@@ -792,8 +1144,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		r->post = !strcmp(method, MHD_HTTP_METHOD_POST);
 		r->bad_method = !r->head && !r->post &&
 				strcmp(method, MHD_HTTP_METHOD_GET);
+		if ((why = framing_error(conn, version)))
+			return refuse_framing(s, r, why);
 		if (!content_length_ok(r))
 			return refuse_body(s, r);
+		track_phase(s, conn, CONN_BODY);
 		return MHD_YES; /* respond on the second call */
 	}
 	if (r->suspended) { /* resumed: the hash or the ballot is done */
@@ -809,6 +1164,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	if (*upload_size) {
+		track_body(s, conn, *upload_size);
 		r->body_len += *upload_size;
 		if (r->body_len > body_max(r)) {
 			*upload_size = 0;
@@ -816,7 +1172,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		}
 		if (upload_route(r)) {
 			/* streamed: the file part is capped as it comes */
-			int rc = auth_upload_multipart(r, upload, *upload_size);
+			int rc = auth_upload_multipart(r, upload, *upload_size,
+						       upload_cap(r));
 
 			*upload_size = 0;
 			/*
@@ -847,6 +1204,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	}
 	if (r->upload_too_big)
 		return refuse_body(s, r);
+	/* the request is all in: the rest is the server's to do */
+	track_phase(s, conn, CONN_ANSWERED);
 	f = handle(s, r);
 	if (r->suspended) {
 		/* suspended first, then queued: the worker may resume at once */
@@ -894,8 +1253,9 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct web_req *r = *con_cls;
 	size_t i;
 
-	(void)conn;
 	(void)toe;
+	/* a kept-alive connection's next request starts now */
+	track_phase(s, conn, CONN_HEAD);
 	if (!r)
 		return;
 	for (i = 0; i < r->nseg; i++)
@@ -913,6 +1273,15 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&s->in_flight, 1);
+	if (atomic_load(&s->ro_storage)) {
+		/* see web_storage_back() */
+		struct agora_db *db = pthread_getspecific(db_key);
+
+		if (db) {
+			pthread_setspecific(db_key, NULL);
+			db_close(db);
+		}
+	}
 }
 
 /* ------------------------------------------------- health, metrics, assets */
@@ -1000,6 +1369,10 @@ static int page_metrics(struct web_req *r)
 		  (double)atomic_load(&s->sum_us) / 1e6);
 	sb_printf(b, "agora_http_request_duration_seconds_count %llu\n",
 		  (unsigned long long)cum);
+	metric_head(b, "agora_http_slow_connections_closed_total", "counter",
+		    "connections closed for sending their request too slowly");
+	sb_printf(b, "agora_http_slow_connections_closed_total %llu\n",
+		  (unsigned long long)atomic_load(&s->reaped));
 	metric_head(b, "agora_http_requests_in_flight", "gauge",
 		    "requests being served");
 	sb_printf(b, "agora_http_requests_in_flight %d\n",
@@ -1143,19 +1516,33 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 	}
 	s->boot = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
+	s->timeout = cfg->timeout ? cfg->timeout : WEB_DEFAULT_TIMEOUT;
+	pthread_mutex_init(&s->track_lock, NULL);
+	pthread_cond_init(&s->track_wake, NULL);
 	web_i18n_init(&s->i18n);
 	/* migrates if needed, and proves the database can be read */
 	if ((rc = db_open(&s->keep, s->db_path, 0, err)) ||
 	    (rc = auth_server_start(&s->auth, cfg, s->keep, err)) ||
-	    (rc = ballot_writer_start(&s->ballots, s->db_path, err)))
+	    (rc = ballot_writer_start(&s->ballots, s->db_path, s, err)))
 		goto fail;
+	if (db_check_writable(s->keep, NULL)) {
+		/* serve what can be read; refuse writes with 503 */
+		LOG(LOG_WARN,
+		    "the database '%s' is on read-only storage: serving pages, "
+		    "answering writes with 503 until it is writable",
+		    s->db_path);
+		atomic_store(&s->ro_storage, 1);
+		db_close(s->keep);
+		s->keep = NULL;
+	}
 	s->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
 		threads > 1 ? threads : 0, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)256, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+		(unsigned)256, MHD_OPTION_CONNECTION_TIMEOUT, s->timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_connection_cb, s,
 		MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_END);
 	if (!s->d) {
@@ -1163,6 +1550,13 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 				  cfg->listen, strerror(errno));
 		goto fail;
 	}
+	if ((errno = pthread_create(&s->reaper, NULL, reaper_main, s))) {
+		rc = agora_errorf(err, AGORA_EIO, "cannot start a thread: %s",
+				  strerror(errno));
+		MHD_stop_daemon(s->d);
+		goto fail;
+	}
+	s->reaper_started = 1;
 	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	if (getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), NULL,
 			0, NI_NUMERICHOST))
@@ -1178,6 +1572,8 @@ fail:
 	auth_server_free(s->auth);
 	db_close(s->keep);
 	web_i18n_fini(&s->i18n);
+	pthread_cond_destroy(&s->track_wake);
+	pthread_mutex_destroy(&s->track_lock);
 	free(s->db_path);
 	free(s);
 	return rc;
@@ -1209,11 +1605,19 @@ void web_server_stop(struct web_server *s, unsigned grace_ms)
 	 */
 	auth_server_stop(s->auth);
 	ballot_writer_stop(s->ballots);
-	MHD_stop_daemon(s->d);
+	pthread_mutex_lock(&s->track_lock);
+	s->reaper_stop = 1;
+	pthread_cond_signal(&s->track_wake);
+	pthread_mutex_unlock(&s->track_lock);
+	if (s->reaper_started)
+		pthread_join(s->reaper, NULL);
+	MHD_stop_daemon(s->d); /* sends the last CLOSED notifications */
 	ballot_writer_free(s->ballots);
 	auth_server_free(s->auth);
 	db_close(s->keep);
 	web_i18n_fini(&s->i18n);
+	pthread_cond_destroy(&s->track_wake);
+	pthread_mutex_destroy(&s->track_lock);
 	free(s->db_path);
 	free(s);
 }

@@ -101,8 +101,8 @@ static int doc_row(void *ctx, const struct ingest_doc_info *d)
 }
 
 /* The candidacies the signed-in user holds: grants with a candidate */
-static int own_candidacy(const struct auth_grant_list *gl, const char *e,
-			 const char *c)
+int web_own_candidacy(const struct auth_grant_list *gl, const char *e,
+		      const char *c)
 {
 	size_t i;
 
@@ -128,7 +128,11 @@ static int submit_page(struct web_req *r, const struct auth_grant_list *gl,
 	page_begin(r, tr(r, "Déposer un programme"));
 	html_raw(b, "<h1>");
 	html_text(b, tr(r, "Déposer un programme"));
-	html_raw(b, "</h1>\n");
+	html_raw(b, "</h1>\n<p><a href=\"/material\">");
+	html_text(b, tr(r, "Documents de campagne"));
+	html_raw(b, "</a> · <a href=\"/profile\">");
+	html_text(b, tr(r, "Modifier le profil"));
+	html_raw(b, "</a></p>\n");
 	if (message) {
 		html_raw(b, "<p class=\"error\" role=\"alert\">");
 		html_text(b, message);
@@ -254,7 +258,7 @@ static int submit_post(struct web_req *r, const struct auth_grant_list *gl)
 		return submit_page(r, gl, 400,
 				   tr(r, "Choisissez une de vos candidatures."),
 				   NULL);
-	if (!own_candidacy(gl, e, slash + 1)) {
+	if (!web_own_candidacy(gl, e, slash + 1)) {
 		free(e);
 		auth_page_error(r, 403, tr(r, "Votre compte n'a pas le rôle que demande cette page."));
 		return 0;
@@ -410,6 +414,8 @@ int page_moderation(struct web_req *r)
 		html_text(b, tr(r, "Aucun document en attente."));
 		html_raw(b, "</p>\n");
 	}
+	if ((rc = web_material_queue(r)))
+		return rc;
 	page_end(r);
 	return 0;
 }

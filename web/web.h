@@ -16,10 +16,20 @@ struct web_config {
 	const char *db_path; /* an existing database */
 	const char *listen;  /* "ADDR:PORT" or "[ADDR6]:PORT"; port 0: any */
 	unsigned threads;    /* worker threads; 0: one per core */
+	/*
+	 * Seconds; 0: WEB_DEFAULT_TIMEOUT. A request's line and headers
+	 * must arrive within it, its body at WEB_MIN_BODY_RATE on average
+	 * after that grace, and an idle connection is closed after it.
+	 */
+	unsigned timeout;
 	const char *outbox;    /* folder for e-mail (.eml); NULL: var/outbox */
 	const char *base_url;  /* of links in e-mail; NULL: the server's URL */
 	const char *mail_from; /* From: of e-mail; NULL: agora@localhost */
 };
+
+#define WEB_DEFAULT_TIMEOUT 30
+#define WEB_MAX_TIMEOUT 3600
+#define WEB_MIN_BODY_RATE 2048 /* bytes per second, on average */
 
 struct web_server;
 

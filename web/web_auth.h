@@ -37,11 +37,12 @@ int auth_upload(struct web_req *r, const char *data, size_t n);
 /*
  * A multipart/form-data body, streamed through libmicrohttpd's post
  * processor: small fields into the form, the "file" part into a buffer
- * capped at WEB_MAX_UPLOAD. Returns 0, AGORA_ETOOBIG when the file
+ * capped at cap bytes. Returns 0, AGORA_ETOOBIG when the file
  * goes over the cap (the caller answers 413 without reading the rest),
  * AGORA_EINVAL when the body is malformed, AGORA_ENOMEM.
  */
-int auth_upload_multipart(struct web_req *r, const char *data, size_t n);
+int auth_upload_multipart(struct web_req *r, const char *data, size_t n,
+			  size_t cap);
 /* 1 when the request is a POST whose body is multipart/form-data */
 int auth_is_multipart(struct web_req *r);
 /* After MHD_suspend_connection: hands the pending hash to the worker */
@@ -148,6 +149,10 @@ int auth_write_db(struct web_req *r, struct agora_db **db);
 /* The writable connection of this thread, in BEGIN IMMEDIATE */
 int auth_write_begin(struct web_req *r, struct agora_db **db);
 int auth_write_commit(struct web_req *r, struct agora_db *db);
+/* After a write refused for want of storage: while the storage is
+ * read-only, the thread's write connection is closed (server.c,
+ * web_storage_back()) */
+void auth_write_drop(struct web_req *r);
 /* The same connection, no transaction begun: for module calls that
  * run their own (primary_ballot_cast) */
 int auth_write_db(struct web_req *r, struct agora_db **db);
@@ -175,6 +180,17 @@ int page_submit(struct web_req *r);
 int page_moderation(struct web_req *r);
 int page_moderate(struct web_req *r);
 int page_changes(struct web_req *r);
+/* 1 when the grants hold the candidacy e/c (a candidate's own) */
+int web_own_candidacy(const struct auth_grant_list *gl, const char *e,
+		      const char *c);
+/* material_pages.c: campaign material and profiles, moderated */
+int page_material(struct web_req *r);
+int page_profile(struct web_req *r);
+int page_media(struct web_req *r);
+int page_moderate_material(struct web_req *r);
+int page_moderate_profile(struct web_req *r);
+/* The pending material and profiles in /moderation's page */
+int web_material_queue(struct web_req *r);
 /* editor_pages.c: the editors' pages and their public record */
 int page_review(struct web_req *r);
 int page_review_proposal(struct web_req *r);
@@ -188,5 +204,6 @@ int page_primary_credential(struct web_req *r);
 int page_primary_vote(struct web_req *r);
 int page_primary_receipt(struct web_req *r);
 int page_primary_results(struct web_req *r);
+int page_primary_results_csv(struct web_req *r);
 
 #endif

@@ -21,6 +21,8 @@
 /* an upload (submit.c): a document of at most 20 MiB and its form */
 #define WEB_MAX_UPLOAD_FILE ((size_t)20 << 20)
 #define WEB_MAX_UPLOAD (WEB_MAX_UPLOAD_FILE + 65536)
+/* campaign material (material_pages.c): MATERIAL_FILE_MAX, 10 MiB */
+#define WEB_MAX_MATERIAL_FILE ((size_t)10 << 20)
 #define WEB_MAX_PAGE (8 << 20) /* a response body */
 #define WEB_MAX_QUERY 1000     /* a search query, bytes */
 #define WEB_MAX_THEMES 8       /* themes on one compare page or answer */
@@ -64,6 +66,7 @@ struct web_req {
 	struct web_auth *auth;	/* session, form, cookies (auth.c), or NULL */
 	size_t body_len;
 	int upload_too_big; /* the uploaded file crossed its cap: 413 */
+	int close;	    /* the connection is closed after the response */
 	char *uri;		 /* the request target as received */
 	int bad_uri;		 /* AGORA_EINVAL message in err when set */
 	char *seg[WEB_MAX_SEGS]; /* the path, split and decoded */
@@ -84,6 +87,7 @@ struct web_req {
 	const char *etag; /* for static assets */
 	int immutable;
 	char disposition[128]; /* Content-Disposition, or "" */
+	const char *csp; /* a Content-Security-Policy of its own, or NULL */
 	const char *licence;   /* a Link rel="license" URL, or NULL */
 	struct agora_error err;
 
@@ -98,6 +102,16 @@ struct web_req {
 	char seed_cookie[128]; /* a Set-Cookie value to send, or "" */
 };
 
+/*
+ * server.c: r->uri split into decoded segments and query arguments
+ * (0, or AGORA_EINVAL with a message in r->err); then the index of the
+ * route whose pattern matches the segments, with its '*' segments in
+ * r->param, or -1; and that route's pattern, or NULL.
+ * tests/fuzz/fuzz_target.c drives them with any bytes.
+ */
+int web_parse_target(struct web_req *r);
+int web_route_find(struct web_req *r);
+const char *web_route_pattern(int route);
 /* server.c: the query's first value for key, or NULL */
 const char *web_arg(const struct web_req *r, const char *key);
 /* server.c: ETag of an embedded file, "\"<16 hex>\"" */
@@ -275,13 +289,18 @@ int api_export(struct web_req *r);
  * suspended meanwhile.
  */
 struct ballot_writer;
+/* see web_storage_back() in server.c */
+void web_storage_back(struct web_server *s);
+int web_storage_ro(struct web_server *s);
 int ballot_writer_start(struct ballot_writer **out, const char *db_path,
-			struct agora_error *err);
+			struct web_server *srv, struct agora_error *err);
 /* Answers every ballot accepted, then stops the thread */
 void ballot_writer_stop(struct ballot_writer *w);
 void ballot_writer_free(struct ballot_writer *w);
 /* server.c: the server's writer */
 struct ballot_writer *web_ballot_writer(struct web_server *s);
+/* primary_pages.c: the home page's list of primaries */
+int primary_home_section(struct web_req *r);
 int api_primary(struct web_req *r);
 int api_primary_results(struct web_req *r);
 int api_primary_receipt(struct web_req *r);
@@ -302,9 +321,29 @@ void api_error(struct web_req *r, int status, const char *code,
 
 /* server.c: an error as JSON under /api/, else as a page */
 void web_render_error(struct web_req *r, int status, const char *message);
+/* 503 for a write refused for want of storage (r->err says why), with
+ * one log line */
+void web_storage_refused(struct web_req *r);
+#define WEB_STORAGE_MESSAGE                                                    \
+	"the server cannot store anything now (its storage is full or "        \
+	"read-only): nothing was changed, reading still works; send it "      \
+	"again later"
 
 /* pages.c: an id in a path, 1 to 18 digits, no leading 0; else -1 */
 int web_parse_id(const char *s, int64_t *id);
+
+/*
+ * material_pages.c: what voters see of a candidate's profile and
+ * campaign material, published only: the biography and links, then
+ * the photos, leaflets and video links, on the candidate page; the
+ * same as "biography", "links" and "material" members of o, the
+ * candidate's object in the API.
+ */
+int web_candidate_profile(struct web_req *r, int64_t candidate_id);
+int web_candidate_material(struct web_req *r, int64_t candidate_id);
+struct json_t;
+int web_candidate_json(struct web_req *r, int64_t candidate_id,
+		       struct json_t *o);
 
 /*
  * form.c: percent-decodes s[0..n) ('+' as a space when plus) into a new

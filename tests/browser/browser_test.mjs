@@ -8,12 +8,14 @@
 // ARTIFACTS, and on the phone the candidates' names stay in view. Then a
 // candidate uploads a new version of her programme (a PDF) through the
 // form, an editor previews and publishes it, and the comparator shows
-// the new version in place of the old one. Then an editor signs in,
+// the new version in place of the old one; she uploads a photo, which
+// the editor publishes and the voter's browser shows. Then an editor signs in,
 // confirms a theme and writes a context note with the review forms, and a
-// voter sees both on the proposal's page. Last, a citizen of an
-// open-mode primary signs in, declares a candidacy, supports it, receives
-// a voting code, votes with the form and reads the results with their
-// chart.
+// voter sees both on the proposal's page. Last, three citizens of an
+// open-mode primary, each in a browser of their own, declare candidacies,
+// support them (one takes a support back), receive voting codes and vote
+// with the form (one twice: the last ballot counts), and the results
+// page shows the ranking and mentions computed by hand, with the chart.
 //
 // Prints one "ok - ..." line per check, then "N passed, M failed". With
 // AGORA_BROWSER_REQUIRED=1 (./check sets it) a missing browser or
@@ -199,6 +201,47 @@ async function submission(browser, base, errors) {
 		check(!now.includes(oldText) && now.includes("Encadrer les loyers"),
 			"the candidate page shows the new version, not the old",
 			oldText);
+		await voter.close();
+	} finally {
+		await cand.context.close();
+		await editor.context.close();
+	}
+}
+
+// A candidate uploads a photo, an editor publishes it, a voter's browser
+// shows it: served with its own type, loaded under the pages' CSP
+async function material(browser, base, errors) {
+	const cand = await signIn(browser, base, "claire@example.org", errors);
+	const editor = await signIn(browser, base, "editor@example.org", errors);
+	try {
+		const page = cand.page;
+		await page.goto(base + "/material");
+		await page.fill("form.material input[name=caption]",
+			"Claire au marché");
+		await page.setInputFiles("form.material input[name=file]",
+			path.join(SRC, "tests", "data", "material", "photo.webp"));
+		await Promise.all([page.waitForNavigation(),
+			page.click("form.material button[type=submit]")]);
+		check((await page.textContent("main")).includes(
+			"en attente de modération"),
+			"the candidate's photo waits for moderation");
+		const ed = editor.page;
+		await ed.goto(base + "/moderation");
+		await Promise.all([ed.waitForNavigation(),
+			ed.click("table.queue.material a")]);
+		await Promise.all([ed.waitForNavigation(),
+			ed.click("button[value=publish]")]);
+		const voter = await browser.newPage();
+		watchPage(voter, errors);
+		await voter.goto(base + "/e/" + ELECTION + "/c/" + LEFT_OUT);
+		const img = voter.locator("ul.material img");
+		await img.waitFor();
+		const size = await img.evaluate((i) => i.decode().then(() =>
+			[i.naturalWidth, i.naturalHeight, i.alt]));
+		check(size[0] === 96 && size[1] === 64 &&
+			size[2] === "Claire au marché",
+			"published: the voter's browser decodes and shows the photo",
+			size);
 		await voter.close();
 	} finally {
 		await cand.context.close();
@@ -490,16 +533,8 @@ async function editor(browser, base, errors) {
 	await voterCtx.close();
 }
 
-// A citizen of an open-mode primary: supports, votes, reads the results
-async function citizen(browser, base, env, errors) {
-	const slug = "valbrune-primaire";
-	const P = base + "/primary/" + slug;
-	agora(env, "--quiet", "primary", "create", slug, "--title",
-		"Primaire de Valbrune", "--support-threshold", "1", "--open");
-	agora(env, "--quiet", "primary", "candidate", "add", slug, "--name",
-		"Olga Orga");
-	agoraIn(env, "mot de passe du test\n", "user", "add",
-		"lea@example.org", "--role", "citizen");
+// One citizen's browser, signed in (a context of its own: its cookies)
+async function citizenIn(browser, base, email, errors) {
 	const context = await browser.newContext({
 		viewport: { width: 1366, height: 900 },
 		locale: "fr-FR",
@@ -507,75 +542,248 @@ async function citizen(browser, base, env, errors) {
 	watch(context, errors);
 	const page = await context.newPage();
 	watchPage(page, errors);
-
 	await page.goto(base + "/signin");
-	await page.fill("#email", "lea@example.org");
-	await page.fill("#password", "mot de passe du test");
+	await page.fill("#email", email);
+	await page.fill("#password", PASSWORD);
 	await Promise.all([page.waitForNavigation(),
 		page.click("form button[type=submit]")]);
-	await page.goto(P + "/declare");
-	await page.fill("#name", "Léa Dupont");
-	await page.fill("#statement", "Une commune plus verte.");
-	await Promise.all([page.waitForNavigation(),
-		page.click("form.declare button[type=submit]")]);
-	check(page.url().startsWith(P) &&
-		(await page.textContent("#c-lea-dupont h3")) === "Léa Dupont",
-		"the citizen declares a candidacy with the form", page.url());
+	return { context, page, email };
+}
 
-	agora(env, "--quiet", "primary", "phase", slug, "support");
+// The support counts an anonymous visitor sees on the primary's page
+async function supportCounts(browser, P) {
+	const page = await browser.newPage();
 	await page.goto(P);
-	await Promise.all([page.waitForNavigation(),
-		page.click("#c-lea-dupont form.support button")]);
-	const count = await page.getAttribute("#c-lea-dupont .supports",
-		"data-supports");
-	check(count === "1" && (await page.textContent(
-		"#c-lea-dupont form.support button")).includes("Retirer"),
-		"a click on 'Parrainer' counts the support at once", count);
+	const counts = await page.$$eval("article.candidacy", (as) =>
+		Object.fromEntries(as.map((a) => [a.id.slice(2),
+			a.querySelector(".supports")?.getAttribute(
+				"data-supports") ?? null])));
+	await page.close();
+	return counts;
+}
 
-	await page.goto(P + "/credential");
-	await Promise.all([page.waitForNavigation(),
-		page.click("form.credential button")]);
-	const code = (await page.textContent("#credential")).trim();
-	check(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){6}$/.test(code),
-		"the credential page shows a code once", code);
+// A citizen clicks a candidate's support (or take-back) button
+async function clickSupport(c, P, slug) {
+	await c.page.goto(P);
+	await Promise.all([c.page.waitForNavigation(),
+		c.page.click("#c-" + slug + " form.support button")]);
+}
 
-	agora(env, "--quiet", "primary", "phase", slug, "vote");
+// Votes with the form: the code, then a grade for every candidate shown;
+// returns the candidates shown and the receipt
+async function voteWith(page, P, code, grades) {
 	await page.goto(P + "/vote");
 	await page.fill("#code", code);
 	await Promise.all([page.waitForNavigation(),
 		page.click("form.vote-code button")]);
-	const sets = await page.$$eval("fieldset.grades legend", (ls) =>
+	const shown = await page.$$eval("fieldset.grades legend", (ls) =>
 		ls.map((l) => l.textContent));
-	check(sets.length === 2 && sets.includes("Léa Dupont"),
-		"the ballot lists the two qualified candidates", sets);
-	await page.check("#g-lea-dupont-5");
-	await page.check("#g-olga-orga-2");
+	for (const [slug, g] of Object.entries(grades))
+		await page.check("#g-" + slug + "-" + g);
 	await Promise.all([page.waitForNavigation(),
 		page.click("form.ballot button[type=submit]")]);
 	const receipt = (await page.textContent("#receipt")).trim();
-	check(/^[0-9a-f]{64}$/.test(receipt), "voting shows a receipt",
-		receipt);
-	await Promise.all([page.waitForNavigation(),
-		page.click("a[href$='/receipt/" + receipt + "']")]);
-	check((await page.textContent("main")).includes("il est compté"),
-		"the receipt page finds the ballot, counted");
+	return { shown, receipt };
+}
 
-	agora(env, "--quiet", "primary", "phase", slug, "closed");
-	await page.goto(P + "/results");
-	const rows = await page.$$eval("table.results tbody tr", (trs) =>
-		trs.map((t) => t.getAttribute("data-candidate")));
-	check(rows.join() === "lea-dupont,olga-orga",
-		"the results rank Léa first", rows);
-	const bars = await page.$$eval("svg.merit-chart rect", (rs) =>
-		rs.map((r) => r.getBoundingClientRect().width));
-	check(bars.length === 2 && bars.every((w) => w > 100) &&
-		(await page.$("svg.merit-chart line.merit-mid")) !== null,
-		"the merit-profile chart draws each bar and the 50 % line",
-		bars);
-	fs.mkdirSync(ARTIFACTS, { recursive: true });
-	await page.screenshot({ path: path.join(ARTIFACTS,
-		"primary-results-1366.png"), fullPage: true });
-	await context.close();
+/*
+ * Three citizens of an open-mode primary, each in a browser of their
+ * own: they declare, support (one takes a support back), receive codes,
+ * vote (one votes twice: the last ballot counts), and read the results,
+ * which must be the ranking computed by hand below.
+ */
+async function citizens(browser, base, env, errors) {
+	const slug = "valbrune-primaire";
+	const P = base + "/primary/" + slug;
+	agora(env, "--quiet", "primary", "create", slug, "--title",
+		"Primaire de Valbrune", "--support-threshold", "2",
+		"--max-supports", "2", "--open");
+	agora(env, "--quiet", "primary", "candidate", "add", slug, "--name",
+		"Olga Orga");
+	const people = {};
+	for (const who of ["lea", "marc", "nina"]) {
+		agora(env, "--quiet", "user", "add", who + "@example.org",
+			"--role", "citizen");
+		people[who] = await citizenIn(browser, base,
+			who + "@example.org", errors);
+	}
+	const { lea, marc, nina } = people;
+	try {
+		// the declaration phase: three candidacies, through the form
+		const declared = { lea: "Léa Dupont", marc: "Marc Blanc",
+			nina: "Nina Roux" };
+		for (const [who, name] of Object.entries(declared)) {
+			const page = people[who].page;
+			await page.goto(P + "/declare");
+			await page.fill("#name", name);
+			await page.fill("#statement", "Une commune plus verte.");
+			await Promise.all([page.waitForNavigation(),
+				page.click("form.declare button[type=submit]")]);
+		}
+		const c0 = lea.page;
+		check(c0.url().startsWith(P) &&
+			(await c0.textContent("#c-lea-dupont h3")) ===
+				"Léa Dupont",
+			"a citizen declares a candidacy with the form", c0.url());
+
+		// the support phase: Léa gets 3, Marc 2, Nina 1 (threshold 2)
+		agora(env, "--quiet", "primary", "phase", slug, "support");
+		await clickSupport(lea, P, "lea-dupont");
+		const count = await c0.getAttribute("#c-lea-dupont .supports",
+			"data-supports");
+		check(count === "1" && (await c0.textContent(
+			"#c-lea-dupont form.support button")).includes("Retirer"),
+			"a click on 'Parrainer' counts the support at once", count);
+		await clickSupport(lea, P, "marc-blanc");
+		await clickSupport(marc, P, "lea-dupont");
+		await clickSupport(marc, P, "marc-blanc");
+		await clickSupport(nina, P, "marc-blanc");
+		let seen = await supportCounts(browser, P);
+		check(seen["marc-blanc"] === "3" && seen["lea-dupont"] === "2",
+			"another visitor sees the counts live", seen);
+		// Nina takes hers back, and gives it to Léa and herself
+		await clickSupport(nina, P, "marc-blanc");
+		await clickSupport(nina, P, "lea-dupont");
+		await clickSupport(nina, P, "nina-roux");
+		check((await nina.page.textContent("p.mine")).includes(
+			"2 candidats sur 2"),
+			"Nina's page says she supports 2 of 2",
+			await nina.page.textContent("p.mine"));
+		// a third support, over --max-supports 2, is refused
+		await nina.page.goto(P);
+		const third = nina.page.waitForNavigation();
+		const logged = errors.length;
+		await nina.page.click("#c-marc-blanc form.support button");
+		const refusedThird = await third;
+		check(refusedThird.status() >= 400,
+			"a third support is refused (--max-supports 2)",
+			refusedThird.status());
+		// the refusal's status is logged by the browser: expected here
+		check(errors.slice(logged).every((e) => e.includes(
+			"/support: Failed to load resource")),
+			"and it is the only thing the browser complains of",
+			errors.slice(logged));
+		errors.splice(logged);
+		seen = await supportCounts(browser, P);
+		check(seen["lea-dupont"] === "3" && seen["marc-blanc"] === "2" &&
+			seen["nina-roux"] === "1" && seen["olga-orga"] === null,
+			"a support taken back is uncounted: Léa 3, Marc 2, " +
+				"Nina 1; none shown for the organiser's candidate",
+			seen);
+
+		// open mode: each citizen receives a code once
+		const codes = {};
+		for (const who of ["lea", "marc", "nina"]) {
+			const page = people[who].page;
+			await page.goto(P + "/credential");
+			await Promise.all([page.waitForNavigation(),
+				page.click("form.credential button")]);
+			codes[who] = (await page.textContent("#credential")).trim();
+		}
+		check(Object.values(codes).every((c) =>
+			/^[0-9A-Z]{4}(-[0-9A-Z]{4}){6}$/.test(c)) &&
+			new Set(Object.values(codes)).size === 3,
+			"the credential page shows each citizen a code of " +
+				"their own", codes);
+
+		// the vote: the list is frozen, Nina (1 support) is out
+		agora(env, "--quiet", "primary", "phase", slug, "vote");
+		await nina.page.goto(P);
+		const status = await nina.page.$$eval("article.candidacy",
+			(as) => Object.fromEntries(as.map((a) =>
+				[a.id.slice(2), a.getAttribute("data-status")])));
+		check(status["lea-dupont"] === "qualified" &&
+			status["marc-blanc"] === "qualified" &&
+			status["olga-orga"] === "qualified" &&
+			status["nina-roux"] !== "qualified",
+			"the vote opens: 2 supports qualify, 1 does not", status);
+		// grades: 0 À rejeter, 1 Insuffisant, 2 Passable,
+		// 3 Assez bien, 4 Bien, 5 Très bien
+		const first = await voteWith(marc.page, P, codes.marc,
+			{ "lea-dupont": 5, "marc-blanc": 0, "olga-orga": 5 });
+		check(first.shown.length === 3 &&
+			["Léa Dupont", "Marc Blanc", "Olga Orga"].every((n) =>
+				first.shown.includes(n)),
+			"the ballot lists the three qualified candidates",
+			first.shown);
+		check(/^[0-9a-f]{64}$/.test(first.receipt),
+			"voting shows a receipt", first.receipt);
+		const ballots = {
+			lea: { "lea-dupont": 5, "marc-blanc": 4, "olga-orga": 1 },
+			nina: { "lea-dupont": 2, "marc-blanc": 4, "olga-orga": 1 },
+			marc: { "lea-dupont": 4, "marc-blanc": 3, "olga-orga": 2 },
+		};
+		const receipts = {};
+		for (const [who, g] of Object.entries(ballots))
+			receipts[who] = (await voteWith(people[who].page, P,
+				codes[who], g)).receipt;
+		await marc.page.goto(P + "/receipt/" + first.receipt);
+		check((await marc.page.textContent("main")).includes(
+			"l'a remplacé"),
+			"Marc's first receipt: on the board, replaced");
+		await marc.page.goto(P + "/receipt/" + receipts.marc);
+		check((await marc.page.textContent("main")).includes(
+			"il est compté"),
+			"Marc's second receipt: counted");
+
+		/*
+		 * By hand. Léa: 2, 4, 5 -> lower median 4 (Bien), 1 above,
+		 * 1 below: "Bien −". Marc: 3, 4, 4 -> Bien, 0 above, 1
+		 * below: "Bien −". Same majority grade: take one median
+		 * judgment (4) from each: Léa 2, 5 and Marc 3, 4, whose
+		 * lower medians are Passable and Assez bien: Marc first.
+		 * Olga: 1, 1, 2 -> Insuffisant, 1 above, 0 below:
+		 * "Insuffisant +". Had Marc's first ballot counted, Léa
+		 * would have led (4, 5, 5).
+		 */
+		agora(env, "--quiet", "primary", "phase", slug, "closed");
+		const page = lea.page;
+		await page.goto(P + "/results");
+		const rows = await page.$$eval("table.results tbody tr", (trs) =>
+			trs.map((t) => ({
+				who: t.getAttribute("data-candidate"),
+				rank: t.querySelector("td").textContent,
+				mention: t.querySelector("td.mention").textContent,
+			})));
+		const want = [
+			{ who: "marc-blanc", rank: "1", mention: "Bien −" },
+			{ who: "lea-dupont", rank: "2", mention: "Bien −" },
+			{ who: "olga-orga", rank: "3", mention: "Insuffisant +" },
+		];
+		check(JSON.stringify(rows) === JSON.stringify(want),
+			"the results: Marc, then Léa, both Bien −, then Olga " +
+				"Insuffisant +, as computed by hand", rows);
+		check((await page.textContent("p.voters")).includes("3 votants"),
+			"three voters, not four ballots",
+			await page.textContent("p.voters"));
+		const cells = await page.$$eval(
+			"tr[data-candidate=marc-blanc] td.num", (ts) =>
+				ts.map((t) => t.textContent));
+		// columns from Très bien down to À rejeter
+		check(cells[1] === "2 (66,7 %)" && cells[2] === "1 (33,3 %)" &&
+			cells[5] === "0 (0,0 %)",
+			"Marc's counts: Bien 2 (66,7 %), Assez bien 1, À rejeter 0",
+			cells);
+		const ties = await page.$$eval("section.tie-breaks li", (ls) =>
+			ls.map((l) => l.textContent));
+		check(ties.length === 1 &&
+			ties[0].startsWith("Marc Blanc devance Léa Dupont") &&
+			ties[0].includes("à 16,7 % du milieu, en dessous de " +
+				"la médiane"),
+			"the tie between the two 'Bien' is explained", ties);
+		const bars = await page.$$eval("svg.merit-chart rect", (rs) =>
+			rs.map((r) => r.getBoundingClientRect().width));
+		check(bars.length >= 3 && bars.every((w) => w > 0) &&
+			(await page.$("svg.merit-chart line.merit-mid")) !== null,
+			"the merit-profile chart draws the bars and the 50 % line",
+			bars);
+		fs.mkdirSync(ARTIFACTS, { recursive: true });
+		await page.screenshot({ path: path.join(ARTIFACTS,
+			"primary-results-1366.png"), fullPage: true });
+	} finally {
+		for (const c of Object.values(people))
+			await c.context.close();
+	}
 }
 
 async function main() {
@@ -597,8 +805,9 @@ async function main() {
 		const compareUrl = await voter(browser, server.base, errors);
 		await phone(browser, compareUrl, errors);
 		await submission(browser, server.base, errors);
+		await material(browser, server.base, errors);
 		await editor(browser, server.base, errors);
-		await citizen(browser, server.base, env, errors);
+		await citizens(browser, server.base, env, errors);
 		check(errors.length === 0, "no console error on any page",
 			errors.join("\n"));
 		check(fs.existsSync(path.join(ARTIFACTS,

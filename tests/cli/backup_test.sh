@@ -306,8 +306,11 @@ expect 0 "restore --force over it" "$AGORA" restore --force --json \
 	"$T/b1.db"
 json "j['verify']['ok'] and j['counts']['documents'] == 4" \
 	"restore --json reports the verified counts"
-if [ ! -e "$AGORA_DB-wal" ] && [ ! -e "$AGORA_DB-shm" ]; then
-	ok "no stale -wal or -shm beside the restored database"
+# agora keeps an emptied -wal and the -shm when it closes a database
+# (core/db.c: so that read-only storage can still be read); what must
+# never be there is the old database's log
+if [ ! -s "$AGORA_DB-wal" ]; then
+	ok "no stale -wal beside the restored database"
 else
 	ko "stale files beside the database: $(ls "$T")"
 fi

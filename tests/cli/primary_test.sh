@@ -55,7 +55,13 @@ has "$T/err" "bad.csv:2" "and the message names the line"
 printf 'nom\n\377\n' >"$T/bad.csv"
 expect 2 "a roll that is not UTF-8 is refused" "$AGORA" primary \
 	credentials $P --roll "$T/bad.csv" --out "$T/p3.csv"
-if [ ! -e "$T/p2.csv" ] && [ ! -e "$T/p3.csv" ]; then ok "refused rolls write no codes file"; else ko "refused rolls write no codes file"; fi
+# a line short of a field would put the code in the e-mail column
+printf 'nom,courriel\nAlice,a@example.org\nBob\n' >"$T/short.csv"
+expect 2 "a roll line without the header's fields is refused" "$AGORA" \
+	primary credentials $P --roll "$T/short.csv" --out "$T/p4.csv"
+has "$T/err" "short.csv:3: 1 fields where the header has 2" \
+	"and the message names the line and the counts"
+if [ ! -e "$T/p2.csv" ] && [ ! -e "$T/p3.csv" ] && [ ! -e "$T/p4.csv" ]; then ok "refused rolls write no codes file"; else ko "refused rolls write no codes file"; fi
 
 C1=$(sed -n 2p "$T/private.csv" | awk -F, '{print $NF}')
 C2=$(sed -n 3p "$T/private.csv" | awk -F, '{print $NF}')

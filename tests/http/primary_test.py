@@ -187,6 +187,7 @@ def run(tmp):
         time.sleep(0.1)
     try:
         lifecycle(port, env, dbpath, codes, tmp)
+        blank(port, env, tmp)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -309,6 +310,10 @@ def lifecycle(port, env, dbpath, codes, tmp):
           "grades": {s: 2 for s in lot2}}),
         ("a code's ballot with a wrong lot", 422,
          {"credential": c2, "grades": {s: 2 for s in others}}),
+        ("a blank ballot (no --allow-blank), by code", 422,
+         {"credential": c2, "grades": {}}),
+        ("a blank ballot (no --allow-blank), signed", 422,
+         signed(P, c2, 1, {})),
         ("a ballot with an extra field", 400,
          {"ballot": dict(forged, extra=1), "signature": "00" * 64}),
         ("a short signature", 400,
@@ -448,6 +453,49 @@ def lifecycle(port, env, dbpath, codes, tmp):
           j["result"]["voters"] == 1 and
           j["result"]["ranking"][0]["candidate"] == "eva-sand",
           "public results before the close: live, unsigned, counted", j)
+
+
+def blank(port, env, tmp):
+    """A primary created with --allow-blank takes blank ballots"""
+    agora(env, "primary", "create", "blk", "--title", "Blanc",
+          "--allow-blank")
+    for name in ("Gil Vert", "Hana Bleu"):
+        agora(env, "primary", "candidate", "add", "blk", "--name", name)
+    with open(os.path.join(tmp, "roll3.csv"), "w") as f:
+        f.write("nom\na\nb\nc\n")
+    agora(env, "primary", "credentials", "blk", "--roll",
+          os.path.join(tmp, "roll3.csv"), "--out",
+          os.path.join(tmp, "codes3.csv"))
+    with open(os.path.join(tmp, "codes3.csv")) as f:
+        blk = [row["credential"] for row in csv.DictReader(f)]
+    agora(env, "primary", "phase", "blk", "vote")
+    base = "/api/v1/primaries/blk"
+    st, _, j = jreq(port, base)
+    check(st == 200 and j["allow_blank"] is True,
+          "the API says the primary allows blank ballots", j)
+    st, _, j = jreq(port, base + "/ballots", "POST",
+                    {"credential": blk[0], "grades": {}})
+    check(st == 201 and len(j["receipt"]) == 64,
+          "--allow-blank: a blank ballot by code, 201", (st, j))
+    body = signed("blk", blk[1], 1, {})
+    st, _, j = jreq(port, base + "/ballots", "POST", body)
+    check(st == 201 and j["receipt"] == receipt_of(body),
+          "--allow-blank: a blank ballot signed on the device, 201",
+          (st, j))
+    st, _, j = jreq(port, base + "/ballots", "POST",
+                    {"credential": blk[2], "grades": {"gil-vert": 3}})
+    check(st == 422, "--allow-blank still refuses a partial ballot: 422",
+          (st, j))
+    st, _, j = jreq(port, base + "/ballots", "POST",
+                    {"credential": blk[2],
+                     "grades": {"gil-vert": 3, "hana-bleu": 1}})
+    check(st == 201, "and takes a full one", (st, j))
+    agora(env, "primary", "phase", "blk", "closed")
+    st, _, j = jreq(port, base + "/results")
+    tot = {x["candidate"]: x for x in j["result"]["ranking"]}
+    check(st == 200 and j["result"]["voters"] == 3 and
+          tot["gil-vert"]["rank"] == 1,
+          "the result counts 3 voters, two of them blank", j)
 
 
 def main():

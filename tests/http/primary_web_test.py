@@ -110,6 +110,16 @@ def flows(port, dbpath, env):
                   " ORDER BY seq DESC LIMIT 1", SLUG)
     check(head is None or head[0] in body,
           "the page shows the board's head hash", head)
+    check('href="/#primaries"' in body,
+          "the primary's page links back to the home page's list", None)
+    st, _, home = anon.req("/")
+    item = re.search(r'<a href="/primary/%s">Primaire de test</a> '
+                     r'<span class="meta" data-phase="(\w+)">' % SLUG, home)
+    check(st == 200 and 'id="primaries"' in home and item and
+          item.group(1) == "declaration" and
+          'href="/primary/pw-lot"' in home,
+          "the home page lists the primaries with their phase",
+          home[-2000:])
     st, _, _ = anon.req("/primary/nope")
     check(st == 404, "an unknown primary: 404", st)
     st, _, body = Browser(port).req(P + "?lang=en")
@@ -293,6 +303,11 @@ def flows(port, dbpath, env):
     st, _, body = anon.req(P + "/vote")
     check("pas ouvert" in body, "the vote page before the vote: closed", st)
     agora(env, "primary", "phase", SLUG, "vote")
+    st, _, home = anon.req("/")
+    check('<a href="/primary/%s">Primaire de test</a> <span class="meta" '
+          'data-phase="vote">' % SLUG in home,
+          "the (cached) home page shows the new phase at once",
+          home[-2000:])
     st, _, body = anon.req(P)
     check(status_of(body, "alice-martin") == "qualified" and
           status_of(body, "bruno-petit") == "declared" and
@@ -305,6 +320,9 @@ def flows(port, dbpath, env):
     st, _, body = anon.req(P + "/results")
     check(st == 200 and "seront publiés" in body and "<svg" not in body,
           "results hidden during the vote", body[-600:])
+    st, _, body = anon.req(P + "/results.csv")
+    check(st == 409 and "alice-martin" not in body,
+          "their CSV too: 409 during the vote", st)
 
     voter = Browser(port)
     st, _, body = voter.req(P + "/vote")
@@ -316,7 +334,14 @@ def flows(port, dbpath, env):
           body and body.count('type="radio"') == 12,
           "the code (any spelling) opens the ballot: qualified candidates,"
           " six grades each", body[-2000:])
+    check('class="blank"' not in body and "Voter blanc" not in body,
+          "without --allow-blank the ballot offers no blank vote", None)
     n0 = ballots(dbpath)
+    st, _, body = voter.post(P + "/vote", {"step": "cast", "code": code_d,
+                                           "blank": "1"}, "/signin")
+    check(st == 400 and "Le vote blanc n" in body and
+          ballots(dbpath) == n0,
+          "a blank ballot where none is allowed: 400, nothing stored", st)
     st, _, body = vote(voter, code_d, {"alice-martin": 2})
     check(st == 400 and ballots(dbpath) == n0,
           "a ballot with a candidate left ungraded: 400, nothing stored",
@@ -376,6 +401,32 @@ def flows(port, dbpath, env):
           "with --lot-size 2 the form grades exactly the code's lot",
           (shown, want))
 
+    # a primary whose organiser allows the blank ballot: offered, counted
+    bp = "/primary/pw-blank"
+    st, _, body = dave.post(bp + "/credential", {})
+    m = re.search(r'id="credential">([0-9A-Z-]{30,40})<', body)
+    code_b = m.group(1) if m else ""
+    bv = Browser(port)
+    st, _, body = bv.post(bp + "/vote", {"step": "code", "code": code_b})
+    check(st == 200 and 'class="blank"' in body and "Voter blanc" in body
+          and 'name="g_eve-nord"' in body,
+          "with --allow-blank the ballot also offers a blank vote",
+          body[-1500:])
+    n0 = ballots(dbpath)
+    st, _, body = bv.post(bp + "/vote", {"step": "cast", "code": code_b,
+                                         "blank": "1"})
+    stored = db_one(dbpath, "SELECT body FROM ballot ORDER BY rowid DESC"
+                    " LIMIT 1")[0]
+    check(st == 200 and receipt_of(body) and
+          ballots(dbpath) == (n0[0] + 1, n0[1] + 1) and
+          json.loads(stored)["grades"] == {},
+          "a blank ballot there: a receipt, stored with no grade",
+          (st, stored))
+    agora(env, "primary", "phase", "pw-blank", "closed")
+    st, _, body = anon.req(bp + "/results")
+    check(st == 200 and "1 votant" in body and "aucun vote" in body,
+          "its results: one voter, no grade for anyone", body[-2000:])
+
     agora(env, "primary", "phase", SLUG, "closed")
     n0 = ballots(dbpath)
     st, _, _ = vote(voter, code_d, {"alice-martin": 0, "olga-orga": 0})
@@ -395,6 +446,25 @@ def flows(port, dbpath, env):
           "Fabre" in body and "50,0 %" in body,
           "voters, the tie-break explained, Fabre's judgments, percentages",
           body[-3000:])
+    sec = re.search(r'<details class="secondary">.*?</details>', body, re.S)
+    check(sec and "mention majoritaire ou au-dessus" in sec.group(0) and
+          "100,0 %" in sec.group(0),
+          "the share of voters at or above the majority grade, for "
+          "information", sec.group(0) if sec else body[-2000:])
+    check('href="/primary/%s/results.csv"' % SLUG in body and
+          'href="/api/v1/primaries/%s/results"' % SLUG in body,
+          "the results page links to its CSV and JSON exports", None)
+    st, h, csvt = anon.req(P + "/results.csv")
+    lines = csvt.split("\r\n")
+    check(st == 200 and h.get("content-type", "").startswith("text/csv")
+          and "attachment" in h.get("content-disposition", "") and
+          lines[0] == "rank,candidate,name,majority_grade,sign,À rejeter,"
+          "Insuffisant,Passable,Assez bien,Bien,Très bien" and
+          lines[1].startswith("1,alice-martin,Alice Martin,Bien,+,") and
+          lines[2].startswith("2,olga-orga,Olga Orga,Bien,-,") and
+          lines[1].endswith(",1,1") and lines[3] == "",
+          "the results as CSV: rank order, grades named, counts worst "
+          "first", (st, h.get("content-type"), csvt[:600]))
 
 
 def main():
@@ -413,6 +483,11 @@ def main():
             agora(env, "primary", "candidate", "add", "pw-lot", "--name",
                   name)
         agora(env, "primary", "phase", "pw-lot", "vote")
+        agora(env, "primary", "create", "pw-blank", "--title", "Blanc",
+              "--allow-blank", "--open")
+        agora(env, "primary", "candidate", "add", "pw-blank", "--name",
+              "Eve Nord")
+        agora(env, "primary", "phase", "pw-blank", "vote")
         for who in ("alice", "bruno", "chloe", "dave", "frank"):
             agora(env, "user", "add", who + "@example.org", "--role",
                   "citizen", stdin=PASSWORD + "\n")

@@ -1034,6 +1034,113 @@ static void test_pathological_shapes(void **state)
 	free(s);
 }
 
+/*
+ * A PDF of pages pages that all draw one uncompressed content stream:
+ * a line of text, then spaces bytes of spaces, which poppler parses
+ * again for every page. With 2000 pages and 4 MB, a 4 MB file that
+ * poppler would read for minutes.
+ */
+static char *pdf_build(int pages, size_t spaces, size_t *len)
+{
+	static const char line[] = "BT /F1 12 Tf 56 780 Td (Bonjour le monde) "
+				   "Tj ET\n";
+	struct sb b;
+	size_t *off = calloc((size_t)pages + 5, sizeof(*off)), xref;
+	int i, nobj = 4 + pages;
+
+	assert_non_null(off);
+	sb_init(&b, 0);
+	sb_puts(&b, "%PDF-1.4\n");
+	off[1] = b.len;
+	sb_puts(&b, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+	off[2] = b.len;
+	sb_puts(&b, "2 0 obj\n<< /Type /Pages /Kids [");
+	for (i = 0; i < pages; i++)
+		sb_printf(&b, "%d 0 R ", 5 + i);
+	sb_printf(&b, "] /Count %d >>\nendobj\n", pages);
+	off[3] = b.len;
+	sb_puts(&b, "3 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont "
+		    "/Helvetica >>\nendobj\n");
+	off[4] = b.len;
+	sb_printf(&b, "4 0 obj\n<< /Length %zu >>\nstream\n",
+		  strlen(line) + spaces);
+	sb_puts(&b, line);
+	assert_int_equal(sb_grow(&b, spaces), 0);
+	memset(b.buf + b.len, ' ', spaces);
+	b.len += spaces;
+	sb_puts(&b, "\nendstream\nendobj\n");
+	for (i = 0; i < pages; i++) {
+		off[5 + i] = b.len;
+		sb_printf(&b,
+			  "%d 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox "
+			  "[0 0 595 842] /Resources << /Font << /F1 3 0 R >> "
+			  ">> /Contents 4 0 R >>\nendobj\n",
+			  5 + i);
+	}
+	xref = b.len;
+	sb_printf(&b, "xref\n0 %d\n0000000000 65535 f \n", nobj + 1);
+	for (i = 1; i <= nobj; i++)
+		sb_printf(&b, "%010zu 00000 n \n", off[i]);
+	sb_printf(&b,
+		  "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%zu\n"
+		  "%%%%EOF\n",
+		  nobj + 1, xref);
+	free(off);
+	assert_false(sb_error(&b));
+	return sb_detach(&b, len);
+}
+
+static long long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)(t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* PDFs: read in a child process, bounded in time (ingest/pdf.c) */
+static void test_pdf_bounded(void **state)
+{
+	struct ingest_limits saved = lim;
+	struct ingest_doc doc;
+	struct agora_error err;
+	struct timespec t0;
+	size_t n;
+	char *p;
+	int rc;
+
+	(void)state;
+	/* the same shape, two pages: read, both pages' text */
+	p = pdf_build(2, 1000, &n);
+	assert_int_equal(extract(INGEST_PDF, p, n, &doc, &err), 0);
+	assert_non_null(strstr(doc.text.buf, "Bonjour le monde"));
+	assert_non_null(strstr(strstr(doc.text.buf, "Bonjour") + 1, "Bonjour"));
+	ingest_doc_fini(&doc);
+	free(p);
+
+	/* 2000 pages of 4 MB of content each: stopped at the deadline */
+	p = pdf_build(2000, (size_t)4 << 20, &n);
+	lim.pdf_ms = 1500;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = extract(INGEST_PDF, p, n, &doc, &err);
+	if (rc != AGORA_ETOOBIG)
+		print_error("got %d '%s' after %lld ms\n", rc, err.msg,
+			    ms_since(&t0));
+	assert_int_equal(rc, AGORA_ETOOBIG);
+	assert_non_null(strstr(err.msg, "takes more than 1500 ms to read"));
+	/* killed at the deadline, not when poppler is done (minutes) */
+	assert_true(ms_since(&t0) < 20000);
+	assert_int_equal(doc.nblocks, 0);
+	ingest_doc_fini(&doc);
+	free(p);
+	lim = saved;
+
+	/* not a PDF inside: poppler's error, with its first warning */
+	fails(INGEST_PDF, "%PDF-1.4\nnothing else\n", (size_t)-1, AGORA_EINVAL,
+	      "cannot read the PDF");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1054,6 +1161,7 @@ int main(void)
 		cmocka_unit_test(test_pathological_shapes),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_formats),
+		cmocka_unit_test(test_pdf_bounded),
 		cmocka_unit_test(test_valbrune),
 		cmocka_unit_test(test_shared_corpus),
 	};

@@ -100,10 +100,14 @@ static const char *const references[] = {
 	"primary_secret.primary_election",
 };
 
-/* Triggers on them: each only refuses a change, none copies a row */
-static const char *const triggers[] = {"ballot_delete", "ballot_immutable",
-				       "ballot_uncount", "board_delete",
-				       "board_immutable"};
+/*
+ * Triggers on them: each only refuses a change, none copies a row; and
+ * primary_phase_generation, which on a phase change bumps the web's
+ * page cache generation (meta.search_generation, a bare counter)
+ */
+static const char *const triggers[] = {
+	"ballot_delete", "ballot_immutable", "ballot_uncount",
+	"board_delete",	 "board_immutable",  "primary_phase_generation"};
 
 struct fixture {
 	char path[64];

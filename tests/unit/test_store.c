@@ -682,12 +682,46 @@ static void test_failure_midway_rolls_back(void **state)
 			 idx_before + 4);
 }
 
+/*
+ * One document, one FTS5 segment: the index's pending terms are flushed
+ * once, at the commit. A statement with a statement journal (any trigger
+ * on INSERT into proposal_theme did it) makes SQLite open a savepoint on
+ * FTS5, which then flushes a segment per proposal and merges them again
+ * and again: ingest ran 2.3x the instructions (bench/README.md).
+ */
+static void test_one_segment_per_document(void **state)
+{
+	struct fixture *f = *state;
+	struct ingest_result res;
+	struct agora_error err = {0};
+	char doc[8192];
+	size_t n = 0;
+	int i;
+
+	n += (size_t)snprintf(doc + n, sizeof(doc) - n, "# Programme\n\n");
+	for (i = 0; i < 40; i++)
+		n += (size_t)snprintf(doc + n, sizeof(doc) - n,
+				      "- Construire %d logements sociaux et "
+				      "%d places en crèche.\n",
+				      100 + i, 10 + i);
+	assert_int_equal(ingest(f, "Jeanne Martin", "programme.md", doc, n,
+				&res, &err),
+			 0);
+	assert_int_equal(res.proposals, 40);
+	assert_true(count(f->db, "SELECT count(*) FROM proposal_theme") >= 40);
+	assert_int_equal(count(f->db, "SELECT count(DISTINCT segid)"
+				      " FROM proposal_fts_idx"),
+			 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_ingest_versions_and_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_moderation_and_the_index,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_segment_per_document,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing,
 						setup, teardown),

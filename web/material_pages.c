@@ -1,0 +1,1160 @@
+/*
+ * material_pages.c - candidates' campaign material and profiles on the
+ * web. A candidate uploads photos (JPEG, PNG, WebP) and PDF leaflets
+ * (multipart/form-data, streamed and capped in server.c and auth.c),
+ * adds video links, and proposes a profile, at /material and /profile,
+ * for their own candidacies only; everything waits in the moderation
+ * queue (/moderation) until an editor of the election or an
+ * administrator publishes it or rejects it with a reason the candidate
+ * reads. Voters see published material only, on the candidate page and
+ * in the API; the bytes are served at /m/ID with headers that cannot
+ * execute (the sniffed type, nosniff, a sandboxing CSP, PDFs as
+ * attachments).
+ *
+ * Every page here but /m/ID of published material is personal: never
+ * cached. Permissions are checked on every request, GET and POST.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ingest.h"
+#include "material.h"
+#include "web_auth.h"
+
+/* server.c caps the upload before this module is reached: the same cap */
+_Static_assert(WEB_MAX_MATERIAL_FILE == MATERIAL_FILE_MAX,
+	       "the upload cap of /material is the material's");
+
+/* ---------------------------------------------------------- shared bits */
+
+static void status_label(struct web_req *r, const char *status)
+{
+	const char *t = !strcmp(status, "pending")
+				? tr(r, "en attente de modération")
+			: !strcmp(status, "published") ? tr(r, "publié")
+			: !strcmp(status, "rejected")  ? tr(r, "refusé")
+			: !strcmp(status, "withdrawn") ? tr(r, "remplacé")
+						       : status;
+
+	html_raw(&r->body, "<span class=\"status-");
+	html_attr(&r->body, status);
+	html_raw(&r->body, "\">");
+	html_text(&r->body, t);
+	html_raw(&r->body, "</span>");
+}
+
+static void reason_line(struct web_req *r, const char *reason)
+{
+	if (!*reason)
+		return;
+	html_raw(&r->body, "<br><span class=\"reason\">");
+	html_text(&r->body, tr(r, "Motif :"));
+	html_raw(&r->body, " ");
+	html_text(&r->body, reason);
+	html_raw(&r->body, "</span>");
+}
+
+static const char *kind_label(struct web_req *r, const char *kind)
+{
+	return !strcmp(kind, "photo")	  ? tr(r, "Photo")
+	       : !strcmp(kind, "leaflet") ? tr(r, "Tract (PDF)")
+					  : tr(r, "Vidéo");
+}
+
+/* The host of an https link, for the text next to it */
+static void link_host(struct sb *b, const char *url)
+{
+	const char *h = url + 8; /* material_url_check: "https://" */
+
+	html_textn(b, h, strcspn(h, "/?#"));
+}
+
+/* An outside link: never followed by search engines, no referrer */
+static void outside_link(struct sb *b, const char *url, const char *text)
+{
+	html_raw(b, "<a rel=\"nofollow noopener noreferrer ugc\" href=\"");
+	html_attr(b, url);
+	html_raw(b, "\">");
+	html_text(b, text);
+	html_raw(b, "</a>");
+}
+
+/* A write transaction with the material statements ready */
+static int write_begin(struct web_req *r, struct agora_db **db)
+{
+	int rc;
+
+	if ((rc = auth_write_begin(r, db)))
+		return rc;
+	if ((rc = material_db_prepare(*db, &r->err))) {
+		db_rollback(*db);
+		return rc;
+	}
+	return 0;
+}
+
+/* "election/candidate" of a form, checked against the user's grants:
+ * 0 with the candidate's id, else the response is made (400, 403) */
+static int form_candidacy(struct web_req *r, const struct auth_grant_list *gl,
+			  int64_t *cid, int *done)
+{
+	const char *cand = auth_form(r, "candidacy"), *slash;
+	char *e;
+	int rc;
+
+	*done = 1;
+	if (!cand || !(slash = strchr(cand, '/'))) {
+		auth_page_error(r, 400,
+				tr(r, "Choisissez une de vos candidatures."));
+		return 0;
+	}
+	if (!(e = strndup(cand, (size_t)(slash - cand))))
+		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+	if (!web_own_candidacy(gl, e, slash + 1)) {
+		free(e);
+		auth_page_error(r, 403,
+				tr(r, "Votre compte n'a pas le rôle que "
+				      "demande cette page."));
+		return 0;
+	}
+	rc = ingest_candidate_id(r->db, e, slash + 1, cid, &r->err);
+	free(e);
+	if (!rc)
+		*done = 0;
+	return rc;
+}
+
+static void notices(struct web_req *r, const char *message, const char *done)
+{
+	if (message) {
+		html_raw(&r->body, "<p class=\"error\" role=\"alert\">");
+		html_text(&r->body, message);
+		html_raw(&r->body, "</p>\n");
+	}
+	if (done) {
+		html_raw(&r->body, "<p class=\"notice\" role=\"status\">");
+		html_text(&r->body, done);
+		html_raw(&r->body, "</p>\n");
+	}
+}
+
+static void candidacy_field(struct web_req *r, const struct auth_grant *g)
+{
+	html_raw(&r->body,
+		 "<input type=\"hidden\" name=\"candidacy\" value=\"");
+	html_attr(&r->body, g->election);
+	html_raw(&r->body, "/");
+	html_attr(&r->body, g->candidate);
+	html_raw(&r->body, "\">\n");
+}
+
+static void candidacy_heading(struct web_req *r, const struct auth_grant *g)
+{
+	html_raw(&r->body, "<h2><a href=\"/e/");
+	url_arg(&r->body, g->election);
+	html_raw(&r->body, "/c/");
+	url_arg(&r->body, g->candidate);
+	html_raw(&r->body, "\">");
+	html_text(&r->body, g->candidate);
+	html_raw(&r->body, "</a> <span class=\"meta\">");
+	html_text(&r->body, g->election);
+	html_raw(&r->body, "</span></h2>\n");
+}
+
+static void no_candidacy(struct web_req *r)
+{
+	html_raw(&r->body, "<p>");
+	html_text(&r->body,
+		  tr(r, "Votre compte n'est lié à aucune candidature : "
+			"un éditeur ou un administrateur la confirme."));
+	html_raw(&r->body, "</p>\n");
+}
+
+/* ------------------------------------------------ the candidate's side */
+
+static int own_row(void *ctx, const struct material_item *m)
+{
+	struct web_req *r = ctx;
+	struct sb *b = &r->body;
+
+	html_raw(b, "<tr><td>");
+	html_text(b, kind_label(r, m->kind));
+	html_raw(b, "</td><td>");
+	if (*m->url)
+		outside_link(b, m->url, m->caption);
+	else {
+		html_raw(b, "<a href=\"/m/");
+		html_num(b, m->id);
+		html_raw(b, "\">");
+		html_text(b, m->caption);
+		html_raw(b, "</a>");
+	}
+	html_raw(b, "</td><td>");
+	html_date(r, m->submitted_at);
+	html_raw(b, "</td><td>");
+	status_label(r, m->status);
+	reason_line(r, m->reason);
+	html_raw(b, "</td></tr>\n");
+	return 0;
+}
+
+static int material_page(struct web_req *r, const struct auth_grant_list *gl,
+			 int status, const char *message, const char *done)
+{
+	struct sb *b = &r->body;
+	size_t i, n = 0;
+	int64_t cid;
+	int rc;
+
+	sb_reset(b);
+	r->status = status;
+	page_begin(r, tr(r, "Documents de campagne"));
+	html_raw(b, "<h1>");
+	html_text(b, tr(r, "Documents de campagne"));
+	html_raw(b, "</h1>\n");
+	notices(r, message, done);
+	html_raw(b, "<p><a href=\"/profile\">");
+	html_text(b, tr(r, "Modifier le profil"));
+	html_raw(b, "</a></p>\n");
+	for (i = 0; i < gl->n; i++) {
+		const struct auth_grant *g = &gl->v[i];
+
+		if (g->role != ROLE_CANDIDATE || !g->election || !g->candidate)
+			continue;
+		n++;
+		if ((rc = ingest_candidate_id(r->db, g->election, g->candidate,
+					      &cid, &r->err)))
+			return rc;
+		html_raw(b, "<section>\n");
+		candidacy_heading(r, g);
+		html_raw(b, "<table class=\"material\">\n<tr><th>");
+		html_text(b, tr(r, "Type"));
+		html_raw(b, "</th><th>");
+		html_text(b, tr(r, "Légende"));
+		html_raw(b, "</th><th>");
+		html_text(b, tr(r, "Déposé le"));
+		html_raw(b, "</th><th>");
+		html_text(b, tr(r, "État"));
+		html_raw(b, "</th></tr>\n");
+		if ((rc = material_list(r->db, cid, NULL, own_row, r, &r->err)))
+			return rc;
+		html_raw(b, "</table>\n<h3>");
+		html_text(b, tr(r, "Photo ou tract"));
+		html_raw(b, "</h3>\n<form class=\"material\" method=\"post\" "
+			    "action=\"/material\" "
+			    "enctype=\"multipart/form-data\">\n");
+		auth_csrf_field(r);
+		candidacy_field(r, g);
+		html_raw(b, "<p><label>");
+		html_text(b, tr(r, "Légende (ce que montre la photo, le sujet "
+				   "du tract)"));
+		html_raw(b, "<br>\n<input type=\"text\" name=\"caption\" "
+			    "maxlength=\"300\" required></label></p>\n"
+			    "<p><label>");
+		html_text(b, tr(r, "Fichier : photo JPEG, PNG ou WebP (5 Mo "
+				   "au plus), tract PDF (10 Mo au plus)"));
+		html_raw(b, "<br>\n<input type=\"file\" name=\"file\" required "
+			    "accept=\".jpg,.jpeg,.png,.webp,.pdf\"></label>"
+			    "</p>\n<p><button type=\"submit\">");
+		html_text(b, tr(r, "Envoyer pour modération"));
+		html_raw(b, "</button></p>\n</form>\n<h3>");
+		html_text(b, tr(r, "Lien vers une vidéo"));
+		html_raw(b, "</h3>\n<form class=\"video\" method=\"post\" "
+			    "action=\"/material\">\n");
+		auth_csrf_field(r);
+		candidacy_field(r, g);
+		html_raw(b, "<p><label>");
+		html_text(b, tr(r, "Légende"));
+		html_raw(b, "<br>\n<input type=\"text\" name=\"caption\" "
+			    "maxlength=\"300\" required></label></p>\n"
+			    "<p><label>");
+		html_text(b, tr(r, "Adresse de la vidéo (https://…)"));
+		html_raw(b, "<br>\n<input type=\"url\" name=\"url\" "
+			    "maxlength=\"2000\" required "
+			    "pattern=\"https://.+\"></label></p>\n<p>"
+			    "<button type=\"submit\">");
+		html_text(b, tr(r, "Envoyer pour modération"));
+		html_raw(b, "</button></p>\n</form>\n</section>\n");
+	}
+	if (!n)
+		no_candidacy(r);
+	page_end(r);
+	return 0;
+}
+
+/* The status and message for a refused upload or link */
+static int refused(struct web_req *r, const struct auth_grant_list *gl, int rc,
+		   const struct material_file *f, const struct agora_error *e)
+{
+	int status = rc == AGORA_ETOOBIG	     ? 413
+		     : f && f->type == MATERIAL_NONE ? 415
+						     : 400;
+
+	LOG(LOG_INFO, "request %s: material refused: %s", r->id, e->msg);
+	return material_page(r, gl, status,
+			     status == 415
+				     ? tr(r, "Type de fichier non pris en "
+					     "charge : une photo est un "
+					     "fichier JPEG, PNG ou WebP, un "
+					     "tract un PDF ; le type est lu "
+					     "dans le contenu, pas dans le "
+					     "nom.")
+				     : e->msg,
+			     NULL);
+}
+
+static int material_post(struct web_req *r, const struct auth_grant_list *gl)
+{
+	struct web_auth *w = r->auth;
+	struct material_file f = {0};
+	struct agora_error e = {0};
+	struct agora_db *db;
+	int64_t cid, id;
+	int rc, done, dup = 0;
+
+	if ((rc = form_candidacy(r, gl, &cid, &done)) || done)
+		return rc;
+	if (w->multipart && (!w->has_file || !w->file.len))
+		return material_page(r, gl, 400,
+				     tr(r, "Choisissez le fichier."), NULL);
+	if (!w->multipart && !auth_form(r, "url"))
+		return material_page(r, gl, 400,
+				     tr(r, "Indiquez l'adresse de la vidéo."),
+				     NULL);
+	if ((rc = write_begin(r, &db)))
+		return rc;
+	/* one write transaction: a refused item leaves no row */
+	if (w->multipart)
+		rc = material_add_file(db, cid, w->user.id,
+				       auth_form(r, "caption"), w->file.buf,
+				       w->file.len, &f, &id, &dup, &e);
+	else
+		rc = material_add_video(db, cid, w->user.id,
+					auth_form(r, "caption"),
+					auth_form(r, "url"), &id, &e);
+	if (rc) {
+		db_rollback(db);
+		if (rc == AGORA_EINVAL || rc == AGORA_ETOOBIG)
+			return refused(r, gl, rc, w->multipart ? &f : NULL, &e);
+		r->err = e;
+		return rc;
+	}
+	if (dup)
+		db_rollback(db);
+	else if ((rc = auth_write_commit(r, db)))
+		return rc;
+	LOG(LOG_INFO, "request %s: material %lld submitted by user %lld", r->id,
+	    (long long)id, (long long)w->user.id);
+	auth_redirect(r, dup ? "/material?sent=same" : "/material?sent=1");
+	return 0;
+}
+
+int page_material(struct web_req *r)
+{
+	struct auth_grant_list gl = {0};
+	int rc;
+
+	if (auth_require(r, ROLE_CANDIDATE, 0))
+		return 0;
+	if ((rc = auth_user_grants(r->db, r->auth->user.id, &gl, &r->err)))
+		return rc;
+	if (!r->post) {
+		const char *sent = web_arg(r, "sent");
+
+		rc = material_page(
+			r, &gl, 200, NULL,
+			!sent ? NULL
+			: !strcmp(sent, "same")
+				? tr(r, "Ce fichier est déjà enregistré : "
+					"rien n'a changé.")
+				: tr(r, "Reçu : il attend la modération."));
+	} else if (auth_post_ok(r))
+		rc = 0;
+	else
+		rc = material_post(r, &gl);
+	auth_grant_list_fini(&gl);
+	return rc;
+}
+
+/* --------------------------------------------------------- profiles */
+
+static int history_row(void *ctx, const struct material_profile *p)
+{
+	struct web_req *r = ctx;
+	struct sb *b = &r->body;
+
+	html_raw(b, "<tr><td>");
+	html_date(r, p->proposed_at);
+	html_raw(b, "</td><td>");
+	html_text(b, p->given_name);
+	html_raw(b, " ");
+	html_text(b, p->family_name);
+	html_raw(b, "</td><td>");
+	html_text(b, p->party);
+	html_raw(b, "</td><td>");
+	status_label(r, p->status);
+	reason_line(r, p->reason);
+	html_raw(b, "</td></tr>\n");
+	return 0;
+}
+
+static void text_input(struct web_req *r, const char *name, const char *label,
+		       const char *value, int required)
+{
+	html_raw(&r->body, "<p><label>");
+	html_text(&r->body, label);
+	html_raw(&r->body, "<br>\n<input type=\"text\" name=\"");
+	html_attr(&r->body, name);
+	html_raw(&r->body, "\" maxlength=\"200\" value=\"");
+	html_attr(&r->body, value);
+	html_raw(&r->body,
+		 required ? "\" required></label></p>\n" : "\"></label></p>\n");
+}
+
+static int profile_section(struct web_req *r, const struct auth_grant *g)
+{
+	struct material_profile cur = {0};
+	struct candidate_list cl = {0};
+	struct sb *b = &r->body;
+	const struct candidate_info *ci = NULL;
+	size_t i;
+	int64_t cid;
+	int rc;
+
+	if ((rc = ingest_candidate_id(r->db, g->election, g->candidate, &cid,
+				      &r->err)) ||
+	    (rc = candidate_list(r->db, g->election, &cl, &r->err)))
+		return rc;
+	for (i = 0; i < cl.n; i++)
+		if (cl.v[i].id == cid)
+			ci = &cl.v[i];
+	rc = material_profile_current(r->db, cid, &cur, &r->err);
+	if (rc && rc != AGORA_ENOTFOUND)
+		goto out;
+	rc = 0;
+	html_raw(b, "<section>\n");
+	candidacy_heading(r, g);
+	html_raw(b, "<form class=\"profile\" method=\"post\" "
+		    "action=\"/profile\">\n");
+	auth_csrf_field(r);
+	candidacy_field(r, g);
+	text_input(r, "given_name", tr(r, "Prénom, tel que sur le bulletin"),
+		   ci ? ci->given_name : "", 0);
+	text_input(r, "family_name", tr(r, "Nom, tel que sur le bulletin"),
+		   ci ? ci->family_name : "", 1);
+	text_input(r, "party", tr(r, "Parti ou liste"), ci ? ci->party : "", 0);
+	html_raw(b, "<p><label>");
+	html_text(b, tr(r, "Biographie courte (2 000 octets au plus)"));
+	html_raw(b, "<br>\n<textarea name=\"bio\" maxlength=\"2000\" "
+		    "rows=\"6\">");
+	html_text(b, cur.bio ? cur.bio : "");
+	html_raw(b, "</textarea></label></p>\n<p><label>");
+	html_text(b, tr(r, "Liens (https://…, un par ligne, 5 au plus)"));
+	html_raw(b, "<br>\n<textarea name=\"links\" rows=\"4\">");
+	html_text(b, cur.links ? cur.links : "");
+	html_raw(b, "</textarea></label></p>\n<p><button type=\"submit\">");
+	html_text(b, tr(r, "Envoyer pour modération"));
+	html_raw(b, "</button></p>\n</form>\n<h3>");
+	html_text(b, tr(r, "Historique"));
+	html_raw(b, "</h3>\n<table class=\"history\">\n<tr><th>");
+	html_text(b, tr(r, "Proposé le"));
+	html_raw(b, "</th><th>");
+	html_text(b, tr(r, "Nom"));
+	html_raw(b, "</th><th>");
+	html_text(b, tr(r, "Parti ou liste"));
+	html_raw(b, "</th><th>");
+	html_text(b, tr(r, "État"));
+	html_raw(b, "</th></tr>\n");
+	if ((rc = material_profile_list(r->db, cid, history_row, r, &r->err)))
+		goto out;
+	html_raw(b, "</table>\n</section>\n");
+out:
+	material_profile_fini(&cur);
+	candidate_list_fini(&cl);
+	return rc;
+}
+
+static int profile_page(struct web_req *r, const struct auth_grant_list *gl,
+			int status, const char *message, const char *done)
+{
+	struct sb *b = &r->body;
+	size_t i, n = 0;
+	int rc;
+
+	sb_reset(b);
+	r->status = status;
+	page_begin(r, tr(r, "Profil du candidat"));
+	html_raw(b, "<h1>");
+	html_text(b, tr(r, "Profil du candidat"));
+	html_raw(b, "</h1>\n");
+	notices(r, message, done);
+	html_raw(b, "<p>");
+	html_text(b, tr(r, "Un éditeur relit chaque modification ; d'ici là, "
+			   "la page publique montre le profil précédent."));
+	html_raw(b, "</p>\n");
+	for (i = 0; i < gl->n; i++) {
+		const struct auth_grant *g = &gl->v[i];
+
+		if (g->role != ROLE_CANDIDATE || !g->election || !g->candidate)
+			continue;
+		n++;
+		if ((rc = profile_section(r, g)))
+			return rc;
+	}
+	if (!n)
+		no_candidacy(r);
+	page_end(r);
+	return 0;
+}
+
+static int profile_post(struct web_req *r, const struct auth_grant_list *gl)
+{
+	struct agora_error e = {0};
+	struct agora_db *db;
+	int64_t cid, id;
+	int rc, done;
+
+	if ((rc = form_candidacy(r, gl, &cid, &done)) || done)
+		return rc;
+	if ((rc = write_begin(r, &db)))
+		return rc;
+	rc = material_profile_propose(
+		db, cid, r->auth->user.id, auth_form(r, "given_name"),
+		auth_form(r, "family_name"), auth_form(r, "party"),
+		auth_form(r, "bio"), auth_form(r, "links"), &id, &e);
+	if (rc) {
+		db_rollback(db);
+		if (rc == AGORA_EINVAL)
+			return profile_page(r, gl, 400, e.msg, NULL);
+		r->err = e;
+		return rc;
+	}
+	if ((rc = auth_write_commit(r, db)))
+		return rc;
+	auth_redirect(r, "/profile?sent=1");
+	return 0;
+}
+
+int page_profile(struct web_req *r)
+{
+	struct auth_grant_list gl = {0};
+	int rc;
+
+	if (auth_require(r, ROLE_CANDIDATE, 0))
+		return 0;
+	if ((rc = auth_user_grants(r->db, r->auth->user.id, &gl, &r->err)))
+		return rc;
+	if (!r->post)
+		rc = profile_page(r, &gl, 200, NULL,
+				  web_arg(r, "sent")
+					  ? tr(r, "Profil reçu : il attend la "
+						  "modération.")
+					  : NULL);
+	else if (auth_post_ok(r))
+		rc = 0;
+	else
+		rc = profile_post(r, &gl);
+	auth_grant_list_fini(&gl);
+	return rc;
+}
+
+/* ------------------------------------------------------- the bytes */
+
+/*
+ * May the request see an item that is not published: its candidate
+ * (their own candidacy) or an editor of its election. 1, 0, or < 0.
+ */
+static int may_preview(struct web_req *r, const struct material_item *m)
+{
+	struct auth_grant_list gl = {0};
+	int rc;
+
+	if (!auth_signed_in(r))
+		return 0;
+	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, m->election_id,
+			   &r->err);
+	if (rc)
+		return rc;
+	if ((rc = auth_user_grants(r->db, r->auth->user.id, &gl, &r->err)))
+		return rc;
+	rc = web_own_candidacy(&gl, m->election, m->candidate);
+	auth_grant_list_fini(&gl);
+	return rc;
+}
+
+/* The media type as a constant: r->ctype outlives the item */
+static const char *media_type(const char *t)
+{
+	static const char *const known[] = {
+		"image/jpeg",
+		"image/png",
+		"image/webp",
+		"application/pdf",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(t, known[i]))
+			return known[i];
+	return NULL;
+}
+
+/*
+ * /m/ID: a photo or leaflet's bytes as stored (and checked when they
+ * came), with headers that make them inert whatever they hold: the
+ * sniffed type exactly, nosniff (on every response), a CSP that
+ * forbids everything and sandboxes the document should it be opened
+ * as one, and a PDF as an attachment, never rendered in the site's
+ * origin. Unpublished items exist only for their candidate and the
+ * election's editors (404 for anyone else, as if absent).
+ */
+int page_media(struct web_req *r)
+{
+	struct material_item m = {0};
+	const char *ctype;
+	int64_t id;
+	int rc;
+
+	if (web_parse_id(r->param[0], &id))
+		return agora_errorf(&r->err, AGORA_ENOTFOUND,
+				    "no material '%s'", r->param[0]);
+	if ((rc = material_get(r->db, id, &m, &r->err)))
+		return rc;
+	if (!(ctype = media_type(m.media_type))) {
+		rc = agora_errorf(&r->err, AGORA_ENOTFOUND,
+				  "material %lld is not a file", (long long)id);
+		goto out;
+	}
+	if (strcmp(m.status, "published")) {
+		rc = may_preview(r, &m);
+		if (rc == 0)
+			rc = agora_errorf(&r->err, AGORA_ENOTFOUND,
+					  "no material %lld", (long long)id);
+		if (rc < 0)
+			goto out;
+	}
+	/* a leaflet is larger than a page: its own cap */
+	sb_fini(&r->body);
+	sb_init(&r->body, MATERIAL_FILE_MAX + 1);
+	if ((rc = material_data(r->db, id, &r->body, &r->err)))
+		goto out;
+	r->ctype = ctype;
+	r->csp = "default-src 'none'; sandbox";
+	snprintf(r->disposition, sizeof(r->disposition),
+		 "%s; filename=\"material-%lld.%s\"",
+		 !strcmp(ctype, "application/pdf") ? "attachment" : "inline",
+		 (long long)id, strchr(ctype, '/') + 1);
+out:
+	material_item_fini(&m);
+	return rc;
+}
+
+/* ------------------------------------------------------ what voters see */
+
+int web_candidate_profile(struct web_req *r, int64_t candidate_id)
+{
+	struct material_profile p = {0};
+	struct sb *b = &r->body;
+	const char *s, *e;
+	int rc;
+
+	rc = material_profile_current(r->db, candidate_id, &p, &r->err);
+	if (rc == AGORA_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (*p.bio) {
+		html_raw(b, "<div class=\"bio\">");
+		for (s = p.bio; *s; s = *e ? e + 1 : e) {
+			e = s + strcspn(s, "\n");
+			if (e == s || (e == s + 1 && *s == '\r'))
+				continue;
+			html_raw(b, "<p>");
+			html_textn(b, s, (size_t)(e - s));
+			html_raw(b, "</p>");
+		}
+		html_raw(b, "</div>\n");
+	}
+	if (*p.links) {
+		html_raw(b, "<ul class=\"links\">\n");
+		for (s = p.links; *s; s = *e ? e + 1 : e) {
+			char *u;
+
+			e = s + strcspn(s, "\n");
+			if (!(u = strndup(s, (size_t)(e - s)))) {
+				material_profile_fini(&p);
+				return agora_errorf(&r->err, AGORA_ENOMEM,
+						    "out of memory");
+			}
+			html_raw(b, "<li>");
+			outside_link(b, u, u);
+			html_raw(b, "</li>\n");
+			free(u);
+		}
+		html_raw(b, "</ul>\n");
+	}
+	material_profile_fini(&p);
+	return 0;
+}
+
+struct shown {
+	struct web_req *r;
+	size_t n;
+	json_t *a;
+};
+
+static int public_row(void *ctx, const struct material_item *m)
+{
+	struct shown *sh = ctx;
+	struct web_req *r = sh->r;
+	struct sb *b = &r->body;
+
+	if (!sh->n++) {
+		html_raw(b, "<section class=\"material\">\n<h2>");
+		html_text(b, tr(r, "Documents de campagne"));
+		html_raw(b, "</h2>\n<ul class=\"material\">\n");
+	}
+	html_raw(b, "<li class=\"");
+	html_attr(b, m->kind);
+	html_raw(b, "\">");
+	if (!strcmp(m->kind, "photo")) {
+		html_raw(b, "<figure><img src=\"/m/");
+		html_num(b, m->id);
+		html_raw(b, "\" alt=\"");
+		html_attr(b, m->caption);
+		html_raw(b, "\" width=\"");
+		html_num(b, m->width);
+		html_raw(b, "\" height=\"");
+		html_num(b, m->height);
+		html_raw(b, "\" loading=\"lazy\"><figcaption>");
+		html_text(b, m->caption);
+		html_raw(b, "</figcaption></figure>");
+	} else if (!strcmp(m->kind, "leaflet")) {
+		html_raw(b, "<a href=\"/m/");
+		html_num(b, m->id);
+		html_raw(b, "\" download>");
+		html_text(b, m->caption);
+		html_raw(b, "</a> <span class=\"meta\">PDF, ");
+		if (m->size >= 1 << 20)
+			html_textf(b, tr(r, "%.1f Mo"),
+				   (double)m->size / (1 << 20));
+		else
+			html_textf(b, tr(r, "%lld ko"),
+				   (long long)(m->size + 1023) / 1024);
+		html_raw(b, "</span>");
+	} else {
+		outside_link(b, m->url, m->caption);
+		html_raw(b, " <span class=\"meta\">");
+		html_text(b, tr(r, "vidéo sur"));
+		html_raw(b, " ");
+		link_host(b, m->url);
+		html_raw(b, "</span>");
+	}
+	html_raw(b, "</li>\n");
+	return 0;
+}
+
+int web_candidate_material(struct web_req *r, int64_t candidate_id)
+{
+	struct shown sh = {r, 0, NULL};
+	int rc;
+
+	if ((rc = material_list(r->db, candidate_id, "published", public_row,
+				&sh, &r->err)))
+		return rc;
+	if (sh.n)
+		html_raw(&r->body, "</ul>\n</section>\n");
+	return 0;
+}
+
+static int json_row(void *ctx, const struct material_item *m)
+{
+	struct shown *sh = ctx;
+	char path[40];
+	json_t *o;
+
+	snprintf(path, sizeof(path), "/m/%lld", (long long)m->id);
+	if (*m->url)
+		o = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)m->id,
+			      "kind", m->kind, "caption", m->caption, "url",
+			      m->url);
+	else
+		o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I}", "id",
+			      (json_int_t)m->id, "kind", m->kind, "caption",
+			      m->caption, "url", path, "media_type",
+			      m->media_type, "size", (json_int_t)m->size);
+	if (o && !strcmp(m->kind, "photo")) {
+		json_object_set_new(o, "width", json_integer(m->width));
+		json_object_set_new(o, "height", json_integer(m->height));
+	}
+	if (!o || json_array_append_new(sh->a, o))
+		return AGORA_ENOMEM;
+	return 0;
+}
+
+int web_candidate_json(struct web_req *r, int64_t candidate_id,
+		       struct json_t *o)
+{
+	struct material_profile p = {0};
+	struct shown sh = {r, 0, json_array()};
+	json_t *links = json_array();
+	const char *s, *e;
+	int rc;
+
+	if (!sh.a || !links) {
+		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = material_profile_current(r->db, candidate_id, &p, &r->err);
+	if (rc && rc != AGORA_ENOTFOUND)
+		goto out;
+	for (s = p.links ? p.links : ""; *s; s = *e ? e + 1 : e) {
+		e = s + strcspn(s, "\n");
+		json_array_append_new(links, json_stringn(s, (size_t)(e - s)));
+	}
+	json_object_set_new(o, "biography", json_string(p.bio ? p.bio : ""));
+	json_object_set(o, "links", links);
+	if ((rc = material_list(r->db, candidate_id, "published", json_row, &sh,
+				&r->err)))
+		goto out;
+	json_object_set(o, "material", sh.a);
+out:
+	json_decref(sh.a);
+	json_decref(links);
+	material_profile_fini(&p);
+	return rc;
+}
+
+/* ------------------------------------------------------------ moderation */
+
+struct queue {
+	struct web_req *r;
+	size_t n;
+};
+
+static int queue_material_row(void *ctx, const struct material_item *m)
+{
+	struct queue *q = ctx;
+	struct web_req *r = q->r;
+	struct sb *b = &r->body;
+	int rc;
+
+	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, m->election_id,
+			   &r->err);
+	if (rc <= 0)
+		return rc; /* another election's, or an error */
+	q->n++;
+	html_raw(b, "<tr><td><a href=\"/moderation/material/");
+	html_num(b, m->id);
+	html_raw(b, "\">");
+	html_text(b, m->caption);
+	html_raw(b, "</a></td><td>");
+	html_text(b, kind_label(r, m->kind));
+	html_raw(b, "</td><td>");
+	html_text(b, m->candidate_name);
+	html_raw(b, "</td><td>");
+	html_text(b, m->election);
+	html_raw(b, "</td><td>");
+	html_date(r, m->submitted_at);
+	html_raw(b, "</td></tr>\n");
+	return 0;
+}
+
+static int queue_profile_row(void *ctx, const struct material_profile *p)
+{
+	struct queue *q = ctx;
+	struct web_req *r = q->r;
+	struct sb *b = &r->body;
+	int rc;
+
+	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, p->election_id,
+			   &r->err);
+	if (rc <= 0)
+		return rc;
+	q->n++;
+	html_raw(b, "<tr><td><a href=\"/moderation/profile/");
+	html_num(b, p->id);
+	html_raw(b, "\">");
+	html_text(b, p->given_name);
+	html_raw(b, " ");
+	html_text(b, p->family_name);
+	html_raw(b, "</a></td><td>");
+	html_text(b, p->candidate);
+	html_raw(b, "</td><td>");
+	html_text(b, p->election);
+	html_raw(b, "</td><td>");
+	html_date(r, p->proposed_at);
+	html_raw(b, "</td></tr>\n");
+	return 0;
+}
+
+static void empty(struct web_req *r, size_t n, const char *text)
+{
+	if (n)
+		return;
+	html_raw(&r->body, "<p class=\"empty\">");
+	html_text(&r->body, text);
+	html_raw(&r->body, "</p>\n");
+}
+
+int web_material_queue(struct web_req *r)
+{
+	struct queue q = {r, 0};
+	struct sb *b = &r->body;
+	int rc;
+
+	html_raw(b, "<h2>");
+	html_text(b, tr(r, "Documents de campagne"));
+	html_raw(b, "</h2>\n<table class=\"queue material\">\n<tr><th>");
+	html_text(b, tr(r, "Légende"));
+	html_raw(b, "</th><th>");
+	html_text(b, tr(r, "Type"));
+	html_raw(b, "</th><th>");
+	html_text(b, tr(r, "Candidat"));
+	html_raw(b, "</th><th>");
+	html_text(b, tr(r, "Élection"));
+	html_raw(b, "</th><th>");
+	html_text(b, tr(r, "Déposé le"));
+	html_raw(b, "</th></tr>\n");
+	if ((rc = material_list(r->db, 0, "pending", queue_material_row, &q,
+				&r->err)))
+		return rc;
+	html_raw(b, "</table>\n");
+	empty(r, q.n, tr(r, "Aucun document de campagne en attente."));
+	q.n = 0;
+	html_raw(b, "<h2>");
+	html_text(b, tr(r, "Profils"));
+	html_raw(b, "</h2>\n<table class=\"queue profiles\">\n<tr><th>");
+	html_text(b, tr(r, "Nom"));
+	html_raw(b, "</th><th>");
+	html_text(b, tr(r, "Candidat"));
+	html_raw(b, "</th><th>");
+	html_text(b, tr(r, "Élection"));
+	html_raw(b, "</th><th>");
+	html_text(b, tr(r, "Proposé le"));
+	html_raw(b, "</th></tr>\n");
+	if ((rc = material_profile_list(r->db, 0, queue_profile_row, &q,
+					&r->err)))
+		return rc;
+	html_raw(b, "</table>\n");
+	empty(r, q.n, tr(r, "Aucun profil en attente."));
+	return 0;
+}
+
+/* The publish / reject form of a pending item at action */
+static void decision_form(struct web_req *r, const char *action, int64_t id)
+{
+	struct sb *b = &r->body;
+
+	html_raw(b, "<form class=\"moderate\" method=\"post\" action=\"");
+	html_attr(b, action);
+	html_num(b, id);
+	html_raw(b, "\">\n");
+	auth_csrf_field(r);
+	html_raw(b, "<p><button type=\"submit\" name=\"action\" "
+		    "value=\"publish\">");
+	html_text(b, tr(r, "Publier"));
+	html_raw(b, "</button></p>\n<p><label for=\"reason\">");
+	html_text(b, tr(r, "Motif du refus (le candidat le lira)"));
+	html_raw(b, "</label><br>\n<textarea id=\"reason\" name=\"reason\" "
+		    "maxlength=\"2000\"></textarea><br>\n<button "
+		    "type=\"submit\" name=\"action\" value=\"reject\">");
+	html_text(b, tr(r, "Refuser"));
+	html_raw(b, "</button></p>\n</form>\n");
+}
+
+/*
+ * A decision posted to a moderation page: 0 with *done when the
+ * response is made (a redirect, an error page), else an error code.
+ */
+static int decision_post(struct web_req *r, int64_t id,
+			 int (*fn)(struct agora_db *, int64_t, int,
+				   const char *, int64_t, struct agora_error *))
+{
+	const char *action, *reason;
+	struct agora_db *db;
+	int rc;
+
+	if (auth_post_ok(r))
+		return 0;
+	action = auth_form(r, "action");
+	reason = auth_form(r, "reason");
+	if (!action ||
+	    (strcmp(action, "publish") && strcmp(action, "reject"))) {
+		auth_page_error(r, 400,
+				tr(r, "Formulaire mal formé : un échappement "
+				      "%, un octet nul ou de l'UTF-8 "
+				      "invalide."));
+		return 0;
+	}
+	if ((rc = write_begin(r, &db)))
+		return rc;
+	if ((rc = fn(db, id, !strcmp(action, "publish"), reason,
+		     r->auth->user.id, &r->err))) {
+		db_rollback(db);
+		if (rc == AGORA_EINVAL) {
+			auth_page_error(r, 400, r->err.msg);
+			return 0;
+		}
+		return rc;
+	}
+	if ((rc = auth_write_commit(r, db)))
+		return rc;
+	auth_redirect(r, "/moderation");
+	return 0;
+}
+
+int page_moderate_material(struct web_req *r)
+{
+	struct material_item m = {0};
+	struct sb *b = &r->body;
+	int64_t id;
+	int rc;
+
+	if (!auth_signed_in(r)) {
+		auth_redirect(r, "/signin");
+		return 0;
+	}
+	if (web_parse_id(r->param[0], &id))
+		return agora_errorf(&r->err, AGORA_ENOTFOUND,
+				    "no material '%s'", r->param[0]);
+	if ((rc = material_get(r->db, id, &m, &r->err)))
+		return rc;
+	if (auth_require(r, ROLE_EDITOR, m.election_id))
+		goto out;
+	if (r->post) {
+		rc = decision_post(r, id, material_moderate);
+		goto out;
+	}
+	page_begin(r, m.caption);
+	html_raw(b, "<p class=\"crumbs\"><a href=\"/moderation\">");
+	html_text(b, tr(r, "Modération"));
+	html_raw(b, "</a></p>\n<h1>");
+	html_text(b, m.caption);
+	html_raw(b, "</h1>\n<p>");
+	html_text(b, kind_label(r, m.kind));
+	html_raw(b, " — ");
+	html_text(b, m.candidate_name);
+	html_raw(b, " — ");
+	html_text(b, m.election);
+	html_raw(b, " — ");
+	status_label(r, m.status);
+	reason_line(r, m.reason);
+	html_raw(b, "</p>\n");
+	if (!strcmp(m.kind, "photo")) {
+		html_raw(b, "<p class=\"meta\">");
+		html_text(b, m.media_type);
+		html_textf(b, ", %ux%u, %lld ", m.width, m.height,
+			   (long long)m.size);
+		html_text(b, tr(r, "octets"));
+		html_raw(b, "</p>\n<p><img class=\"preview\" src=\"/m/");
+		html_num(b, m.id);
+		html_raw(b, "\" alt=\"");
+		html_attr(b, m.caption);
+		html_raw(b, "\"></p>\n");
+	} else if (!strcmp(m.kind, "leaflet")) {
+		html_raw(b, "<p><a href=\"/m/");
+		html_num(b, m.id);
+		html_raw(b, "\" download>");
+		html_text(b, tr(r, "Télécharger le PDF"));
+		html_raw(b, "</a> <span class=\"meta\">");
+		html_textf(b, "%lld ", (long long)m.size);
+		html_text(b, tr(r, "octets"));
+		html_raw(b, "</span></p>\n");
+	} else {
+		html_raw(b, "<p><code>");
+		html_text(b, m.url);
+		html_raw(b, "</code></p>\n");
+	}
+	if (!strcmp(m.status, "pending"))
+		decision_form(r, "/moderation/material/", m.id);
+	page_end(r);
+out:
+	material_item_fini(&m);
+	return rc;
+}
+
+static void profile_dl(struct web_req *r, const char *term, const char *now,
+		       const char *proposed)
+{
+	struct sb *b = &r->body;
+
+	html_raw(b, "<tr><th>");
+	html_text(b, term);
+	html_raw(b, strcmp(now, proposed) ? "</th><td>"
+					  : "</th><td class=\"same\">");
+	html_text(b, now);
+	html_raw(b, "</td><td>");
+	html_text(b, proposed);
+	html_raw(b, "</td></tr>\n");
+}
+
+int page_moderate_profile(struct web_req *r)
+{
+	struct material_profile p = {0}, cur = {0};
+	struct candidate_list cl = {0};
+	const struct candidate_info *ci = NULL;
+	struct sb *b = &r->body;
+	size_t i;
+	int64_t id;
+	int rc;
+
+	if (!auth_signed_in(r)) {
+		auth_redirect(r, "/signin");
+		return 0;
+	}
+	if (web_parse_id(r->param[0], &id))
+		return agora_errorf(&r->err, AGORA_ENOTFOUND, "no profile '%s'",
+				    r->param[0]);
+	if ((rc = material_profile_get(r->db, id, &p, &r->err)))
+		return rc;
+	if (auth_require(r, ROLE_EDITOR, p.election_id))
+		goto out;
+	if (r->post) {
+		rc = decision_post(r, id, material_profile_moderate);
+		goto out;
+	}
+	if ((rc = candidate_list(r->db, p.election, &cl, &r->err)))
+		goto out;
+	for (i = 0; i < cl.n; i++)
+		if (cl.v[i].id == p.candidate_id)
+			ci = &cl.v[i];
+	rc = material_profile_current(r->db, p.candidate_id, &cur, &r->err);
+	if (rc && rc != AGORA_ENOTFOUND)
+		goto out;
+	rc = 0;
+	page_begin(r, tr(r, "Profil du candidat"));
+	html_raw(b, "<p class=\"crumbs\"><a href=\"/moderation\">");
+	html_text(b, tr(r, "Modération"));
+	html_raw(b, "</a></p>\n<h1>");
+	html_text(b, tr(r, "Profil du candidat"));
+	html_raw(b, "</h1>\n<p>");
+	html_text(b, p.candidate);
+	html_raw(b, " — ");
+	html_text(b, p.election);
+	html_raw(b, " — ");
+	status_label(r, p.status);
+	reason_line(r, p.reason);
+	html_raw(b, "</p>\n<table class=\"profile\">\n<tr><th></th><th>");
+	html_text(b, tr(r, "Aujourd'hui"));
+	html_raw(b, "</th><th>");
+	html_text(b, tr(r, "Proposé"));
+	html_raw(b, "</th></tr>\n");
+	profile_dl(r, tr(r, "Prénom"), ci ? ci->given_name : "", p.given_name);
+	profile_dl(r, tr(r, "Nom"), ci ? ci->family_name : "", p.family_name);
+	profile_dl(r, tr(r, "Parti ou liste"), ci ? ci->party : "", p.party);
+	profile_dl(r, tr(r, "Biographie"), cur.bio ? cur.bio : "", p.bio);
+	profile_dl(r, tr(r, "Liens"), cur.links ? cur.links : "", p.links);
+	html_raw(b, "</table>\n");
+	if (!strcmp(p.status, "pending"))
+		decision_form(r, "/moderation/profile/", p.id);
+	page_end(r);
+out:
+	material_profile_fini(&p);
+	material_profile_fini(&cur);
+	candidate_list_fini(&cl);
+	return rc;
+}
