@@ -7,10 +7,13 @@
  *       keys and signatures, the organiser's signed result: the input of
  *       `verify`.
  *   primary_bench verify -f FILE [-r ROUNDS]
- *       times board_verify() on 1 and 2 threads, and, in the same run,
- *       libsodium's own verification of the same signatures on 1 and 2
- *       threads (the reference: signatures dominate); peak memory of a
- *       verification (a child process per measure).
+ *       times board_verify_fd() (what `agora verify-board` runs) on 1
+ *       and 2 threads, and, in the same run, libsodium's own
+ *       verification of the same signatures on 1 and 2 threads (the
+ *       reference: signatures dominate); wall and CPU time; the peak RSS
+ *       of a verification (each runs in a fresh process, `verify1`).
+ *   primary_bench verify1 -f FILE [-t THREADS]
+ *       one verification: wall seconds, CPU seconds, peak RSS in KiB.
  *   primary_bench recount -n N -d DB [-c CANDIDATES] [-r ROUNDS]
  *       builds (once) a primary of N counted ballots in DB, then times
  *       the recount from the stored ballots' grades and the live
@@ -31,6 +34,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -281,12 +285,24 @@ static void *verify_part(void *arg)
 	return NULL;
 }
 
-/* libsodium alone over the same signatures: ballots/s on t threads */
-static double reference(const struct sigset *s, int t)
+static double cpu_now(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * libsodium alone over the same signatures on t threads: ballots per
+ * second of wall time, and in *cpu per second of CPU time (what the
+ * machine's other tenants take from the wall clock, not from this)
+ */
+static double reference(const struct sigset *s, int t, double *cpu)
 {
 	struct sigwork w[2] = {{s, 0, (size_t)t, 0}, {s, 1, (size_t)t, 0}};
 	pthread_t tid;
-	double t0 = bench_now();
+	double t0 = bench_now(), c0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID), secs;
 
 	if (t == 2)
 		pthread_create(&tid, NULL, verify_part, &w[1]);
@@ -295,144 +311,199 @@ static double reference(const struct sigset *s, int t)
 		pthread_join(tid, NULL);
 	if (w[0].bad + w[1].bad)
 		die("a reference signature failed", NULL);
-	return (double)s->n / (bench_now() - t0);
+	secs = bench_now() - t0;
+	*cpu = (double)s->n / (cpu_now(CLOCK_PROCESS_CPUTIME_ID) - c0);
+	return (double)s->n / secs;
 }
 
-static void load_sigs(const struct sb *data, struct sigset *s)
+/* A JSON string's content up to its closing quote: only \" and \\ */
+static char *unescape(const char *p, const char **end)
 {
-	const char *p = data->buf, *end = data->buf + data->len, *nl;
-	size_t cap = 1024;
+	char *out = malloc(strlen(p) + 1), *o = out;
 
+	for (; *p && *p != '"'; p++) {
+		if (*p == '\\')
+			p++;
+		*o++ = *p;
+	}
+	*o = 0;
+	*end = p;
+	return out;
+}
+
+/* The ballots' keys, signatures and bodies, read as agora writes them */
+static void load_sigs(const char *file, struct sigset *s, size_t *bytes)
+{
+	static const char pre[] = "\"payload\":\"";
+	FILE *f = fopen(file, "r");
+	char *line = NULL, *pl, *body, *q;
+	const char *end;
+	size_t cap = 1024, lcap = 0;
+	ssize_t len;
+
+	if (!f)
+		die("cannot open the board", NULL);
 	s->pk = malloc(cap * 32);
 	s->sig = malloc(cap * 64);
 	s->msg = malloc(cap * sizeof(char *));
-	for (; p < end; p = nl + 1) {
-		json_t *e, *pl, *b;
-
-		nl = memchr(p, '\n', (size_t)(end - p));
+	*bytes = 0;
+	while ((len = getline(&line, &lcap, f)) > 0) {
+		*bytes += (size_t)len;
 		/* keys are sorted: "type" ends every line */
-		if ((size_t)(nl - p) < 16 ||
-		    memcmp(nl - 16, "\"type\":\"ballot\"}", 16))
+		if (len < 17 || memcmp(line + len - 17, "\"type\":\"ballot\"}", 16))
 			continue;
-		e = json_loadb(p, (size_t)(nl - p), 0, NULL);
-		pl = json_loads(json_string_value(json_object_get(e, "payload")),
-				0, NULL);
-		b = json_loads(json_string_value(json_object_get(pl, "body")),
-			       0, NULL);
+		pl = unescape(strstr(line, pre) + sizeof(pre) - 1, &end);
+		body = unescape(pl + strlen("{\"body\":\""), &end);
+		q = strstr(end, "\"signature\":\"") + 13;
 		if (s->n == cap) {
 			cap *= 2;
 			s->pk = realloc(s->pk, cap * 32);
 			s->sig = realloc(s->sig, cap * 64);
 			s->msg = realloc(s->msg, cap * sizeof(char *));
 		}
+		sodium_hex2bin(s->sig[s->n], 64, q, 128, NULL, NULL, NULL);
 		sodium_hex2bin(s->pk[s->n], 32,
-			       json_string_value(json_object_get(b, "credential")),
-			       64, NULL, NULL, NULL);
-		sodium_hex2bin(s->sig[s->n], 64,
-			       json_string_value(json_object_get(pl, "signature")),
-			       128, NULL, NULL, NULL);
-		s->msg[s->n] = strdup(json_string_value(json_object_get(pl, "body")));
+			       strstr(body, "\"credential\":\"") + 14, 64, NULL,
+			       NULL, NULL);
+		s->msg[s->n] = body;
 		s->n++;
-		json_decref(b);
-		json_decref(pl);
-		json_decref(e);
+		free(pl);
 	}
+	free(line);
+	fclose(f);
 }
 
-/* One verification in a child: seconds and peak RSS (KiB) */
-static void verify_child(const char *file, int threads, double *secs,
-			 long *rss)
+/*
+ * `verify1`: one verification, as `agora verify-board` runs it (the file
+ * read a block at a time), in a process of its own so that its peak RSS
+ * is its own: prints wall seconds, CPU seconds, peak RSS in KiB.
+ */
+static int cmd_verify1(const char *file, int threads)
 {
-	int fd[2];
-	pid_t pid;
-	double msg[2];
+	struct agora_error err = {0};
+	struct board_report r;
+	struct rusage ru;
+	double t0 = bench_now();
+	int fd = open(file, O_RDONLY);
 
+	if (fd < 0)
+		die("open", NULL);
+	if (board_verify_fd(fd, 0, NULL, threads, &r, &err))
+		die("verify", &err);
+	close(fd);
+	getrusage(RUSAGE_SELF, &ru);
+	/* VmHWM, not ru_maxrss: Linux keeps the latter across execve, and
+	 * the forked parent's pages would count */
+	{
+		FILE *f = fopen("/proc/self/status", "r");
+		char l[256];
+
+		while (f && fgets(l, sizeof(l), f))
+			if (sscanf(l, "VmHWM: %ld", &ru.ru_maxrss) == 1)
+				break;
+		if (f)
+			fclose(f);
+	}
+	printf("%.6f %.6f %ld\n", bench_now() - t0,
+	       (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		       (double)ru.ru_stime.tv_sec +
+		       (double)ru.ru_stime.tv_usec / 1e6,
+	       ru.ru_maxrss);
+	board_report_fini(&r);
+	return 0;
+}
+
+/* verify1 in a fresh process (exec, not fork: none of this one's memory) */
+static void verify_child(const char *self, const char *file, int threads,
+			 double *secs, double *cpu, long *rss)
+{
+	char t[16];
+	int fd[2], status;
+	pid_t pid;
+	FILE *p;
+
+	snprintf(t, sizeof(t), "%d", threads);
 	if (pipe(fd))
 		die("pipe", NULL);
 	pid = fork();
 	if (pid == 0) {
-		struct agora_error err = {0};
-		struct board_report r;
-		struct rusage ru;
-		struct stat sbuf;
-		double t0;
-		void *map;
-		int f;
-
+		dup2(fd[1], 1);
 		close(fd[0]);
-		t0 = bench_now();
-		/* as agora verify-board reads it: mapped */
-		f = open(file, O_RDONLY);
-		if (f < 0 || fstat(f, &sbuf))
-			die("open", NULL);
-		map = mmap(NULL, (size_t)sbuf.st_size, PROT_READ, MAP_PRIVATE,
-			   f, 0);
-		if (map == MAP_FAILED)
-			die("mmap", NULL);
-		if (board_verify(map, (size_t)sbuf.st_size, NULL, threads, &r,
-				 &err))
-			die("verify", &err);
-		msg[0] = bench_now() - t0;
-		getrusage(RUSAGE_SELF, &ru);
-		msg[1] = (double)ru.ru_maxrss;
-		if (write(fd[1], msg, sizeof(msg)) != sizeof(msg))
-			_exit(1);
-		_exit(0);
+		close(fd[1]);
+		execl(self, self, "verify1", "-f", file, "-t", t, (char *)NULL);
+		_exit(127);
 	}
 	close(fd[1]);
-	if (read(fd[0], msg, sizeof(msg)) != sizeof(msg))
+	p = fdopen(fd[0], "r");
+	if (pid < 0 || !p || fscanf(p, "%lf %lf %ld", secs, cpu, rss) != 3)
 		die("the verifying child failed", NULL);
-	close(fd[0]);
-	waitpid(pid, NULL, 0);
-	*secs = msg[0];
-	*rss = (long)msg[1];
+	fclose(p);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		die("the verifying child failed", NULL);
 }
 
-static int cmd_verify(const char *file, int rounds)
+static int cmd_verify(const char *self, const char *file, int rounds)
 {
-	struct agora_error err = {0};
 	struct sigset s = {0};
-	struct sb data;
 	double v1[MAX_ROUNDS], v2[MAX_ROUNDS], r1[MAX_ROUNDS], r2[MAX_ROUNDS];
-	long rss = 0, rss2;
+	double c1[MAX_ROUNDS], c2[MAX_ROUNDS], q1[MAX_ROUNDS], q2[MAX_ROUNDS];
+	double x1[MAX_ROUNDS], x2[MAX_ROUNDS];
+	double secs, cpu;
+	long rss = 0, rss1;
+	size_t bytes;
 	int i;
 
-	sb_init(&data, (size_t)16 << 30);
-	if (file_read(file, (size_t)16 << 30, &data, &err))
-		die("read", &err);
-	load_sigs(&data, &s);
-	printf("%s: %.1f MB, %zu ballots\n", file, (double)data.len / 1e6,
-	       s.n);
+	load_sigs(file, &s, &bytes);
+	printf("%s: %.1f MB, %zu ballots\n", file, (double)bytes / 1e6, s.n);
 	for (i = 0; i < rounds; i++) {
-		double secs;
-
 		/* interleaved, so both see the same moments of the machine */
-		verify_child(file, 1, &secs, &rss2);
+		verify_child(self, file, 1, &secs, &cpu, &rss1);
 		v1[i] = (double)s.n / secs;
-		r1[i] = reference(&s, 1);
-		verify_child(file, 2, &secs, &rss2);
+		c1[i] = (double)s.n / cpu;
+		rss = rss1 > rss ? rss1 : rss;
+		r1[i] = reference(&s, 1, &q1[i]);
+		verify_child(self, file, 2, &secs, &cpu, &rss1);
 		v2[i] = (double)s.n / secs;
-		if (rss2 > rss)
-			rss = rss2;
-		r2[i] = reference(&s, 2);
+		c2[i] = (double)s.n / cpu;
+		rss = rss1 > rss ? rss1 : rss;
+		r2[i] = reference(&s, 2, &q2[i]);
+		x1[i] = v1[i] / r1[i];
+		x2[i] = v2[i] / r2[i];
 		printf("  round %d: board %.0f/s (1 thread) %.0f/s (2); "
-		       "libsodium alone %.0f/s (1) %.0f/s (2)\n",
-		       i + 1, v1[i], v2[i], r1[i], r2[i]);
+		       "libsodium alone %.0f/s (1) %.0f/s (2); ratio %.2f (1) "
+		       "%.2f (2); per CPU-second: board %.0f (1) %.0f (2), "
+		       "libsodium %.0f (1) %.0f (2)\n",
+		       i + 1, v1[i], v2[i], r1[i], r2[i], v1[i] / r1[i],
+		       v2[i] / r2[i], c1[i], c2[i], q1[i], q2[i]);
+		fflush(stdout);
 	}
 	{
 		double m1 = bench_median(v1, (size_t)rounds),
 		       m2 = bench_median(v2, (size_t)rounds),
-		       q1 = bench_median(r1, (size_t)rounds),
-		       q2 = bench_median(r2, (size_t)rounds);
+		       s1 = bench_median(r1, (size_t)rounds),
+		       s2 = bench_median(r2, (size_t)rounds),
+		       mc1 = bench_median(c1, (size_t)rounds),
+		       mc2 = bench_median(c2, (size_t)rounds),
+		       sc1 = bench_median(q1, (size_t)rounds),
+		       sc2 = bench_median(q2, (size_t)rounds);
 
 		printf("RESULT verify ballots=%zu mb=%.1f rounds=%d "
 		       "board_1t=%.0f board_2t=%.0f sodium_1t=%.0f "
 		       "sodium_2t=%.0f ratio_1t=%.2f ratio_2t=%.2f "
+		       "round_ratio_1t=%.2f round_ratio_2t=%.2f "
+		       "cpu_ratio_1t=%.2f cpu_ratio_2t=%.2f "
 		       "peak_rss_mib=%.0f\n",
-		       s.n, (double)data.len / 1e6, rounds, m1, m2, q1, q2,
-		       m1 / q1, m2 / q2, (double)rss / 1024);
+		       s.n, (double)bytes / 1e6, rounds, m1, m2, s1, s2,
+		       m1 / s1, m2 / s2, bench_median(x1, (size_t)rounds),
+		       bench_median(x2, (size_t)rounds), mc1 / sc1, mc2 / sc2,
+		       (double)rss / 1024);
 	}
-	sb_fini(&data);
+	for (bytes = 0; bytes < s.n; bytes++)
+		free(s.msg[bytes]);
+	free(s.msg);
+	free(s.pk);
+	free(s.sig);
 	return 0;
 }
 
@@ -768,6 +839,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: primary_bench board -n N -o FILE [-c CANDIDATES]\n"
 		"       primary_bench verify -f FILE [-r ROUNDS]\n"
+		"       primary_bench verify1 -f FILE [-t THREADS]\n"
 		"       primary_bench recount -n N -d DB [-c CANDIDATES] "
 		"[-r ROUNDS]\n"
 		"       primary_bench ballots -n N -d DB -o FILE "
@@ -780,15 +852,21 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *mode, *file = NULL, *db = NULL;
+	char self[4096];
+	ssize_t k = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	size_t n = 1000000, ncand = 12;
-	int ch, rounds = 3;
+	int ch, rounds = 3, threads = 1;
 
-	if (argc < 2 || sodium_init() < 0)
+	if (argc < 2 || sodium_init() < 0 || k <= 0)
 		usage();
+	self[k] = 0;
 	mode = argv[1];
 	argc--, argv++;
-	while ((ch = getopt(argc, argv, "n:o:f:d:c:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:o:f:d:c:r:t:")) != -1) {
 		switch (ch) {
+		case 't':
+			threads = atoi(optarg);
+			break;
 		case 'n':
 			n = strtoul(optarg, NULL, 10);
 			break;
@@ -815,7 +893,9 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "board") && file)
 		return cmd_board(n, ncand, file);
 	if (!strcmp(mode, "verify") && file)
-		return cmd_verify(file, rounds);
+		return cmd_verify(self, file, rounds);
+	if (!strcmp(mode, "verify1") && file)
+		return cmd_verify1(file, threads);
 	if (!strcmp(mode, "ballots") && db && file)
 		return cmd_ballots(db, file, n, ncand);
 	if (!strcmp(mode, "fsync") && db)

@@ -825,9 +825,6 @@ int cmd_verify_board(struct cli *cli, int argc, char **argv)
 	struct agora_error err = {0};
 	struct board_report r;
 	long long threads = sysconf(_SC_NPROCESSORS_ONLN);
-	struct stat sbuf;
-	size_t len;
-	void *map;
 	json_t *o;
 	int ch, rc, fd, json = 0;
 
@@ -860,28 +857,17 @@ int cmd_verify_board(struct cli *cli, int argc, char **argv)
 		return cli_usage_error("verify-board", "give the board FILE");
 	if (threads < 1)
 		threads = 1;
-	/* mapped, not read: a board of 10^6 ballots is most of a gigabyte */
+	/* read a block at a time, never whole: a board of 10^6 ballots is
+	 * most of a gigabyte */
 	fd = open(argv[optind], O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sbuf)) {
+	if (fd < 0) {
 		fprintf(stderr, "agora: cannot open '%s': %s\n", argv[optind],
 			strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return EXIT_USAGE;
 	}
-	len = (size_t)sbuf.st_size;
-	map = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	rc = board_verify_fd(fd, 0, head, (int)threads, &r, &err);
 	close(fd);
-	if (len && map == MAP_FAILED) {
-		fprintf(stderr, "agora: cannot map '%s': %s\n", argv[optind],
-			strerror(errno));
-		return EXIT_CHECK;
-	}
-	if (len)
-		madvise(map, len, MADV_SEQUENTIAL);
-	rc = board_verify(len ? map : "", len, head, (int)threads, &r, &err);
-	if (len)
-		munmap(map, len);
 	if (rc) {
 		if (json) {
 			o = json_pack("{s:b, s:s}", "ok", 0, "failure",

@@ -503,6 +503,14 @@ struct board_report {
  */
 int board_verify(const char *data, size_t n, const char *head, int threads,
 		 struct board_report *r, struct agora_error *err) AGORA_WUR;
+/*
+ * The same, reading the board from fd a block at a time (block bytes; 0
+ * for the default, 8 MB): memory stays bounded by the block and the
+ * credentials, whatever the board's size. AGORA_EIO when fd cannot be
+ * read. A line longer than 64 MB is refused, here and above.
+ */
+int board_verify_fd(int fd, size_t block, const char *head, int threads,
+		    struct board_report *r, struct agora_error *err) AGORA_WUR;
 void board_report_fini(struct board_report *r);
 
 /*

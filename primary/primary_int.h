@@ -21,6 +21,12 @@ int board_append(struct agora_db *db, int64_t primary_id, const char *type,
 /* Takes ownership of o, written in canonical form (sorted, compact) */
 int board_append_json(struct agora_db *db, int64_t primary_id,
 		      const char *type, json_t *o, struct agora_error *err);
+/*
+ * 1 (the default): board_verify() reads the lines agora writes with its
+ * own parser of exactly that form, 0: every line through jansson. Only
+ * the tests change it, to check that both give the same verdicts.
+ */
+extern int board_verify_fast;
 /* One JSON Lines record of an entry, with its newline */
 int board_line(struct sb *out, int64_t seq, const char *prev, const char *type,
 	       const char *payload, const char *hash);

@@ -3,20 +3,31 @@
  * board file in, a verdict out, no database, no server (doc/board.md is
  * the specification it follows, so that anyone can write another).
  *
- * One pass over the entries checks the chain and everything that depends
- * on order (phases, credentials published before their ballots, ballot
- * numbers, lots) and keeps the last grades of each credential; signatures
- * are checked in batches on several threads, since they cost ten times
- * the rest. At the end the counts are rebuilt from the last ballot of
- * each credential and the signed result must be their majority-judgment
- * result, byte for byte.
+ * The board is read a block at a time (a board of 10^6 ballots is most of
+ * a gigabyte: it is never held whole), a chunk of lines at a time. The
+ * ballot lines of a chunk are decoded on several threads: parsing,
+ * entry hash, signature, grades, everything that depends on the line
+ * alone; signatures cost ten times the rest. Then one pass in board order
+ * checks the chain and everything that depends on order (phases,
+ * credentials published before their ballots, ballot numbers, lots) and
+ * keeps the last grades of each credential. At the end the counts are
+ * rebuilt from the last ballot of each credential and the signed result
+ * must be their majority-judgment result, byte for byte.
+ *
+ * Ballot lines as agora writes them (canonical JSON, doc/board.md) are
+ * read by a small parser of exactly that form; anything else that is
+ * JSON, and every line that fails a check, goes through jansson, which
+ * decides and says why: the fast path only ever accepts what jansson
+ * would, with the same values.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -24,15 +35,25 @@
 #include "primary.h"
 #include "primary_int.h"
 
-#define CHUNK 32768 /* lines decoded in parallel, then checked in order */
+#define CHUNK 16384 /* lines decoded in parallel, then checked in order */
+#define BLOCK ((size_t)8 << 20) /* bytes read from a file at a time */
 #define MAX_THREADS 64
 #define NO_GRADE 0xff
+/* a ballot line longer than this is left to jansson (agora's are < 1 kB
+ * with a dozen candidates; a body is at most PRIMARY_BALLOT_MAX) */
+#define FAST_MAX (4 * (size_t)PRIMARY_BALLOT_MAX + 1024)
 
+int board_verify_fast = 1;
+
+/*
+ * A credential, in a dense array; the table of indices finds it by its
+ * key. 40 bytes a credential and 4 to 8 of index: 10^6 credentials take
+ * about 50 MB.
+ */
 struct voter {
 	unsigned char pk[32];
 	uint32_t ballots; /* 0: published, has not voted */
 	uint32_t slot;	  /* its grades in st->grades, once it voted */
-	int used;
 };
 
 struct state {
@@ -44,14 +65,18 @@ struct state {
 	int phase; /* 0 declaration .. 3 closed */
 	char **cands;
 	size_t ncands;
-	/* credentials: open addressing on the key's first bytes */
 	struct voter *voters;
-	size_t vcap, nvoters;
+	size_t nvoters, vcap;
+	/* open addressing: voter index + 1, 0 for an empty slot */
+	uint32_t *index;
+	size_t icap;
+	/* keyed hash: published keys are chosen by the organiser, who must
+	 * not be able to make the table quadratic */
+	unsigned char hkey[crypto_shorthash_KEYBYTES];
 	unsigned char *grades; /* ncands bytes per credential that voted */
 	size_t gslots, gcap;
 	size_t *lot;
-	int threads;
-	char *result, *result_sig_msg;
+	char *result;
 	int have_result;
 };
 
@@ -76,55 +101,77 @@ static int unhex(const char *s, unsigned char *out, size_t n)
 	       !sodium_hex2bin(out, n, s, 2 * n, NULL, NULL, NULL);
 }
 
-static uint64_t key_hash(const unsigned char pk[32])
+static size_t key_slot(const struct state *st, const unsigned char pk[32])
 {
-	uint64_t h;
+	unsigned char h[crypto_shorthash_BYTES];
+	uint64_t x;
 
-	memcpy(&h, pk, sizeof(h));
-	return h;
+	crypto_shorthash(h, pk, 32, st->hkey);
+	memcpy(&x, h, sizeof(x));
+	return (size_t)x & (st->icap - 1);
 }
 
 static struct voter *voter_find(struct state *st, const unsigned char pk[32])
 {
 	size_t i;
 
-	if (!st->vcap)
+	if (!st->icap)
 		return NULL;
-	for (i = key_hash(pk) & (st->vcap - 1); st->voters[i].used;
-	     i = (i + 1) & (st->vcap - 1))
-		if (!memcmp(st->voters[i].pk, pk, 32))
-			return &st->voters[i];
+	for (i = key_slot(st, pk); st->index[i]; i = (i + 1) & (st->icap - 1))
+		if (!memcmp(st->voters[st->index[i] - 1].pk, pk, 32))
+			return &st->voters[st->index[i] - 1];
 	return NULL;
+}
+
+/* Doubles the index (kept at most half full) */
+static int index_grow(struct state *st)
+{
+	uint32_t *ni, *old = st->index;
+	size_t i, j, ocap = st->icap;
+
+	st->icap = ocap ? ocap * 2 : 1024;
+	ni = calloc(st->icap, sizeof(*ni));
+	if (!ni) {
+		st->icap = ocap;
+		return AGORA_ENOMEM;
+	}
+	st->index = ni;
+	for (i = 0; i < ocap; i++) {
+		if (!old[i])
+			continue;
+		for (j = key_slot(st, st->voters[old[i] - 1].pk); ni[j];
+		     j = (j + 1) & (st->icap - 1))
+			;
+		ni[j] = old[i];
+	}
+	free(old);
+	return 0;
 }
 
 static int voter_add(struct state *st, const unsigned char pk[32])
 {
-	struct voter *nv, *old = st->voters;
-	size_t i, j, ocap = st->vcap;
+	size_t i;
 
-	if (2 * (st->nvoters + 1) > st->vcap) {
-		st->vcap = st->vcap ? st->vcap * 2 : 1024;
-		nv = calloc(st->vcap, sizeof(*nv));
+	if (st->nvoters >= UINT32_MAX - 1)
+		return AGORA_ENOMEM;
+	if (2 * (st->nvoters + 1) > st->icap && index_grow(st))
+		return AGORA_ENOMEM;
+	if (st->nvoters == st->vcap) {
+		size_t ncap = st->vcap ? st->vcap * 2 : 1024;
+		struct voter *nv = realloc(st->voters, ncap * sizeof(*nv));
+
 		if (!nv)
 			return AGORA_ENOMEM;
 		st->voters = nv;
-		for (i = 0; i < ocap; i++) {
-			if (!old[i].used)
-				continue;
-			for (j = key_hash(old[i].pk) & (st->vcap - 1);
-			     nv[j].used; j = (j + 1) & (st->vcap - 1))
-				;
-			nv[j] = old[i];
-		}
-		free(old);
+		st->vcap = ncap;
 	}
-	for (i = key_hash(pk) & (st->vcap - 1); st->voters[i].used;
-	     i = (i + 1) & (st->vcap - 1))
-		if (!memcmp(st->voters[i].pk, pk, 32))
+	for (i = key_slot(st, pk); st->index[i]; i = (i + 1) & (st->icap - 1))
+		if (!memcmp(st->voters[st->index[i] - 1].pk, pk, 32))
 			return AGORA_EEXIST;
-	memcpy(st->voters[i].pk, pk, 32);
-	st->voters[i].used = 1;
-	st->nvoters++;
+	memcpy(st->voters[st->nvoters].pk, pk, 32);
+	st->voters[st->nvoters].ballots = 0;
+	st->voters[st->nvoters].slot = 0;
+	st->index[i] = (uint32_t)++st->nvoters;
 	return 0;
 }
 
@@ -271,19 +318,28 @@ struct context {
 	int ngrades;
 };
 
+/* A decoding thread's room for a ballot's payload and body */
+struct scratch {
+	char *payload, *body; /* cap bytes each */
+	size_t cap;
+};
+
 static void derr(struct decoded *d, const char *msg)
 {
 	snprintf(d->err, sizeof(d->err), "%s", msg);
 }
 
-static long cand_index(const struct context *cx, const char *slug)
+/* The index of candidate slug[0..n), or -1 */
+static long cand_index(const struct context *cx, const char *slug, size_t n)
 {
 	size_t lo = 0, hi = cx->ncands, mid;
 	int c;
 
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		c = strcmp(cx->cands[mid], slug);
+		c = strncmp(cx->cands[mid], slug, n);
+		if (!c && cx->cands[mid][n])
+			c = 1; /* slug is a prefix of it: slug sorts first */
 		if (!c)
 			return (long)mid;
 		if (c < 0)
@@ -293,6 +349,197 @@ static long cand_index(const struct context *cx, const char *slug)
 	}
 	return -1;
 }
+
+/* ------------------------------------ ballot lines as agora writes them */
+
+/*
+ * Each reader below takes the text at *s (up to end) if it has exactly
+ * the expected form, moves *s past it and returns 1; otherwise returns
+ * 0 and the line goes to jansson.
+ */
+static int lit(const char **s, const char *end, const char *l, size_t k)
+{
+	if ((size_t)(end - *s) < k || memcmp(*s, l, k))
+		return 0;
+	*s += k;
+	return 1;
+}
+
+#define LIT(s, end, l) lit(s, end, l, sizeof(l) - 1)
+
+static const signed char hexval[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5,
+	['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16,
+};
+
+/* n bytes as 2n lower-case hex digits (the digit's value + 1 above) */
+static int hex_bytes(const char **s, const char *end, unsigned char *out,
+		     size_t n)
+{
+	const unsigned char *p = (const unsigned char *)*s;
+	size_t i;
+
+	if ((size_t)(end - *s) < 2 * n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		int hi = hexval[p[2 * i]], lo = hexval[p[2 * i + 1]];
+
+		if (!hi || !lo)
+			return 0;
+		out[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
+	}
+	*s += 2 * n;
+	return 1;
+}
+
+/* 64 lower-case hex digits, kept as text */
+static int hex_text(const char **s, const char *end, char out[65])
+{
+	size_t i;
+
+	if (end - *s < 64)
+		return 0;
+	for (i = 0; i < 64; i++)
+		if (!hexval[(unsigned char)(*s)[i]])
+			return 0;
+	memcpy(out, *s, 64);
+	out[64] = 0;
+	*s += 64;
+	return 1;
+}
+
+/* A canonical non-negative integer: 0, or no leading zero; max digits */
+static int canon_int(const char **s, const char *end, int max, int64_t *v)
+{
+	const char *p = *s;
+	int64_t x = 0;
+
+	if (p == end || *p < '0' || *p > '9' || (*p == '0' && p + 1 < end &&
+						 p[1] >= '0' && p[1] <= '9'))
+		return 0;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (p - *s == max)
+			return 0;
+		x = x * 10 + (*p - '0');
+	}
+	*v = x;
+	*s = p;
+	return 1;
+}
+
+/*
+ * A string's content up to its closing quote (taken too), decoded into
+ * out: printable ASCII with \" and \\ as its only escapes, which is
+ * all that canonical ballots and their payloads hold.
+ */
+static int canon_str(const char **s, const char *end, char *out, size_t *n)
+{
+	const unsigned char *p = (const unsigned char *)*s,
+			    *e = (const unsigned char *)end;
+	size_t k = 0;
+
+	for (; p < e; p++) {
+		if (*p == '"') {
+			*n = k;
+			*s = (const char *)p + 1;
+			return 1;
+		}
+		if (*p == '\\') {
+			if (p + 1 == e || (p[1] != '"' && p[1] != '\\'))
+				return 0;
+			p++;
+		} else if (*p < 0x20 || *p > 0x7e) {
+			return 0; /* control or non-ASCII: jansson checks */
+		}
+		out[k++] = (char)*p;
+	}
+	return 0;
+}
+
+/*
+ * A ballot line exactly as agora writes it, entirely valid: 1, with d
+ * filled in as decode_ballot() would. 0 for anything else: not that form,
+ * or any check failing (then decode_ballot() decides, and words the
+ * failure as always).
+ */
+static int fast_ballot(const struct context *cx, struct decoded *d,
+		       struct scratch *sc)
+{
+	const char *s = d->p, *end = d->p + d->n, *key;
+	unsigned char sig[64];
+	char hash[65];
+	size_t npl, nbody, nslug = strlen(cx->slug);
+	int64_t seq, v;
+	long k;
+
+	if (!board_verify_fast || d->n > sc->cap || !cx->ncands)
+		return 0;
+	if (!LIT(&s, end, "{\"hash\":\"") || !hex_text(&s, end, d->hash) ||
+	    !LIT(&s, end, "\",\"payload\":\"") ||
+	    !canon_str(&s, end, sc->payload, &npl) ||
+	    !LIT(&s, end, ",\"prev\":\"") || !hex_text(&s, end, d->prev) ||
+	    !LIT(&s, end, "\",\"seq\":") || !canon_int(&s, end, 18, &seq) ||
+	    !LIT(&s, end, ",\"type\":\"ballot\"}") || s != end)
+		return 0;
+	/* its payload: {"body":"...","signature":"..."} */
+	s = sc->payload;
+	end = s + npl;
+	if (!LIT(&s, end, "{\"body\":\"") ||
+	    !canon_str(&s, end, sc->body, &nbody) ||
+	    !LIT(&s, end, ",\"signature\":\"") || !hex_bytes(&s, end, sig, 64) ||
+	    !LIT(&s, end, "\"}") || s != end)
+		return 0;
+	/* its body: credential, grades, n, primary, version */
+	s = sc->body;
+	end = s + nbody;
+	if (!LIT(&s, end, "{\"credential\":\"") ||
+	    !hex_bytes(&s, end, d->pk, 32) ||
+	    !LIT(&s, end, "\",\"grades\":{"))
+		return 0;
+	memset(d->row, NO_GRADE, cx->ncands);
+	d->ngraded = 0;
+	if (!LIT(&s, end, "}")) {
+		do {
+			if (!LIT(&s, end, "\""))
+				return 0;
+			key = s;
+			while (s < end && *s != '"' && *s != '\\' &&
+			       (unsigned char)*s >= 0x20 &&
+			       (unsigned char)*s <= 0x7e)
+				s++;
+			if (s == end || *s != '"')
+				return 0;
+			k = cand_index(cx, key, (size_t)(s - key));
+			s++;
+			if (k < 0 || d->row[k] != NO_GRADE ||
+			    !LIT(&s, end, ":") || !canon_int(&s, end, 3, &v) ||
+			    v >= cx->ngrades)
+				return 0;
+			d->row[k] = (unsigned char)v;
+			d->ngraded++;
+		} while (LIT(&s, end, ","));
+		if (!LIT(&s, end, "}"))
+			return 0;
+	}
+	if (!LIT(&s, end, ",\"n\":") || !canon_int(&s, end, 18, &v) ||
+	    !LIT(&s, end, ",\"primary\":\"") ||
+	    !lit(&s, end, cx->slug, nslug) ||
+	    !LIT(&s, end, "\",\"version\":1}") || s != end)
+		return 0;
+	d->number = (json_int_t)v;
+	board_entry_hash(seq, d->prev, "ballot", sc->payload, npl, hash);
+	if (memcmp(hash, d->hash, 64) ||
+	    crypto_sign_verify_detached(sig, (const unsigned char *)sc->body,
+					nbody, d->pk))
+		return 0;
+	d->seq = seq;
+	d->parsed = 1;
+	return 1;
+}
+
+/* ------------------------------------------------- any ballot line */
 
 static void decode_ballot(const struct context *cx, struct decoded *d)
 {
@@ -359,7 +606,7 @@ static void decode_ballot(const struct context *cx, struct decoded *d)
 	d->ngraded = json_object_size(grades);
 	json_object_foreach(grades, key, g)
 	{
-		k = cand_index(cx, key);
+		k = cand_index(cx, key, strlen(key));
 		if (k < 0) {
 			snprintf(d->err, sizeof(d->err),
 				 "the ballot grades '%.64s', who is not a "
@@ -448,6 +695,7 @@ static int ballot_apply(struct state *st, size_t e, const struct decoded *d,
 struct decoder {
 	const struct context *cx;
 	struct decoded *d;
+	struct scratch *sc;
 	size_t n, from, step;
 };
 
@@ -457,13 +705,13 @@ static void *decode_some(void *arg)
 	size_t i;
 
 	for (i = w->from; i < w->n; i += w->step)
-		if (w->d[i].ballot)
+		if (w->d[i].ballot && !fast_ballot(w->cx, &w->d[i], w->sc))
 			decode_ballot(w->cx, &w->d[i]);
 	return NULL;
 }
 
 static void decode_all(const struct context *cx, struct decoded *d, size_t n,
-		       int threads)
+		       struct scratch **sc, int threads)
 {
 	pthread_t tid[MAX_THREADS];
 	int started[MAX_THREADS] = {0};
@@ -473,6 +721,7 @@ static void decode_all(const struct context *cx, struct decoded *d, size_t n,
 	for (t = 0; t < threads; t++) {
 		w[t].cx = cx;
 		w[t].d = d;
+		w[t].sc = sc[t];
 		w[t].n = n;
 		w[t].from = (size_t)t;
 		w[t].step = (size_t)threads;
@@ -581,13 +830,11 @@ static int check_result(struct state *st, size_t e, struct agora_error *err)
 			sizeof(*counts));
 	if (!counts)
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
-	for (i = 0; i < st->vcap; i++) {
-		const unsigned char *row;
+	/* one slot of grades per credential that voted: its last ballot */
+	for (i = 0; i < st->gslots; i++) {
+		const unsigned char *row = st->grades + i * st->ncands;
 
-		if (!st->voters[i].used || !st->voters[i].ballots)
-			continue;
 		voters++;
-		row = st->grades + (size_t)st->voters[i].slot * st->ncands;
 		for (c = 0; c < st->ncands; c++)
 			if (row[c] != NO_GRADE)
 				counts[c * (size_t)st->ngrades + row[c]]++;
@@ -638,7 +885,112 @@ static void state_fini(struct state *st)
 	free(st->cands);
 	free(st->lot);
 	free(st->voters);
+	free(st->index);
 	free(st->grades);
+}
+
+/* The chain checks of an entry, in order; prev becomes its hash */
+static int entry_chain(size_t e, int64_t seq, const char *lprev,
+		       const char *lhash, const char *type,
+		       const char *payload, size_t npayload, char prev[65],
+		       struct agora_error *err)
+{
+	char hash[65];
+
+	if (seq != (int64_t)e)
+		return failf(err, e,
+			     "its seq is %lld: entries were dropped, added or "
+			     "reordered",
+			     (long long)seq);
+	if (strcmp(lprev, prev))
+		return failf(err, e,
+			     "prev is not the hash of entry %zu: the chain is "
+			     "broken",
+			     e ? e - 1 : 0);
+	board_entry_hash(seq, prev, type, payload, npayload, hash);
+	if (strcmp(hash, lhash))
+		return failf(err, e, "its hash does not match its content");
+	memcpy(prev, hash, 65);
+	return 0;
+}
+
+/*
+ * A 'credentials' line as agora writes it, {"keys":["hex",...]}: its
+ * keys, without building a JSON tree of 10,000 strings (jansson takes
+ * 20 times longer, in the part of the work that runs on one thread).
+ * -1: not in that form, jansson decides; otherwise the verdict.
+ */
+static int fast_credentials(struct state *st, size_t e,
+			    const struct decoded *d, char prev[65],
+			    struct agora_error *err)
+{
+	const char *s, *end;
+	char lhash[65], lprev[65], *payload = NULL;
+	unsigned char (*keys)[32] = NULL;
+	size_t npl, nkeys = 0, max, i;
+	int64_t seq;
+	int rc = -1;
+
+	if (!board_verify_fast ||
+	    !ends_with(d->p, d->n, ",\"type\":\"credentials\"}") ||
+	    !(payload = malloc(d->n)))
+		goto out;
+	s = d->p;
+	end = d->p + d->n;
+	if (!LIT(&s, end, "{\"hash\":\"") || !hex_text(&s, end, lhash) ||
+	    !LIT(&s, end, "\",\"payload\":\"") ||
+	    !canon_str(&s, end, payload, &npl) ||
+	    !LIT(&s, end, ",\"prev\":\"") || !hex_text(&s, end, lprev) ||
+	    !LIT(&s, end, "\",\"seq\":") || !canon_int(&s, end, 18, &seq) ||
+	    !LIT(&s, end, ",\"type\":\"credentials\"}") || s != end)
+		goto out;
+	s = payload;
+	end = payload + npl;
+	/* at most one key per 67 bytes of payload */
+	max = npl / 67 + 1;
+	if (!(keys = malloc(max * sizeof(*keys))) ||
+	    !LIT(&s, end, "{\"keys\":["))
+		goto out;
+	if (!LIT(&s, end, "]")) {
+		do {
+			if (nkeys == max || !LIT(&s, end, "\"") ||
+			    !hex_bytes(&s, end, keys[nkeys], 32) ||
+			    !LIT(&s, end, "\""))
+				goto out;
+			nkeys++;
+		} while (LIT(&s, end, ","));
+		if (!LIT(&s, end, "]"))
+			goto out;
+	}
+	if (!LIT(&s, end, "}") || s != end)
+		goto out;
+	/* well-formed: the same checks as for any entry, in the same order */
+	if ((rc = entry_chain(e, seq, lprev, lhash, "credentials", payload,
+			      npl, prev, err)))
+		goto out;
+	if (e == 0) {
+		rc = failf(err, e, "a board starts with 'primary'");
+		goto out;
+	}
+	if (st->have_result) {
+		rc = failf(err, e, "an entry after the result");
+		goto out;
+	}
+	if (st->phase == 3) {
+		rc = failf(err, e, "credentials published after the close");
+		goto out;
+	}
+	for (i = 0; i < nkeys && !rc; i++) {
+		rc = voter_add(st, keys[i]);
+		if (rc == AGORA_EEXIST)
+			rc = failf(err, e, "key %zu was published before", i);
+		else if (rc)
+			rc = agora_errorf(err, rc, "out of memory");
+	}
+out:
+	free(keys);
+	free(payload);
+	return rc;
 }
 
 /* One entry that is not decoded in bulk, checked in order */
@@ -649,9 +1001,10 @@ static int entry_other(struct state *st, size_t e, const struct decoded *d,
 	const char *lhash, *lprev, *type, *payload;
 	json_t *line, *pl = NULL;
 	json_int_t seq;
-	char hash[65];
 	int rc;
 
+	if ((rc = fast_credentials(st, e, d, prev, err)) != -1)
+		return rc;
 	line = json_loadb(d->p, d->n, JSON_REJECT_DUPLICATES, NULL);
 	if (!line ||
 	    json_unpack(line, "{s:s, s:s, s:s, s:I, s:s}", "hash", &lhash,
@@ -662,26 +1015,9 @@ static int entry_other(struct state *st, size_t e, const struct decoded *d,
 				   "type}");
 		goto out;
 	}
-	if (seq != (json_int_t)e) {
-		rc = failf(err, e,
-			   "its seq is %lld: entries were dropped, added or "
-			   "reordered",
-			   (long long)seq);
+	if ((rc = entry_chain(e, seq, lprev, lhash, type, payload,
+			      strlen(payload), prev, err)))
 		goto out;
-	}
-	if (strcmp(lprev, prev)) {
-		rc = failf(err, e,
-			   "prev is not the hash of entry %zu: the chain is "
-			   "broken",
-			   e ? e - 1 : 0);
-		goto out;
-	}
-	board_entry_hash(seq, prev, type, payload, strlen(payload), hash);
-	if (strcmp(hash, lhash)) {
-		rc = failf(err, e, "its hash does not match its content");
-		goto out;
-	}
-	memcpy(prev, hash, 65);
 	pl = json_loads(payload, JSON_REJECT_DUPLICATES, NULL);
 	if (!pl || !json_is_object(pl)) {
 		rc = failf(err, e, "its payload is not a JSON object");
@@ -715,126 +1051,308 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------ the board */
+
+/* A verification in progress: what the chunks of lines leave behind */
+struct verifier {
+	struct state st;
+	struct state pre; /* what context_scan read ahead */
+	struct context cx;
+	struct decoded *d;
+	size_t dcap;
+	unsigned char *rows;
+	size_t rows_cap;
+	struct scratch *sc[MAX_THREADS];
+	int threads;
+	char prev[65];
+	size_t e, result_entry;
+	const char *head;
+	int head_seen;
+	struct board_report *r;
+};
+
+static int verifier_init(struct verifier *v, const char *head, int threads,
+			 struct board_report *r, struct agora_error *err)
+{
+	int t;
+
+	memset(v, 0, sizeof(*v));
+	memset(r, 0, sizeof(*r));
+	v->r = r;
+	v->cx.slug = "";
+	v->head = head;
+	v->head_seen = !head;
+	memset(v->prev, '0', 64);
+	v->threads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS
+							     : threads;
+	randombytes_buf(v->st.hkey, sizeof(v->st.hkey));
+	for (t = 0; t < v->threads; t++)
+		if (!(v->sc[t] = calloc(1, sizeof(*v->sc[t]))))
+			return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	return 0;
+}
+
+static void verifier_fini(struct verifier *v)
+{
+	int t;
+
+	state_fini(&v->st);
+	state_fini(&v->pre);
+	for (t = 0; t < MAX_THREADS; t++) {
+		if (v->sc[t]) {
+			free(v->sc[t]->payload);
+			free(v->sc[t]->body);
+		}
+		free(v->sc[t]);
+	}
+	free(v->rows);
+	free(v->d);
+}
+
+/* The checks of one entry in board order, its ballot decoded already */
+static int verifier_entry(struct verifier *v, const struct decoded *d,
+			  struct agora_error *err)
+{
+	struct state *st = &v->st;
+	size_t e = v->e;
+	int rc;
+
+	if (!d->ballot) {
+		rc = entry_other(st, e, d, v->prev, &v->result_entry, err);
+	} else if (!d->parsed) {
+		rc = failf(err, e, "%s", d->err);
+	} else if (d->seq != (int64_t)e) {
+		rc = failf(err, e,
+			   "its seq is %lld: entries were dropped, added or "
+			   "reordered",
+			   (long long)d->seq);
+	} else if (strcmp(d->prev, v->prev)) {
+		rc = failf(err, e,
+			   "prev is not the hash of entry %zu: the chain is "
+			   "broken",
+			   e ? e - 1 : 0);
+	} else if (st->have_result) {
+		rc = failf(err, e, "an entry after the result");
+	} else {
+		rc = ballot_apply(st, e, d, err);
+		if (!rc) {
+			memcpy(v->prev, d->hash, 65);
+			v->r->ballots++;
+		}
+	}
+	if (!rc && v->head && !strcmp(v->head, v->prev))
+		v->head_seen = 1;
+	return rc;
+}
+
+/* Room in each thread's scratch for ballot lines of n bytes (or FAST_MAX) */
+static int scratch_fit(struct verifier *v, size_t n)
+{
+	int t;
+
+	n = n > FAST_MAX ? FAST_MAX : n;
+	for (t = 0; t < v->threads; t++) {
+		struct scratch *sc = v->sc[t];
+
+		if (sc->cap >= n)
+			continue;
+		free(sc->payload);
+		free(sc->body);
+		sc->payload = malloc(n);
+		sc->body = malloc(n);
+		sc->cap = sc->payload && sc->body ? n : 0;
+		if (!sc->cap)
+			return AGORA_ENOMEM;
+	}
+	return 0;
+}
+
+/* A line (without its newline) longer than this is refused */
+#define LINE_MAX_BYTES ((size_t)64 << 20)
+
+/*
+ * Verifies the complete lines at the start of p[0..n), at most CHUNK of
+ * them, and says in *used how many bytes they took (0: no complete line
+ * there). A line with no newline is left for the next call.
+ */
+static int verifier_lines(struct verifier *v, const char *p, size_t n,
+			  size_t *used, struct agora_error *err)
+{
+	const char *end = p + n, *q, *nl;
+	size_t m, i, w, longest;
+	int rc = 0;
+
+	*used = 0;
+	/* how many lines, to size the chunk for short boards */
+	for (m = 0, q = p; m < CHUNK && q < end; m++, q = nl + 1) {
+		nl = memchr(q, '\n', (size_t)(end - q));
+		if (!nl || (size_t)(nl - q) > LINE_MAX_BYTES) {
+			if (nl || (size_t)(end - q) > LINE_MAX_BYTES)
+				return failf(err, v->e + m,
+					     "a line longer than %zu MB: not "
+					     "a board",
+					     LINE_MAX_BYTES >> 20);
+			break;
+		}
+	}
+	if (!m)
+		return 0;
+	if (m > v->dcap) {
+		struct decoded *nd = realloc(v->d, m * sizeof(*nd));
+
+		if (!nd)
+			return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+		v->d = nd;
+		v->dcap = m;
+	}
+	for (i = 0, q = p, longest = 0; i < m; i++, q = nl + 1) {
+		nl = memchr(q, '\n', (size_t)(end - q));
+		memset(&v->d[i], 0, offsetof(struct decoded, err) + 1);
+		v->d[i].p = q;
+		v->d[i].n = (size_t)(nl - q);
+		v->d[i].ballot =
+			ends_with(q, v->d[i].n, "\"type\":\"ballot\"}");
+		if (v->d[i].ballot && v->d[i].n > longest)
+			longest = v->d[i].n;
+	}
+	if ((rc = scratch_fit(v, longest)))
+		return agora_errorf(err, rc, "out of memory");
+	*used = (size_t)(q - p);
+	context_scan(&v->cx, &v->pre, v->d, m, v->e);
+	w = v->cx.ncands ? v->cx.ncands : 1;
+	if (v->rows_cap < m * w) {
+		free(v->rows);
+		v->rows_cap = m * w;
+		v->rows = malloc(v->rows_cap);
+		if (!v->rows) {
+			v->rows_cap = 0;
+			return agora_errorf(err, AGORA_ENOMEM, "out of memory");
+		}
+	}
+	for (i = 0; i < m; i++)
+		v->d[i].row = v->rows + i * w;
+	decode_all(&v->cx, v->d, m, v->sc, m > 64 ? v->threads : 1);
+	/* then everything in board order */
+	for (i = 0; i < m && !rc; i++, v->e++)
+		rc = verifier_entry(v, &v->d[i], err);
+	return rc;
+}
+
+/* After the last line; cut: bytes without a newline followed it */
+static int verifier_end(struct verifier *v, int cut, struct agora_error *err)
+{
+	struct state *st = &v->st;
+	struct board_report *r = v->r;
+	int rc = 0;
+
+	if (cut)
+		rc = failf(err, v->e,
+			   "the last line does not end with a newline (a cut "
+			   "file?)");
+	if (!rc && !v->e)
+		rc = agora_errorf(err, AGORA_ECHECK, "the board is empty");
+	if (!rc && !v->head_seen)
+		rc = agora_errorf(err, AGORA_ECHECK,
+				  "no entry has the hash %.64s: the board was "
+				  "rewritten since that head was noted",
+				  v->head);
+	/* agora writes the close and the result in one transaction */
+	if (!rc && st->phase == 3 && !st->have_result)
+		rc = failf(err, v->e,
+			   "the board ends after the close without the signed "
+			   "result (a cut file?)");
+	if (!rc && st->have_result)
+		rc = check_result(st, v->result_entry, err);
+	if (rc)
+		return rc;
+	memcpy(r->primary, st->slug, sizeof(r->primary));
+	memcpy(r->head, v->prev, 65);
+	r->entries = v->e;
+	r->credentials = st->nvoters;
+	r->voters = st->gslots;
+	r->closed = st->phase == 3;
+	r->result = st->result;
+	st->result = NULL;
+	return 0;
+}
+
 int board_verify(const char *data, size_t n, const char *head, int threads,
 		 struct board_report *r, struct agora_error *err)
 {
-	struct state st = {0}, pre = {0};
-	struct context cx = {"", NULL, 0, 0};
-	struct decoded *d;
-	unsigned char *rows = NULL;
-	const char *p = data, *end = data + n, *nl;
-	char prev[65];
-	size_t e = 0, m, i, result_entry = 0, rows_cap = 0, chunk;
-	int rc = 0, cut = 0, head_seen = !head;
+	struct verifier v;
+	size_t off = 0, used = 1;
+	int rc;
 
-	memset(r, 0, sizeof(*r));
-	memset(prev, '0', 64);
-	prev[64] = 0;
-	st.threads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS
-							     : threads;
-	/* a chunk, or fewer lines when the board is short */
-	for (m = 0, p = data; m < CHUNK && p < end; m++, p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			break;
+	rc = verifier_init(&v, head, threads, r, err);
+	while (!rc && off < n && used) {
+		rc = verifier_lines(&v, data + off, n - off, &used, err);
+		off += used;
 	}
-	p = data;
-	chunk = m + 1;
-	d = calloc(chunk, sizeof(*d));
-	if (!d)
+	if (!rc)
+		rc = verifier_end(&v, off < n, err);
+	verifier_fini(&v);
+	if (rc)
+		memset(r, 0, sizeof(*r));
+	return rc;
+}
+
+int board_verify_fd(int fd, size_t block, const char *head, int threads,
+		    struct board_report *r, struct agora_error *err)
+{
+	struct verifier v;
+	size_t cap = block ? block : BLOCK, len = 0, off, used;
+	char *buf = malloc(cap);
+	int rc, eof = 0;
+	ssize_t got;
+
+	if (!buf)
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
-	while (!rc && p < end) {
-		/* the next chunk of lines */
-		for (m = 0; m < chunk && p < end; m++, p = nl + 1) {
-			nl = memchr(p, '\n', (size_t)(end - p));
-			if (!nl) {
-				cut = 1; /* said after the lines before it */
-				p = end;
+	rc = verifier_init(&v, head, threads, r, err);
+	while (!rc) {
+		while (!eof && len < cap) {
+			got = read(fd, buf + len, cap - len);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0) {
+				rc = agora_errorf(err, AGORA_EIO,
+						  "cannot read the board: %s",
+						  strerror(errno));
 				break;
 			}
-			memset(&d[m], 0, offsetof(struct decoded, err) + 1);
-			d[m].p = p;
-			d[m].n = (size_t)(nl - p);
-			d[m].ballot =
-				ends_with(p, d[m].n, "\"type\":\"ballot\"}");
+			eof = !got;
+			len += (size_t)got;
 		}
-		context_scan(&cx, &pre, d, m, e);
-		if (rows_cap < m * (cx.ncands ? cx.ncands : 1)) {
-			free(rows);
-			rows_cap = chunk * (cx.ncands ? cx.ncands : 1);
-			rows = malloc(rows_cap);
-			if (!rows) {
+		for (off = 0, used = 1; !rc && used && off < len;
+		     off += used)
+			rc = verifier_lines(&v, buf + off, len - off, &used,
+					    err);
+		if (rc)
+			break;
+		if (eof) {
+			rc = verifier_end(&v, off < len, err);
+			break;
+		}
+		/* the start of a line is kept; a line longer than the buffer
+		 * makes it grow (verifier_lines refuses one past the limit) */
+		memmove(buf, buf + off, len - off);
+		len -= off;
+		if (len == cap) {
+			char *nb;
+
+			cap = cap * 2 > LINE_MAX_BYTES + 1 ? LINE_MAX_BYTES + 1
+							   : cap * 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
 				rc = agora_errorf(err, AGORA_ENOMEM,
 						  "out of memory");
 				break;
 			}
-		}
-		for (i = 0; i < m; i++)
-			d[i].row = rows + i * (cx.ncands ? cx.ncands : 1);
-		decode_all(&cx, d, m, m > 64 ? st.threads : 1);
-		/* then everything in board order */
-		for (i = 0; i < m && !rc; i++, e++) {
-			if (!d[i].ballot) {
-				rc = entry_other(&st, e, &d[i], prev,
-						 &result_entry, err);
-			} else if (!d[i].parsed) {
-				rc = failf(err, e, "%s", d[i].err);
-			} else if (d[i].seq != (int64_t)e) {
-				rc = failf(err, e,
-					   "its seq is %lld: entries were "
-					   "dropped, added or reordered",
-					   (long long)d[i].seq);
-			} else if (strcmp(d[i].prev, prev)) {
-				rc = failf(err, e,
-					   "prev is not the hash of entry %zu: "
-					   "the chain is broken",
-					   e ? e - 1 : 0);
-			} else if (st.have_result) {
-				rc = failf(err, e, "an entry after the result");
-			} else {
-				rc = ballot_apply(&st, e, &d[i], err);
-				if (!rc) {
-					memcpy(prev, d[i].hash, 65);
-					r->ballots++;
-				}
-			}
-			if (!rc && head && !strcmp(head, prev))
-				head_seen = 1;
+			buf = nb;
 		}
 	}
-	if (!rc && cut)
-		rc = failf(err, e,
-			   "the last line does not end with a newline (a cut "
-			   "file?)");
-	if (!rc && !e)
-		rc = agora_errorf(err, AGORA_ECHECK, "the board is empty");
-	if (!rc && !head_seen)
-		rc = agora_errorf(err, AGORA_ECHECK,
-				  "no entry has the hash %.64s: the board was "
-				  "rewritten since that head was noted",
-				  head);
-	/* agora writes the close and the result in one transaction */
-	if (!rc && st.phase == 3 && !st.have_result)
-		rc = failf(err, e,
-			   "the board ends after the close without the signed "
-			   "result (a cut file?)");
-	if (!rc && st.have_result)
-		rc = check_result(&st, result_entry, err);
-	if (!rc) {
-		memcpy(r->primary, st.slug, sizeof(r->primary));
-		memcpy(r->head, prev, 65);
-		r->entries = e;
-		r->credentials = st.nvoters;
-		for (i = 0; i < st.vcap; i++)
-			r->voters += st.voters[i].used &&
-				     st.voters[i].ballots;
-		r->closed = st.phase == 3;
-		r->result = st.result;
-		st.result = NULL;
-	}
-	state_fini(&st);
-	state_fini(&pre);
-	free(rows);
-	free(d);
+	verifier_fini(&v);
+	free(buf);
+	if (rc)
+		memset(r, 0, sizeof(*r));
 	return rc;
 }

@@ -150,17 +150,71 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Verifies a board; returns the code, the message in msg */
+/* board_verify_fd() over data, through a file, reading block bytes at a time */
+static int check_fd(const char *data, size_t n, const char *head, size_t block,
+		    struct board_report *r, struct agora_error *err)
+{
+	FILE *f = tmpfile();
+	int rc;
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	assert_int_equal(fflush(f), 0);
+	rewind(f);
+	rc = board_verify_fd(fileno(f), block, head, 2, r, err);
+	fclose(f);
+	return rc;
+}
+
+/*
+ * Verifies a board; returns the code, the message in msg. Every verdict
+ * is reached three ways, which must agree to the byte: from memory; with
+ * the parser of agora's canonical lines turned off (jansson reads
+ * everything); from a file read 61 bytes at a time (lines cut across
+ * reads, the buffer growing for the long ones).
+ */
+static int check_ways(const char *data, size_t n, const char *head, char *msg,
+		      int from_file)
+{
+	struct agora_error err = {0}, slow = {0}, streamed = {0};
+	struct board_report r, rs, rf;
+	int rc = board_verify(data, n, head, 2, &r, &err), rcs, rcf;
+
+	board_verify_fast = 0;
+	rcs = board_verify(data, n, head, 2, &rs, &slow);
+	board_verify_fast = 1;
+	if (from_file) {
+		rcf = check_fd(data, n, head, 61, &rf, &streamed);
+	} else { /* the same as the first */
+		rcf = rc ? rc : board_verify(data, n, head, 1, &rf, &streamed);
+		streamed = err;
+	}
+	assert_int_equal(rcs, rc);
+	assert_int_equal(rcf, rc);
+	assert_string_equal(slow.msg, err.msg);
+	assert_string_equal(streamed.msg, err.msg);
+	strcpy(msg, err.msg);
+	if (!rc) {
+		assert_string_equal(rs.head, r.head);
+		assert_string_equal(rf.head, r.head);
+		assert_int_equal(rs.ballots, r.ballots);
+		assert_int_equal(rf.ballots, r.ballots);
+		assert_int_equal(rs.voters, r.voters);
+		assert_int_equal(rf.voters, r.voters);
+		assert_true((!r.result && !rs.result && !rf.result) ||
+			    (r.result && rs.result && rf.result &&
+			     !strcmp(rs.result, r.result) &&
+			     !strcmp(rf.result, r.result)));
+		board_report_fini(&r);
+		board_report_fini(&rs);
+		board_report_fini(&rf);
+	}
+	return rc;
+}
+
 static int check(const char *data, size_t n, const char *head, char *msg)
 {
-	struct agora_error err = {0};
-	struct board_report r;
-	int rc = board_verify(data, n, head, 2, &r, &err);
-
-	strcpy(msg, err.msg);
-	if (!rc)
-		board_report_fini(&r);
-	return rc;
+	return check_ways(data, n, head, msg, 1);
 }
 
 /* The lines joined, renumbered and re-hashed as a forger would */
@@ -243,7 +297,9 @@ static void test_every_byte_matters(void **state)
 	for (i = 0; i < f->board.len; i++) {
 		memcpy(copy, f->board.buf, f->board.len);
 		copy[i] = (char)(copy[i] == 'x' ? 'y' : 'x');
-		if (check(copy, f->board.len, NULL, msg) != AGORA_ECHECK) {
+		/* through a file for one byte in 16: files are slow to make */
+		if (check_ways(copy, f->board.len, NULL, msg, i % 16 == 0) !=
+		    AGORA_ECHECK) {
 			if (!missed)
 				fprintf(stderr, "byte %zu not caught\n", i);
 			missed++;
@@ -467,6 +523,167 @@ static void test_wrong_result_caught(void **state)
 	sb_fini(&b);
 }
 
+/* A ballot line of voter who, with its payload as given (rechained later) */
+static char *ballot_line(struct fixture *f, size_t like, const char *payload)
+{
+	json_t *o = json_loads(f->lines[like], 0, NULL);
+	char *s, *p;
+
+	json_object_set_new(o, "payload", json_string(payload));
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	p = malloc(strlen(s) + 2);
+	sprintf(p, "%s\n", s);
+	free(s);
+	return p;
+}
+
+/* The payload of line i, as a string the caller frees */
+static char *payload_of(struct fixture *f, size_t i)
+{
+	json_t *o = json_loads(f->lines[i], 0, NULL);
+	char *p = strdup(json_string_value(json_object_get(o, "payload")));
+
+	json_decref(o);
+	return p;
+}
+
+/*
+ * Payloads that are JSON but not as agora writes them: another verifier
+ * (or organiser software) may write them so, and doc/board.md accepts
+ * them: the signatures cover the body's bytes, not its spelling around.
+ * They verify, with the same result, through jansson.
+ */
+static void test_other_spellings_accepted(void **state)
+{
+	struct fixture *f = *state;
+	char *v[MAXLINES], msg[1024], *pl, *sp, *q;
+	struct sb b, want;
+	struct agora_error err = {0};
+	struct board_report r;
+	size_t n = f->nlines, k = find(f, "ballot", 0),
+	       kc = find(f, "credentials", 0), i;
+
+	sb_init(&b, 1 << 20);
+	sb_init(&want, 1 << 20);
+	rechain(f->lines, n, &want);
+	assert_int_equal(board_verify(want.buf, want.len, NULL, 1, &r, &err),
+			 0);
+	memcpy(v, f->lines, n * sizeof(*v));
+	/* the ballot's payload with spaces, the body's quotes as \u0022 */
+	pl = payload_of(f, k);
+	sp = malloc(strlen(pl) * 6 + 16);
+	q = strstr(pl, "\",\"signature\":\"");
+	assert_non_null(q);
+	*q = 0;
+	strcpy(sp, "{ \"body\" : \"");
+	for (i = strlen("{\"body\":\""); pl[i]; i++) {
+		if (pl[i] == '\\' && pl[i + 1] == '"') {
+			strcat(sp, "\\u0022");
+			i++;
+		} else {
+			strncat(sp, &pl[i], 1);
+		}
+	}
+	strcat(sp, "\", \"signature\" : \"");
+	strcat(sp, q + strlen("\",\"signature\":\""));
+	v[k] = ballot_line(f, k, sp);
+	free(sp);
+	free(pl);
+	/* the credentials with a newline inside the payload */
+	pl = payload_of(f, kc);
+	sp = malloc(strlen(pl) + 8);
+	sprintf(sp, "{\n%s", pl + 1);
+	v[kc] = ballot_line(f, kc, sp);
+	free(sp);
+	free(pl);
+	rechain(v, n, &b);
+	assert_int_equal(check(b.buf, b.len, NULL, msg), 0);
+	{
+		struct board_report r2;
+
+		assert_int_equal(board_verify(b.buf, b.len, NULL, 2, &r2,
+					      &err),
+				 0);
+		assert_string_equal(r2.result, r.result);
+		assert_int_equal(r2.ballots, r.ballots);
+		board_report_fini(&r2);
+	}
+	board_report_fini(&r);
+	free(v[k]);
+	free(v[kc]);
+	sb_fini(&b);
+	sb_fini(&want);
+}
+
+/*
+ * A ballot that looks canonical, properly signed, grading a candidate
+ * twice: JSON objects may not repeat a name, and the parser of canonical
+ * lines must not keep one of the two grades.
+ */
+static void test_repeated_grade_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct agora_error err = {0};
+	char norm[PRIMARY_CODE_SYMBOLS + 1], pkhex[65], sighex[129],
+		body[512], *v[MAXLINES], msg[1024];
+	unsigned char pk[32], sk[64], sig[64];
+	struct sb b;
+	size_t i, n = f->nlines, k = find(f, "ballot", 0);
+	size_t lot[3];
+	json_t *pl;
+
+	/* voter 4 never voted: its first ballot, its lot graded, one twice */
+	assert_int_equal(primary_code_parse(f->codes[4], norm, &err), 0);
+	primary_code_keys("p", norm, pk, sk);
+	sodium_bin2hex(pkhex, sizeof(pkhex), pk, 32);
+	assert_int_equal(primary_lot("p", pk, 3, 0, lot), 3);
+	snprintf(body, sizeof(body),
+		 "{\"credential\":\"%s\",\"grades\":{\"a\":1,\"a\":2,"
+		 "\"b\":3,\"c\":4},\"n\":1,\"primary\":\"p\",\"version\":1}",
+		 pkhex);
+	crypto_sign_detached(sig, NULL, (unsigned char *)body, strlen(body),
+			     sk);
+	sodium_bin2hex(sighex, sizeof(sighex), sig, 64);
+	pl = json_pack("{s:s, s:s}", "body", body, "signature", sighex);
+	sb_init(&b, 1 << 20);
+	for (i = 0; i <= k; i++)
+		v[i] = f->lines[i];
+	v[k + 1] = with_payload(f->lines[k], pl);
+	for (i = k + 1; i < n; i++)
+		v[i + 1] = f->lines[i];
+	rechain(v, n + 1, &b);
+	assert_int_equal(check(b.buf, b.len, NULL, msg), AGORA_ECHECK);
+	assert_non_null(strstr(msg, "malformed"));
+	free(v[k + 1]);
+	sb_fini(&b);
+}
+
+/* A line past 64 MB is refused, not buffered without end */
+static void test_huge_line_refused(void **state)
+{
+	size_t n = ((size_t)64 << 20) + 2;
+	char *big = malloc(n), msg[1024];
+	struct agora_error err = {0};
+	struct board_report r;
+
+	(void)state;
+	memset(big, 'x', n);
+	big[n - 1] = '\n';
+	assert_int_equal(board_verify(big, n, NULL, 1, &r, &err), AGORA_ECHECK);
+	assert_non_null(strstr(err.msg, "longer than 64 MB"));
+	strcpy(msg, err.msg);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(check_fd(big, n, NULL, 0, &r, &err), AGORA_ECHECK);
+	assert_string_equal(err.msg, msg);
+	/* no newline at all: the same, not a wait for more */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(check_fd(big, n - 1, NULL, 0, &r, &err),
+			 AGORA_ECHECK);
+	assert_string_equal(err.msg, msg);
+	free(big);
+}
+
 static void test_not_a_board(void **state)
 {
 	char msg[1024];
@@ -493,6 +710,11 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_result_caught,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_spellings_accepted,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeated_grade_refused,
+						setup, teardown),
+		cmocka_unit_test(test_huge_line_refused),
 		cmocka_unit_test(test_not_a_board),
 	};
 
