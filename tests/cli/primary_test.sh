@@ -72,6 +72,10 @@ expect 2 "no vote before the vote opens" "$AGORA" primary vote $P \
 expect 0 "phase support" "$AGORA" primary phase $P support
 expect 2 "phases never go back" "$AGORA" primary phase $P declaration
 expect 0 "phase vote" "$AGORA" primary phase $P vote
+# every phase change is in the hash-chained audit log, in its transaction;
+# the refused move back wrote nothing
+phase_audit() { python3 -c "import sqlite3,sys; print('|'.join('%s %s %s' % r for r in sqlite3.connect(sys.argv[1]).execute(\"SELECT coalesce(actor, 0), object, detail FROM audit WHERE action = 'primary.phase' ORDER BY seq\")))" "$AGORA_DB"; }
+if [ "$(phase_audit)" = "0 primary:$P phase=support from=declaration|0 primary:$P phase=vote from=support" ]; then ok "agora primary phase writes one audit entry per change (actor 0: the command line)"; else ko "agora primary phase writes one audit entry per change: $(phase_audit)"; fi
 expect 2 "the list is frozen in the vote" "$AGORA" primary candidate add \
 	$P --name "Late"
 expect 0 "a ballot is cast" "$AGORA" primary vote $P --credential "$C1" \

@@ -520,14 +520,14 @@ static void test_a_primary_leaves_no_link(void **state)
 	    primary_candidate_add(f->db, "p", "Bruno", "b", &out, &err) ||
 	    primary_credentials_add(f->db, "p", (const unsigned char(*)[32])pk,
 				    1, &err) ||
-	    primary_set_phase(f->db, "p", "vote", &err) ||
+	    primary_set_phase(f->db, "p", "vote", 0, &err) ||
 	    primary_ballot_make("p", code, 1, g1, 2, &body, sig, &err) ||
 	    primary_ballot_cast(f->db, "p", body.buf, body.len, sig, receipt,
 				&err) ||
 	    primary_ballot_make("p", code, 2, g2, 2, &body, sig, &err) ||
 	    primary_ballot_cast(f->db, "p", body.buf, body.len, sig, receipt,
 				&err) ||
-	    primary_set_phase(f->db, "p", "closed", &err) ||
+	    primary_set_phase(f->db, "p", "closed", 0, &err) ||
 	    primary_board_write(f->db, "p", 0, sb_write, &board, &err))
 		fail_msg("the primary: %s", err.msg);
 
