@@ -29,6 +29,7 @@
 
 enum primary_stmt {
 	PS_GET,
+	PS_GET_SCAN,
 	PS_GET_BARE,
 	PS_RECEIPT,
 	PS_ELECTION_ADD,
@@ -57,9 +58,18 @@ enum primary_stmt {
 
 /* clang-format off */
 static const char *const primary_sql[PS__MAX] = {
+	/* the counts kept by triggers (migration_primary_counts): one row */
 	[PS_GET] = "SELECT id, slug, title, phase, grades, support_threshold,"
 		" max_supports, coalesce(lot_size, 0), allow_blank,"
-		" results_public,"
+		" results_public, coalesce(n.credentials, 0),"
+		" coalesce(n.voters, 0), coalesce(n.ballots, 0)"
+		" FROM primary_election p"
+		" LEFT JOIN primary_count n ON n.primary_id = p.id"
+		" WHERE slug = ?1",
+	/* the same counts from a scan: what `agora verify` checks them with */
+	[PS_GET_SCAN] = "SELECT id, slug, title, phase, grades,"
+		" support_threshold, max_supports, coalesce(lot_size, 0),"
+		" allow_blank, results_public,"
 		" (SELECT count(*) FROM credential c WHERE c.primary_id = p.id),"
 		" (SELECT count(*) FROM ballot b"
 		"  WHERE b.primary_id = p.id AND b.counted = 1),"
@@ -366,6 +376,12 @@ int primary_get_counts(struct agora_db *db, const char *slug,
 		       struct primary_info *p, struct agora_error *err)
 {
 	return get_st(db, PS_GET, slug, p, err);
+}
+
+int primary_get_scanned(struct agora_db *db, const char *slug,
+			struct primary_info *p, struct agora_error *err)
+{
+	return get_st(db, PS_GET_SCAN, slug, p, err);
 }
 
 static int get_st(struct agora_db *db, enum primary_stmt id, const char *slug,

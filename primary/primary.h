@@ -272,8 +272,8 @@ int primary_create(struct agora_db *db, const struct primary_config *c,
 		   struct agora_error *err) AGORA_WUR;
 /*
  * The primary's settings. Its counts (credentials, voters, ballots) are
- * 0: they scan, and only primary_get_counts fills them, for the pages
- * and commands that show them.
+ * 0; primary_get_counts fills them from the counters the database's
+ * triggers keep (one row: no scan, whatever the number of ballots).
  */
 int primary_get(struct agora_db *db, const char *slug, struct primary_info *p,
 		struct agora_error *err) AGORA_WUR;
