@@ -534,7 +534,7 @@ static int recount_build(const char *path, size_t n, size_t ncand)
 		if (primary_candidate_add(db, "bench", slug, slug, &out, &err))
 			die("candidate", &err);
 	}
-	if (primary_set_phase(db, "bench", "vote", &err) ||
+	if (primary_set_phase(db, "bench", "vote", 0, &err) ||
 	    primary_get(db, "bench", &p, &err))
 		die("phase", &err);
 	db_exec(db, "PRAGMA synchronous=OFF", NULL);
@@ -705,7 +705,7 @@ static void ballots_primary(struct agora_db *db, const char *slug, size_t n,
 					    &err))
 			die("credentials", &err);
 	}
-	if (primary_set_phase(db, slug, "vote", &err))
+	if (primary_set_phase(db, slug, "vote", 0, &err))
 		die("phase", &err);
 	sb_fini(&out);
 	free(pk);

@@ -146,7 +146,7 @@ static int primary_phase_cmd(struct cli *cli, int argc, char **argv)
 				       "give SLUG and one of " PRIMARY_PHASES);
 	if ((rc = open_primary(cli, 1, &db)))
 		return rc;
-	if (primary_set_phase(db, argv[1], argv[2], &err))
+	if (primary_set_phase(db, argv[1], argv[2], 0, &err))
 		return fail_with(db, &err);
 	db_close(db);
 	if (!cli->quiet)

@@ -190,6 +190,38 @@ static int sb_sink(void *ctx, const char *p, size_t n)
 	return sb_append(ctx, p, n);
 }
 
+/* The kept counts (credentials, voters, ballots) against a scan */
+static int check_counts(struct agora_db *db, const char *slug,
+			void (*on_failure)(void *ctx, const char *line),
+			void *ctx, struct agora_error *err)
+{
+	struct primary_info kept, scan;
+	char line[600];
+	int rc;
+
+	if ((rc = primary_get_counts(db, slug, &kept, err)))
+		return rc;
+	if ((rc = primary_get_scanned(db, slug, &scan, err))) {
+		primary_info_fini(&kept);
+		return rc;
+	}
+	if (kept.credentials != scan.credentials ||
+	    kept.voters != scan.voters || kept.ballots != scan.ballots) {
+		snprintf(line, sizeof(line),
+			 "primary '%s': the kept counts (%lld credentials, "
+			 "%lld voters, %lld ballots) differ from a count "
+			 "(%lld, %lld, %lld)",
+			 slug, (long long)kept.credentials,
+			 (long long)kept.voters, (long long)kept.ballots,
+			 (long long)scan.credentials, (long long)scan.voters,
+			 (long long)scan.ballots);
+		on_failure(ctx, line);
+	}
+	primary_info_fini(&kept);
+	primary_info_fini(&scan);
+	return 0;
+}
+
 int primary_verify_all(struct agora_db *db,
 		       void (*on_failure)(void *ctx, const char *line),
 		       void *ctx, size_t *primaries, size_t *ballots,
@@ -243,6 +275,8 @@ int primary_verify_all(struct agora_db *db,
 				 slug);
 			on_failure(ctx, line);
 		}
+		if (!prc)
+			prc = check_counts(db, slug, on_failure, ctx, &perr);
 		if (!prc)
 			prc = primary_board_write(db, slug, 0, sb_sink, &board,
 						  &perr);

@@ -23,11 +23,13 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "auth.h"
 #include "primary.h"
 #include "primary_int.h"
 
 enum primary_stmt {
 	PS_GET,
+	PS_GET_SCAN,
 	PS_GET_BARE,
 	PS_RECEIPT,
 	PS_ELECTION_ADD,
@@ -56,9 +58,18 @@ enum primary_stmt {
 
 /* clang-format off */
 static const char *const primary_sql[PS__MAX] = {
+	/* the counts kept by triggers (migration_primary_counts): one row */
 	[PS_GET] = "SELECT id, slug, title, phase, grades, support_threshold,"
 		" max_supports, coalesce(lot_size, 0), allow_blank,"
-		" results_public,"
+		" results_public, coalesce(n.credentials, 0),"
+		" coalesce(n.voters, 0), coalesce(n.ballots, 0)"
+		" FROM primary_election p"
+		" LEFT JOIN primary_count n ON n.primary_id = p.id"
+		" WHERE slug = ?1",
+	/* the same counts from a scan: what `agora verify` checks them with */
+	[PS_GET_SCAN] = "SELECT id, slug, title, phase, grades,"
+		" support_threshold, max_supports, coalesce(lot_size, 0),"
+		" allow_blank, results_public,"
 		" (SELECT count(*) FROM credential c WHERE c.primary_id = p.id),"
 		" (SELECT count(*) FROM ballot b"
 		"  WHERE b.primary_id = p.id AND b.counted = 1),"
@@ -139,6 +150,9 @@ int primary_db_prepare(struct agora_db *db, struct agora_error *err)
 	int rc = db_prepare_module(db, DB_MOD_PRIMARY, primary_sql, PS__MAX,
 				   err);
 
+	/* the audit log's statements: phase changes are audited */
+	if (!rc)
+		rc = auth_db_prepare(db, err);
 	return rc ? rc : board_db_prepare(db, err);
 }
 
@@ -364,6 +378,12 @@ int primary_get_counts(struct agora_db *db, const char *slug,
 	return get_st(db, PS_GET, slug, p, err);
 }
 
+int primary_get_scanned(struct agora_db *db, const char *slug,
+			struct primary_info *p, struct agora_error *err)
+{
+	return get_st(db, PS_GET_SCAN, slug, p, err);
+}
+
 static int get_st(struct agora_db *db, enum primary_stmt id, const char *slug,
 		  struct primary_info *p, struct agora_error *err)
 {
@@ -465,8 +485,29 @@ out:
 	return rc;
 }
 
+const char *primary_next_phase(const char *phase)
+{
+	int i = phase_index(phase);
+
+	if (i < 0 || (size_t)i + 1 >= sizeof(phases) / sizeof(phases[0]))
+		return NULL;
+	return phases[i + 1];
+}
+
+/* The phase change in the hash-chained audit log, in its transaction */
+static int audit_phase(struct agora_db *db, int64_t actor,
+		       const struct primary_info *p, const char *phase,
+		       struct agora_error *err)
+{
+	char object[128], detail[96];
+
+	snprintf(object, sizeof(object), "primary:%s", p->slug);
+	snprintf(detail, sizeof(detail), "phase=%s from=%s", phase, p->phase);
+	return auth_audit(db, actor, "primary.phase", object, detail, err);
+}
+
 int primary_set_phase(struct agora_db *db, const char *slug, const char *phase,
-		      struct agora_error *err)
+		      int64_t actor, struct agora_error *err)
 {
 	struct primary_candidate *c = NULL;
 	struct primary_info p;
@@ -522,7 +563,8 @@ int primary_set_phase(struct agora_db *db, const char *slug, const char *phase,
 	st = stmt(db, PS_PHASE_LOG);
 	sqlite3_bind_int64(st, 1, p.id);
 	sqlite3_bind_text(st, 2, phase, -1, SQLITE_STATIC);
-	if ((rc = db_step(db, st, err)) < 0)
+	if ((rc = db_step(db, st, err)) < 0 ||
+	    (rc = audit_phase(db, actor, &p, phase, err)))
 		goto done;
 	/* the close publishes the result, signed by the organiser */
 	if (want == 3) {

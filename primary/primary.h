@@ -272,17 +272,25 @@ int primary_create(struct agora_db *db, const struct primary_config *c,
 		   struct agora_error *err) AGORA_WUR;
 /*
  * The primary's settings. Its counts (credentials, voters, ballots) are
- * 0: they scan, and only primary_get_counts fills them, for the pages
- * and commands that show them.
+ * 0; primary_get_counts fills them from the counters the database's
+ * triggers keep (one row: no scan, whatever the number of ballots).
  */
 int primary_get(struct agora_db *db, const char *slug, struct primary_info *p,
 		struct agora_error *err) AGORA_WUR;
 int primary_get_counts(struct agora_db *db, const char *slug,
 		       struct primary_info *p, struct agora_error *err) AGORA_WUR;
 void primary_info_fini(struct primary_info *p);
-/* Moves to a later phase; opening the vote freezes the qualified list */
+/*
+ * Moves to a later phase; opening the vote freezes the qualified list.
+ * The change, its date, its board entry and its entry in the audit log
+ * (actor: a user id, 0 for the command line) are one transaction: all
+ * or nothing. AGORA_EINVAL for an unknown phase or one that is not
+ * later than the current one.
+ */
 int primary_set_phase(struct agora_db *db, const char *slug, const char *phase,
-		      struct agora_error *err) AGORA_WUR;
+		      int64_t actor, struct agora_error *err) AGORA_WUR;
+/* The phase after phase, or NULL after the last one */
+const char *primary_next_phase(const char *phase);
 /* Registers a candidate as the organiser; out receives its slug */
 int primary_candidate_add(struct agora_db *db, const char *slug,
 			  const char *name, const char *cand_slug,

@@ -12,6 +12,9 @@
 #define BOARD_KEYS_PER_ENTRY 10000
 
 int board_db_prepare(struct agora_db *db, struct agora_error *err);
+/* primary_get_counts' counts, from a scan instead of the kept counters */
+int primary_get_scanned(struct agora_db *db, const char *slug,
+			struct primary_info *p, struct agora_error *err);
 void board_entry_hash(int64_t seq, const char *prev, const char *type,
 		      const char *payload, size_t npayload, char out[65]);
 int board_head(struct agora_db *db, int64_t primary_id, int64_t *seq,

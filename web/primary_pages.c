@@ -186,6 +186,15 @@ static int write_db(struct web_req *r, struct agora_db **db)
 	return rc ? rc : primary_citizen_db_prepare(*db, &r->err);
 }
 
+/* 1 when the visitor is an administrator, 0 when not, <0 on error */
+static int is_admin(struct web_req *r)
+{
+	if (!auth_signed_in(r))
+		return 0;
+	return auth_user_can(r->db, r->auth->user.id, ROLE_ADMIN, 0,
+			     &r->err);
+}
+
 static int is_in(char **v, size_t n, const char *s)
 {
 	size_t i;
@@ -291,7 +300,18 @@ int page_primary(struct web_req *r)
 		html_raw(b, "</li>\n");
 		free(at);
 	}
-	html_raw(b, "</ol>\n<p>");
+	html_raw(b, "</ol>\n");
+	if ((rc = is_admin(r)) < 0)
+		goto out;
+	if (rc) {
+		html_raw(b, "<p class=\"organiser\"><a href=\"");
+		primary_link(r, pp.p.slug, "/admin");
+		html_raw(b, "\">");
+		html_text(b, tr(r, "Organiser : changer de phase"));
+		html_raw(b, "</a></p>\n");
+	}
+	rc = 0;
+	html_raw(b, "<p>");
 	html_textf(b,
 		   tr(r, "Un candidat déclaré est qualifié pour le vote "
 			 "avec %s parrainages. Chaque citoyen parraine au "
@@ -479,6 +499,132 @@ int page_primary_support(struct web_req *r)
 	auth_redirect(r, sb_error(&to) ? "/" : to.buf);
 	sb_fini(&to);
 	return 0;
+}
+
+/* ----------------------------------------- /primary/{slug}/admin */
+
+/* What moving to phase does, for the confirmation */
+static const char *phase_effect(struct web_req *r, const char *phase)
+{
+	if (!strcmp(phase, "support"))
+		return tr(r, "Les citoyens pourront parrainer les candidats "
+			     "déclarés.");
+	if (!strcmp(phase, "vote"))
+		return tr(r, "La liste des candidats qualifiés sera figée et "
+			     "le vote ouvert.");
+	return tr(r, "Le vote sera clos et le résultat, signé, publié sur "
+		     "le tableau d'affichage.");
+}
+
+static void admin_form(struct web_req *r, const struct primary_page *pp)
+{
+	const char *next = primary_next_phase(pp->p.phase);
+	struct sb *b = &r->body;
+
+	page_head(r, pp, tr(r, "Organiser la primaire"));
+	html_raw(b, "<p>");
+	html_text(b, tr(r, "Phase en cours :"));
+	html_raw(b, " <strong data-phase=\"");
+	html_attr(b, pp->p.phase);
+	html_raw(b, "\">");
+	html_text(b, phase_label(r, pp->p.phase));
+	html_raw(b, "</strong></p>\n");
+	if (!next) {
+		para(r, "meta",
+		     tr(r, "La primaire est close : il n'y a plus de phase "
+			   "suivante."));
+		page_end(r);
+		return;
+	}
+	form_begin(r, pp->p.slug, "/admin", "phase-change");
+	hidden(r, "phase", next);
+	html_raw(b, "<p>");
+	html_text(b, tr(r, "Phase suivante :"));
+	html_raw(b, " <strong class=\"next-phase\" data-phase=\"");
+	html_attr(b, next);
+	html_raw(b, "\">");
+	html_text(b, phase_label(r, next));
+	html_raw(b, "</strong>. ");
+	html_text(b, phase_effect(r, next));
+	html_raw(b, " ");
+	html_text(b, tr(r, "Les phases ne reviennent jamais en arrière ; le "
+			   "changement est daté, publié et inscrit au "
+			   "journal d'audit."));
+	html_raw(b, "</p>\n<p><label><input type=\"checkbox\" "
+		    "name=\"confirm\" value=\"1\" required> ");
+	html_text(b, tr(r, "Je confirme le passage à la phase suivante."));
+	html_raw(b, "</label></p>\n");
+	button(r, tr(r, "Changer de phase"));
+	html_raw(b, "</form>\n");
+	page_end(r);
+}
+
+/*
+ * The organiser's page: the next phase, confirmed, for administrators
+ * only. The change and its audit entry are one transaction
+ * (primary_set_phase); a move that is not forward is a conflict (409)
+ * and changes nothing.
+ */
+int page_primary_admin(struct web_req *r)
+{
+	const char *phase, *confirm;
+	struct primary_page pp;
+	struct agora_db *db;
+	struct sb to;
+	int rc;
+
+	if ((rc = primary_page_load(r, &pp)))
+		goto out;
+	if ((r->post && auth_post_ok(r)) || auth_require(r, ROLE_ADMIN, 0))
+		goto out;
+	if (!r->post) {
+		admin_form(r, &pp);
+		goto out;
+	}
+	phase = auth_form(r, "phase");
+	confirm = auth_form(r, "confirm");
+	if (!phase || !confirm || strcmp(confirm, "1")) {
+		auth_page_error(r, 400,
+				tr(r, "Formulaire incomplet : cochez la case "
+				      "de confirmation."));
+		goto out;
+	}
+	if (!primary_next_phase(phase) && strcmp(phase, "closed")) {
+		auth_page_error(r, 400,
+				tr(r, "Phase inconnue : declaration, support, "
+				      "vote ou closed."));
+		goto out;
+	}
+	if ((rc = write_db(r, &db)))
+		goto out;
+	/* known: the module's only remaining refusal is a move back */
+	rc = primary_set_phase(db, r->param[0], phase, r->auth->user.id,
+			       &r->err);
+	if (rc == AGORA_EINVAL) {
+		char m[1400];
+
+		snprintf(m, sizeof(m), "%s (%s)",
+			 tr(r, "Ce changement de phase est refusé et rien "
+			       "n'a changé."),
+			 r->err.msg);
+		auth_page_error(r, 409, m);
+		rc = 0;
+		goto out;
+	}
+	if (rc) {
+		rc = refused(r, rc,
+			     tr(r, "Ce changement de phase est refusé et "
+				   "rien n'a changé."));
+		goto out;
+	}
+	sb_init(&to, 1024);
+	sb_puts(&to, "/primary/");
+	url_arg(&to, r->param[0]);
+	auth_redirect(r, sb_error(&to) ? "/" : to.buf);
+	sb_fini(&to);
+out:
+	primary_page_fini(&pp);
+	return rc;
 }
 
 /* --------------------------------------- /primary/{slug}/declare */

@@ -128,6 +128,7 @@ static const struct route routes[] = {
 	ROUTE("primary/*", page_primary),
 	ROUTE_FORM("primary/*/declare", page_primary_declare),
 	ROUTE_FORM("primary/*/support", page_primary_support),
+	ROUTE_FORM("primary/*/admin", page_primary_admin),
 	ROUTE_FORM("primary/*/credential", page_primary_credential),
 	ROUTE_FORM("primary/*/vote", page_primary_vote),
 	ROUTE("primary/*/receipt/*", page_primary_receipt),

@@ -223,6 +223,7 @@ int page_audit(struct web_req *r);
 int page_primary(struct web_req *r);
 int page_primary_declare(struct web_req *r);
 int page_primary_support(struct web_req *r);
+int page_primary_admin(struct web_req *r);
 int page_primary_credential(struct web_req *r);
 int page_primary_vote(struct web_req *r);
 int page_primary_receipt(struct web_req *r);

@@ -72,6 +72,10 @@ expect 2 "no vote before the vote opens" "$AGORA" primary vote $P \
 expect 0 "phase support" "$AGORA" primary phase $P support
 expect 2 "phases never go back" "$AGORA" primary phase $P declaration
 expect 0 "phase vote" "$AGORA" primary phase $P vote
+# every phase change is in the hash-chained audit log, in its transaction;
+# the refused move back wrote nothing
+phase_audit() { python3 -c "import sqlite3,sys; print('|'.join('%s %s %s' % r for r in sqlite3.connect(sys.argv[1]).execute(\"SELECT coalesce(actor, 0), object, detail FROM audit WHERE action = 'primary.phase' ORDER BY seq\")))" "$AGORA_DB"; }
+if [ "$(phase_audit)" = "0 primary:$P phase=support from=declaration|0 primary:$P phase=vote from=support" ]; then ok "agora primary phase writes one audit entry per change (actor 0: the command line)"; else ko "agora primary phase writes one audit entry per change: $(phase_audit)"; fi
 expect 2 "the list is frozen in the vote" "$AGORA" primary candidate add \
 	$P --name "Late"
 expect 0 "a ballot is cast" "$AGORA" primary vote $P --credential "$C1" \
@@ -211,6 +215,14 @@ expect 0 "grading the lot is counted" "$AGORA" primary vote $L \
 # agora verify checks every primary: counters, recount, board
 expect 0 "agora verify checks the primaries" "$AGORA" verify
 has "$T/out" "2 primaries: counters equal the recount" "and says so"
+# the kept counts (credentials, voters, ballots) the API reads without a
+# scan: equal to a count, and verify notices when they are not
+kept() { python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute(\"SELECT n.credentials = (SELECT count(*) FROM credential WHERE primary_id = p.id) AND n.voters = (SELECT count(*) FROM ballot WHERE primary_id = p.id AND counted = 1) AND n.ballots = (SELECT count(*) FROM ballot WHERE primary_id = p.id) AND n.ballots > n.voters FROM primary_count n JOIN primary_election p ON p.id = n.primary_id WHERE p.slug = ?\", (sys.argv[2],)).fetchone()[0])" "$AGORA_DB" "$P"; }
+if [ "$(kept)" = 1 ]; then ok "the kept counts equal a count, a replaced ballot counted once"; else ko "the kept counts equal a count: $(kept)"; fi
+python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[2]); sqlite3.connect(sys.argv[1]).backup(d); d.execute('UPDATE primary_count SET voters = voters + 1'); d.commit()" "$AGORA_DB" "$T/counts.db"
+expect 1 "a kept count changed behind agora's back fails verify" \
+	env AGORA_DB="$T/counts.db" "$AGORA" verify
+has "$T/out" "the kept counts (" "and says which counts differ"
 python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('UPDATE tally SET count = count + 1 WHERE rowid IN (SELECT rowid FROM tally LIMIT 1)'); c.commit()" "$AGORA_DB" 2>/dev/null ||
 python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('UPDATE tally SET count = count + 1 WHERE candidate_id = (SELECT min(candidate_id) FROM tally) AND grade = (SELECT min(grade) FROM tally)'); c.commit()" "$AGORA_DB"
 expect 1 "a counter changed behind agora's back fails verify" "$AGORA" verify

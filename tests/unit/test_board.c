@@ -97,14 +97,14 @@ static int setup(void **state)
 	if (primary_credentials_add(f->db, "p",
 				    (const unsigned char (*)[32])pk, NCODES,
 				    &err) ||
-	    primary_set_phase(f->db, "p", "vote", &err))
+	    primary_set_phase(f->db, "p", "vote", 0, &err))
 		goto fail;
 	cast(f, 0, 1, 5, 2, 0);
 	cast(f, 1, 1, 4, 4, 1);
 	cast(f, 2, 1, 2, 5, 1);
 	cast(f, 0, 2, 0, 5, 0); /* voter 0 changes their mind */
 	cast(f, 3, 1, 3, 3, 3);
-	if (primary_set_phase(f->db, "p", "closed", &err))
+	if (primary_set_phase(f->db, "p", "closed", 0, &err))
 		goto fail;
 	sb_init(&f->board, 1 << 20);
 	if (primary_board_write(f->db, "p", 0, sb_write, &f->board, &err))

@@ -79,7 +79,7 @@ static int setup_with(void **state, int lot_size)
 	if (primary_credentials_add(f->db, "p",
 				    (const unsigned char (*)[32])pk, NCODES,
 				    &err) ||
-	    primary_set_phase(f->db, "p", "vote", &err))
+	    primary_set_phase(f->db, "p", "vote", 0, &err))
 		goto fail;
 	sb_fini(&out);
 	*state = f;
@@ -216,10 +216,10 @@ static void test_phases_forward_only(void **state)
 	struct agora_error err = {0};
 	struct sb out;
 
-	assert_int_equal(primary_set_phase(f->db, "p", "support", &err),
+	assert_int_equal(primary_set_phase(f->db, "p", "support", 0, &err),
 			 AGORA_EINVAL);
 	assert_non_null(strstr(err.msg, "forward"));
-	assert_int_equal(primary_set_phase(f->db, "p", "later", &err),
+	assert_int_equal(primary_set_phase(f->db, "p", "later", 0, &err),
 			 AGORA_EINVAL);
 	/* the list is frozen once the vote is open */
 	sb_init(&out, 64);
@@ -373,7 +373,7 @@ static void test_closed_refuses(void **state)
 	const struct primary_grade g[] = {{"a", 3}, {"b", 3}, {"c", 3}};
 	char r[65];
 
-	assert_int_equal(primary_set_phase(f->db, "p", "closed", &err), 0);
+	assert_int_equal(primary_set_phase(f->db, "p", "closed", 0, &err), 0);
 	assert_int_equal(vote(f, f->codes[3], 1, g, 3, r, &err), AGORA_EINVAL);
 	assert_non_null(strstr(err.msg, "closed"));
 	assert_int_equal(count(f->db, "SELECT count(*) FROM ballot"), 0);

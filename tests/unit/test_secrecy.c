@@ -60,6 +60,10 @@ static const struct table_def {
 	 "id primary_id slug name statement registered_by status supports"},
 	/* the organiser's signing key for the result */
 	{"primary_secret", "primary_id secret_key"},
+	/* three bare counters per primary (credentials issued, voters,
+	 * ballots), which the public API shows anyway: no key, no ballot,
+	 * no time, nothing about any one voter */
+	{"primary_count", "primary_id credentials voters ballots"},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
@@ -98,6 +102,7 @@ static const char *const references[] = {
 	"primary_phase.primary_election",
 	"primary_candidate.primary_election",
 	"primary_secret.primary_election",
+	"primary_count.primary_election",
 };
 
 /*
@@ -107,7 +112,18 @@ static const char *const references[] = {
  */
 static const char *const triggers[] = {
 	"ballot_delete", "ballot_immutable", "ballot_uncount",
-	"board_delete",	 "board_immutable",  "primary_phase_generation"};
+	"board_delete",	 "board_immutable",  "primary_phase_generation",
+	"primary_count_new", "primary_count_credential",
+	"primary_count_credential_d", "primary_count_ballot",
+	"primary_count_replaced"};
+
+/*
+ * Of those, the ones whose body writes a row: primary_count_new gives a
+ * new primary its row of counters, holding the primary's id and zeros;
+ * the other primary_count_* triggers only add or take 1 (or the new
+ * ballot's counted flag) to those counters, copying nothing.
+ */
+static const char *const inserting_triggers[] = {"primary_count_new"};
 
 struct fixture {
 	char path[64];
@@ -413,6 +429,7 @@ static void test_triggers_copy_nothing(void **state)
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		const char *tbl = (const char *)sqlite3_column_text(st, 1);
 		const char *sql = (const char *)sqlite3_column_text(st, 2);
+		const char *body;
 
 		if (!protected_table(tbl) && !strstr(sql, "ballot") &&
 		    !strstr(sql, "credential"))
@@ -422,7 +439,14 @@ static void test_triggers_copy_nothing(void **state)
 			fail_msg("trigger %s on %s is not listed in "
 				 "test_secrecy.c",
 				 name, tbl);
-		if (strstr(sql, "INSERT") || strstr(sql, "insert"))
+		/* the body, after BEGIN: "AFTER INSERT ON" is no copy */
+		body = strstr(sql, "BEGIN");
+		if (!body)
+			body = sql;
+		if ((strstr(body, "INSERT") || strstr(body, "insert")) &&
+		    !in_list(name, inserting_triggers,
+			     sizeof(inserting_triggers) /
+				     sizeof(*inserting_triggers)))
 			fail_msg("trigger %s copies rows", name);
 		n++;
 	}
@@ -520,14 +544,14 @@ static void test_a_primary_leaves_no_link(void **state)
 	    primary_candidate_add(f->db, "p", "Bruno", "b", &out, &err) ||
 	    primary_credentials_add(f->db, "p", (const unsigned char(*)[32])pk,
 				    1, &err) ||
-	    primary_set_phase(f->db, "p", "vote", &err) ||
+	    primary_set_phase(f->db, "p", "vote", 0, &err) ||
 	    primary_ballot_make("p", code, 1, g1, 2, &body, sig, &err) ||
 	    primary_ballot_cast(f->db, "p", body.buf, body.len, sig, receipt,
 				&err) ||
 	    primary_ballot_make("p", code, 2, g2, 2, &body, sig, &err) ||
 	    primary_ballot_cast(f->db, "p", body.buf, body.len, sig, receipt,
 				&err) ||
-	    primary_set_phase(f->db, "p", "closed", &err) ||
+	    primary_set_phase(f->db, "p", "closed", 0, &err) ||
 	    primary_board_write(f->db, "p", 0, sb_write, &board, &err))
 		fail_msg("the primary: %s", err.msg);
 
