@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "form_page.h"
 #include "ingest.h"
-#include "web_auth.h"
 
 struct versions {
 	struct web_req *r;
@@ -106,26 +106,15 @@ int page_document(struct web_req *r)
 				  "no published document %lld", (long long)id);
 		goto out;
 	}
-	page_begin(r, d.title);
-	html_raw(b, "<p class=\"crumbs\"><a href=\"/e/");
-	url_arg(b, d.election);
-	html_raw(b, "/c/");
-	url_arg(b, d.candidate);
-	html_raw(b, "\">");
-	html_text(b, d.candidate_name);
-	html_raw(b, "</a></p>\n<h1>");
-	html_text(b, d.title);
-	html_raw(b, "</h1>\n<p>");
+	form_candidate_head(r, d.title, d.election, d.candidate,
+			    d.candidate_name);
+	html_raw(b, "<p>");
 	html_textf(b, tr(r, "version %d"), d.version);
 	html_raw(b, " — ");
 	html_date(r, d.submitted_at);
 	html_raw(b, " — ");
-	html_text(b, tr(r, "Publié à l'adresse :"));
-	html_raw(b, " <a rel=\"nofollow noopener\" href=\"");
-	html_attr(b, d.source_url);
-	html_raw(b, "\">");
-	html_text(b, d.source_url);
-	html_raw(b, "</a></p>\n<section>\n<h2>");
+	form_source_link(r, d.source_url);
+	html_raw(b, "</p>\n<section>\n<h2>");
 	html_text(b, tr(r, "Versions publiées"));
 	html_raw(b, "</h2>\n<ul class=\"versions\">\n");
 	v.title = d.title;

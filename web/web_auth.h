@@ -182,7 +182,8 @@ int page_submit(struct web_req *r);
 int page_moderation(struct web_req *r);
 int page_moderate(struct web_req *r);
 int page_changes(struct web_req *r);
-/* 1 when the grants hold the candidacy e/c (a candidate's own) */
+/* 1 when the grants hold the candidacy e/c (a candidate's own);
+ * defined in form_page.c, beside the other candidacy helpers */
 int web_own_candidacy(const struct auth_grant_list *gl, const char *e,
 		      const char *c);
 /* material_pages.c: campaign material and profiles, moderated */
