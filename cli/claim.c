@@ -76,8 +76,11 @@ int cmd_claims(struct cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	static const struct cli_decide decide = {
-		"claims", "--confirm", "--refuse", "a request id",
-		"which request?",
+		.cmd = "claims",
+		.yes = "--confirm",
+		.no = "--refuse",
+		.id_name = "a request id",
+		.which = "which request?",
 	};
 	struct agora_error err = {0};
 	struct agora_db *db = NULL;

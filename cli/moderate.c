@@ -194,7 +194,11 @@ int cmd_moderate(struct cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	static const struct cli_decide decide = {
-		"moderate", "--publish", "--reject", "an id", "which document?",
+		.cmd = "moderate",
+		.yes = "--publish",
+		.no = "--reject",
+		.id_name = "an id",
+		.which = "which document?",
 	};
 	struct agora_error err = {0};
 	struct agora_db *db = NULL;
