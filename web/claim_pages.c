@@ -118,8 +118,8 @@ static int claim_page(struct web_req *r, const struct auth_grant_list *gl,
 			   "par un éditeur de l'élection ou un "
 			   "administrateur."));
 	html_raw(b, "</p>\n");
-	form_table_head(r, "claims", tr(r, "Candidature"), tr(r, "Demandée le"),
-			tr(r, "État"), NULL);
+	html_table_head(&r->body, "claims", tr(r, "Candidature"),
+			tr(r, "Demandée le"), tr(r, "État"), NULL);
 	if ((rc = auth_claim_list(r->db, r->auth->user.id, my_claim_row, r,
 				  &r->err)))
 		return rc;
@@ -187,7 +187,12 @@ int page_claim(struct web_req *r)
 		{NULL, tr(r, "Demande envoyée : un éditeur de l'élection ou "
 			     "un administrateur y répondra ici.")},
 	};
-	const struct form_page p = {0, sent, claim_page, claim_post};
+	const struct form_page p = {
+		.role = 0, /* any signed-in account */
+		.sent = sent,
+		.render = claim_page,
+		.post = claim_post,
+	};
 
 	return form_page_run(r, &p);
 }
@@ -233,8 +238,8 @@ int page_claims(struct web_req *r)
 		return 0;
 	form_head(r, tr(r, "Demandes de candidats"), "/moderation",
 		  tr(r, "Modération"));
-	form_table_head(r, "queue", tr(r, "Compte"), tr(r, "Candidature"),
-			tr(r, "Demandée le"), NULL);
+	html_table_head(&r->body, "queue", tr(r, "Compte"),
+			tr(r, "Candidature"), tr(r, "Demandée le"), NULL);
 	if ((rc = auth_claim_list(r->db, 0, queue_row, &q, &r->err)))
 		return rc;
 	html_raw(b, "</table>\n");
@@ -251,7 +256,11 @@ static int claim_write(struct web_req *r, struct agora_db *db, int64_t id,
 }
 
 static const struct form_decision claim_decision = {
-	DECIDE_CONFIRM, "claim", "/candidacies/", "/candidacies", claim_write,
+	.kind = DECIDE_CONFIRM,
+	.what = "claim",
+	.path = "/candidacies/",
+	.back = "/candidacies",
+	.write = claim_write,
 };
 
 int page_claim_decide(struct web_req *r)

@@ -5,11 +5,10 @@
  * candidacy named by a form, the editor of the item's election) are
  * made in one place, the same way on every page.
  */
-#include <stdarg.h>
 #include <string.h>
 
-#include "ingest.h"
 #include "form_page.h"
+#include "ingest.h"
 
 /* ------------------------------------------------------- form pages */
 
@@ -356,25 +355,6 @@ void form_source_link(struct web_req *r, const char *url)
 	html_raw(&r->body, "</a>");
 }
 
-void form_table_head(struct web_req *r, const char *cls, ...)
-{
-	struct sb *b = &r->body;
-	const char *cell;
-	va_list ap;
-
-	html_raw(b, "<table class=\"");
-	html_attr(b, cls);
-	html_raw(b, "\">\n<tr>");
-	va_start(ap, cls);
-	while ((cell = va_arg(ap, const char *))) {
-		html_raw(b, "<th>");
-		html_text(b, cell);
-		html_raw(b, "</th>");
-	}
-	va_end(ap);
-	html_raw(b, "</tr>\n");
-}
-
 void form_status(struct web_req *r, const char *status, const char *label)
 {
 	html_raw(&r->body, "<span class=\"status-");
@@ -406,6 +386,6 @@ void form_empty(struct web_req *r, size_t n, const char *text)
 
 int form_editor_of(struct web_req *r, int64_t election_id)
 {
-	return auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR,
-			     election_id, &r->err);
+	return auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, election_id,
+			     &r->err);
 }

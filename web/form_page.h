@@ -14,8 +14,8 @@
  *   request): the id, the editor check of the item's election, the form
  *   "publish / reject with a reason" (or "confirm / refuse") and its
  *   handler, one write transaction, then a 303 to the queue;
- * - small parts of their HTML: a heading with its crumb, a table's head
- *   row, a status, a reason, an empty list.
+ * - small parts of their HTML: a heading with its crumb, a status, a
+ *   reason, an empty list (a table's head row: html_table_head()).
  *
  * Every text is escaped here as in the pages; the caller passes texts
  * already translated (tr()).
@@ -83,7 +83,8 @@ const struct auth_grant *form_candidacy(struct web_req *r,
 /* ------------------------------------------------------- decisions */
 
 enum {
-	DECIDE_PUBLISH, /* publish, or reject with a reason the candidate reads */
+	DECIDE_PUBLISH, /* publish, or reject with a reason the candidate reads
+			 */
 	DECIDE_CONFIRM, /* confirm, or refuse with a reason the account reads */
 };
 
@@ -142,13 +143,6 @@ void form_candidate_link(struct web_req *r, const char *election,
 			 const char *candidate, const char *text);
 /* "Publié à l'adresse : <a>url</a>" of a programme, never followed */
 void form_source_link(struct web_req *r, const char *url);
-/* <table class="cls"> and its head row of cells, the list ending at
- * NULL ("" is an empty cell) */
-void form_table_head(struct web_req *r, const char *cls, ...)
-#ifdef __GNUC__
-	__attribute__((sentinel))
-#endif
-	;
 /* <span class="status-STATUS">label</span> */
 void form_status(struct web_req *r, const char *status, const char *label);
 /* "<br>Motif : reason" of a refused item, if any */

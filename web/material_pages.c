@@ -136,7 +136,7 @@ static int material_section(struct web_req *r, const struct auth_grant *g,
 	struct sb *b = &r->body;
 	int rc;
 
-	form_table_head(r, "material", tr(r, "Type"), tr(r, "Légende"),
+	html_table_head(&r->body, "material", tr(r, "Type"), tr(r, "Légende"),
 			tr(r, "Déposé le"), tr(r, "État"), NULL);
 	if ((rc = material_list(r->db, cid, NULL, own_row, r, &r->err)))
 		return rc;
@@ -267,8 +267,12 @@ int page_material(struct web_req *r)
 			       "changé.")},
 		{NULL, tr(r, "Reçu : il attend la modération.")},
 	};
-	const struct form_page p = {ROLE_CANDIDATE, sent, material_page,
-				    material_post};
+	const struct form_page p = {
+		.role = ROLE_CANDIDATE,
+		.sent = sent,
+		.render = material_page,
+		.post = material_post,
+	};
 
 	return form_page_run(r, &p);
 }
@@ -350,7 +354,7 @@ static int profile_section(struct web_req *r, const struct auth_grant *g,
 	html_raw(b, "</button></p>\n</form>\n<h3>");
 	html_text(b, tr(r, "Historique"));
 	html_raw(b, "</h3>\n");
-	form_table_head(r, "history", tr(r, "Proposé le"), tr(r, "Nom"),
+	html_table_head(&r->body, "history", tr(r, "Proposé le"), tr(r, "Nom"),
 			tr(r, "Parti ou liste"), tr(r, "État"), NULL);
 	if ((rc = material_profile_list(r->db, cid, history_row, r, &r->err)))
 		goto out;
@@ -412,8 +416,12 @@ int page_profile(struct web_req *r)
 	const struct form_sent sent[] = {
 		{NULL, tr(r, "Profil reçu : il attend la modération.")},
 	};
-	const struct form_page p = {ROLE_CANDIDATE, sent, profile_page,
-				    profile_post};
+	const struct form_page p = {
+		.role = ROLE_CANDIDATE,
+		.sent = sent,
+		.render = profile_page,
+		.post = profile_post,
+	};
 
 	return form_page_run(r, &p);
 }
@@ -753,8 +761,8 @@ int web_material_queue(struct web_req *r)
 	html_raw(b, "<h2>");
 	html_text(b, tr(r, "Documents de campagne"));
 	html_raw(b, "</h2>\n");
-	form_table_head(r, "queue material", tr(r, "Légende"), tr(r, "Type"),
-			tr(r, "Candidat"), tr(r, "Élection"),
+	html_table_head(&r->body, "queue material", tr(r, "Légende"),
+			tr(r, "Type"), tr(r, "Candidat"), tr(r, "Élection"),
 			tr(r, "Déposé le"), NULL);
 	if ((rc = material_list(r->db, 0, "pending", queue_material_row, &q,
 				&r->err)))
@@ -765,8 +773,9 @@ int web_material_queue(struct web_req *r)
 	html_raw(b, "<h2>");
 	html_text(b, tr(r, "Profils"));
 	html_raw(b, "</h2>\n");
-	form_table_head(r, "queue profiles", tr(r, "Nom"), tr(r, "Candidat"),
-			tr(r, "Élection"), tr(r, "Proposé le"), NULL);
+	html_table_head(&r->body, "queue profiles", tr(r, "Nom"),
+			tr(r, "Candidat"), tr(r, "Élection"),
+			tr(r, "Proposé le"), NULL);
 	if ((rc = material_profile_list(r->db, 0, queue_profile_row, &q,
 					&r->err)))
 		return rc;
@@ -787,8 +796,11 @@ static int material_write(struct web_req *r, struct agora_db *db, int64_t id,
 }
 
 static const struct form_decision material_decision = {
-	DECIDE_PUBLISH, "material", "/moderation/material/", "/moderation",
-	material_write,
+	.kind = DECIDE_PUBLISH,
+	.what = "material",
+	.path = "/moderation/material/",
+	.back = "/moderation",
+	.write = material_write,
 };
 
 int page_moderate_material(struct web_req *r)
@@ -877,8 +889,11 @@ static int profile_write(struct web_req *r, struct agora_db *db, int64_t id,
 }
 
 static const struct form_decision profile_decision = {
-	DECIDE_PUBLISH, "profile", "/moderation/profile/", "/moderation",
-	profile_write,
+	.kind = DECIDE_PUBLISH,
+	.what = "profile",
+	.path = "/moderation/profile/",
+	.back = "/moderation",
+	.write = profile_write,
 };
 
 int page_moderate_profile(struct web_req *r)
@@ -917,7 +932,7 @@ int page_moderate_profile(struct web_req *r)
 	status_label(r, p.status);
 	form_reason(r, p.reason);
 	html_raw(b, "</p>\n");
-	form_table_head(r, "profile", "", tr(r, "Aujourd'hui"),
+	html_table_head(&r->body, "profile", "", tr(r, "Aujourd'hui"),
 			tr(r, "Proposé"), NULL);
 	profile_dl(r, tr(r, "Prénom"), ci ? ci->given_name : "", p.given_name);
 	profile_dl(r, tr(r, "Nom"), ci ? ci->family_name : "", p.family_name);

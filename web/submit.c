@@ -97,7 +97,7 @@ static int submit_section(struct web_req *r, const struct auth_grant *g,
 	struct doc_rows dr = {r, 0};
 	int rc;
 
-	form_table_head(r, "documents", tr(r, "Titre"), tr(r, "Version"),
+	html_table_head(&r->body, "documents", tr(r, "Titre"), tr(r, "Version"),
 			tr(r, "Format"), tr(r, "Déposé le"), tr(r, "État"), "",
 			NULL);
 	if ((rc = ingest_document_list(r->db, 0, cid, doc_row, &dr, &r->err)))
@@ -245,8 +245,12 @@ int page_submit(struct web_req *r)
 			       "changé.")},
 		{NULL, tr(r, "Document reçu : il attend la modération.")},
 	};
-	const struct form_page p = {ROLE_CANDIDATE, sent, submit_page,
-				    submit_post};
+	const struct form_page p = {
+		.role = ROLE_CANDIDATE,
+		.sent = sent,
+		.render = submit_page,
+		.post = submit_post,
+	};
 
 	return form_page_run(r, &p);
 }
@@ -293,7 +297,7 @@ int page_moderation(struct web_req *r)
 	html_raw(b, "</h1>\n<p><a href=\"/candidacies\">");
 	html_text(b, tr(r, "Demandes de candidats"));
 	html_raw(b, "</a></p>\n");
-	form_table_head(r, "queue", tr(r, "Titre"), tr(r, "Candidat"),
+	html_table_head(&r->body, "queue", tr(r, "Titre"), tr(r, "Candidat"),
 			tr(r, "Élection"), tr(r, "Version"), tr(r, "Déposé le"),
 			NULL);
 	if ((rc = ingest_document_list(r->db, 0, 0, queue_row, &dr, &r->err)))
@@ -354,8 +358,11 @@ static int document_write(struct web_req *r, struct agora_db *db, int64_t id,
 }
 
 static const struct form_decision document_decision = {
-	DECIDE_PUBLISH, "document", "/moderation/", "/moderation",
-	document_write,
+	.kind = DECIDE_PUBLISH,
+	.what = "document",
+	.path = "/moderation/",
+	.back = "/moderation",
+	.write = document_write,
 };
 
 int page_moderate(struct web_req *r)
@@ -536,24 +543,16 @@ int page_changes(struct web_req *r)
 	struct prop_list a = {0}, n = {0};
 	struct sb *b = &r->body;
 	size_t i, k, nadd = 0, ndel = 0, nchg = 0;
-	int64_t id;
 	int rc;
 
-	if (web_parse_id(r->param[0], &id))
-		return agora_errorf(&r->err, AGORA_ENOTFOUND,
-				    "no document '%s'", r->param[0]);
-	if ((rc = ingest_document_info(r->db, id, &d, &r->err)))
+	if ((rc = web_published_document(r, &d)))
 		return rc;
-	if (strcmp(d.status, "published")) {
-		rc = agora_errorf(&r->err, AGORA_ENOTFOUND,
-				  "no published document %lld", (long long)id);
-		goto out;
-	}
 	if (d.previous_id &&
 	    (rc = ingest_document_proposals(r->db, d.previous_id, prop_add, &a,
 					    &r->err)))
 		goto out;
-	if ((rc = ingest_document_proposals(r->db, id, prop_add, &n, &r->err)))
+	if ((rc = ingest_document_proposals(r->db, d.id, prop_add, &n,
+					    &r->err)))
 		goto out;
 	for (i = 0; i < n.n; i++)
 		for (k = 0; k < a.n; k++)
