@@ -159,6 +159,16 @@ int fr_tokenize_keep(struct fr_stemmer *st, const char *p, size_t n,
 /* SHA-256 of p[0..n) as 64 lower-case hex digits and a NUL */
 void sha256_hex(const void *p, size_t n, char out[65]);
 
+/*
+ * SHA-256 of p[0..n): the CPU's SHA instructions when it has them
+ * (core/sha256.c), libsodium's otherwise; the same digest either way.
+ */
+void sha256(const void *p, size_t n, unsigned char out[32]);
+/* 1 when sha256() uses the SHA instructions */
+int sha256_accelerated(void);
+/* Tests: 1 makes sha256() use libsodium's code, 0 lets it choose again */
+void sha256_force_portable(int portable);
+
 /* Makes a URL slug ("Jean-Luc Mélenchon" -> "jean-luc-melenchon") */
 int slugify(struct sb *out, const char *s);
 
