@@ -221,6 +221,13 @@ enum db_open_flags {
 };
 
 /*
+ * Process-wide SQLite settings (no memory statistics: core/db.c), once;
+ * db_open calls it. Code that opens SQLite connections itself calls it
+ * first.
+ */
+void db_library_init(void);
+
+/*
  * Opens path, sets the pragmas (WAL, synchronous=NORMAL, foreign keys,
  * busy timeout, defensive), registers the French tokenizer and applies
  * pending migrations inside one transaction.

@@ -536,15 +536,37 @@ static int apostrophe_len(const char *p, size_t n)
 		return 0;
 	if (p[0] == '\'')
 		return 1;
+	if (!((unsigned char)p[0] & 0x80))
+		return 0; /* after most words: no decoding */
 	len = utf8_decode(p, n, &cp);
 	return (len > 1 && is_apostrophe(cp)) ? len : 0;
 }
 
-/* text_is_wordchar() for an ASCII byte */
-static inline int ascii_wordchar(unsigned char c)
-{
-	return (unsigned)(c - '0') < 10 || (unsigned)((c | 32) - 'a') < 26;
-}
+/*
+ * The class of a byte for fr_word_next: 0 an ASCII separator, 1 an ASCII
+ * word character (text_is_wordchar's answer for [0-9A-Za-z]), 2 the
+ * first or a later byte of a multi-byte character, which is decoded. One
+ * load a byte in the scanning loops instead of three tests: fr_word_next
+ * was a quarter of the theme pass.
+ */
+static const unsigned char byte_class[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
 
 /*
  * Finds the next word at or after *pos: [*start, *end) in bytes; returns
@@ -557,7 +579,7 @@ int fr_word_next(const char *p, size_t n, size_t *pos, size_t *start,
 {
 	size_t i = *pos, s, e;
 	uint32_t cp;
-	int len, ap;
+	int len, ap, cls;
 
 	for (;;) {
 		/*
@@ -565,12 +587,13 @@ int fr_word_next(const char *p, size_t n, size_t *pos, size_t *start,
 		 * same answer as text_is_wordchar: 10% of the tokenizer)
 		 */
 		while (i < n) {
-			if (!((unsigned char)p[i] & 0x80)) {
-				if (ascii_wordchar((unsigned char)p[i]))
-					break;
+			cls = byte_class[(unsigned char)p[i]];
+			if (cls == 0) {
 				i++;
 				continue;
 			}
+			if (cls == 1)
+				break;
 			len = utf8_decode(p + i, n - i, &cp);
 			if (text_is_wordchar(cp) && cp != 0xfffd)
 				break;
@@ -582,12 +605,13 @@ int fr_word_next(const char *p, size_t n, size_t *pos, size_t *start,
 		}
 		s = i;
 		while (i < n) {
-			if (!((unsigned char)p[i] & 0x80)) {
-				if (!ascii_wordchar((unsigned char)p[i]))
-					break;
+			cls = byte_class[(unsigned char)p[i]];
+			if (cls == 1) {
 				i++;
 				continue;
 			}
+			if (cls == 0)
+				break;
 			len = utf8_decode(p + i, n - i, &cp);
 			if (!text_is_wordchar(cp) || cp == 0xfffd)
 				break;
