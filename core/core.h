@@ -156,6 +156,20 @@ int fr_tokenize(struct fr_stemmer *st, const char *p, size_t n, fr_token_fn fn,
 int fr_tokenize_keep(struct fr_stemmer *st, const char *p, size_t n,
 		     fr_token_fn fn, void *ctx);
 
+/*
+ * Inside an fr_tokenize or fr_tokenize_keep callback: a number the
+ * caller keeps with the word it was just given, in the stemmer's word
+ * cache, under the caller's tag (fr_note_tag()); 0 until the caller
+ * stores something. NULL when the word is not cached. A note is a pure
+ * function of the word that the caller computed once (ingest/themes.c:
+ * the stem's number in the theme tables), so losing it when the word
+ * leaves the cache, or when another tag takes the slot, costs only
+ * computing it again.
+ */
+uint32_t *fr_word_note(struct fr_stemmer *st, uint32_t tag);
+/* A new tag for fr_word_note, never 0 */
+uint32_t fr_note_tag(void);
+
 /* SHA-256 of p[0..n) as 64 lower-case hex digits and a NUL */
 void sha256_hex(const void *p, size_t n, char out[65]);
 

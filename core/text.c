@@ -360,6 +360,7 @@ struct stem_slot {
 #define WORD_S2_NONE 0xfe     /* the word has no distinct second stem */
 
 struct word_slot {
+	uint32_t note_tag, note;	/* fr_word_note's */
 	unsigned char wlen, len1, len2; /* wlen 0: empty slot */
 	char word[WORD_CACHE_WORD];
 	char s1[WORD_CACHE_WORD];
@@ -395,6 +396,7 @@ struct fr_stemmer {
 	struct sb_stemmer *sb;
 	struct stem_slot *cache;
 	struct word_slot *words;
+	struct word_slot *cur; /* the slot of the word word_stems gave last */
 	/* scratch for words the cache cannot hold; one thread, no reentry */
 	struct sb low, fold, fold2;
 	struct fr_memo memo;
@@ -666,6 +668,7 @@ static int word_stems(struct fr_stemmer *st, const char *p, size_t n,
 		    slot[1].wlen == n && !memcmp(slot[1].word, p, n))
 			slot++;
 		if (slot->wlen == n && !memcmp(slot->word, p, n)) {
+			st->cur = slot;
 			*s1 = slot->s1;
 			*n1 = slot->len1;
 			if (!want2 || slot->len2 == WORD_S2_NONE)
@@ -678,6 +681,7 @@ static int word_stems(struct fr_stemmer *st, const char *p, size_t n,
 			goto second; /* s1 is known: only s2 is missing */
 		}
 	}
+	st->cur = NULL;
 	sb_reset(&st->low);
 	sb_reset(&st->fold);
 	if ((rc = text_fold(&st->low, p, n, 1)))
@@ -697,7 +701,9 @@ static int word_stems(struct fr_stemmer *st, const char *p, size_t n,
 			memcpy(slot->s1, st->fold.buf, st->fold.len);
 			slot->len1 = (unsigned char)st->fold.len;
 			slot->len2 = WORD_S2_UNKNOWN;
+			slot->note_tag = 0;
 			*s1 = slot->s1;
+			st->cur = slot;
 		} else {
 			slot = NULL;
 		}
@@ -729,6 +735,29 @@ second:
 		}
 	}
 	return 0;
+}
+
+uint32_t *fr_word_note(struct fr_stemmer *st, uint32_t tag)
+{
+	struct word_slot *s = st->cur;
+
+	if (!s)
+		return NULL;
+	if (s->note_tag != tag) {
+		s->note_tag = tag;
+		s->note = 0;
+	}
+	return &s->note;
+}
+
+uint32_t fr_note_tag(void)
+{
+	static uint32_t last;
+	uint32_t t;
+
+	while (!(t = __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED)))
+		;
+	return t;
 }
 
 int fr_tokenize(struct fr_stemmer *st, const char *p, size_t n, fr_token_fn fn,
