@@ -315,7 +315,7 @@ int ingest_extract_html(const char *p, size_t n,
  * that Markdown hands over as raw HTML blocks, and the text builder has
  * no open block nor pending space: then the walk over its tree adds no
  * text and no block, and leaves the builder as it was. Parsing such a
- * fragment costs a whole libxml2 parser context (10,000 instructions):
+ * fragment costs a whole libxml2 parser context (20,000 instructions):
  * 8% of the Markdown corpus's ingest. Anything else (text, an entity, a
  * comment, a link, which counts in the table-of-contents test, an
  * element whose content the parser reads as raw text, a '<' inside a
