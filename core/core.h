@@ -174,11 +174,12 @@ uint32_t fr_note_tag(void);
 void sha256_hex(const void *p, size_t n, char out[65]);
 
 /*
- * SHA-256 of p[0..n): the CPU's SHA instructions when it has them
- * (core/sha256.c), libsodium's otherwise; the same digest either way.
+ * SHA-256 of p[0..n): OpenSSL's libcrypto (it uses the CPU's SHA
+ * instructions when there are any), libsodium's as the fallback
+ * (core/sha256.c); the same digest either way.
  */
 void sha256(const void *p, size_t n, unsigned char out[32]);
-/* 1 when sha256() uses the SHA instructions */
+/* 1 when sha256() uses OpenSSL */
 int sha256_accelerated(void);
 /* Tests: 1 makes sha256() use libsodium's code, 0 lets it choose again */
 void sha256_force_portable(int portable);

@@ -7,6 +7,7 @@
 AGORA_RUN_PACKAGES="meson ninja-build pkg-config gcc libc6-dev python3
  libsqlite3-dev libsodium-dev libstemmer-dev libxml2-dev libcmark-dev
  libjansson-dev libmicrohttpd-dev libpoppler-glib-dev libcurl4-openssl-dev
+ libssl-dev
  gettext locales"
 # the locales the web pages use for dates, numbers and the catalogs
 # (web/lang.c); without them the server still runs, in French, with ISO

@@ -100,10 +100,10 @@ static void test_sha256(void **state)
 }
 
 /*
- * sha256() with the CPU's SHA instructions gives libsodium's digest:
- * every length up to four blocks (each padding case: the length in the
- * same block or the next one), and buffers of up to a megabyte at odd
- * offsets. Then the same with the portable path forced.
+ * sha256() through OpenSSL gives libsodium's digest: every length up to
+ * four blocks (each padding case: the length in the same block or the
+ * next one), and buffers of up to a megabyte at odd offsets. Then the
+ * same with the portable path forced.
  */
 static void test_sha256_paths(void **state)
 {
@@ -115,7 +115,7 @@ static void test_sha256_paths(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (unsigned char)((i * 2654435761u) >> 13);
-	printf("SHA instructions: %s\n", sha256_accelerated() ? "yes" : "no");
+	printf("OpenSSL: %s\n", sha256_accelerated() ? "yes" : "no");
 	for (pass = 0; pass < 2; pass++) {
 		sha256_force_portable(pass);
 		for (n = 0; n <= 256; n++) {
