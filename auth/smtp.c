@@ -338,7 +338,7 @@ static int outbox_writable(struct smtp_relay *s)
 {
 	if (!access(s->outbox, W_OK | X_OK) || errno != EROFS) {
 		if (s->storage_waiting)
-			LOG(LOG_INFO,
+			LOG(LOG_WARN, /* as loud as the warning it ends */
 			    "smtp: the outbox '%s' is writable again: "
 			    "sending",
 			    s->outbox);
