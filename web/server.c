@@ -119,6 +119,7 @@ static const struct route routes[] = {
 	ROUTE_FORM("material", page_material),
 	ROUTE_FORM("profile", page_profile),
 	ROUTE("m/*", page_media),
+	ROUTE_FORM("material/*/withdraw", page_material_withdraw),
 	ROUTE_FORM("moderation/material/*", page_moderate_material),
 	ROUTE_FORM("moderation/profile/*", page_moderate_profile),
 	ROUTE_FORM("account/candidacy", page_claim),

@@ -209,6 +209,8 @@ int api_documents(struct web_req *r);
 int api_me(struct web_req *r);
 int api_me_submissions(struct web_req *r);
 int api_me_claims(struct web_req *r);
+/* material_withdraw.c: a candidate withdraws a published item */
+int page_material_withdraw(struct web_req *r);
 /* moderation_api.c: editors' moderation in the JSON API */
 int api_moderation_queue(struct web_req *r);
 int api_moderation_decide(struct web_req *r);
