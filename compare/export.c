@@ -138,15 +138,16 @@ static const char *const csv_columns[] = {
 };
 
 static const char *const csv_candidate_columns[] = {
-	"election",  "candidate", "given_name",		  "family_name", "party",
-	"biography", "links",	  "profile_published_at", "licence",
+	"election", "candidate", "given_name", "family_name",
+	"party",    "biography", "links",      "profile_published_at",
+	"licence",
 };
 
 static const char *const csv_material_columns[] = {
-	"election", "candidate", "given_name", "family_name",  "material_id",
-	"kind",	    "caption",	 "media_type", "size",	       "width",
-	"height",   "sha256",	 "url",	       "submitted_at", "published_at",
-	"licence",
+	"election",    "candidate",    "given_name",   "family_name",
+	"material_id", "kind",	       "caption",      "media_type",
+	"size",	       "width",	       "height",       "sha256",
+	"url",	       "submitted_at", "published_at", "licence",
 };
 
 struct exp {

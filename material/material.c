@@ -46,8 +46,8 @@ enum material_stmt {
 #define ITEM_COLUMNS                                                           \
 	"SELECT m.id, m.candidate_id, c.election_id, e.slug, c.slug,"          \
 	" trim(c.given_name || ' ' || c.family_name), m.kind, m.media_type,"   \
-	" m.caption, m.url, " ITEM_STATUS ", m.reason, m.submitted_at,"     \
-	" m.sha256, m.size, m.width, m.height, coalesce(m.submitted_by, 0)"   \
+	" m.caption, m.url, " ITEM_STATUS ", m.reason, m.submitted_at,"        \
+	" m.sha256, m.size, m.width, m.height, coalesce(m.submitted_by, 0)"    \
 	" FROM material m"                                                     \
 	" JOIN candidate c ON c.id = m.candidate_id"                           \
 	" JOIN election e ON e.id = c.election_id"
@@ -55,7 +55,7 @@ enum material_stmt {
 #define PROFILE_COLUMNS                                                        \
 	"SELECT p.id, p.candidate_id, c.election_id, e.slug, c.slug,"          \
 	" p.given_name, p.family_name, p.party, p.bio, p.links, p.status,"     \
-	" p.reason, p.proposed_at, coalesce(p.decided_at, ''),"               \
+	" p.reason, p.proposed_at, coalesce(p.decided_at, ''),"                \
 	" coalesce(p.proposed_by, 0)"                                          \
 	" FROM candidate_profile p"                                            \
 	" JOIN candidate c ON c.id = p.candidate_id"                           \
@@ -71,10 +71,9 @@ static const char *const material_sql[MA_STMT__MAX] = {
 		      " ?9, ?10)",
 	[MA_DATA_INSERT] = "INSERT INTO material_data(material_id, data)"
 			   " VALUES (?1, ?2)",
-	[MA_LIST] =
-		ITEM_COLUMNS " WHERE (?1 = 0 OR m.candidate_id = ?1)"
-			     " AND (?2 IS NULL OR " ITEM_STATUS " = ?2)"
-			     " ORDER BY m.id",
+	[MA_LIST] = ITEM_COLUMNS " WHERE (?1 = 0 OR m.candidate_id = ?1)"
+				 " AND (?2 IS NULL OR " ITEM_STATUS " = ?2)"
+				 " ORDER BY m.id",
 	[MA_GET] = ITEM_COLUMNS " WHERE m.id = ?1",
 	[MA_DATA] = "SELECT data FROM material_data WHERE material_id = ?1",
 	[MA_DECIDE] = "UPDATE material SET status = ?2, reason = ?3,"

@@ -970,8 +970,8 @@ int auth_mail_prepare(struct web_req *r, const char *to, const char *subject,
 
 	sb_init(&body, 65536);
 	pthread_mutex_lock(&a->lock);
-	sb_printf(&body, "%s\n\n%s%s\n", text,
-		  a->base_url ? a->base_url : "/", path);
+	sb_printf(&body, "%s\n\n%s%s\n", text, a->base_url ? a->base_url : "/",
+		  path);
 	pthread_mutex_unlock(&a->lock);
 	if (sb_error(&body))
 		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
@@ -989,8 +989,9 @@ void auth_mail_publish(struct web_req *r, struct outbox_msg *m, const char *to)
 
 	/* committed: a mail that cannot be renamed is lost, and said so */
 	if (outbox_publish(m, &e)) {
-		LOG(LOG_ERROR, "request %s: the mail to the candidate is lost: %s",
-		    r->id, e.msg);
+		LOG(LOG_ERROR,
+		    "request %s: the mail to the candidate is lost: %s", r->id,
+		    e.msg);
 		outbox_discard(m);
 		return;
 	}

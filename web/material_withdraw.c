@@ -45,8 +45,9 @@ int page_material_withdraw(struct web_req *r)
 	auth_grant_list_fini(&gl);
 	if (!own) {
 		auth_page_error(r, 403,
-				tr(r, "Votre compte n'a pas le rôle que demande "
-				      "cette page."));
+				tr(r,
+				   "Votre compte n'a pas le rôle que demande "
+				   "cette page."));
 		goto out;
 	}
 	if ((rc = auth_write_begin(r, &db)))
@@ -56,16 +57,17 @@ int page_material_withdraw(struct web_req *r)
 		db_rollback(db);
 		if (rc == AGORA_EINVAL) {
 			auth_page_error(r, 409,
-					tr(r, "Seul un document publié peut être "
-					      "retiré, une seule fois."));
+					tr(r,
+					   "Seul un document publié peut être "
+					   "retiré, une seule fois."));
 			rc = 0;
 		}
 		goto out;
 	}
 	if ((rc = auth_write_commit(r, db)))
 		goto out;
-	LOG(LOG_INFO, "request %s: material %lld withdrawn by user %lld",
-	    r->id, (long long)id, (long long)r->auth->user.id);
+	LOG(LOG_INFO, "request %s: material %lld withdrawn by user %lld", r->id,
+	    (long long)id, (long long)r->auth->user.id);
 	auth_redirect(r, "/material");
 out:
 	material_item_fini(&m);

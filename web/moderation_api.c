@@ -81,10 +81,10 @@ static int doc_row(void *ctx, const struct ingest_doc_info *d)
 	return put(q->docs,
 		   json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:I, "
 			     "s:s}",
-			     "id", (json_int_t)d->id, "candidate",
-			     d->candidate, "candidate_name", d->candidate_name,
-			     "title", d->title, "version", d->version,
-			     "format", d->format, "source_url", d->source_url,
+			     "id", (json_int_t)d->id, "candidate", d->candidate,
+			     "candidate_name", d->candidate_name, "title",
+			     d->title, "version", d->version, "format",
+			     d->format, "source_url", d->source_url,
 			     "submitted_at", d->submitted_at, "proposals",
 			     (json_int_t)d->proposals, "preview", preview));
 }
@@ -159,8 +159,8 @@ static int claim_row(void *ctx, const struct auth_claim *c)
 
 int api_moderation_queue(struct web_req *r)
 {
-	struct queue q = {r, 0, json_array(), json_array(), json_array(),
-			  json_array()};
+	struct queue q = {
+		r, 0, json_array(), json_array(), json_array(), json_array()};
 	struct election_info ei;
 	int rc;
 
@@ -185,17 +185,16 @@ int api_moderation_queue(struct web_req *r)
 				       &r->err)) ||
 	    (rc = material_list(r->db, 0, "pending", material_row, &q,
 				&r->err)) ||
-	    (rc = material_profile_list(r->db, 0, profile_row, &q,
-					&r->err)) ||
+	    (rc = material_profile_list(r->db, 0, profile_row, &q, &r->err)) ||
 	    (rc = auth_claim_list(r->db, 0, claim_row, &q, &r->err))) {
 		if (rc == AGORA_ENOMEM)
 			agora_errorf(&r->err, rc, "out of memory");
 		goto out;
 	}
 	rc = api_send(r, json_pack("{s:s, s:O, s:O, s:O, s:O}", "election",
-				   r->param[0], "documents", q.docs,
-				   "material", q.material, "profiles",
-				   q.profiles, "claims", q.claims));
+				   r->param[0], "documents", q.docs, "material",
+				   q.material, "profiles", q.profiles, "claims",
+				   q.claims));
 out:
 	json_decref(q.docs);
 	json_decref(q.material);
@@ -276,7 +275,8 @@ int api_moderation_decide(struct web_req *r)
 		return rc > 0 ? 0 : rc;
 	action = auth_form(r, "action");
 	reason = auth_form(r, "reason");
-	if (action && (!strcmp(action, "publish") || !strcmp(action, "confirm")))
+	if (action &&
+	    (!strcmp(action, "publish") || !strcmp(action, "confirm")))
 		accept = 1;
 	else if (action &&
 		 (!strcmp(action, "reject") || !strcmp(action, "refuse")))
