@@ -199,6 +199,18 @@ def main():
         refused(claire.withdraw(pending), 409, "a pending item")
         refused(claire.req("/material/%d/withdraw" % photo), 405,
                 "a GET")
+        con = sqlite3.connect(dbpath)
+        try:
+            con.execute("UPDATE material SET withdrawn_at = 'x'"
+                        " WHERE id = ?1", (pending,))
+            con.commit()
+            guarded = False
+        except sqlite3.DatabaseError as e:
+            guarded = "only published material" in str(e)
+        finally:
+            con.close()
+        check(guarded and state(dbpath) == before,
+              "the schema refuses to withdraw a pending item", before)
 
         st, h, _ = claire.withdraw(photo)
         check(st == 303 and h.get("location") == "/material",
