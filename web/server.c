@@ -844,6 +844,7 @@ void web_render_error(struct web_req *r, int status, const char *message)
 	} codes[] = {
 		{400, "bad_request"},	     {403, "forbidden"},
 		{404, "not_found"},	     {405, "method_not_allowed"},
+		{409, "conflict"},	     {410, "gone"},
 		{413, "too_large"},	     {415, "unsupported_media_type"},
 		{429, "too_many_requests"},  {503, "unavailable"},
 	};
@@ -896,6 +897,9 @@ static void fail(struct web_req *r, int code)
 		break;
 	case AGORA_ENOTFOUND:
 		status = 404;
+		break;
+	case AGORA_EEXIST: /* as core.h says: a decision already taken... */
+		status = 409;
 		break;
 	case AGORA_EBUSY:
 		status = 503;
