@@ -307,7 +307,8 @@ int web_decide(struct web_req *r, int kind, int64_t id, int accept,
 		goto fail;
 	if (strcmp(t.status, "pending")) {
 		rc = agora_errorf(&r->err, AGORA_EEXIST,
-				  "%s %lld is already decided (%s)",
+				  "%s %lld is not waiting for moderation: "
+				  "already %s",
 				  web_decision_kind_name(kind), (long long)id,
 				  t.status);
 		goto fail;
