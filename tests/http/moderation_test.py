@@ -20,7 +20,8 @@ account asks to be linked to a candidacy; then:
   decision and the reason, in the account's language (English for an
   account that signed in in English, French otherwise); a decision
   whose transaction fails (a trigger refuses its audit entry) writes no
-  e-mail at all;
+  e-mail at all; the moderation pages decide through the same function
+  and write the same e-mails;
 - the exports (JSON, candidates.csv, material.csv) hold the published
   material and profiles, and never pending or rejected ones, and give
   the same bytes twice.
@@ -33,20 +34,15 @@ import email.policy
 import io
 import json
 import os
-import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
 
 import harness
-from harness import check, free_port, stop
+from harness import check, query
 
 AGORA, SRC = sys.argv[1], sys.argv[2]
 ELECTION = "mod-2026"
 OTHER = "autre-2026"
-FAST = "1,8192"  # libsodium's minimums: tests only
-PASSWORD = "a long password"
 DATA = os.path.join(SRC, "tests", "data")
 CLAIRE = ELECTION + "/claire-mercier"
 ANTOINE = ELECTION + "/antoine-roux"
@@ -61,29 +57,16 @@ PNG = fixture("material/photo.png")
 JPEG = fixture("material/photo.jpg")
 
 
-def multipart(fields, file=None):
-    """file: (name, declared type, bytes) or None -> (type, body)"""
-    boundary = "agora-moderation-boundary-7Hq2"
-    out = b""
-    for k, v in fields.items():
-        out += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n"
-                % (boundary, k)).encode() + v.encode() + b"\r\n"
-    if file is not None:
-        out += ("--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-                "filename=\"%s\"\r\nContent-Type: %s\r\n\r\n"
-                % (boundary, file[0], file[1])).encode() + file[2] + b"\r\n"
-    out += ("--%s--\r\n" % boundary).encode()
-    return "multipart/form-data; boundary=" + boundary, out
-
-
 class Browser(harness.Browser):
     timeout = 120
 
-    def signin(self, email_, lang=None):
+    def signin_in(self, email_, lang=None):
+        """signs in with the pages in lang (a ?lang= remembered in a
+        cookie), or in the default language"""
         path = "/signin" + ("?lang=" + lang if lang else "")
         tok = self.csrf(path)
         st, _, _ = self.req(path, "POST", form={
-            "email": email_, "password": PASSWORD, "csrf": tok})
+            "email": email_, "password": harness.PASSWORD, "csrf": tok})
         return st == 303
 
     def api_csrf(self):
@@ -91,7 +74,7 @@ class Browser(harness.Browser):
         return json.loads(body)["csrf"] if st == 200 else None
 
     def api(self, path, form=None, csrf=True):
-        """status, parsed JSON (or None)"""
+        """status, parsed JSON (or the text)"""
         h = {}
         if form is not None and csrf:
             h["X-CSRF-Token"] = self.api_csrf() or ""
@@ -103,23 +86,8 @@ class Browser(harness.Browser):
             return st, body
 
     def upload(self, path, fields, file):
-        tok = self.csrf(path)
-        ctype, body = multipart(dict(fields, csrf=tok), file)
-        return self.req(path, "POST", body=body,
-                        headers={"Content-Type": ctype})
-
-
-def run(env, *args, stdin=None):
-    return subprocess.run([AGORA] + list(args), env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
-
-
-def query(dbpath, sql, *args):
-    con = sqlite3.connect(dbpath)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+        return self.post_multipart(path, dict(fields, csrf=self.csrf(path)),
+                                   file)
 
 
 def outbox(tmp):
@@ -457,52 +425,62 @@ def exports(port, anon, photo1, photo2, video):
           "the election page links the new exports", page[-1500:])
 
 
+def page_decisions(tmp, dbpath, claire, editor, newcomer):
+    """the moderation pages decide through the same function: the
+    candidate gets the same e-mail"""
+    st, _, _ = claire.upload("/material", {"candidacy": CLAIRE,
+                                           "caption": "Tract du marché"},
+                             ("t.jpg", "image/jpeg", JPEG))
+    mid = query(dbpath, "SELECT max(id) FROM material")[0][0]
+    st2, c = newcomer.api("/api/v1/me/claims", {
+        "election": ELECTION, "candidate": "claire-mercier",
+        "message": "Je suis sa suppléante."})
+    check(st == 303 and st2 == 201, "a new item and a new claim wait",
+          (st, st2, c))
+    before = outbox(tmp)
+    st, _, body = editor.post("/moderation/material/%d" % mid,
+                              {"action": "reject"})
+    check(st == 400 and outbox(tmp) == before,
+          "a page's rejection without a reason: 400, no e-mail",
+          (st, body[-300:]))
+    st, _, _ = editor.post("/moderation/material/%d" % mid,
+                           {"action": "reject",
+                            "reason": "Un tract est un PDF."})
+    st2, _, _ = editor.post("/candidacies/%d" % c["claim"]["id"],
+                            {"action": "confirm"})
+    mails = new_mail(tmp, before)
+    texts = {str(m["To"]): str(m["Subject"]) + "\n" + m.get_content()
+             for m in mails}
+    check(st == 303 and st2 == 303 and len(mails) == 2 and
+          "Un tract est un PDF." in texts.get("claire@example.org", "") and
+          "confirmé" in texts.get("newcomer@example.org", ""),
+          "the moderation pages' decisions are e-mailed too, with the "
+          "reason", (st, st2, texts))
+
+
 def main():
-    tmp = tempfile.mkdtemp(prefix="agora-moderation-")
-    proc = None
+    site = harness.Site(AGORA, "agora-moderation-")
+    tmp, dbpath = site.tmp, site.dbpath
     try:
-        dbpath = os.path.join(tmp, "agora.db")
-        env = dict(os.environ, AGORA_DB=dbpath, AGORA_PWHASH_LIMITS=FAST)
-        corpus = os.path.join(SRC, "corpus", "valbrune-2026")
-        steps = [
-            ("election", "add", ELECTION, "--title", "Élection"),
-            ("election", "add", OTHER, "--title", "Ailleurs"),
-            ("--quiet", "ingest", "--election", ELECTION, "--candidate",
-             "Claire Mercier", os.path.join(corpus, "mercier.html")),
-            ("--quiet", "ingest", "--election", ELECTION, "--candidate",
-             "Antoine Roux", os.path.join(corpus, "roux.xml")),
-            ("user", "add", "claire@example.org", "--role", "candidate",
-             "--election", ELECTION, "--candidate", "claire-mercier"),
-            ("user", "add", "antoine@example.org", "--role", "candidate",
-             "--election", ELECTION, "--candidate", "antoine-roux"),
-            ("user", "add", "editor@example.org", "--role", "editor",
-             "--election", ELECTION),
-            ("user", "add", "outsider@example.org", "--role", "editor",
-             "--election", OTHER),
-            ("user", "add", "admin@example.org", "--role",
-             "administrator"),
-            ("user", "add", "citizen@example.org", "--role", "citizen"),
-            ("user", "add", "newcomer@example.org", "--role", "citizen"),
-        ]
-        for s in steps:
-            r = run(env, *s, stdin=PASSWORD + "\n")
-            if r.returncode:
-                sys.exit("setup failed: %s: %s" % (" ".join(s), r.stderr))
-        port = free_port()
-        proc = harness.start(AGORA, env, port)
-        people = {}
+        site.setup(harness.campaign(SRC, ELECTION, OTHER) + [
+            harness.account("admin@example.org", "administrator"),
+            harness.account("newcomer@example.org"),
+        ])
+        port = site.serve()
+        p = {}
         for name in ("claire", "antoine", "editor", "outsider", "admin",
                      "citizen", "newcomer"):
             b = Browser(port)
-            ok = b.signin(name + "@example.org",
-                          "en" if name == "antoine" else None)
+            ok = b.signin_in(name + "@example.org",
+                             "en" if name == "antoine" else None)
             check(ok, "%s signs in" % name)
-            people[name] = b
+            p[name] = b
         check(query(dbpath, "SELECT language FROM user WHERE email = ?1",
-                    "antoine@example.org") == [("en",)],
+                    "antoine@example.org") == [("en",)] and
+              query(dbpath, "SELECT language FROM user WHERE email = ?1",
+                    "claire@example.org") == [("fr",)],
               "signing in remembers the account's language")
         anon = Browser(port)
-        p = people
         setup_requests(port, dbpath, p["claire"], p["antoine"],
                        p["newcomer"])
         q = queue_checks(p["admin"], p["editor"], p["outsider"],
@@ -512,28 +490,22 @@ def main():
                      p["citizen"], p["claire"])
             ids = decisions(tmp, dbpath, q, p["editor"], p["admin"])
             exports(port, anon, *ids)
-        rc = stop(proc)
-        err = proc.stderr.read() if rc is not None else ""
-        proc = None
-        check(rc == 0, "SIGTERM stops the server with exit 0", rc)
-        if harness.failed:
-            print("the server's log:\n" + err[-3000:])
-        r = run(env, "verify")
+            page_decisions(tmp, dbpath, p["claire"], p["editor"],
+                           p["newcomer"])
+        site.stop()
+        r = site.run("verify")
         check(r.returncode == 0, "agora verify: the audit chain holds",
               r.stdout + r.stderr)
-        r = run(env, "export", "--election", ELECTION, "--format",
-                "csv-material")
+        r = site.run("export", "--election", ELECTION, "--format",
+                     "csv-material")
         check(r.returncode == 0 and len(r.stdout.splitlines()) == 3,
               "agora export --format csv-material", r.stdout + r.stderr)
-        r = run(env, "export", "--election", ELECTION, "--format", "xls")
+        r = site.run("export", "--election", ELECTION, "--format", "xls")
         check(r.returncode == 2 and "csv-material" in r.stderr,
               "agora export: an unknown format names those there are",
               r.stderr)
     finally:
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+        site.close()
     harness.finish()
 
 

@@ -17,19 +17,15 @@ Prints one "ok - ..." line per check, then "N passed, M failed".
 """
 import json
 import os
-import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
 
 import harness
-from harness import check, free_port, stop
+from harness import check, query
 
 AGORA, SRC = sys.argv[1], sys.argv[2]
 ELECTION = "retrait-2026"
-FAST = "1,8192"  # libsodium's minimums: tests only
-PASSWORD = "a long password"
+OTHER = "ailleurs-2026"
 CLAIRE = ELECTION + "/claire-mercier"
 
 with open(os.path.join(SRC, "tests", "data", "material", "photo.png"),
@@ -40,35 +36,16 @@ with open(os.path.join(SRC, "tests", "data", "material", "photo.jpg"),
     JPEG = f.read()
 
 
-def multipart(fields, file):
-    boundary = "agora-withdraw-boundary-p0Q"
-    out = b""
-    for k, v in fields.items():
-        out += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n"
-                % (boundary, k)).encode() + v.encode() + b"\r\n"
-    out += ("--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-            "filename=\"%s\"\r\nContent-Type: %s\r\n\r\n"
-            % (boundary, file[0], file[1])).encode() + file[2] + b"\r\n"
-    out += ("--%s--\r\n" % boundary).encode()
-    return "multipart/form-data; boundary=" + boundary, out
-
-
 class Browser(harness.Browser):
     timeout = 120
-
-    def signin(self, email):
-        st, _, _ = self.post("/signin", {"email": email,
-                                         "password": PASSWORD})
-        return st == 303
 
     def token(self):
         return self.csrf("/material") or self.csrf("/account")
 
     def upload(self, caption, file=("p.png", "image/png", PNG)):
-        ctype, body = multipart({"candidacy": CLAIRE, "caption": caption,
-                                 "csrf": self.token()}, file)
-        return self.req("/material", "POST", body=body,
-                        headers={"Content-Type": ctype})
+        return self.post_multipart("/material", {
+            "candidacy": CLAIRE, "caption": caption,
+            "csrf": self.token()}, file)
 
     def withdraw(self, mid, csrf=True):
         form = {"csrf": self.token()} if csrf else {}
@@ -81,19 +58,6 @@ class Browser(harness.Browser):
                                "POST", form={"action": action},
                                headers={"X-CSRF-Token": tok})
         return st
-
-
-def run(env, *args, stdin=None):
-    return subprocess.run([AGORA] + list(args), env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
-
-
-def query(dbpath, sql, *args):
-    con = sqlite3.connect(dbpath)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
 
 
 def public(anon):
@@ -117,32 +81,11 @@ def state(dbpath):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="agora-withdraw-")
-    proc = None
+    site = harness.Site(AGORA, "agora-withdraw-")
+    dbpath = site.dbpath
     try:
-        dbpath = os.path.join(tmp, "agora.db")
-        env = dict(os.environ, AGORA_DB=dbpath, AGORA_PWHASH_LIMITS=FAST)
-        corpus = os.path.join(SRC, "corpus", "valbrune-2026")
-        steps = [
-            ("election", "add", ELECTION, "--title", "Élection"),
-            ("--quiet", "ingest", "--election", ELECTION, "--candidate",
-             "Claire Mercier", os.path.join(corpus, "mercier.html")),
-            ("--quiet", "ingest", "--election", ELECTION, "--candidate",
-             "Antoine Roux", os.path.join(corpus, "roux.xml")),
-            ("user", "add", "claire@example.org", "--role", "candidate",
-             "--election", ELECTION, "--candidate", "claire-mercier"),
-            ("user", "add", "antoine@example.org", "--role", "candidate",
-             "--election", ELECTION, "--candidate", "antoine-roux"),
-            ("user", "add", "editor@example.org", "--role", "editor",
-             "--election", ELECTION),
-            ("user", "add", "citizen@example.org", "--role", "citizen"),
-        ]
-        for s in steps:
-            r = run(env, *s, stdin=PASSWORD + "\n")
-            if r.returncode:
-                sys.exit("setup failed: %s: %s" % (" ".join(s), r.stderr))
-        port = free_port()
-        proc = harness.start(AGORA, env, port)
+        site.setup(harness.campaign(SRC, ELECTION, OTHER))
+        port = site.serve()
         claire, antoine, editor, citizen, anon = (Browser(port)
                                                   for _ in range(5))
         for b, who in ((claire, "claire"), (antoine, "antoine"),
@@ -254,25 +197,17 @@ def main():
         check(st == 303 and n == 1,
               "the same photo sent again is a new item, pending", (st, n))
 
-        rc = stop(proc)
-        err = proc.stderr.read() if rc is not None else ""
-        proc = None
-        check(rc == 0, "SIGTERM stops the server with exit 0", rc)
-        if harness.failed:
-            print("the server's log:\n" + err[-3000:])
-        r = run(env, "verify")
+        site.stop()
+        r = site.run("verify")
         check(r.returncode == 0, "agora verify: the audit chain and the "
               "stored files hold", r.stdout + r.stderr)
-        r = run(env, "export", "--election", ELECTION)
+        r = site.run("export", "--election", ELECTION)
         check(r.returncode == 0 and
               [m["id"] for m in json.loads(r.stdout)["material"]] == [video],
               "agora export: the withdrawn photo is not in it",
               r.stdout[-500:] + r.stderr)
     finally:
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+        site.close()
     harness.finish()
 
 
