@@ -3,6 +3,7 @@
  * database. Writers call these inside their own BEGIN IMMEDIATE
  * transaction; nothing here begins or commits.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ enum auth_stmt {
 	AU_AUDIT_LAST,
 	AU_AUDIT_INSERT,
 	AU_AUDIT_ALL,
+	AU_USER_MAILTO,
+	AU_USER_SET_LANGUAGE,
 	AUTH_STMT__MAX
 };
 
@@ -55,6 +58,9 @@ static const char *const auth_sql[AUTH_STMT__MAX] = {
 				 " WHERE id = ?1",
 	[AU_USER_SET_VERIFIED] = "UPDATE user SET email_verified = 1"
 				 " WHERE id = ?1",
+	[AU_USER_MAILTO] = "SELECT email, language FROM user WHERE id = ?1",
+	[AU_USER_SET_LANGUAGE] = "UPDATE user SET language = ?2 WHERE id = ?1"
+				 " AND language <> ?2",
 	[AU_USER_LIST] = "SELECT u.id, u.email, u.display_name,"
 			 " u.email_verified, u.created_at," ROLE_BITS(
 				 "u.id") " FROM user u ORDER BY u.email",
@@ -244,6 +250,45 @@ int auth_user_set_verified(struct agora_db *db, int64_t user_id,
 	sqlite3_stmt *st = stmt(db, AU_USER_SET_VERIFIED);
 
 	sqlite3_bind_int64(st, 1, user_id);
+	return exec_stmt(db, st, err);
+}
+
+int auth_user_mailto(struct agora_db *db, int64_t user_id, char **email,
+		     char lang[3], struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, AU_USER_MAILTO);
+	const char *l;
+	int rc;
+
+	*email = NULL;
+	lang[0] = '\0';
+	sqlite3_bind_int64(st, 1, user_id);
+	if ((rc = db_step(db, st, err)) <= 0) {
+		sqlite3_reset(st);
+		return rc < 0 ? rc
+			      : agora_errorf(err, AGORA_ENOTFOUND,
+					     "no account %lld",
+					     (long long)user_id);
+	}
+	*email = db_col_dup(st, 0);
+	l = (const char *)sqlite3_column_text(st, 1);
+	if (l && strlen(l) == 2)
+		memcpy(lang, l, 3);
+	sqlite3_reset(st);
+	return *email ? 0 : agora_errorf(err, AGORA_ENOMEM, "out of memory");
+}
+
+int auth_user_set_language(struct agora_db *db, int64_t user_id,
+			   const char *code, struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, AU_USER_SET_LANGUAGE);
+
+	if (strlen(code) != 2 || !islower((unsigned char)code[0]) ||
+	    !islower((unsigned char)code[1]))
+		return agora_errorf(err, AGORA_EINVAL,
+				    "'%s' is not a language code", code);
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
 	return exec_stmt(db, st, err);
 }
 

@@ -111,6 +111,16 @@ int auth_user_set_password(struct agora_db *db, int64_t user_id,
 			   const char *hash, struct agora_error *err);
 int auth_user_set_verified(struct agora_db *db, int64_t user_id,
 			   struct agora_error *err);
+/*
+ * Where to write to an account: its address (*email, the caller frees)
+ * and its language ("fr", "en"; "" when not known yet).
+ * AGORA_ENOTFOUND when there is no such account.
+ */
+int auth_user_mailto(struct agora_db *db, int64_t user_id, char **email,
+		     char lang[3], struct agora_error *err) AGORA_WUR;
+/* The account's language (two lower-case letters), in the caller's tx */
+int auth_user_set_language(struct agora_db *db, int64_t user_id,
+			   const char *code, struct agora_error *err) AGORA_WUR;
 
 struct auth_grant {
 	int role;
@@ -302,6 +312,22 @@ void ratelimit_reset(struct ratelimit *rl, const char *key);
 int outbox_write(const char *dir, const char *from, const char *to,
 		 const char *subject, const char *body, char **path,
 		 struct agora_error *err);
+
+/*
+ * The same in two steps, for mail about a write: outbox_prepare()
+ * writes and syncs the message under a hidden temporary name in DIR;
+ * once the write is committed, outbox_publish() renames it to its .eml
+ * name (m->path, which the caller then frees); if the write fails,
+ * outbox_discard() removes it. Storage errors are AGORA_ESTORAGE.
+ */
+struct outbox_msg {
+	char *tmp, *path, *dir;
+};
+int outbox_prepare(const char *dir, const char *from, const char *to,
+		   const char *subject, const char *body,
+		   struct outbox_msg *out, struct agora_error *err) AGORA_WUR;
+int outbox_publish(struct outbox_msg *m, struct agora_error *err) AGORA_WUR;
+void outbox_discard(struct outbox_msg *m);
 
 /* ------------------------------------------------------------ SMTP relay */
 

@@ -61,9 +61,17 @@ static int storage_error(struct agora_error *err, int e, const char *what,
 			    strerror(e));
 }
 
-int outbox_write(const char *dir, const char *from, const char *to,
-		 const char *subject, const char *body, char **path,
-		 struct agora_error *err)
+/*
+ * The message is written and synced under a dot name (".tmp-<random>",
+ * which neither the relay nor a `*.eml` glob picks up) and only
+ * renamed to its .eml name by outbox_publish(): a caller that writes
+ * mail about a decision publishes it once the decision is committed,
+ * and discards it if the transaction fails, so that no mail tells of
+ * something that did not happen.
+ */
+int outbox_prepare(const char *dir, const char *from, const char *to,
+		   const char *subject, const char *body,
+		   struct outbox_msg *out, struct agora_error *err)
 {
 	struct sb m, tmp, final;
 	unsigned char rnd[8];
@@ -75,8 +83,7 @@ int outbox_write(const char *dir, const char *from, const char *to,
 	ssize_t w;
 	size_t off;
 
-	if (path)
-		*path = NULL;
+	memset(out, 0, sizeof(*out));
 	sb_init(&m, 1 << 20);
 	sb_init(&tmp, 4096);
 	sb_init(&final, 4096);
@@ -119,10 +126,13 @@ int outbox_write(const char *dir, const char *from, const char *to,
 		goto io;
 	}
 	fd = -1;
-	if (rename(tmp.buf, final.buf))
-		goto io;
-	if (path)
-		*path = sb_detach(&final, NULL);
+	out->tmp = sb_detach(&tmp, NULL);
+	out->path = sb_detach(&final, NULL);
+	out->dir = strdup(dir);
+	if (!out->tmp || !out->path || !out->dir) {
+		outbox_discard(out);
+		rc = agora_errorf(err, AGORA_ENOMEM, "out of memory");
+	}
 	goto out;
 io:
 	rc = storage_error(err, errno, "cannot write to the outbox", dir);
@@ -134,4 +144,51 @@ out:
 	sb_fini(&tmp);
 	sb_fini(&final);
 	return rc;
+}
+
+int outbox_publish(struct outbox_msg *m, struct agora_error *err)
+{
+	int rc = 0;
+
+	if (rename(m->tmp, m->path)) {
+		rc = storage_error(err, errno, "cannot write to the outbox",
+				   m->dir);
+		unlink(m->tmp);
+	}
+	free(m->tmp);
+	free(m->dir);
+	m->tmp = m->dir = NULL;
+	return rc;
+}
+
+void outbox_discard(struct outbox_msg *m)
+{
+	if (m->tmp)
+		unlink(m->tmp);
+	free(m->tmp);
+	free(m->path);
+	free(m->dir);
+	memset(m, 0, sizeof(*m));
+}
+
+int outbox_write(const char *dir, const char *from, const char *to,
+		 const char *subject, const char *body, char **path,
+		 struct agora_error *err)
+{
+	struct outbox_msg m;
+	int rc;
+
+	if (path)
+		*path = NULL;
+	if ((rc = outbox_prepare(dir, from, to, subject, body, &m, err)))
+		return rc;
+	if ((rc = outbox_publish(&m, err))) {
+		outbox_discard(&m);
+		return rc;
+	}
+	if (path)
+		*path = m.path;
+	else
+		free(m.path);
+	return 0;
 }

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -54,6 +55,7 @@ struct smtp_relay {
 	size_t n;
 	/* counters, for tests and logs */
 	unsigned long sent, failed;
+	int storage_waiting; /* the outbox is read-only: sending waits */
 };
 
 static double now_mono(void)
@@ -323,6 +325,41 @@ static void retry_later(struct smtp_relay *s, struct smtp_job *j,
 	s->q[s->n++] = *j;
 }
 
+/*
+ * A message is sent only when the outbox can take it back afterwards:
+ * sent, it moves to sent/, and a message that stayed would be sent
+ * again at the next start. So on read-only storage the relay waits,
+ * as the outbox does (writes that need mail get 503 meanwhile), and
+ * looks again every few seconds; nothing is lost, no try is counted.
+ * 1 when the outbox is writable (or fails otherwise: then the send
+ * goes on and the failure to move it is logged, as before).
+ */
+static int outbox_writable(struct smtp_relay *s)
+{
+	if (!access(s->outbox, W_OK | X_OK) || errno != EROFS) {
+		if (s->storage_waiting)
+			LOG(LOG_WARN, /* as loud as the warning it ends */
+			    "smtp: the outbox '%s' is writable again: "
+			    "sending",
+			    s->outbox);
+		s->storage_waiting = 0;
+		return 1;
+	}
+	if (!s->storage_waiting)
+		LOG(LOG_WARN,
+		    "smtp: the outbox '%s' is on read-only storage: mail "
+		    "waits until it is writable",
+		    s->outbox);
+	s->storage_waiting = 1;
+	return 0;
+}
+
+/* How often a relay waiting for its storage looks again, in seconds */
+static double storage_poll(const struct smtp_relay *s)
+{
+	return s->first_delay < 5 ? s->first_delay : 5;
+}
+
 static void *relay_thread(void *p)
 {
 	struct smtp_relay *s = p;
@@ -351,6 +388,13 @@ static void *relay_thread(void *p)
 			ts.tv_sec = (time_t)at;
 			ts.tv_nsec = (long)((at - (double)ts.tv_sec) * 1e9);
 			pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+			continue;
+		}
+		if (!outbox_writable(s)) {
+			/* every job waits: none is sent, none counts a try */
+			for (i = 0; i < s->n; i++)
+				if (s->q[i].next_at < now + storage_poll(s))
+					s->q[i].next_at = now + storage_poll(s);
 			continue;
 		}
 		j = s->q[i];
@@ -542,6 +586,9 @@ int smtp_relay_send_outbox(struct smtp_relay *s, size_t *queued,
 	int rc = 0;
 
 	*queued = 0;
+	/* no outbox yet (the storage was read-only when it was to be made) */
+	if (!d && errno == ENOENT)
+		return 0;
 	if (!d)
 		return agora_errorf(err, AGORA_EIO,
 				    "cannot read the outbox "

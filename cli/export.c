@@ -116,10 +116,15 @@ int cmd_export(struct cli *cli, int argc, char **argv)
 				fmt = EXPORT_JSON;
 			else if (!strcmp(optarg, "csv"))
 				fmt = EXPORT_CSV;
+			else if (!strcmp(optarg, "csv-candidates"))
+				fmt = EXPORT_CSV_CANDIDATES;
+			else if (!strcmp(optarg, "csv-material"))
+				fmt = EXPORT_CSV_MATERIAL;
 			else
 				return cli_usage_error(
 					"export",
-					"--format is json or csv, "
+					"--format is json, csv, "
+					"csv-candidates or csv-material, "
 					"not '%s'",
 					optarg);
 			break;

@@ -275,6 +275,8 @@ int compare_proposal(struct agora_db *db, int64_t id,
 enum export_format {
 	EXPORT_JSON, /* the whole election, one JSON object */
 	EXPORT_CSV,  /* proposals.csv: one RFC 4180 row per proposal */
+	EXPORT_CSV_CANDIDATES, /* candidates.csv: with published profiles */
+	EXPORT_CSV_MATERIAL,   /* material.csv: published campaign material */
 };
 
 /*

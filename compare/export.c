@@ -23,6 +23,7 @@ enum export_stmt {
 	EXP_PROPOSALS,
 	EXP_PROPOSAL_THEMES,
 	EXP_THEMES,
+	EXP_MATERIAL,
 	EXP_STMT__MAX
 };
 
@@ -36,9 +37,20 @@ static const char *const export_sql[EXP_STMT__MAX] = {
 	[EXP_ELECTION] =
 		"SELECT id, slug, title, kind, date, language, candidate_order"
 		" FROM election WHERE slug = ?1",
-	[EXP_CANDIDATES] = "SELECT slug, given_name, family_name, party"
-			   " FROM candidate WHERE election_id = ?1"
-			   " ORDER BY sort_key, id",
+	/*
+	 * With the last published profile (the one voters read, as
+	 * material_profile_current() picks it): a pending or rejected
+	 * proposal is never exported; names and party are the candidate
+	 * row's, which publishing a profile sets.
+	 */
+	[EXP_CANDIDATES] =
+		"SELECT c.slug, c.given_name, c.family_name, c.party,"
+		" coalesce(p.bio, ''), coalesce(p.links, ''), p.decided_at"
+		" FROM candidate c LEFT JOIN candidate_profile p"
+		" ON p.id = (SELECT q.id FROM candidate_profile q"
+		"  WHERE q.candidate_id = c.id AND q.status = 'published'"
+		"  ORDER BY q.decided_at DESC, q.id DESC LIMIT 1)"
+		" WHERE c.election_id = ?1 ORDER BY c.sort_key, c.id",
 	/* pending and rejected documents are not public: published only */
 	[EXP_DOCUMENTS] =
 		"SELECT d.id, c.slug, d.kind, d.title, d.version, d.format,"
@@ -72,6 +84,27 @@ static const char *const export_sql[EXP_STMT__MAX] = {
 		"SELECT t.slug, g.slug, t.is_group, t.label_fr, t.label_en"
 		" FROM theme t LEFT JOIN theme g ON g.id = t.parent_id"
 		" ORDER BY t.position",
+	/*
+	 * Published material only, not withdrawn: pending, rejected and
+	 * withdrawn items are not public. A file's url is the path that
+	 * serves it on the site (/m/ID), a video's the candidate's link.
+	 * 0..11 the JSON fields, 12.. what a CSV row repeats.
+	 */
+	[EXP_MATERIAL] =
+		"SELECT m.id, c.slug, m.kind, m.caption,"
+		" nullif(m.media_type, ''),"
+		" CASE WHEN m.kind = 'video' THEN NULL ELSE m.size END,"
+		" CASE WHEN m.kind = 'photo' THEN m.width END,"
+		" CASE WHEN m.kind = 'photo' THEN m.height END,"
+		" nullif(m.sha256, ''),"
+		" CASE WHEN m.kind = 'video' THEN m.url"
+		"  ELSE '/m/' || m.id END,"
+		" m.submitted_at, m.decided_at,"
+		" c.given_name, c.family_name"
+		" FROM candidate c JOIN material m ON m.candidate_id = c.id"
+		" WHERE c.election_id = ?1 AND m.status = 'published'"
+		" AND m.withdrawn_at IS NULL"
+		" ORDER BY c.sort_key, c.id, m.id",
 };
 /* clang-format on */
 
@@ -102,6 +135,19 @@ static const char *const csv_columns[] = {
 	"document_sha256", "source_url",  "proposal_id",    "ordinal",
 	"start",	   "end",	  "kind",	    "heading_path",
 	"themes",	   "text",	  "text_sha256",    "licence",
+};
+
+static const char *const csv_candidate_columns[] = {
+	"election", "candidate", "given_name", "family_name",
+	"party",    "biography", "links",      "profile_published_at",
+	"licence",
+};
+
+static const char *const csv_material_columns[] = {
+	"election",    "candidate",    "given_name",   "family_name",
+	"material_id", "kind",	       "caption",      "media_type",
+	"size",	       "width",	       "height",       "sha256",
+	"url",	       "submitted_at", "published_at", "licence",
 };
 
 struct exp {
@@ -257,7 +303,7 @@ static void x_cint(struct exp *x, long long v)
 /* ------------------------------------------------------------- JSON */
 
 /* What one column of a row becomes in a JSON object */
-enum jtype { J_TEXT, J_NULLABLE, J_INT, J_BOOL };
+enum jtype { J_TEXT, J_NULLABLE, J_INT, J_NULLINT, J_BOOL };
 struct jfield {
 	const char *key;
 	int col;
@@ -277,6 +323,12 @@ static void x_jfields(struct exp *x, sqlite3_stmt *st, const struct jfield *f,
 		case J_NULLABLE:
 			x_jcol(x, st, f[i].col, f[i].type == J_NULLABLE);
 			break;
+		case J_NULLINT:
+			if (sqlite3_column_type(st, f[i].col) == SQLITE_NULL) {
+				x_raw(x, "null");
+				break;
+			}
+			/* fall through */
 		case J_INT:
 			x_int(x, sqlite3_column_int64(st, f[i].col));
 			break;
@@ -300,13 +352,66 @@ static void x_text_sha(struct exp *x, sqlite3_stmt *st, int csv)
 	sb_printf(&x->out, csv ? "\"%s\"" : ",\"sha256\":\"%s\"", hex);
 }
 
+/* A proposal's text hash and themes, after its fields: 0 or an error */
+static int x_proposal_extra(struct exp *x, sqlite3_stmt *st)
+{
+	sqlite3_stmt *t = db_stmt(x->db, DB_MOD_EXPORT, EXP_PROPOSAL_THEMES);
+	size_t k = 0;
+	int rc;
+
+	x_text_sha(x, st, 0);
+	sqlite3_bind_int64(t, 1, sqlite3_column_int64(st, 0));
+	x_raw(x, ",\"themes\":[");
+	while ((rc = db_step(x->db, t, x->err)) == 1) {
+		x_raw(x, k++ ? ",{\"key\":" : "{\"key\":");
+		x_jcol(x, t, 0, 0);
+		x_raw(x, ",\"origin\":");
+		x_jcol(x, t, 1, 0);
+		x_raw(x, ",\"confidence\":");
+		x_real(x, sqlite3_column_double(t, 2));
+		x_raw(x, ",\"status\":");
+		x_jcol(x, t, 3, 0);
+		x_raw(x, "}");
+	}
+	if (rc < 0)
+		return rc;
+	x_raw(x, "]");
+	return 0;
+}
+
+/*
+ * A candidate's published profile after its names: the biography, the
+ * links (stored one a line) as an array, when it was published (null:
+ * never)
+ */
+static int x_candidate_extra(struct exp *x, sqlite3_stmt *st)
+{
+	const char *s = (const char *)sqlite3_column_text(st, 5), *e;
+	size_t k = 0;
+
+	x_raw(x, ",\"biography\":");
+	x_jcol(x, st, 4, 0);
+	x_raw(x, ",\"links\":[");
+	for (s = s ? s : ""; *s; s = *e ? e + 1 : e) {
+		e = s + strcspn(s, "\n");
+		if (e == s)
+			continue;
+		x_raw(x, k++ ? "," : "");
+		x_jstr(x, s, (size_t)(e - s));
+	}
+	x_raw(x, "],\"profile_published_at\":");
+	x_jcol(x, st, 6, 1);
+	return 0;
+}
+
 /*
  * Writes `"name":[` then one object per row of st, one per line, then
- * `]`; with_themes adds each proposal's text hash and themes. Flushes
+ * `]`; extra (may be NULL) adds members after the row's fields. Flushes
  * as it goes.
  */
 static int x_jarray(struct exp *x, const char *name, sqlite3_stmt *st,
-		    const struct jfield *f, size_t nf, int with_themes)
+		    const struct jfield *f, size_t nf,
+		    int (*extra)(struct exp *, sqlite3_stmt *))
 {
 	size_t nrow = 0;
 	int rc;
@@ -315,29 +420,8 @@ static int x_jarray(struct exp *x, const char *name, sqlite3_stmt *st,
 	while ((rc = db_step(x->db, st, x->err)) == 1) {
 		x_raw(x, nrow++ ? ",\n" : "\n");
 		x_jfields(x, st, f, nf);
-		if (with_themes) {
-			x_text_sha(x, st, 0);
-			sqlite3_stmt *t = db_stmt(x->db, DB_MOD_EXPORT,
-						  EXP_PROPOSAL_THEMES);
-			size_t k = 0;
-
-			sqlite3_bind_int64(t, 1, sqlite3_column_int64(st, 0));
-			x_raw(x, ",\"themes\":[");
-			while ((rc = db_step(x->db, t, x->err)) == 1) {
-				x_raw(x, k++ ? ",{\"key\":" : "{\"key\":");
-				x_jcol(x, t, 0, 0);
-				x_raw(x, ",\"origin\":");
-				x_jcol(x, t, 1, 0);
-				x_raw(x, ",\"confidence\":");
-				x_real(x, sqlite3_column_double(t, 2));
-				x_raw(x, ",\"status\":");
-				x_jcol(x, t, 3, 0);
-				x_raw(x, "}");
-			}
-			if (rc < 0)
-				break;
-			x_raw(x, "]");
-		}
+		if (extra && (rc = extra(x, st)) < 0)
+			break;
 		x_raw(x, "}");
 		if ((rc = x_flush(x, 0)))
 			break;
@@ -377,6 +461,20 @@ static int export_json(struct exp *x, sqlite3_stmt *e)
 		{"kind", 6, J_TEXT},	  {"heading_path", 7, J_TEXT},
 		{"text", 8, J_TEXT},
 	};
+	static const struct jfield material[] = {
+		{"id", 0, J_INT},
+		{"candidate", 1, J_TEXT},
+		{"kind", 2, J_TEXT},
+		{"caption", 3, J_TEXT},
+		{"media_type", 4, J_NULLABLE},
+		{"size", 5, J_NULLINT},
+		{"width", 6, J_NULLINT},
+		{"height", 7, J_NULLINT},
+		{"sha256", 8, J_NULLABLE},
+		{"url", 9, J_TEXT},
+		{"submitted_at", 10, J_TEXT},
+		{"published_at", 11, J_NULLABLE},
+	};
 	static const struct jfield theme[] = {
 		{"key", 0, J_TEXT},	 {"group", 1, J_NULLABLE},
 		{"is_group", 2, J_BOOL}, {"label_fr", 3, J_TEXT},
@@ -402,18 +500,25 @@ static int export_json(struct exp *x, sqlite3_stmt *e)
 	st = db_stmt(x->db, DB_MOD_EXPORT, EXP_CANDIDATES);
 	sqlite3_bind_int64(st, 1, id);
 	if ((rc = x_jarray(x, "candidates", st, candidate, NFIELDS(candidate),
-			   0)))
+			   x_candidate_extra)))
 		return rc;
 	st = db_stmt(x->db, DB_MOD_EXPORT, EXP_DOCUMENTS);
 	sqlite3_bind_int64(st, 1, id);
-	if ((rc = x_jarray(x, "documents", st, document, NFIELDS(document), 0)))
+	if ((rc = x_jarray(x, "documents", st, document, NFIELDS(document),
+			   NULL)))
 		return rc;
 	st = db_stmt(x->db, DB_MOD_EXPORT, EXP_PROPOSALS);
 	sqlite3_bind_int64(st, 1, id);
-	if ((rc = x_jarray(x, "proposals", st, proposal, NFIELDS(proposal), 1)))
+	if ((rc = x_jarray(x, "proposals", st, proposal, NFIELDS(proposal),
+			   x_proposal_extra)))
+		return rc;
+	st = db_stmt(x->db, DB_MOD_EXPORT, EXP_MATERIAL);
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = x_jarray(x, "material", st, material, NFIELDS(material),
+			   NULL)))
 		return rc;
 	st = db_stmt(x->db, DB_MOD_EXPORT, EXP_THEMES);
-	if ((rc = x_jarray(x, "themes", st, theme, NFIELDS(theme), 0)))
+	if ((rc = x_jarray(x, "themes", st, theme, NFIELDS(theme), NULL)))
 		return rc;
 	x_raw(x, "}\n");
 	return 0;
@@ -472,6 +577,92 @@ static int export_csv(struct exp *x, sqlite3_stmt *e, const char *election)
 	return rc < 0 ? rc : 0;
 }
 
+/* The header row of a CSV export */
+static void x_cheader(struct exp *x, const char *const *cols, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sb_printf(&x->out, "%s\"%s\"", i ? "," : "", cols[i]);
+	x_raw(x, "\r\n");
+}
+
+/* Column col as a CSV field: "" when NULL, integers as digits */
+static void x_ccell(struct exp *x, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_INTEGER)
+		x_cint(x, sqlite3_column_int64(st, col));
+	else
+		x_ccol(x, st, col);
+}
+
+/*
+ * candidates.csv: one row per candidate, in the neutral order, with the
+ * published profile; links one a line in the database, separated by
+ * spaces here (a link holds no space: material_url_check())
+ */
+static int export_csv_candidates(struct exp *x, int64_t id,
+				 const char *election)
+{
+	sqlite3_stmt *st = db_stmt(x->db, DB_MOD_EXPORT, EXP_CANDIDATES);
+	const char *l;
+	struct sb links;
+	int i, rc;
+
+	sb_init(&links, 1 << 20);
+	x_cheader(x, csv_candidate_columns, NFIELDS(csv_candidate_columns));
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = db_step(x->db, st, x->err)) == 1) {
+		x_cstr(x, election, strlen(election));
+		for (i = 0; i <= 4; i++) { /* slug, names, party, bio */
+			x_raw(x, ",");
+			x_ccol(x, st, i);
+		}
+		sb_reset(&links);
+		l = (const char *)sqlite3_column_text(st, 5);
+		for (l = l ? l : ""; *l; l++)
+			sb_putc(&links, *l == '\n' ? ' ' : *l);
+		x_raw(x, ",");
+		x_cstr(x, links.buf ? links.buf : "", links.len);
+		x_raw(x, ",");
+		x_ccol(x, st, 6);
+		x_raw(x, ",\"" EXPORT_LICENCE_CSV "\"\r\n");
+		if (sb_error(&links))
+			x->out.err = sb_error(&links);
+		if ((rc = x_flush(x, 0)))
+			break;
+	}
+	sqlite3_reset(st);
+	sb_fini(&links);
+	return rc < 0 ? rc : 0;
+}
+
+/* material.csv: one row per published item, as in the JSON's material */
+static int export_csv_material(struct exp *x, int64_t id, const char *election)
+{
+	static const int cols[] = {12, 13, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+	sqlite3_stmt *st = db_stmt(x->db, DB_MOD_EXPORT, EXP_MATERIAL);
+	size_t i;
+	int rc;
+
+	x_cheader(x, csv_material_columns, NFIELDS(csv_material_columns));
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = db_step(x->db, st, x->err)) == 1) {
+		x_cstr(x, election, strlen(election));
+		x_raw(x, ",");
+		x_ccol(x, st, 1);
+		for (i = 0; i < NFIELDS(cols); i++) {
+			x_raw(x, ",");
+			x_ccell(x, st, cols[i]);
+		}
+		x_raw(x, ",\"" EXPORT_LICENCE_CSV "\"\r\n");
+		if ((rc = x_flush(x, 0)))
+			break;
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
 /* ------------------------------------------------------------ entry */
 
 /*
@@ -499,8 +690,21 @@ int compare_export(struct agora_db *db, const char *election,
 				  election);
 	if (rc < 0)
 		goto out;
-	rc = fmt == EXPORT_CSV ? export_csv(&x, e, election)
-			       : export_json(&x, e);
+	switch (fmt) {
+	case EXPORT_CSV:
+		rc = export_csv(&x, e, election);
+		break;
+	case EXPORT_CSV_CANDIDATES:
+		rc = export_csv_candidates(&x, sqlite3_column_int64(e, 0),
+					   election);
+		break;
+	case EXPORT_CSV_MATERIAL:
+		rc = export_csv_material(&x, sqlite3_column_int64(e, 0),
+					 election);
+		break;
+	default:
+		rc = export_json(&x, e);
+	}
 	if (!rc)
 		rc = x_flush(&x, 1);
 out:

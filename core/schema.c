@@ -837,6 +837,33 @@ static const char *const migration_primary_counts[] = {
 	NULL,
 };
 
+/*
+ * Issue 4, the rest: a candidate withdraws a published material item
+ * (withdrawn_at, withdrawn_by; the row, its bytes and its audit
+ * entries stay for history, but it is no longer public anywhere), and
+ * an account's language (the pages' language at its last sign-in or
+ * sign-up; '' unknown), so that the mails telling a candidate what an
+ * editor decided are in that language.
+ */
+static const char *const migration_withdraw[] = {
+	"ALTER TABLE material ADD COLUMN withdrawn_at TEXT;",
+	"ALTER TABLE material ADD COLUMN withdrawn_by INTEGER"
+	" REFERENCES user(id);",
+	"CREATE TRIGGER material_withdraw BEFORE UPDATE OF withdrawn_at,"
+	" withdrawn_by ON material WHEN NOT (old.status = 'published'"
+	"  AND old.withdrawn_at IS NULL AND new.withdrawn_at IS NOT NULL)"
+	" BEGIN"
+	" SELECT RAISE(ABORT, 'only published material is withdrawn, once');"
+	"END;",
+	"CREATE TRIGGER material_generation_w AFTER UPDATE OF withdrawn_at"
+	" ON material BEGIN"
+	" UPDATE meta SET value = value + 1 WHERE key = 'search_generation';"
+	"END;",
+	"ALTER TABLE user ADD COLUMN language TEXT NOT NULL DEFAULT ''"
+	" CHECK (language = '' OR language GLOB '[a-z][a-z]');",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
@@ -851,6 +878,7 @@ static const char *const *const migrations[] = {
 	migration_material, /* 10 */
 	migration_claims, /* 11 */
 	migration_primary_counts, /* 12 */
+	migration_withdraw, /* 13 */
 };
 
 int db_latest_schema_version(void)

@@ -243,6 +243,7 @@ struct ingest_doc_info {
 	char *reason;	/* the decision's reason, "" when none */
 	int64_t previous_id; /* the published version before it, or 0 */
 	size_t proposals;
+	int64_t submitted_by; /* the account that sent it, 0: the CLI */
 };
 void ingest_doc_info_fini(struct ingest_doc_info *d);
 

@@ -96,7 +96,8 @@ static const char *const ingest_sql[INGEST_STMT__MAX] = {
 	"  WHERE o.candidate_id = d.candidate_id AND o.kind = d.kind" \
 	"  AND o.title = d.title AND o.status = 'published'" \
 	"  AND o.version < d.version ORDER BY o.version DESC LIMIT 1), 0)," \
-	" (SELECT count(*) FROM proposal p WHERE p.document_id = d.id)" \
+	" (SELECT count(*) FROM proposal p WHERE p.document_id = d.id)," \
+	" coalesce(d.submitted_by, 0)" \
 	" FROM document d JOIN candidate c ON c.id = d.candidate_id" \
 	" JOIN election e ON e.id = c.election_id" \
 	" LEFT JOIN document_decision x ON x.document_id = d.id"
@@ -670,6 +671,7 @@ static int doc_info_row(sqlite3_stmt *st, struct ingest_doc_info *d,
 	d->version = sqlite3_column_int(st, 3);
 	d->previous_id = sqlite3_column_int64(st, 13);
 	d->proposals = (size_t)sqlite3_column_int64(st, 14);
+	d->submitted_by = sqlite3_column_int64(st, 15);
 	if (dup_col(st, 4, &d->title) || dup_col(st, 5, &d->format) ||
 	    dup_col(st, 6, &d->status) || dup_col(st, 7, &d->source_url) ||
 	    dup_col(st, 8, &d->submitted_at) || dup_col(st, 9, &d->election) ||

@@ -22,6 +22,7 @@ enum material_stmt {
 	MA_GET,
 	MA_DATA,
 	MA_DECIDE,
+	MA_WITHDRAW,
 	PR_WITHDRAW,
 	PR_INSERT,
 	PR_GET,
@@ -34,40 +35,55 @@ enum material_stmt {
 	MA_STMT__MAX
 };
 
+/*
+ * A withdrawn item keeps its status 'published' in the table (the
+ * decision stands, the schema's triggers keep it); readers see it as
+ * 'withdrawn', so that a filter on 'published' leaves it out everywhere
+ */
+#define ITEM_STATUS                                                            \
+	"CASE WHEN m.withdrawn_at IS NULL THEN m.status ELSE 'withdrawn' END"
+
 #define ITEM_COLUMNS                                                           \
 	"SELECT m.id, m.candidate_id, c.election_id, e.slug, c.slug,"          \
 	" trim(c.given_name || ' ' || c.family_name), m.kind, m.media_type,"   \
-	" m.caption, m.url, m.status, m.reason, m.submitted_at, m.sha256,"     \
-	" m.size, m.width, m.height FROM material m"                           \
+	" m.caption, m.url, " ITEM_STATUS ", m.reason, m.submitted_at,"        \
+	" m.sha256, m.size, m.width, m.height, coalesce(m.submitted_by, 0)"    \
+	" FROM material m"                                                     \
 	" JOIN candidate c ON c.id = m.candidate_id"                           \
 	" JOIN election e ON e.id = c.election_id"
 
 #define PROFILE_COLUMNS                                                        \
 	"SELECT p.id, p.candidate_id, c.election_id, e.slug, c.slug,"          \
 	" p.given_name, p.family_name, p.party, p.bio, p.links, p.status,"     \
-	" p.reason, p.proposed_at, coalesce(p.decided_at, '')"                 \
+	" p.reason, p.proposed_at, coalesce(p.decided_at, ''),"                \
+	" coalesce(p.proposed_by, 0)"                                          \
 	" FROM candidate_profile p"                                            \
 	" JOIN candidate c ON c.id = p.candidate_id"                           \
 	" JOIN election e ON e.id = c.election_id"
 
 static const char *const material_sql[MA_STMT__MAX] = {
 	[MA_SAME] = "SELECT id FROM material WHERE candidate_id = ?1"
-		    " AND sha256 = ?2 AND status <> 'rejected'",
+		    " AND sha256 = ?2 AND status <> 'rejected'"
+		    " AND withdrawn_at IS NULL",
 	[MA_INSERT] = "INSERT INTO material(candidate_id, kind, media_type,"
 		      " caption, url, size, width, height, sha256,"
 		      " submitted_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
 		      " ?9, ?10)",
 	[MA_DATA_INSERT] = "INSERT INTO material_data(material_id, data)"
 			   " VALUES (?1, ?2)",
-	[MA_LIST] =
-		ITEM_COLUMNS " WHERE (?1 = 0 OR m.candidate_id = ?1)"
-			     " AND (?2 IS NULL OR m.status = ?2) ORDER BY m.id",
+	[MA_LIST] = ITEM_COLUMNS " WHERE (?1 = 0 OR m.candidate_id = ?1)"
+				 " AND (?2 IS NULL OR " ITEM_STATUS " = ?2)"
+				 " ORDER BY m.id",
 	[MA_GET] = ITEM_COLUMNS " WHERE m.id = ?1",
 	[MA_DATA] = "SELECT data FROM material_data WHERE material_id = ?1",
 	[MA_DECIDE] = "UPDATE material SET status = ?2, reason = ?3,"
 		      " decided_by = nullif(?4, 0),"
 		      " decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 		      " WHERE id = ?1 AND status = 'pending'",
+	[MA_WITHDRAW] = "UPDATE material SET withdrawn_by = nullif(?2, 0),"
+			" withdrawn_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+			" WHERE id = ?1 AND status = 'published'"
+			" AND withdrawn_at IS NULL",
 	[PR_WITHDRAW] = "UPDATE candidate_profile SET status = 'withdrawn',"
 			" decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 			" WHERE candidate_id = ?1 AND status = 'pending'",
@@ -167,6 +183,7 @@ static int item_read(sqlite3_stmt *st, struct material_item *m)
 	m->size = sqlite3_column_int64(st, 14);
 	m->width = (unsigned)sqlite3_column_int(st, 15);
 	m->height = (unsigned)sqlite3_column_int(st, 16);
+	m->submitted_by = sqlite3_column_int64(st, 17);
 	return m->election && m->candidate && m->candidate_name && m->kind &&
 			       m->media_type && m->caption && m->url &&
 			       m->status && m->reason && m->submitted_at &&
@@ -389,6 +406,24 @@ int material_moderate(struct agora_db *db, int64_t id, int publish,
 		     "material", id, reason ? reason : "", err);
 }
 
+int material_withdraw(struct agora_db *db, int64_t id, int64_t user_id,
+		      struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, MA_WITHDRAW);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, user_id);
+	if ((rc = exec_stmt(db, st, err)))
+		return rc;
+	if (sqlite3_changes(db_handle(db)) != 1)
+		return agora_errorf(err, AGORA_EINVAL,
+				    "material %lld is not published: only "
+				    "published material is withdrawn",
+				    (long long)id);
+	return audit(db, user_id, "material.withdraw", "material", id, "", err);
+}
+
 /* ------------------------------------------------------- the profile */
 
 void material_profile_fini(struct material_profile *p)
@@ -423,6 +458,7 @@ static int profile_read(sqlite3_stmt *st, struct material_profile *p)
 	p->reason = db_col_dup(st, 11);
 	p->proposed_at = db_col_dup(st, 12);
 	p->decided_at = db_col_dup(st, 13);
+	p->proposed_by = sqlite3_column_int64(st, 14);
 	return p->election && p->candidate && p->given_name && p->family_name &&
 			       p->party && p->bio && p->links && p->status &&
 			       p->reason && p->proposed_at && p->decided_at

@@ -88,6 +88,7 @@ struct material_item {
 	char *caption, *url; /* url: a video's link, else "" */
 	char *status, *reason, *submitted_at, *sha256;
 	unsigned width, height;
+	int64_t submitted_by; /* the account that sent it, 0: none */
 };
 void material_item_fini(struct material_item *m);
 typedef int (*material_fn)(void *ctx, const struct material_item *m);
@@ -129,6 +130,16 @@ int material_moderate(struct agora_db *db, int64_t id, int publish,
 		      const char *reason, int64_t user_id,
 		      struct agora_error *err);
 
+/*
+ * The candidate withdraws a published item: it is no longer public
+ * (material_list and material_get then say "withdrawn"); the row, its
+ * bytes and its audit entries stay. Audit entry "material.withdraw".
+ * An item that is not published (or already withdrawn) is
+ * AGORA_EINVAL; who may withdraw it is the caller's check.
+ */
+int material_withdraw(struct agora_db *db, int64_t id, int64_t user_id,
+		      struct agora_error *err);
+
 /* ------------------------------------------------------- the profile */
 
 struct material_profile {
@@ -137,6 +148,7 @@ struct material_profile {
 	char *given_name, *family_name, *party, *bio;
 	char *links; /* https links, newline-separated */
 	char *status, *reason, *proposed_at, *decided_at;
+	int64_t proposed_by; /* the account that proposed it, 0: none */
 };
 void material_profile_fini(struct material_profile *p);
 typedef int (*material_profile_fn)(void *ctx, const struct material_profile *p);

@@ -237,6 +237,8 @@ static int signup_write(struct web_req *r, struct agora_db *db)
 	if (rc ||
 	    (rc = audit_self(db, id, "user.create", "role=citizen sign-up",
 			     &r->err)) ||
+	    (rc = auth_user_set_language(db, id, web_lang_code(r->lang),
+					 &r->err)) ||
 	    (rc = auth_link_create(db, id, AUTH_LINK_VERIFY, time(NULL),
 				   AUTH_VERIFY_TTL, tok, &r->err)))
 		return rc;
@@ -326,6 +328,10 @@ static int signin_write(struct web_req *r, struct agora_db *db)
 		return rc;
 	rc = auth_session_create(db, r->auth->user_id, time(NULL), tok,
 				 &r->err);
+	/* the language mails about the account's requests are written in */
+	if (!rc)
+		rc = auth_user_set_language(db, r->auth->user_id,
+					    web_lang_code(r->lang), &r->err);
 	if (!rc)
 		auth_set_session_cookie(r, tok);
 	sodium_memzero(tok, sizeof(tok));

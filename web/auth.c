@@ -952,3 +952,51 @@ int auth_mail(struct web_req *r, const char *to, const char *subject,
 	free(file);
 	return rc;
 }
+
+/*
+ * Mail about a write that is not committed yet: written and synced now
+ * under a hidden name (so a full or read-only outbox refuses the write
+ * with 503 before anything is decided), made visible by
+ * auth_mail_publish() once the transaction is committed, or removed by
+ * outbox_discard() when it fails: no mail tells of what did not
+ * happen. The link is base_url + path.
+ */
+int auth_mail_prepare(struct web_req *r, const char *to, const char *subject,
+		      const char *text, const char *path, struct outbox_msg *m)
+{
+	struct auth_server *a = web_auth_server(r->srv);
+	struct sb body;
+	int rc;
+
+	sb_init(&body, 65536);
+	pthread_mutex_lock(&a->lock);
+	sb_printf(&body, "%s\n\n%s%s\n", text, a->base_url ? a->base_url : "/",
+		  path);
+	pthread_mutex_unlock(&a->lock);
+	if (sb_error(&body))
+		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+	else
+		rc = outbox_prepare(a->outbox, a->mail_from, to, subject,
+				    body.buf, m, &r->err);
+	sb_fini(&body);
+	return rc;
+}
+
+void auth_mail_publish(struct web_req *r, struct outbox_msg *m, const char *to)
+{
+	struct auth_server *a = web_auth_server(r->srv);
+	struct agora_error e = {0};
+
+	/* committed: a mail that cannot be renamed is lost, and said so */
+	if (outbox_publish(m, &e)) {
+		LOG(LOG_ERROR,
+		    "request %s: the mail to the candidate is lost: %s", r->id,
+		    e.msg);
+		outbox_discard(m);
+		return;
+	}
+	LOG(LOG_INFO, "request %s: mail written to %s", r->id, m->path);
+	if (a->relay && smtp_relay_send(a->relay, m->path, to, &e))
+		LOG(LOG_WARN, "request %s: %s", r->id, e.msg);
+	outbox_discard(m);
+}

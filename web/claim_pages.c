@@ -248,19 +248,12 @@ int page_claims(struct web_req *r)
 	return 0;
 }
 
-static int claim_write(struct web_req *r, struct agora_db *db, int64_t id,
-		       int confirm, const char *reason)
-{
-	return auth_claim_decide(db, id, r->auth->user.id, confirm, reason,
-				 &r->err);
-}
-
 static const struct form_decision claim_decision = {
 	.kind = DECIDE_CONFIRM,
 	.what = "claim",
 	.path = "/candidacies/",
 	.back = "/candidacies",
-	.write = claim_write,
+	.decide = WEB_DECIDE_CLAIM,
 };
 
 int page_claim_decide(struct web_req *r)

@@ -72,6 +72,20 @@ int page_export_csv(struct web_req *r)
 			   "-proposals.csv");
 }
 
+int page_export_candidates_csv(struct web_req *r)
+{
+	return send_export(r, EXPORT_CSV_CANDIDATES,
+			   "text/csv; charset=utf-8; header=present",
+			   "-candidates.csv");
+}
+
+int page_export_material_csv(struct web_req *r)
+{
+	return send_export(r, EXPORT_CSV_MATERIAL,
+			   "text/csv; charset=utf-8; header=present",
+			   "-material.csv");
+}
+
 int api_export(struct web_req *r)
 {
 	return send_export(r, EXPORT_JSON, "application/json; charset=utf-8",

@@ -234,7 +234,6 @@ static int decision_post(struct web_req *r, const struct form_decision *d,
 	const char *no = d->kind == DECIDE_CONFIRM ? "refuse" : "reject";
 	const char *action = auth_form(r, "action");
 	const char *reason = auth_form(r, "reason");
-	struct agora_db *db;
 	int rc;
 
 	if (!action || (strcmp(action, yes) && strcmp(action, no))) {
@@ -247,16 +246,9 @@ static int decision_post(struct web_req *r, const struct form_decision *d,
 						"ou de l'UTF-8 invalide."));
 		return 0;
 	}
-	if ((rc = auth_write_begin(r, &db)))
-		return rc;
-	if ((rc = d->write(r, db, id, !strcmp(action, yes), reason))) {
-		db_rollback(db);
+	/* logged there, with the mail it writes */
+	if ((rc = web_decide(r, d->decide, id, !strcmp(action, yes), reason)))
 		return form_refusal(r, rc);
-	}
-	if ((rc = auth_write_commit(r, db)))
-		return rc;
-	LOG(LOG_INFO, "request %s: %s %lld: %s by user %lld", r->id, d->what,
-	    (long long)id, action, (long long)r->auth->user.id);
 	auth_redirect(r, d->back);
 	return 0;
 }

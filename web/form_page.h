@@ -13,7 +13,8 @@
  * - a decision page of an editor (material, profile, programme, link
  *   request): the id, the editor check of the item's election, the form
  *   "publish / reject with a reason" (or "confirm / refuse") and its
- *   handler, one write transaction, then a 303 to the queue;
+ *   handler (web_decide(): one write transaction with the audit entry
+ *   and the candidate's e-mail), then a 303 to the queue;
  * - small parts of their HTML: a heading with its crumb, a status, a
  *   reason, an empty list (a table's head row: html_table_head()).
  *
@@ -24,6 +25,7 @@
 #define AGORA_WEB_FORM_PAGE_H
 
 #include "web_auth.h"
+#include "web_moderation.h"
 
 /* ------------------------------------------------------- form pages */
 
@@ -94,12 +96,12 @@ struct form_decision {
 	const char *path; /* the page's path, to which the id is appended */
 	const char *back; /* the queue: the crumb, where a decision goes */
 	/*
-	 * The decision, in the write transaction opened for it: 0, or an
-	 * error in r->err (a refusal is shown with its status, see
-	 * form_refusal; the transaction is rolled back)
+	 * What is decided (WEB_DECIDE_DOCUMENT...): web_decide() makes
+	 * the decision, its audit entry and the candidate's e-mail in one
+	 * transaction, the same for the pages and the JSON API
+	 * (moderation.c); a refusal is shown with its status (form_refusal)
 	 */
-	int (*write)(struct web_req *r, struct agora_db *db, int64_t id,
-		     int yes, const char *reason);
+	int decide;
 };
 
 /*

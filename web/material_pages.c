@@ -108,10 +108,14 @@ static int own_row(void *ctx, const struct material_item *m)
 	struct web_req *r = ctx;
 	struct sb *b = &r->body;
 
+	int withdrawn = !strcmp(m->status, "withdrawn");
+
 	html_raw(b, "<tr><td>");
 	html_text(b, kind_label(r, m->kind));
 	html_raw(b, "</td><td>");
-	if (*m->url)
+	if (withdrawn) /* no longer served: its caption only */
+		html_text(b, m->caption);
+	else if (*m->url)
 		outside_link(b, m->url, m->caption);
 	else {
 		html_raw(b, "<a href=\"/m/");
@@ -123,8 +127,22 @@ static int own_row(void *ctx, const struct material_item *m)
 	html_raw(b, "</td><td>");
 	html_date(r, m->submitted_at);
 	html_raw(b, "</td><td>");
-	status_label(r, m->status);
+	if (withdrawn)
+		form_status(r, m->status, tr(r, "retiré"));
+	else
+		status_label(r, m->status);
 	form_reason(r, m->reason);
+	/* a published item can be taken back (material_withdraw.c) */
+	if (!strcmp(m->status, "published")) {
+		html_raw(b, "<form class=\"withdraw\" method=\"post\" "
+			    "action=\"/material/");
+		html_num(b, m->id);
+		html_raw(b, "/withdraw\">");
+		auth_csrf_field(r);
+		html_raw(b, "<button type=\"submit\">");
+		html_text(b, tr(r, "Retirer"));
+		html_raw(b, "</button></form>");
+	}
 	html_raw(b, "</td></tr>\n");
 	return 0;
 }
@@ -493,6 +511,13 @@ int page_media(struct web_req *r)
 				  "material %lld is not a file", (long long)id);
 		goto out;
 	}
+	/* withdrawn by its candidate: served to nobody, and said so */
+	if (!strcmp(m.status, "withdrawn")) {
+		auth_page_error(r, 410,
+				tr(r, "Ce document a été retiré par son "
+				      "candidat."));
+		goto out;
+	}
 	if (strcmp(m.status, "published")) {
 		rc = may_preview(r, &m);
 		if (rc == 0)
@@ -784,23 +809,12 @@ int web_material_queue(struct web_req *r)
 	return 0;
 }
 
-static int material_write(struct web_req *r, struct agora_db *db, int64_t id,
-			  int publish, const char *reason)
-{
-	int rc;
-
-	if ((rc = material_db_prepare(db, &r->err)))
-		return rc;
-	return material_moderate(db, id, publish, reason, r->auth->user.id,
-				 &r->err);
-}
-
 static const struct form_decision material_decision = {
 	.kind = DECIDE_PUBLISH,
 	.what = "material",
 	.path = "/moderation/material/",
 	.back = "/moderation",
-	.write = material_write,
+	.decide = WEB_DECIDE_MATERIAL,
 };
 
 int page_moderate_material(struct web_req *r)
@@ -877,23 +891,12 @@ static void profile_dl(struct web_req *r, const char *term, const char *now,
 	html_raw(b, "</td></tr>\n");
 }
 
-static int profile_write(struct web_req *r, struct agora_db *db, int64_t id,
-			 int publish, const char *reason)
-{
-	int rc;
-
-	if ((rc = material_db_prepare(db, &r->err)))
-		return rc;
-	return material_profile_moderate(db, id, publish, reason,
-					 r->auth->user.id, &r->err);
-}
-
 static const struct form_decision profile_decision = {
 	.kind = DECIDE_PUBLISH,
 	.what = "profile",
 	.path = "/moderation/profile/",
 	.back = "/moderation",
-	.write = profile_write,
+	.decide = WEB_DECIDE_PROFILE,
 };
 
 int page_moderate_profile(struct web_req *r)

@@ -351,6 +351,14 @@ static void open_data_links(struct web_req *r, const char *e)
 	html_text(b, tr(r, "Les propositions (CSV)"));
 	html_raw(b, "</a></li>\n<li><a href=\"/e/");
 	url_arg(b, e);
+	html_raw(b, "/export-candidates.csv\" download>");
+	html_text(b, tr(r, "Les candidats et leurs profils (CSV)"));
+	html_raw(b, "</a></li>\n<li><a href=\"/e/");
+	url_arg(b, e);
+	html_raw(b, "/export-material.csv\" download>");
+	html_text(b, tr(r, "Les documents de campagne publiés (CSV)"));
+	html_raw(b, "</a></li>\n<li><a href=\"/e/");
+	url_arg(b, e);
 	html_raw(b, "/audit\">");
 	html_text(b, tr(r, "Journal des éditeurs"));
 	html_raw(b, "</a></li>\n</ul>\n<p class=\"licence\">");

@@ -73,6 +73,8 @@ static const struct route routes[] = {
 	ROUTE_CACHED("e/*/compare", page_compare),
 	ROUTE("e/*/export.json", page_export_json),
 	ROUTE("e/*/export.csv", page_export_csv),
+	ROUTE("e/*/export-candidates.csv", page_export_candidates_csv),
+	ROUTE("e/*/export-material.csv", page_export_material_csv),
 	ROUTE_CACHED("e/*/c/*", page_candidate),
 	ROUTE_CACHED("p/*", page_proposal),
 	ROUTE_CACHED("search", page_search),
@@ -87,6 +89,8 @@ static const struct route routes[] = {
 	ROUTE("api/v1/me", api_me),
 	ROUTE("api/v1/me/submissions", api_me_submissions),
 	ROUTE_FORM("api/v1/me/claims", api_me_claims),
+	ROUTE("api/v1/elections/*/moderation", api_moderation_queue),
+	ROUTE_FORM("api/v1/moderation/*/*", api_moderation_decide),
 	ROUTE_CACHED("api/v1/elections/*/themes", api_themes),
 	ROUTE_CACHED("api/v1/elections/*/compare", api_compare),
 	ROUTE("api/v1/elections/*/export", api_export),
@@ -115,6 +119,7 @@ static const struct route routes[] = {
 	ROUTE_FORM("material", page_material),
 	ROUTE_FORM("profile", page_profile),
 	ROUTE("m/*", page_media),
+	ROUTE_FORM("material/*/withdraw", page_material_withdraw),
 	ROUTE_FORM("moderation/material/*", page_moderate_material),
 	ROUTE_FORM("moderation/profile/*", page_moderate_profile),
 	ROUTE_FORM("account/candidacy", page_claim),
@@ -839,6 +844,7 @@ void web_render_error(struct web_req *r, int status, const char *message)
 	} codes[] = {
 		{400, "bad_request"},	     {403, "forbidden"},
 		{404, "not_found"},	     {405, "method_not_allowed"},
+		{409, "conflict"},	     {410, "gone"},
 		{413, "too_large"},	     {415, "unsupported_media_type"},
 		{429, "too_many_requests"},  {503, "unavailable"},
 	};
@@ -891,6 +897,9 @@ static void fail(struct web_req *r, int code)
 		break;
 	case AGORA_ENOTFOUND:
 		status = 404;
+		break;
+	case AGORA_EEXIST: /* as core.h says: a decision already taken... */
+		status = 409;
 		break;
 	case AGORA_EBUSY:
 		status = 503;

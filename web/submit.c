@@ -342,27 +342,12 @@ static int preview_row(void *ctx, int64_t id, const char *path,
 	return 0;
 }
 
-static int document_write(struct web_req *r, struct agora_db *db, int64_t id,
-			  int publish, const char *reason)
-{
-	char object[64];
-	int rc;
-
-	snprintf(object, sizeof(object), "document:%lld", (long long)id);
-	if ((rc = ingest_moderate(db, id, publish, reason, r->auth->user.id,
-				  &r->err)))
-		return rc;
-	return auth_audit(db, r->auth->user.id,
-			  publish ? "document.publish" : "document.reject",
-			  object, reason ? reason : "", &r->err);
-}
-
 static const struct form_decision document_decision = {
 	.kind = DECIDE_PUBLISH,
 	.what = "document",
 	.path = "/moderation/",
 	.back = "/moderation",
-	.write = document_write,
+	.decide = WEB_DECIDE_DOCUMENT,
 };
 
 int page_moderate(struct web_req *r)

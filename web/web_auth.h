@@ -163,6 +163,15 @@ int auth_write_db(struct web_req *r, struct agora_db **db);
 int auth_mail(struct web_req *r, const char *to, const char *subject,
 	      const char *text, const char *path, const char *token);
 
+/*
+ * A message about a write, in two steps: prepared in the transaction
+ * (a full or read-only outbox refuses the write), published once it is
+ * committed, or dropped with outbox_discard() when it is not.
+ */
+int auth_mail_prepare(struct web_req *r, const char *to, const char *subject,
+		      const char *text, const char *path, struct outbox_msg *m);
+void auth_mail_publish(struct web_req *r, struct outbox_msg *m, const char *to);
+
 enum { HASH_MAKE, HASH_VERIFY };
 /* account_pages.c: the continuations, by r->auth->cont */
 enum { CONT_SIGNUP = 1, CONT_SIGNIN, CONT_RESET };
@@ -205,6 +214,11 @@ int api_documents(struct web_req *r);
 int api_me(struct web_req *r);
 int api_me_submissions(struct web_req *r);
 int api_me_claims(struct web_req *r);
+/* material_withdraw.c: a candidate withdraws a published item */
+int page_material_withdraw(struct web_req *r);
+/* moderation_api.c: editors' moderation in the JSON API */
+int api_moderation_queue(struct web_req *r);
+int api_moderation_decide(struct web_req *r);
 /* claim_pages.c: linking an account to its candidacy */
 int page_claim(struct web_req *r);
 int page_claims(struct web_req *r);

@@ -296,6 +296,8 @@ int api_proposal(struct web_req *r);
 /* export.c: an election's open data, downloaded or through the API */
 int page_export_json(struct web_req *r);
 int page_export_csv(struct web_req *r);
+int page_export_candidates_csv(struct web_req *r);
+int page_export_material_csv(struct web_req *r);
 int api_export(struct web_req *r);
 /*
  * primary_api.c: the primary's JSON API and its board. Ballots are

@@ -295,8 +295,8 @@ def flows(port, dbpath, site):
     check(st == 303, "the editor rejects the PNG with a reason", st)
     st, _, body = editor.post(path % ids["png"], {"action": "publish"},
                               csrf_from="/account")
-    check(st == 400 and "not waiting" in body,
-          "a second decision on the same item: 400", (st, body[-400:]))
+    check(st == 409 and "not waiting" in body,
+          "a second decision on the same item: 409", (st, body[-400:]))
     st, _, body = claire.req("/material")
     check("Photo floue" in body and "refusé" in body,
           "the candidate reads the rejection and its reason", body[-1500:])

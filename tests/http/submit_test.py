@@ -241,8 +241,8 @@ def flows(port, dbpath, site):
     st, _, body = editor.post("/moderation/%d" % pending_id,
                               {"action": "reject", "reason": "trop tard"},
                               csrf_from="/account")
-    check(st == 400 and doc_rows(dbpath)[-1][2] == "published",
-          "a decided document cannot be decided again", st)
+    check(st == 409 and doc_rows(dbpath)[-1][2] == "published",
+          "a decided document cannot be decided again: 409", st)
     st, body = search_hits(anon, "cyclables")
     check(st == 200 and "50 kilomètres" in body,
           "published: search finds it", body[:400])

@@ -485,6 +485,100 @@ static void test_outbox(void **state)
 			 AGORA_EIO);
 }
 
+/*
+ * Mail about a write (outbox_prepare, then outbox_publish once the
+ * write is committed, or outbox_discard): nothing shows under an .eml
+ * name before publish, nothing stays after discard
+ */
+static int count_eml(const char *dir, int *hidden)
+{
+	char cmd[128];
+	struct stat sb;
+	int n = 0, h = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s", dir);
+	assert_int_equal(stat(dir, &sb), 0);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(cmd, sizeof(cmd), p)) {
+		if (cmd[0] == '.')
+			h++;
+		else if (strstr(cmd, ".eml"))
+			n++;
+	}
+	pclose(p);
+	*hidden = h;
+	return n;
+}
+
+static void test_outbox_two_steps(void **state)
+{
+	struct agora_error err = {0};
+	char dir[] = "/tmp/agora-outbox-XXXXXX";
+	struct outbox_msg m;
+	struct stat sb;
+	int hidden;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(outbox_prepare(dir, "agora <a@localhost>",
+					"eve@example.org", "Décision",
+					"Motif :\nphoto floue\n", &m, &err),
+			 0);
+	assert_int_equal(count_eml(dir, &hidden), 0);
+	assert_int_equal(hidden, 1);
+	outbox_discard(&m); /* the write failed */
+	assert_int_equal(count_eml(dir, &hidden), 0);
+	assert_int_equal(hidden, 0);
+	assert_null(m.path);
+
+	assert_int_equal(outbox_prepare(dir, "agora <a@localhost>",
+					"eve@example.org", "Décision",
+					"Motif :\nphoto floue\n", &m, &err),
+			 0);
+	assert_int_equal(outbox_publish(&m, &err), 0); /* committed */
+	assert_int_equal(count_eml(dir, &hidden), 1);
+	assert_int_equal(hidden, 0);
+	assert_int_equal(stat(m.path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	unlink(m.path);
+	outbox_discard(&m); /* frees the path, removes nothing */
+	rmdir(dir);
+	assert_int_equal(outbox_prepare("/nonexistent/dir/x", "a", "b", "c",
+					"d", &m, &err),
+			 AGORA_EIO);
+	assert_null(m.tmp);
+}
+
+/* An account's address and language, for the mails about its requests */
+static void test_user_language(void **state)
+{
+	struct fixture *f = *state;
+	struct agora_error err = {0};
+	char lang[3], *email;
+	int64_t id;
+
+	assert_int_equal(auth_user_create(f->db, "eve@example.org", "", NULL,
+					  1, &id, &err),
+			 0);
+	assert_int_equal(auth_user_mailto(f->db, id, &email, lang, &err), 0);
+	assert_string_equal(email, "eve@example.org");
+	assert_string_equal(lang, ""); /* not known yet: French mails */
+	free(email);
+	assert_int_equal(auth_user_set_language(f->db, id, "en", &err), 0);
+	assert_int_equal(auth_user_mailto(f->db, id, &email, lang, &err), 0);
+	assert_string_equal(lang, "en");
+	free(email);
+	assert_int_equal(auth_user_set_language(f->db, id, "EN", &err),
+			 AGORA_EINVAL);
+	assert_int_equal(auth_user_set_language(f->db, id, "fra", &err),
+			 AGORA_EINVAL);
+	assert_int_equal(auth_user_mailto(f->db, id + 99, &email, lang, &err),
+			 AGORA_ENOTFOUND);
+	assert_null(email);
+}
+
 
 /* Candidacy claims: filing, the limits, decisions, the schema's guards */
 static void test_claims(void **state)
@@ -584,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_email),
 		cmocka_unit_test(test_password),  cmocka_unit_test(test_form),
 		cmocka_unit_test(test_outbox),
+		cmocka_unit_test(test_outbox_two_steps),
 	};
 	const struct CMUnitTest db[] = {
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
@@ -592,6 +687,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_language, setup,
+						teardown),
 	};
 
 	if (sodium_init() < 0)
