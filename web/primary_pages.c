@@ -195,6 +195,25 @@ static int is_admin(struct web_req *r)
 			     &r->err);
 }
 
+/*
+ * A planned date (UTC, "YYYY-MM-DDTHH:MM:SSZ"): "planned for" the day
+ * in the visitor's language and the hour, said to be UTC
+ */
+static void planned_date(struct web_req *r, const char *at)
+{
+	struct sb *b = &r->body;
+
+	html_raw(b, "<span class=\"planned\" data-at=\"");
+	html_attr(b, at);
+	html_raw(b, "\">");
+	html_text(b, tr(r, "prévue le"));
+	html_raw(b, " ");
+	html_date(r, at);
+	/* TRANSLATORS: the hour after a date, in UTC: ", 09:00 UTC" */
+	html_textf(b, tr(r, ", %.5s UTC"), at + 11);
+	html_raw(b, "</span>");
+}
+
 static int is_in(char **v, size_t n, const char *s)
 {
 	size_t i;
@@ -254,6 +273,7 @@ int page_primary(struct web_req *r)
 	static const char *const phases[] = {"declaration", "support", "vote",
 					     "closed"};
 	struct primary_citizen me = {0};
+	struct primary_schedule plan;
 	struct primary_page pp;
 	struct sb *b = &r->body;
 	char head[65], num[LANG_NUM_MAX];
@@ -283,22 +303,26 @@ int page_primary(struct web_req *r)
 	html_raw(b, "\">");
 	html_text(b, phase_label(r, pp.p.phase));
 	html_raw(b, "</strong></p>\n<ol class=\"phases\">\n");
+	if ((rc = primary_schedule_get(r->db, pp.p.id, &plan, &r->err)))
+		goto out;
 	for (i = 0; i < 4; i++) {
-		char *at = NULL;
-
-		if ((rc = primary_phase_date(r->db, pp.p.id, phases[i], &at,
-					     &r->err)))
-			goto out;
-		html_raw(b, "<li>");
+		html_raw(b, "<li data-phase=\"");
+		html_attr(b, phases[i]);
+		html_raw(b, "\">");
 		html_text(b, phase_label(r, phases[i]));
-		if (at) {
-			html_raw(b, " — ");
+		if (*plan.began[i]) {
+			html_raw(b, " — <span class=\"began\">");
 			html_text(b, tr(r, "depuis le"));
 			html_raw(b, " ");
-			html_date(r, at);
+			html_date(r, plan.began[i]);
+			html_raw(b, "</span>");
+		}
+		if (*plan.planned[i]) {
+			html_raw(b, *plan.began[i] ? " (" : " — ");
+			planned_date(r, plan.planned[i]);
+			html_raw(b, *plan.began[i] ? ")" : "");
 		}
 		html_raw(b, "</li>\n");
-		free(at);
 	}
 	html_raw(b, "</ol>\n");
 	if ((rc = is_admin(r)) < 0)
@@ -307,7 +331,7 @@ int page_primary(struct web_req *r)
 		html_raw(b, "<p class=\"organiser\"><a href=\"");
 		primary_link(r, pp.p.slug, "/admin");
 		html_raw(b, "\">");
-		html_text(b, tr(r, "Organiser : changer de phase"));
+		html_text(b, tr(r, "Organiser : phases et calendrier"));
 		html_raw(b, "</a></p>\n");
 	}
 	rc = 0;
@@ -516,10 +540,102 @@ static const char *phase_effect(struct web_req *r, const char *phase)
 		     "le tableau d'affichage.");
 }
 
-static void admin_form(struct web_req *r, const struct primary_page *pp)
+/*
+ * The planned dates of the phases still to come, each a datetime-local
+ * field read as UTC (said next to it); an emptied field withdraws that
+ * date. Phases already reached show the date they began instead.
+ */
+static int schedule_form(struct web_req *r, const struct primary_page *pp)
+{
+	static const char *const phases[4] = {"declaration", "support", "vote",
+					      "closed"};
+	static const char *const fields[4] = {"", "support", "vote", "close"};
+	struct primary_schedule plan;
+	struct sb *b = &r->body;
+	int rc, i, have = 0;
+
+	if ((rc = primary_schedule_get(r->db, pp->p.id, &plan, &r->err)))
+		return rc;
+	html_raw(b, "<h2>");
+	html_text(b, tr(r, "Calendrier annoncé"));
+	html_raw(b, "</h2>\n");
+	para(r, "meta",
+	     tr(r, "Les dates prévues sont annoncées sur la page de la "
+		   "primaire et dans son API. Elles ne changent pas la phase "
+		   "d'elles-mêmes : chaque passage reste votre décision, "
+		   "ci-dessous. Heures en UTC ; un champ vidé retire la "
+		   "date."));
+	form_begin(r, pp->p.slug, "/admin", "schedule");
+	hidden(r, "action", "schedule");
+	html_raw(b, "<ul class=\"schedule\">\n");
+	for (i = 0; i < 4; i++)
+		if (!strcmp(phases[i], pp->p.phase))
+			have = i;
+	for (i = 1; i < 4; i++) {
+		html_raw(b, "<li>");
+		if (i <= have) {
+			html_text(b, phase_label(r, phases[i]));
+			html_raw(b, " — ");
+			html_text(b, tr(r, "depuis le"));
+			html_raw(b, " ");
+			html_date(r, plan.began[i]);
+			html_raw(b, "</li>\n");
+			continue;
+		}
+		html_raw(b, "<label for=\"");
+		html_attr(b, fields[i]);
+		html_raw(b, "\">");
+		html_text(b, phase_label(r, phases[i]));
+		html_raw(b, " (UTC)</label> <input type=\"datetime-local\" "
+			    "id=\"");
+		html_attr(b, fields[i]);
+		html_raw(b, "\" name=\"");
+		html_attr(b, fields[i]);
+		html_raw(b, "\" value=\"");
+		html_textn(b, plan.planned[i], *plan.planned[i] ? 16 : 0);
+		html_raw(b, "\"></li>\n");
+	}
+	html_raw(b, "</ul>\n");
+	if (strcmp(pp->p.phase, "closed"))
+		button(r, tr(r, "Annoncer ces dates"));
+	html_raw(b, "</form>\n");
+	return 0;
+}
+
+/*
+ * The schedule's post: the fields of the phases still to come (a field
+ * absent keeps its date, an empty one withdraws it); the change and its
+ * audit entry are one transaction, a refusal changes nothing.
+ */
+static int schedule_post(struct web_req *r)
+{
+	const char *dates[4] = {NULL, auth_form(r, "support"),
+				auth_form(r, "vote"), auth_form(r, "close")};
+	struct agora_db *db;
+	struct sb to;
+	int rc;
+
+	if ((rc = write_db(r, &db)))
+		return rc;
+	rc = primary_schedule_set(db, r->param[0], dates, r->auth->user.id,
+				  NULL, &r->err);
+	if (rc)
+		return refused(r, rc,
+			       tr(r, "Ce calendrier est refusé et rien n'a "
+				     "changé."));
+	sb_init(&to, 1024);
+	sb_puts(&to, "/primary/");
+	url_arg(&to, r->param[0]);
+	auth_redirect(r, sb_error(&to) ? "/" : to.buf);
+	sb_fini(&to);
+	return 0;
+}
+
+static int admin_form(struct web_req *r, const struct primary_page *pp)
 {
 	const char *next = primary_next_phase(pp->p.phase);
 	struct sb *b = &r->body;
+	int rc;
 
 	page_head(r, pp, tr(r, "Organiser la primaire"));
 	html_raw(b, "<p>");
@@ -534,8 +650,13 @@ static void admin_form(struct web_req *r, const struct primary_page *pp)
 		     tr(r, "La primaire est close : il n'y a plus de phase "
 			   "suivante."));
 		page_end(r);
-		return;
+		return 0;
 	}
+	if ((rc = schedule_form(r, pp)))
+		return rc;
+	html_raw(b, "<h2>");
+	html_text(b, tr(r, "Changer de phase"));
+	html_raw(b, "</h2>\n");
 	form_begin(r, pp->p.slug, "/admin", "phase-change");
 	hidden(r, "phase", next);
 	html_raw(b, "<p>");
@@ -557,6 +678,7 @@ static void admin_form(struct web_req *r, const struct primary_page *pp)
 	button(r, tr(r, "Changer de phase"));
 	html_raw(b, "</form>\n");
 	page_end(r);
+	return 0;
 }
 
 /*
@@ -578,7 +700,12 @@ int page_primary_admin(struct web_req *r)
 	if ((r->post && auth_post_ok(r)) || auth_require(r, ROLE_ADMIN, 0))
 		goto out;
 	if (!r->post) {
-		admin_form(r, &pp);
+		rc = admin_form(r, &pp);
+		goto out;
+	}
+	confirm = auth_form(r, "action");
+	if (confirm && !strcmp(confirm, "schedule")) {
+		rc = schedule_post(r);
 		goto out;
 	}
 	phase = auth_form(r, "phase");
