@@ -558,6 +558,15 @@ int primary_citizen_db_prepare(struct agora_db *db, struct agora_error *err);
 int primary_declare(struct agora_db *db, const char *slug, int64_t user_id,
 		    const char *name, const char *statement, struct sb *out,
 		    struct agora_error *err) AGORA_WUR;
+/*
+ * The same inside the caller's write transaction, for a declaration
+ * stored with more (a photo, web/primary_pages.c): nothing is begun,
+ * committed or rolled back here; on error the caller rolls back.
+ */
+int primary_declare_in(struct agora_db *db, const char *slug,
+		       int64_t user_id, const char *name,
+		       const char *statement, struct sb *out,
+		       struct agora_error *err) AGORA_WUR;
 /* Withdraws user_id's candidacy, before the vote opens; final */
 int primary_withdraw(struct agora_db *db, const char *slug, int64_t user_id,
 		     struct agora_error *err) AGORA_WUR;

@@ -18,6 +18,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "ingest.h"
+#include "material.h"
 #include "primary.h"
 #include "web_auth.h"
 
@@ -58,6 +60,74 @@ static void primary_link(struct web_req *r, const char *slug, const char *sub)
 	html_raw(&r->body, "/primary/");
 	url_arg(&r->body, slug);
 	html_raw(&r->body, sub);
+}
+
+/*
+ * The candidates' photos: the newest published photo of the comparator
+ * candidate of the same slug in the primary's election (declared with
+ * the candidacy, or sent later through /material), once an editor has
+ * published it. One per candidate of pp->c, id 0 when none.
+ */
+struct photo {
+	int64_t id;
+	unsigned width, height;
+};
+
+struct photo_map {
+	const struct primary_page *pp;
+	struct photo *v;
+};
+
+static int photo_row(void *ctx, const struct material_item *m)
+{
+	struct photo_map *pm = ctx;
+	size_t i;
+
+	for (i = 0; i < pm->pp->nc; i++)
+		if (!strcmp(pm->pp->c[i].slug, m->candidate)) {
+			pm->v[i].id = m->id;
+			pm->v[i].width = m->width;
+			pm->v[i].height = m->height;
+		}
+	return 0;
+}
+
+static int photos_load(struct web_req *r, const struct primary_page *pp,
+		       struct photo **out)
+{
+	struct photo_map pm = {pp, calloc(pp->nc ? pp->nc : 1,
+					  sizeof(struct photo))};
+	int rc;
+
+	*out = NULL;
+	if (!pm.v)
+		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+	if ((rc = material_election_photos(r->db, pp->p.slug, photo_row, &pm,
+					   &r->err))) {
+		free(pm.v);
+		return rc;
+	}
+	*out = pm.v;
+	return 0;
+}
+
+/* The portrait, sized by its own proportions (the CSS caps its width) */
+static void photo_img(struct web_req *r, const struct photo *ph,
+		      const char *name)
+{
+	struct sb *b = &r->body;
+
+	if (!ph->id)
+		return;
+	html_raw(b, "<img class=\"portrait\" src=\"/m/");
+	html_num(b, ph->id);
+	html_raw(b, "\" alt=\"");
+	html_attr(b, name);
+	html_raw(b, "\" width=\"");
+	html_num(b, ph->width);
+	html_raw(b, "\" height=\"");
+	html_num(b, ph->height);
+	html_raw(b, "\" loading=\"lazy\">");
 }
 
 static void page_head(struct web_req *r, const struct primary_page *pp,
@@ -273,6 +343,7 @@ int page_primary(struct web_req *r)
 	static const char *const phases[] = {"declaration", "support", "vote",
 					     "closed"};
 	struct primary_citizen me = {0};
+	struct photo *photos = NULL;
 	struct primary_schedule plan;
 	struct primary_page pp;
 	struct sb *b = &r->body;
@@ -402,6 +473,8 @@ int page_primary(struct web_req *r)
 	html_raw(b, "</h2>\n");
 	if (!pp.nc)
 		para(r, "meta", tr(r, "Aucune candidature pour l'instant."));
+	if ((rc = photos_load(r, &pp, &photos)))
+		goto out;
 	for (i = 0; i < pp.nc; i++) {
 		const struct primary_candidate *c = &pp.c[i];
 		char *statement = NULL;
@@ -412,7 +485,9 @@ int page_primary(struct web_req *r)
 		html_attr(b, c->slug);
 		html_raw(b, "\" data-status=\"");
 		html_attr(b, c->status);
-		html_raw(b, "\">\n<h3>");
+		html_raw(b, "\">\n");
+		photo_img(r, &photos[i], c->name);
+		html_raw(b, "<h3>");
 		html_text(b, c->name);
 		html_raw(b, "</h3>\n<p class=\"meta\">");
 		html_text(b, status_label(r, c->status));
@@ -475,6 +550,7 @@ int page_primary(struct web_req *r)
 	html_raw(b, "</a></p>\n</section>\n");
 	page_end(r);
 out:
+	free(photos);
 	primary_citizen_fini(&me);
 	primary_page_fini(&pp);
 	return rc;
@@ -756,6 +832,91 @@ out:
 
 /* --------------------------------------- /primary/{slug}/declare */
 
+/*
+ * A refused photo: 415 when it is not an image type accepted (typed
+ * from its bytes, never its name), 413 over the photo's limit, 400 when
+ * it is malformed, truncated or a polyglot; the message says that
+ * nothing was kept, the candidacy included
+ */
+static void photo_refused(struct web_req *r, int rc,
+			  const struct material_file *f,
+			  const struct agora_error *e)
+{
+	char m[1400];
+	int status = rc == AGORA_ETOOBIG	  ? 413
+		     : f->type == MATERIAL_NONE ? 415
+		     : f->type == MATERIAL_PDF	  ? 415
+						  : 400;
+
+	snprintf(m, sizeof(m), "%s (%s)",
+		 tr(r, "Photo refusée : rien n'est enregistré, pas même la "
+		       "candidature. Une photo est un fichier JPEG, PNG ou "
+		       "WebP de 5 Mo au plus ; le type est lu dans le "
+		       "contenu, pas dans le nom."),
+		 f->type == MATERIAL_PDF ? "PDF" : e->msg);
+	auth_page_error(r, status, m);
+}
+
+/*
+ * A candidacy declared with its photo: the candidacy, the comparator
+ * candidate the photo belongs to and the photo (pending, through the
+ * editors' moderation like any campaign material, with its audit
+ * entry) in one write transaction, so that a refused photo leaves no
+ * candidacy behind and a refused candidacy no photo. The response is
+ * made for a refusal (*done set); 0 with slug filled on success.
+ */
+static int declare_with_photo(struct web_req *r, const struct primary_page *pp,
+			      const char *name, const char *statement,
+			      struct sb *slug, int *done)
+{
+	struct web_auth *w = r->auth;
+	struct material_file f = {0};
+	struct agora_error e = {0};
+	struct agora_db *db;
+	int64_t cid, id;
+	int rc, created, dup = 0;
+
+	/* a leaflet is campaign material, not a portrait */
+	if (!material_sniff(w->file.buf, w->file.len, &f, &e) &&
+	    f.type == MATERIAL_PDF) {
+		photo_refused(r, AGORA_EINVAL, &f, &e);
+		*done = 1;
+		return 0;
+	}
+	if ((rc = write_db(r, &db)) ||
+	    (rc = material_db_prepare(db, &r->err)) ||
+	    (rc = db_begin_write(db, &r->err)))
+		return rc;
+	rc = primary_declare_in(db, pp->p.slug, w->user.id, name, statement,
+				slug, &r->err);
+	if (!rc)
+		rc = ingest_candidate_ensure(db, pp->p.slug, slug->buf, name,
+					     &cid, &created, &r->err);
+	if (rc) {
+		db_rollback(db);
+		*done = 1;
+		return refused(r, rc, tr(r, "Refusé ; rien n'a changé."));
+	}
+	rc = material_add_file(db, cid, w->user.id, name, w->file.buf,
+			       w->file.len, &f, &id, &dup, &e);
+	if (rc) {
+		db_rollback(db);
+		if (rc != AGORA_EINVAL && rc != AGORA_ETOOBIG) {
+			r->err = e;
+			return rc;
+		}
+		photo_refused(r, rc, &f, &e);
+		*done = 1;
+		return 0;
+	}
+	if ((rc = auth_write_commit(r, db)))
+		return rc;
+	LOG(LOG_INFO,
+	    "request %s: candidacy %s/%s declared with photo %lld (pending)",
+	    r->id, pp->p.slug, slug->buf, (long long)id);
+	return 0;
+}
+
 int page_primary_declare(struct web_req *r)
 {
 	struct primary_citizen me = {0};
@@ -776,19 +937,37 @@ int page_primary_declare(struct web_req *r)
 		const char *name = auth_form(r, "name");
 		const char *statement = auth_form(r, "statement");
 
-		if ((rc = write_db(r, &db)))
-			goto out;
-		if (action && !strcmp(action, "withdraw"))
-			rc = primary_withdraw(db, pp.p.slug, r->auth->user.id,
-					      &r->err);
-		else
-			rc = primary_declare(db, pp.p.slug, r->auth->user.id,
-					     name ? name : "",
-					     statement ? statement : "", &slug,
-					     &r->err);
-		if (rc) {
-			rc = refused(r, rc, tr(r, "Refusé ; rien n'a changé."));
-			goto out;
+		int photo = r->auth->multipart && r->auth->has_file &&
+			    r->auth->file.len;
+
+		if (photo && (!action || strcmp(action, "withdraw"))) {
+			int done = 0;
+
+			if ((rc = declare_with_photo(r, &pp, name ? name : "",
+						     statement ? statement
+							       : "",
+						     &slug, &done)) ||
+			    done)
+				goto out;
+		} else {
+			if ((rc = write_db(r, &db)))
+				goto out;
+			if (action && !strcmp(action, "withdraw"))
+				rc = primary_withdraw(db, pp.p.slug,
+						      r->auth->user.id,
+						      &r->err);
+			else
+				rc = primary_declare(
+					db, pp.p.slug, r->auth->user.id,
+					name ? name : "",
+					statement ? statement : "", &slug,
+					&r->err);
+			if (rc) {
+				rc = refused(r, rc,
+					     tr(r, "Refusé ; rien n'a "
+						   "changé."));
+				goto out;
+			}
 		}
 		if (!action || strcmp(action, "withdraw"))
 			claim_declarant(r, pp.p.slug, slug.buf, name);
@@ -834,7 +1013,11 @@ int page_primary_declare(struct web_req *r)
 		para(r, "meta",
 		     tr(r, "La déclaration des candidatures est close."));
 	} else {
-		form_begin(r, pp.p.slug, "/declare", "declare");
+		html_raw(b, "<form class=\"declare\" method=\"post\" "
+			    "enctype=\"multipart/form-data\" action=\"");
+		primary_link(r, pp.p.slug, "/declare");
+		html_raw(b, "\">\n");
+		auth_csrf_field(r);
 		hidden(r, "action", "declare");
 		html_raw(b, "<p><label for=\"name\">");
 		html_text(b, tr(r, "Nom tel qu'il apparaîtra"));
@@ -844,7 +1027,14 @@ int page_primary_declare(struct web_req *r)
 		html_text(b, tr(r, "Déclaration de candidature"));
 		html_raw(b, "</label><br>\n<textarea id=\"statement\" "
 			    "name=\"statement\" rows=\"8\" maxlength=\"4000\">"
-			    "</textarea></p>\n<p>");
+			    "</textarea></p>\n<p><label for=\"file\">");
+		html_text(b, tr(r, "Photo (facultative : JPEG, PNG ou WebP, 5 Mo "
+				   "au plus ; publiée après relecture par "
+				   "l'équipe éditoriale)"));
+		html_raw(b, "</label><br>\n<input id=\"file\" name=\"file\" "
+			    "type=\"file\" "
+			    "accept=\"image/jpeg,image/png,image/webp\"></p>\n"
+			    "<p>");
 		button(r, tr(r, "Déclarer"));
 		html_raw(b, "</p>\n</form>\n");
 	}
@@ -995,12 +1185,16 @@ static int vote_lot(struct web_req *r, const struct primary_page *pp,
 	return 0;
 }
 
-static void vote_grades_form(struct web_req *r, const struct primary_page *pp,
-			     const char *code, const size_t *idx, size_t n)
+static int vote_grades_form(struct web_req *r, const struct primary_page *pp,
+			    const char *code, const size_t *idx, size_t n)
 {
 	struct sb *b = &r->body;
+	struct photo *photos;
 	size_t i;
-	int g;
+	int g, rc;
+
+	if ((rc = photos_load(r, pp, &photos)))
+		return rc;
 
 	para(r, NULL,
 	     tr(r, "Donnez une mention à chaque candidat. Un nouveau vote "
@@ -1014,6 +1208,7 @@ static void vote_grades_form(struct web_req *r, const struct primary_page *pp,
 		html_raw(b, "<fieldset class=\"grades\">\n<legend>");
 		html_text(b, c->name);
 		html_raw(b, "</legend>\n");
+		photo_img(r, &photos[idx[i]], c->name);
 		for (g = pp->p.ngrades - 1; g >= 0; g--) {
 			char id[320];
 
@@ -1030,11 +1225,12 @@ static void vote_grades_form(struct web_req *r, const struct primary_page *pp,
 		}
 		html_raw(b, "</fieldset>\n");
 	}
+	free(photos);
 	html_raw(b, "<p>");
 	button(r, tr(r, "Voter"));
 	html_raw(b, "</p>\n</form>\n");
 	if (!pp->p.allow_blank)
-		return;
+		return 0;
 	/* offered only where the organiser allowed it (--allow-blank) */
 	form_begin(r, pp->p.slug, "/vote", "blank");
 	hidden(r, "step", "cast");
@@ -1047,6 +1243,7 @@ static void vote_grades_form(struct web_req *r, const struct primary_page *pp,
 	html_raw(b, "<p>");
 	button(r, tr(r, "Voter blanc"));
 	html_raw(b, "</p>\n</form>\n");
+	return 0;
 }
 
 /* Makes, signs and casts the ballot of the form; the receipt page */
@@ -1180,7 +1377,8 @@ int page_primary_vote(struct web_req *r)
 		goto out;
 	}
 	page_head(r, &pp, tr(r, "Voter"));
-	vote_grades_form(r, &pp, code, idx, n);
+	if ((rc = vote_grades_form(r, &pp, code, idx, n)))
+		goto out;
 	page_end(r);
 out:
 	free(idx);
