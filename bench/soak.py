@@ -311,6 +311,10 @@ def main():
     ap.add_argument("--sample", type=float, default=5)
     ap.add_argument("--window", type=float, default=60,
                     help="seconds of the first and last windows compared")
+    ap.add_argument("--warmup", type=float, default=60,
+                    help="seconds of load before the memory baseline: "
+                    "SQLite's page caches and the allocator's arenas fill "
+                    "during the first minute, which is not a leak")
     ap.add_argument("--no-flat", action="store_true",
                     help="do not judge memory (under a sanitizer)")
     args = ap.parse_args()
@@ -376,20 +380,32 @@ def main():
     for e in kept[:20]:
         print("  %s %s -> %s %s" % e)
     w = min(args.window, dur / 3)
-    first = [s for s in samples if s[0] <= w]
+    # the baseline is taken after the warm-up: a cold server's first
+    # samples precede its caches and would call warm-up a leak
+    warm = min(args.warmup, max(0.0, dur - 2 * w))
+    first = [s for s in samples if warm <= s[0] <= warm + w]
     last = [s for s in samples if s[0] >= samples[-1][0] - w]
     # the floor (lowest sample) is the memory held between sign-ins:
     # each Argon2id hash takes 64 MiB for a moment, and a sample that
     # falls in one says nothing of a leak
     r1 = min(s[1] for s in first) / 1024
     r2 = min(s[1] for s in last) / 1024
+    floors = []
+    t = 0.0
+    while t < dur:
+        win = [s[1] for s in samples if t <= s[0] < t + w]
+        if win:
+            floors.append("%.1f" % (min(win) / 1024))
+        t += w
+    print("RSS floor per %.0f s window: %s MiB" % (w, ", ".join(floors)))
     m1 = statistics.median(s[1] for s in first) / 1024
     m2 = statistics.median(s[1] for s in last) / 1024
     f1 = max(s[2] for s in first)
     f2 = max(s[2] for s in last)
-    print("RSS floor first %.0f s: %.1f MiB, last %.0f s: %.1f MiB "
-          "(%+.1f MiB); medians %.1f and %.1f MiB; peak %.1f MiB" % (
-              w, r1, w, r2, r2 - r1, m1, m2,
+    print("RSS floor after %.0f s of warm-up (%.0f s window): %.1f MiB, "
+          "last %.0f s: %.1f MiB (%+.1f MiB); medians %.1f and %.1f MiB; "
+          "peak %.1f MiB" % (
+              warm, w, r1, w, r2, r2 - r1, m1, m2,
               max(s[1] for s in samples) / 1024))
     print("open fds (max) first %.0f s: %d, last %.0f s: %d" % (w, f1, w,
                                                                 f2))

@@ -75,12 +75,18 @@ int cmd_claims(struct cli *cli, int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
+	static const struct cli_decide decide = {
+		.cmd = "claims",
+		.yes = "--confirm",
+		.no = "--refuse",
+		.id_name = "a request id",
+		.which = "which request?",
+	};
 	struct agora_error err = {0};
 	struct agora_db *db = NULL;
 	const char *reason = NULL;
 	int confirm = 0, json = 0, c, rc;
-	int64_t id = 0;
-	char *end;
+	int64_t id;
 
 	if (cli_want_help("claims", argc, argv))
 		return EXIT_OK;
@@ -100,21 +106,9 @@ int cmd_claims(struct cli *cli, int argc, char **argv)
 			return cli_usage_error("claims", "unknown option");
 		}
 	}
-	if (confirm && reason)
-		return cli_usage_error("claims",
-				       "--confirm or --refuse, not both");
-	if (optind < argc) {
-		id = strtoll(argv[optind], &end, 10);
-		if (*end || id <= 0 || optind + 1 < argc)
-			return cli_usage_error("claims",
-					       "'%s' is not a request id",
-					       argv[optind]);
-		if (!confirm && !reason)
-			return cli_usage_error("claims", "--confirm or "
-							 "--refuse REASON");
-	} else if (confirm || reason) {
-		return cli_usage_error("claims", "which request?");
-	}
+	if ((rc = cli_parse_id(&decide, confirm, reason != NULL, argc, argv,
+			       &id)))
+		return rc;
 	if ((rc = cli_open(cli, id != 0, &db)))
 		return rc;
 	if ((rc = auth_db_prepare(db, &err)))

@@ -42,6 +42,22 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) AGORA_PRINTF(2, 3);
 /* Prints the command's usage when argv holds -h/--help; returns 1 then */
 int cli_want_help(const char *cmd, int argc, char **argv);
 
+/* A command that decides on one item, as its usage errors name it */
+struct cli_decide {
+	const char *cmd;      /* "claims" */
+	const char *yes, *no; /* "--confirm", "--refuse" (which takes REASON) */
+	const char *id_name;  /* "a request id": "'x' is not a request id" */
+	const char *which;    /* "which request?": a decision without an id */
+};
+/*
+ * After getopt_long: yes and no say whether each decision was given
+ * (not both); argv[optind], if any, is the one positional id, which
+ * needs a decision, as a decision needs it. EXIT_OK with *id (0: no id,
+ * the command lists), else EXIT_USAGE after the message.
+ */
+int cli_parse_id(const struct cli_decide *d, int yes, int no, int argc,
+		 char **argv, int64_t *id);
+
 int cmd_election(struct cli *cli, int argc, char **argv);
 int cmd_ingest(struct cli *cli, int argc, char **argv);
 int cmd_search(struct cli *cli, int argc, char **argv);

@@ -193,13 +193,20 @@ int cmd_moderate(struct cli *cli, int argc, char **argv)
 		{"profile", no_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};
+	static const struct cli_decide decide = {
+		.cmd = "moderate",
+		.yes = "--publish",
+		.no = "--reject",
+		.id_name = "an id",
+		.which = "which document?",
+	};
 	struct agora_error err = {0};
 	struct agora_db *db = NULL;
 	struct listing l = {0};
 	const char *election = NULL, *reason = NULL;
 	int publish = 0, json = 0, material = 0, profile = 0, c, rc;
-	int64_t id = 0, election_id = 0;
-	char object[64], *end;
+	int64_t id, election_id = 0;
+	char object[64];
 
 	if (cli_want_help("moderate", argc, argv))
 		return EXIT_OK;
@@ -228,23 +235,12 @@ int cmd_moderate(struct cli *cli, int argc, char **argv)
 			return cli_usage_error("moderate", "unknown option");
 		}
 	}
-	if (publish && reason)
-		return cli_usage_error("moderate",
-				       "--publish or --reject, not both");
 	if (material && profile)
 		return cli_usage_error("moderate",
 				       "--material or --profile, not both");
-	if (optind < argc) {
-		id = strtoll(argv[optind], &end, 10);
-		if (*end || id <= 0 || optind + 1 < argc)
-			return cli_usage_error("moderate", "'%s' is not an id",
-					       argv[optind]);
-		if (!publish && !reason)
-			return cli_usage_error("moderate", "--publish or "
-							   "--reject REASON");
-	} else if (publish || reason) {
-		return cli_usage_error("moderate", "which document?");
-	}
+	if ((rc = cli_parse_id(&decide, publish, reason != NULL, argc, argv,
+			       &id)))
+		return rc;
 	if (material || profile)
 		return moderate_other(cli, profile, id, election, publish,
 				      reason, json);

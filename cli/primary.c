@@ -983,35 +983,42 @@ int cmd_verify_board(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int primary_results_only(struct cli *cli, int argc, char **argv)
+{
+	return primary_results_cmd(cli, argc, argv, 0);
+}
+
+static int primary_recount_cmd(struct cli *cli, int argc, char **argv)
+{
+	return primary_results_cmd(cli, argc, argv, 1);
+}
+
+/* `agora primary SUB ...`: each subcommand gets argv from SUB on */
+static const struct {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+} subcommands[] = {
+	{"create", primary_create_cmd},
+	{"phase", primary_phase_cmd},
+	{"schedule", primary_schedule_cmd},
+	{"candidate", primary_candidate_cmd},
+	{"candidates", primary_candidates_cmd},
+	{"credentials", primary_credentials_cmd},
+	{"ballot", primary_ballot_cmd},
+	{"vote", primary_vote_cmd},
+	{"board", primary_board_cmd},
+	{"results", primary_results_only},
+	{"recount", primary_recount_cmd},
+};
+
 int cmd_primary(struct cli *cli, int argc, char **argv)
 {
-	const char *sub;
+	size_t i;
 
 	if (argc < 2)
 		return cli_usage_error("primary", "give a subcommand");
-	sub = argv[1];
-	argc--, argv++;
-	if (!strcmp(sub, "create"))
-		return primary_create_cmd(cli, argc, argv);
-	if (!strcmp(sub, "phase"))
-		return primary_phase_cmd(cli, argc, argv);
-	if (!strcmp(sub, "schedule"))
-		return primary_schedule_cmd(cli, argc, argv);
-	if (!strcmp(sub, "candidate"))
-		return primary_candidate_cmd(cli, argc, argv);
-	if (!strcmp(sub, "candidates"))
-		return primary_candidates_cmd(cli, argc, argv);
-	if (!strcmp(sub, "credentials"))
-		return primary_credentials_cmd(cli, argc, argv);
-	if (!strcmp(sub, "ballot"))
-		return primary_ballot_cmd(cli, argc, argv);
-	if (!strcmp(sub, "vote"))
-		return primary_vote_cmd(cli, argc, argv);
-	if (!strcmp(sub, "board"))
-		return primary_board_cmd(cli, argc, argv);
-	if (!strcmp(sub, "results"))
-		return primary_results_cmd(cli, argc, argv, 0);
-	if (!strcmp(sub, "recount"))
-		return primary_results_cmd(cli, argc, argv, 1);
-	return cli_usage_error("primary", "unknown subcommand '%s'", sub);
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].run(cli, argc - 1, argv + 1);
+	return cli_usage_error("primary", "unknown subcommand '%s'", argv[1]);
 }

@@ -257,6 +257,7 @@ static int open_raw(const char *path, int flags, sqlite3 **h,
 	struct fr_stemmer *st;
 	int on = 1;
 
+	db_library_init();
 	if (sqlite3_open_v2(path, h,
 			    flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
 			    NULL) != SQLITE_OK) {

@@ -156,8 +156,32 @@ int fr_tokenize(struct fr_stemmer *st, const char *p, size_t n, fr_token_fn fn,
 int fr_tokenize_keep(struct fr_stemmer *st, const char *p, size_t n,
 		     fr_token_fn fn, void *ctx);
 
+/*
+ * Inside an fr_tokenize or fr_tokenize_keep callback: a number the
+ * caller keeps with the word it was just given, in the stemmer's word
+ * cache, under the caller's tag (fr_note_tag()); 0 until the caller
+ * stores something. NULL when the word is not cached. A note is a pure
+ * function of the word that the caller computed once (ingest/themes.c:
+ * the stem's number in the theme tables), so losing it when the word
+ * leaves the cache, or when another tag takes the slot, costs only
+ * computing it again.
+ */
+uint32_t *fr_word_note(struct fr_stemmer *st, uint32_t tag);
+/* A new tag for fr_word_note, never 0 */
+uint32_t fr_note_tag(void);
+
 /* SHA-256 of p[0..n) as 64 lower-case hex digits and a NUL */
 void sha256_hex(const void *p, size_t n, char out[65]);
+
+/*
+ * SHA-256 of p[0..n): the CPU's SHA instructions when it has them
+ * (core/sha256.c), libsodium's otherwise; the same digest either way.
+ */
+void sha256(const void *p, size_t n, unsigned char out[32]);
+/* 1 when sha256() uses the SHA instructions */
+int sha256_accelerated(void);
+/* Tests: 1 makes sha256() use libsodium's code, 0 lets it choose again */
+void sha256_force_portable(int portable);
 
 /* Makes a URL slug ("Jean-Luc Mélenchon" -> "jean-luc-melenchon") */
 int slugify(struct sb *out, const char *s);
@@ -210,6 +234,13 @@ enum db_open_flags {
 	DB_OPEN_READONLY = 1, /* never writes, never migrates */
 	DB_OPEN_CREATE = 2,   /* create the file (and its folder) if missing */
 };
+
+/*
+ * Process-wide SQLite settings (no memory statistics: core/db.c), once;
+ * db_open calls it. Code that opens SQLite connections itself calls it
+ * first.
+ */
+void db_library_init(void);
 
 /*
  * Opens path, sets the pragmas (WAL, synchronous=NORMAL, foreign keys,

@@ -14,7 +14,7 @@ void sha256_hex(const void *p, size_t n, char out[65])
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
 
-	crypto_hash_sha256(h, p, n);
+	sha256(p, n, h);
 	sodium_bin2hex(out, 65, h, sizeof(h));
 }
 

@@ -309,6 +309,84 @@ int ingest_extract_html(const char *p, size_t n,
 	return rc;
 }
 
+/*
+ * Whether a fragment is nothing but a few plain container tags and white
+ * space, such as the "<div class="admonition note">" and "</div>" lines
+ * that Markdown hands over as raw HTML blocks, and the text builder has
+ * no open block nor pending space: then the walk over its tree adds no
+ * text and no block, and leaves the builder as it was. Parsing such a
+ * fragment costs a whole libxml2 parser context (20,000 instructions):
+ * 8% of the Markdown corpus's ingest. Anything else (text, an entity, a
+ * comment, a link, which counts in the table-of-contents test, an
+ * element whose content the parser reads as raw text, a '<' inside a
+ * tag) goes to the parser.
+ */
+#define BARE_TAGS_MAX 8
+
+static int is_html_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static int is_container(const char *name, size_t n)
+{
+	static const char *const names[] = {
+		"div", "span", "p", "section", "article", "main", "center",
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strlen(names[i]) != n)
+			continue;
+		for (k = 0; k < n && (name[k] | 32) == names[i][k]; k++)
+			;
+		if (k == n)
+			return 1;
+	}
+	return 0;
+}
+
+static int bare_tags(const struct xb *b, const char *p, size_t n,
+		     const struct ingest_limits *lim)
+{
+	size_t i = 0, name;
+	int tags = 0;
+	char q;
+
+	if (b->open || b->space || b->rc || lim->max_depth < 2 * BARE_TAGS_MAX)
+		return 0;
+	for (;;) {
+		while (i < n && is_html_space(p[i]))
+			i++;
+		if (i == n)
+			return tags > 0;
+		if (p[i] != '<' || ++tags > BARE_TAGS_MAX)
+			return 0;
+		if (++i < n && p[i] == '/')
+			i++;
+		name = i;
+		while (i < n && ((p[i] | 32) >= 'a' && (p[i] | 32) <= 'z'))
+			i++;
+		if (!is_container(p + name, i - name))
+			return 0;
+		while (i < n && p[i] != '>') {
+			if (p[i] == '<')
+				return 0;
+			if (p[i] == '"' || p[i] == '\'') {
+				q = p[i++];
+				while (i < n && p[i] != q)
+					i++;
+				if (i == n)
+					return 0;
+			}
+			i++;
+		}
+		if (i == n)
+			return 0;
+		i++; /* the '>' */
+	}
+}
+
 int html_extract_fragment(struct xb *b, const char *p, size_t n,
 			  const struct ingest_limits *lim,
 			  struct agora_error *err)
@@ -316,6 +394,8 @@ int html_extract_fragment(struct xb *b, const char *p, size_t n,
 	xmlDoc *hd;
 	int rc;
 
+	if (bare_tags(b, p, n, lim))
+		return 0;
 	hd = html_parse(p, n);
 	if (!hd)
 		return 0; /* nothing a parser could read: no text */

@@ -264,7 +264,8 @@ static void count_theme(struct ingest_result *res, const char *theme)
 	size_t i;
 
 	for (i = 0; i < res->nthemes; i++)
-		if (!strcmp(res->themes[i].theme, theme)) {
+		if (res->themes[i].theme == theme ||
+		    !strcmp(res->themes[i].theme, theme)) {
 			res->themes[i].n++;
 			return;
 		}
@@ -319,6 +320,13 @@ static int64_t theme_ids_find(const struct theme_ids *t, const char *key)
 {
 	size_t i;
 
+	/*
+	 * theme_suggest names themes by the taxonomy's own strings: the
+	 * pointers meet first (strcmp here was 1% of HTML ingest)
+	 */
+	for (i = 0; i < t->n; i++)
+		if (t->tax[i].key == key)
+			return t->id[i];
 	for (i = 0; i < t->n; i++)
 		if (!strcmp(t->tax[i].key, key))
 			return t->id[i];
@@ -341,7 +349,8 @@ static size_t merge_suggestions(const struct theme_suggestion *a, size_t na,
 		const struct theme_suggestion *s = i < na ? &a[i] : &b[i - na];
 
 		for (k = 0; k < n; k++)
-			if (!strcmp(all[k].theme, s->theme))
+			if (all[k].theme == s->theme ||
+			    !strcmp(all[k].theme, s->theme))
 				break;
 		if (k == n)
 			all[n++] = *s;

@@ -709,13 +709,8 @@ int page_admin_users(struct web_req *r)
 	if ((rc = auth_user_list(r->db, &ul, &r->err)))
 		return rc;
 	heading(r, tr(r, "Comptes"));
-	html_raw(b, "<table class=\"users\">\n<thead><tr><th scope=\"col\">");
-	html_text(b, tr(r, "Adresse e-mail"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "Rôles"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "Créé le"));
-	html_raw(b, "</th></tr></thead>\n<tbody>\n");
+	html_thead(b, "users", tr(r, "Adresse e-mail"), tr(r, "Rôles"),
+		   tr(r, "Créé le"), NULL);
 	for (i = 0; i < ul.n; i++) {
 		const char *sep = "";
 

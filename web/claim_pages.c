@@ -18,64 +18,22 @@
 #include <string.h>
 
 #include "compare.h"
+#include "form_page.h"
 #include "ingest.h"
-#include "web_auth.h"
 
 static void claim_status(struct web_req *r, const char *status)
 {
-	const char *t = !strcmp(status, "pending")
-				? tr(r, "en attente d'un éditeur")
-			: !strcmp(status, "confirmed") ? tr(r, "confirmée")
-			: !strcmp(status, "refused")   ? tr(r, "refusée")
-						       : status;
-
-	html_raw(&r->body, "<span class=\"status-");
-	html_attr(&r->body, status);
-	html_raw(&r->body, "\">");
-	html_text(&r->body, t);
-	html_raw(&r->body, "</span>");
+	form_status(r, status,
+		    !strcmp(status, "pending")
+			    ? tr(r, "en attente d'un éditeur")
+		    : !strcmp(status, "confirmed") ? tr(r, "confirmée")
+		    : !strcmp(status, "refused")   ? tr(r, "refusée")
+						   : status);
 }
 
 static void candidate_link(struct web_req *r, const struct auth_claim *c)
 {
-	struct sb *b = &r->body;
-
-	html_raw(b, "<a href=\"/e/");
-	url_arg(b, c->election);
-	html_raw(b, "/c/");
-	url_arg(b, c->candidate);
-	html_raw(b, "\">");
-	html_text(b, c->candidate_name);
-	html_raw(b, "</a> <span class=\"meta\">");
-	html_text(b, c->election);
-	html_raw(b, "</span>");
-}
-
-static void notice(struct web_req *r, const char *cls, const char *text)
-{
-	if (!text)
-		return;
-	html_raw(&r->body, "<p class=\"");
-	html_attr(&r->body, cls);
-	html_raw(&r->body, !strcmp(cls, "error") ? "\" role=\"alert\">"
-						 : "\" role=\"status\">");
-	html_text(&r->body, text);
-	html_raw(&r->body, "</p>\n");
-}
-
-/* A module's refusal as an error page with its status; else internal */
-static int refusal(struct web_req *r, int rc)
-{
-	int status = rc == AGORA_EEXIST	     ? 409
-		     : rc == AGORA_ENOTFOUND ? 404
-		     : rc == AGORA_ETOOBIG   ? 429
-		     : rc == AGORA_EINVAL    ? 400
-					     : 0;
-
-	if (!status)
-		return rc;
-	auth_page_error(r, status, r->err.msg);
-	return 0;
+	form_candidate_link(r, c->election, c->candidate, c->candidate_name);
 }
 
 /* ------------------------------------------- /account/candidacy */
@@ -91,13 +49,7 @@ static int my_claim_row(void *ctx, const struct auth_claim *c)
 	html_date(r, c->created_at);
 	html_raw(b, "</td><td>");
 	claim_status(r, c->status);
-	if (*c->reason) {
-		html_raw(b, "<br><span class=\"reason\">");
-		html_text(b, tr(r, "Motif :"));
-		html_raw(b, " ");
-		html_text(b, c->reason);
-		html_raw(b, "</span>");
-	}
+	form_reason(r, c->reason);
 	if (!strcmp(c->status, "confirmed")) {
 		html_raw(b, "<br><a href=\"/submit\">");
 		html_text(b, tr(r, "Déposer un programme"));
@@ -151,32 +103,23 @@ static int candidacy_select(struct web_req *r, const char *want)
 	return rc;
 }
 
-static int claim_page(struct web_req *r)
+static int claim_page(struct web_req *r, const struct auth_grant_list *gl,
+		      int status, const char *message, const char *done)
 {
 	struct sb *b = &r->body;
-	const char *sent = web_arg(r, "sent");
 	int rc;
 
-	page_begin(r, tr(r, "Lier mon compte à une candidature"));
-	html_raw(b, "<h1>");
-	html_text(b, tr(r, "Lier mon compte à une candidature"));
-	html_raw(b, "</h1>\n");
-	if (sent)
-		notice(r, "notice",
-		       tr(r, "Demande envoyée : un éditeur de l'élection ou "
-			     "un administrateur y répondra ici."));
+	(void)gl;
+	form_page_begin(r, status, tr(r, "Lier mon compte à une candidature"));
+	form_notices(r, message, done);
 	html_raw(b, "<p>");
 	html_text(b, tr(r, "Un candidat dépose son programme depuis son "
 			   "compte, une fois celui-ci lié à sa candidature "
 			   "par un éditeur de l'élection ou un "
 			   "administrateur."));
-	html_raw(b, "</p>\n<table class=\"claims\">\n<tr><th>");
-	html_text(b, tr(r, "Candidature"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Demandée le"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "État"));
-	html_raw(b, "</th></tr>\n");
+	html_raw(b, "</p>\n");
+	html_table_head(&r->body, "claims", tr(r, "Candidature"),
+			tr(r, "Demandée le"), tr(r, "État"), NULL);
 	if ((rc = auth_claim_list(r->db, r->auth->user.id, my_claim_row, r,
 				  &r->err)))
 		return rc;
@@ -202,7 +145,7 @@ static int claim_page(struct web_req *r)
 	return 0;
 }
 
-static int claim_post(struct web_req *r)
+static int claim_post(struct web_req *r, const struct auth_grant_list *gl)
 {
 	const char *cand = auth_form(r, "candidacy");
 	const char *message = auth_form(r, "message");
@@ -211,6 +154,7 @@ static int claim_post(struct web_req *r)
 	char *e;
 	int rc;
 
+	(void)gl;
 	if (!slash) {
 		auth_page_error(r, 400, tr(r, "Choisissez une candidature."));
 		return 0;
@@ -226,7 +170,7 @@ static int claim_post(struct web_req *r)
 	free(e);
 	if (rc) {
 		db_rollback(db);
-		return refusal(r, rc);
+		return form_refusal(r, rc);
 	}
 	if ((rc = auth_write_commit(r, db)))
 		return rc;
@@ -239,15 +183,18 @@ static int claim_post(struct web_req *r)
 
 int page_claim(struct web_req *r)
 {
-	if (!auth_signed_in(r)) {
-		auth_redirect(r, "/signin");
-		return 0;
-	}
-	if (!r->post)
-		return claim_page(r);
-	if (auth_post_ok(r))
-		return 0;
-	return claim_post(r);
+	const struct form_sent sent[] = {
+		{NULL, tr(r, "Demande envoyée : un éditeur de l'élection ou "
+			     "un administrateur y répondra ici.")},
+	};
+	const struct form_page p = {
+		.role = 0, /* any signed-in account */
+		.sent = sent,
+		.render = claim_page,
+		.post = claim_post,
+	};
+
+	return form_page_run(r, &p);
 }
 
 /* ------------------------------------------------- /candidacies */
@@ -264,9 +211,7 @@ static int queue_row(void *ctx, const struct auth_claim *c)
 	struct sb *b = &r->body;
 	int rc;
 
-	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, c->election_id,
-			   &r->err);
-	if (rc <= 0)
+	if ((rc = form_editor_of(r, c->election_id)) <= 0)
 		return rc; /* another election's, or an error */
 	q->n++;
 	html_raw(b, "<tr><td><a href=\"/candidacies/");
@@ -291,91 +236,50 @@ int page_claims(struct web_req *r)
 
 	if (auth_require(r, ROLE_EDITOR, 0))
 		return 0;
-	page_begin(r, tr(r, "Demandes de candidats"));
-	html_raw(b, "<p class=\"crumbs\"><a href=\"/moderation\">");
-	html_text(b, tr(r, "Modération"));
-	html_raw(b, "</a></p>\n<h1>");
-	html_text(b, tr(r, "Demandes de candidats"));
-	html_raw(b, "</h1>\n<table class=\"queue\">\n<tr><th>");
-	html_text(b, tr(r, "Compte"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Candidature"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Demandée le"));
-	html_raw(b, "</th></tr>\n");
+	form_head(r, tr(r, "Demandes de candidats"), "/moderation",
+		  tr(r, "Modération"));
+	html_table_head(&r->body, "queue", tr(r, "Compte"),
+			tr(r, "Candidature"), tr(r, "Demandée le"), NULL);
 	if ((rc = auth_claim_list(r->db, 0, queue_row, &q, &r->err)))
 		return rc;
 	html_raw(b, "</table>\n");
-	if (!q.n) {
-		html_raw(b, "<p class=\"empty\">");
-		html_text(b, tr(r, "Aucune demande en attente."));
-		html_raw(b, "</p>\n");
-	}
+	form_empty(r, q.n, tr(r, "Aucune demande en attente."));
 	page_end(r);
 	return 0;
 }
 
-static int decide_post(struct web_req *r, int64_t id)
+static int claim_write(struct web_req *r, struct agora_db *db, int64_t id,
+		       int confirm, const char *reason)
 {
-	const char *action = auth_form(r, "action");
-	const char *reason = auth_form(r, "reason");
-	struct agora_db *db;
-	int rc, confirm;
-
-	if (!action ||
-	    (strcmp(action, "confirm") && strcmp(action, "refuse"))) {
-		auth_page_error(
-			r, 400,
-			tr(r, "Choisissez de confirmer ou de refuser."));
-		return 0;
-	}
-	confirm = !strcmp(action, "confirm");
-	if ((rc = auth_write_begin(r, &db)))
-		return rc;
-	rc = auth_claim_decide(db, id, r->auth->user.id, confirm, reason,
-			       &r->err);
-	if (rc) {
-		db_rollback(db);
-		return refusal(r, rc);
-	}
-	if ((rc = auth_write_commit(r, db)))
-		return rc;
-	LOG(LOG_INFO, "request %s: claim %lld %s by user %lld", r->id,
-	    (long long)id, confirm ? "confirmed" : "refused",
-	    (long long)r->auth->user.id);
-	auth_redirect(r, "/candidacies");
-	return 0;
+	return auth_claim_decide(db, id, r->auth->user.id, confirm, reason,
+				 &r->err);
 }
+
+static const struct form_decision claim_decision = {
+	.kind = DECIDE_CONFIRM,
+	.what = "claim",
+	.path = "/candidacies/",
+	.back = "/candidacies",
+	.write = claim_write,
+};
 
 int page_claim_decide(struct web_req *r)
 {
 	struct auth_claim c = {0};
 	struct sb *b = &r->body;
 	int64_t id;
-	int rc;
+	int rc, done;
 
-	if (!auth_signed_in(r)) {
-		auth_redirect(r, "/signin");
-		return 0;
-	}
-	if (web_parse_id(r->param[0], &id))
-		return agora_errorf(&r->err, AGORA_ENOTFOUND, "no claim '%s'",
-				    r->param[0]);
+	if ((rc = form_decision_id(r, &claim_decision, &id, &done)) || done)
+		return rc;
 	if ((rc = auth_claim_get(r->db, id, &c, &r->err)))
 		return rc;
-	if (auth_require(r, ROLE_EDITOR, c.election_id))
+	if ((rc = form_decision_gate(r, &claim_decision, c.election_id, id,
+				     &done)) ||
+	    done)
 		goto out;
-	if (r->post) {
-		if (!auth_post_ok(r))
-			rc = decide_post(r, id);
-		goto out;
-	}
-	page_begin(r, tr(r, "Demande de candidat"));
-	html_raw(b, "<p class=\"crumbs\"><a href=\"/candidacies\">");
-	html_text(b, tr(r, "Demandes de candidats"));
-	html_raw(b, "</a></p>\n<h1>");
-	html_text(b, tr(r, "Demande de candidat"));
-	html_raw(b, "</h1>\n<dl>\n<dt>");
+	form_decision_head(r, &claim_decision, tr(r, "Demande de candidat"));
+	html_raw(b, "<dl>\n<dt>");
 	html_text(b, tr(r, "Compte"));
 	html_raw(b, "</dt><dd>");
 	html_text(b, c.display_name);
@@ -403,25 +307,8 @@ int page_claim_decide(struct web_req *r)
 	html_raw(b, "</h2>\n<blockquote class=\"message\">");
 	html_text(b, c.message);
 	html_raw(b, "</blockquote>\n");
-	if (!strcmp(c.status, "pending")) {
-		html_raw(b, "<form class=\"decide\" method=\"post\" "
-			    "action=\"/candidacies/");
-		html_num(b, c.id);
-		html_raw(b, "\">\n");
-		auth_csrf_field(r);
-		html_raw(b, "<p><button type=\"submit\" name=\"action\" "
-			    "value=\"confirm\">");
-		html_text(b, tr(r, "Confirmer : ce compte est celui du "
-				   "candidat"));
-		html_raw(b, "</button></p>\n<p><label for=\"reason\">");
-		html_text(b, tr(r, "Motif du refus (le demandeur le lira)"));
-		html_raw(b, "</label><br>\n<textarea id=\"reason\" "
-			    "name=\"reason\" maxlength=\"2000\"></textarea>"
-			    "<br>\n<button type=\"submit\" name=\"action\" "
-			    "value=\"refuse\">");
-		html_text(b, tr(r, "Refuser"));
-		html_raw(b, "</button></p>\n</form>\n");
-	}
+	if (!strcmp(c.status, "pending"))
+		form_decision_form(r, &claim_decision, c.id);
 	page_end(r);
 out:
 	auth_claim_fini(&c);

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "form_page.h"
 #include "ingest.h"
-#include "web_auth.h"
 
 struct versions {
 	struct web_req *r;
@@ -87,45 +87,42 @@ static int proposal_item(void *ctx, int64_t id, const char *path,
 	return 0;
 }
 
-int page_document(struct web_req *r)
+int web_published_document(struct web_req *r, struct ingest_doc_info *d)
 {
-	struct ingest_doc_info d = {0};
-	struct versions v = {r, NULL, 0, 0};
-	struct props p = {r, NULL};
-	struct sb *b = &r->body;
 	int64_t id;
 	int rc;
 
 	if (web_parse_id(r->param[0], &id))
 		return agora_errorf(&r->err, AGORA_ENOTFOUND,
 				    "no document '%s'", r->param[0]);
-	if ((rc = ingest_document_info(r->db, id, &d, &r->err)))
+	if ((rc = ingest_document_info(r->db, id, d, &r->err)))
 		return rc;
-	if (strcmp(d.status, "published")) {
-		rc = agora_errorf(&r->err, AGORA_ENOTFOUND,
-				  "no published document %lld", (long long)id);
-		goto out;
-	}
-	page_begin(r, d.title);
-	html_raw(b, "<p class=\"crumbs\"><a href=\"/e/");
-	url_arg(b, d.election);
-	html_raw(b, "/c/");
-	url_arg(b, d.candidate);
-	html_raw(b, "\">");
-	html_text(b, d.candidate_name);
-	html_raw(b, "</a></p>\n<h1>");
-	html_text(b, d.title);
-	html_raw(b, "</h1>\n<p>");
+	if (!strcmp(d->status, "published"))
+		return 0;
+	ingest_doc_info_fini(d);
+	return agora_errorf(&r->err, AGORA_ENOTFOUND,
+			    "no published document %lld", (long long)id);
+}
+
+int page_document(struct web_req *r)
+{
+	struct ingest_doc_info d = {0};
+	struct versions v = {r, NULL, 0, 0};
+	struct props p = {r, NULL};
+	struct sb *b = &r->body;
+	int rc;
+
+	if ((rc = web_published_document(r, &d)))
+		return rc;
+	form_candidate_head(r, d.title, d.election, d.candidate,
+			    d.candidate_name);
+	html_raw(b, "<p>");
 	html_textf(b, tr(r, "version %d"), d.version);
 	html_raw(b, " — ");
 	html_date(r, d.submitted_at);
 	html_raw(b, " — ");
-	html_text(b, tr(r, "Publié à l'adresse :"));
-	html_raw(b, " <a rel=\"nofollow noopener\" href=\"");
-	html_attr(b, d.source_url);
-	html_raw(b, "\">");
-	html_text(b, d.source_url);
-	html_raw(b, "</a></p>\n<section>\n<h2>");
+	form_source_link(r, d.source_url);
+	html_raw(b, "</p>\n<section>\n<h2>");
 	html_text(b, tr(r, "Versions publiées"));
 	html_raw(b, "</h2>\n<ul class=\"versions\">\n");
 	v.title = d.title;
@@ -138,7 +135,7 @@ int page_document(struct web_req *r)
 		   tr_n(r, "%zu proposition", "%zu propositions", d.proposals),
 		   d.proposals);
 	html_raw(b, "</h2>\n");
-	rc = ingest_document_proposals(r->db, id, proposal_item, &p, &r->err);
+	rc = ingest_document_proposals(r->db, d.id, proposal_item, &p, &r->err);
 	free(p.last);
 	if (rc)
 		goto out;

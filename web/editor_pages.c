@@ -940,18 +940,10 @@ int page_audit(struct web_req *r)
 	html_raw(b, "<div class=\"grid\" tabindex=\"0\" role=\"region\" "
 		    "aria-label=\"");
 	html_attr(b, tr(r, "Journal des éditeurs"));
-	html_raw(b, "\">\n<table class=\"audit\">\n<thead><tr>"
-		    "<th scope=\"col\">n°</th><th scope=\"col\">");
-	html_text(b, tr(r, "Date"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "Éditeur"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "Action"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "Objet"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "Avant et après"));
-	html_raw(b, "</th></tr></thead>\n<tbody>\n");
+	html_raw(b, "\">\n");
+	html_thead(b, "audit", "n°", tr(r, "Date"), tr(r, "Éditeur"),
+		   tr(r, "Action"), tr(r, "Objet"), tr(r, "Avant et après"),
+		   NULL);
 	for (i = 0; i < al.n; i++) {
 		const struct editor_audit_entry *a = &al.v[i];
 

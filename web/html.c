@@ -5,6 +5,7 @@
  * tr() (lang.c) from the catalogs in po/; what a translation returns is
  * still written through the escaping writer.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,6 +85,53 @@ void url_arg(struct sb *b, const char *s)
 			sb_putc(b, hex[*p & 15]);
 		}
 	}
+}
+
+static void table_open(struct sb *b, const char *cls)
+{
+	if (!cls) {
+		html_raw(b, "<table>\n");
+		return;
+	}
+	html_raw(b, "<table class=\"");
+	html_attr(b, cls);
+	html_raw(b, "\">\n");
+}
+
+/* The cells of a head row, each opened with th */
+static void head_cells(struct sb *b, const char *th, va_list ap)
+{
+	const char *cell;
+
+	while ((cell = va_arg(ap, const char *))) {
+		html_raw(b, th);
+		html_text(b, cell);
+		html_raw(b, "</th>");
+	}
+}
+
+void html_thead(struct sb *b, const char *cls, ...)
+{
+	va_list ap;
+
+	table_open(b, cls);
+	html_raw(b, "<thead><tr>");
+	va_start(ap, cls);
+	head_cells(b, "<th scope=\"col\">", ap);
+	va_end(ap);
+	html_raw(b, "</tr></thead>\n<tbody>\n");
+}
+
+void html_table_head(struct sb *b, const char *cls, ...)
+{
+	va_list ap;
+
+	table_open(b, cls);
+	html_raw(b, "<tr>");
+	va_start(ap, cls);
+	head_cells(b, "<th>", ap);
+	va_end(ap);
+	html_raw(b, "</tr>\n");
 }
 
 /*

@@ -20,9 +20,9 @@
 
 #include <jansson.h>
 
+#include "form_page.h"
 #include "ingest.h"
 #include "material.h"
-#include "web_auth.h"
 
 /* server.c caps the upload before this module is reached: the same cap */
 _Static_assert(WEB_MAX_MATERIAL_FILE == MATERIAL_FILE_MAX,
@@ -32,29 +32,13 @@ _Static_assert(WEB_MAX_MATERIAL_FILE == MATERIAL_FILE_MAX,
 
 static void status_label(struct web_req *r, const char *status)
 {
-	const char *t = !strcmp(status, "pending")
-				? tr(r, "en attente de modération")
-			: !strcmp(status, "published") ? tr(r, "publié")
-			: !strcmp(status, "rejected")  ? tr(r, "refusé")
-			: !strcmp(status, "withdrawn") ? tr(r, "remplacé")
-						       : status;
-
-	html_raw(&r->body, "<span class=\"status-");
-	html_attr(&r->body, status);
-	html_raw(&r->body, "\">");
-	html_text(&r->body, t);
-	html_raw(&r->body, "</span>");
-}
-
-static void reason_line(struct web_req *r, const char *reason)
-{
-	if (!*reason)
-		return;
-	html_raw(&r->body, "<br><span class=\"reason\">");
-	html_text(&r->body, tr(r, "Motif :"));
-	html_raw(&r->body, " ");
-	html_text(&r->body, reason);
-	html_raw(&r->body, "</span>");
+	form_status(r, status,
+		    !strcmp(status, "pending")
+			    ? tr(r, "en attente de modération")
+		    : !strcmp(status, "published") ? tr(r, "publié")
+		    : !strcmp(status, "rejected")  ? tr(r, "refusé")
+		    : !strcmp(status, "withdrawn") ? tr(r, "remplacé")
+						   : status);
 }
 
 static const char *kind_label(struct web_req *r, const char *kind)
@@ -96,81 +80,25 @@ static int write_begin(struct web_req *r, struct agora_db **db)
 	return 0;
 }
 
-/* "election/candidate" of a form, checked against the user's grants:
- * 0 with the candidate's id, else the response is made (400, 403) */
-static int form_candidacy(struct web_req *r, const struct auth_grant_list *gl,
-			  int64_t *cid, int *done)
+/* The candidacy a form names, checked against the user's grants: 0
+ * with the candidate's id, else the response is made (400, 403) */
+static int form_cid(struct web_req *r, const struct auth_grant_list *gl,
+		    int64_t *cid, int *done)
 {
-	const char *cand = auth_form(r, "candidacy"), *slash;
-	char *e;
-	int rc;
+	const struct auth_grant *g;
+	const char *message;
+	int rc, status;
 
 	*done = 1;
-	if (!cand || !(slash = strchr(cand, '/'))) {
-		auth_page_error(r, 400,
-				tr(r, "Choisissez une de vos candidatures."));
+	if (!(g = form_candidacy(r, gl, &status, &message))) {
+		auth_page_error(r, status, message);
 		return 0;
 	}
-	if (!(e = strndup(cand, (size_t)(slash - cand))))
-		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
-	if (!web_own_candidacy(gl, e, slash + 1)) {
-		free(e);
-		auth_page_error(r, 403,
-				tr(r, "Votre compte n'a pas le rôle que "
-				      "demande cette page."));
-		return 0;
-	}
-	rc = ingest_candidate_id(r->db, e, slash + 1, cid, &r->err);
-	free(e);
+	rc = ingest_candidate_id(r->db, g->election, g->candidate, cid,
+				 &r->err);
 	if (!rc)
 		*done = 0;
 	return rc;
-}
-
-static void notices(struct web_req *r, const char *message, const char *done)
-{
-	if (message) {
-		html_raw(&r->body, "<p class=\"error\" role=\"alert\">");
-		html_text(&r->body, message);
-		html_raw(&r->body, "</p>\n");
-	}
-	if (done) {
-		html_raw(&r->body, "<p class=\"notice\" role=\"status\">");
-		html_text(&r->body, done);
-		html_raw(&r->body, "</p>\n");
-	}
-}
-
-static void candidacy_field(struct web_req *r, const struct auth_grant *g)
-{
-	html_raw(&r->body,
-		 "<input type=\"hidden\" name=\"candidacy\" value=\"");
-	html_attr(&r->body, g->election);
-	html_raw(&r->body, "/");
-	html_attr(&r->body, g->candidate);
-	html_raw(&r->body, "\">\n");
-}
-
-static void candidacy_heading(struct web_req *r, const struct auth_grant *g)
-{
-	html_raw(&r->body, "<h2><a href=\"/e/");
-	url_arg(&r->body, g->election);
-	html_raw(&r->body, "/c/");
-	url_arg(&r->body, g->candidate);
-	html_raw(&r->body, "\">");
-	html_text(&r->body, g->candidate);
-	html_raw(&r->body, "</a> <span class=\"meta\">");
-	html_text(&r->body, g->election);
-	html_raw(&r->body, "</span></h2>\n");
-}
-
-static void no_candidacy(struct web_req *r)
-{
-	html_raw(&r->body, "<p>");
-	html_text(&r->body,
-		  tr(r, "Votre compte n'est lié à aucune candidature : "
-			"un éditeur ou un administrateur la confirme."));
-	html_raw(&r->body, "</p>\n");
 }
 
 /* ------------------------------------------------ the candidate's side */
@@ -196,91 +124,71 @@ static int own_row(void *ctx, const struct material_item *m)
 	html_date(r, m->submitted_at);
 	html_raw(b, "</td><td>");
 	status_label(r, m->status);
-	reason_line(r, m->reason);
+	form_reason(r, m->reason);
 	html_raw(b, "</td></tr>\n");
+	return 0;
+}
+
+/* A candidacy's material, and the forms that add to it */
+static int material_section(struct web_req *r, const struct auth_grant *g,
+			    int64_t cid)
+{
+	struct sb *b = &r->body;
+	int rc;
+
+	html_table_head(&r->body, "material", tr(r, "Type"), tr(r, "Légende"),
+			tr(r, "Déposé le"), tr(r, "État"), NULL);
+	if ((rc = material_list(r->db, cid, NULL, own_row, r, &r->err)))
+		return rc;
+	html_raw(b, "</table>\n<h3>");
+	html_text(b, tr(r, "Photo ou tract"));
+	html_raw(b, "</h3>\n<form class=\"material\" method=\"post\" "
+		    "action=\"/material\" enctype=\"multipart/form-data\">\n");
+	auth_csrf_field(r);
+	form_candidacy_field(r, g);
+	html_raw(b, "<p><label>");
+	html_text(b, tr(r, "Légende (ce que montre la photo, le sujet "
+			   "du tract)"));
+	html_raw(b, "<br>\n<input type=\"text\" name=\"caption\" "
+		    "maxlength=\"300\" required></label></p>\n<p><label>");
+	html_text(b, tr(r, "Fichier : photo JPEG, PNG ou WebP (5 Mo "
+			   "au plus), tract PDF (10 Mo au plus)"));
+	html_raw(b, "<br>\n<input type=\"file\" name=\"file\" required "
+		    "accept=\".jpg,.jpeg,.png,.webp,.pdf\"></label>"
+		    "</p>\n<p><button type=\"submit\">");
+	html_text(b, tr(r, "Envoyer pour modération"));
+	html_raw(b, "</button></p>\n</form>\n<h3>");
+	html_text(b, tr(r, "Lien vers une vidéo"));
+	html_raw(b, "</h3>\n<form class=\"video\" method=\"post\" "
+		    "action=\"/material\">\n");
+	auth_csrf_field(r);
+	form_candidacy_field(r, g);
+	html_raw(b, "<p><label>");
+	html_text(b, tr(r, "Légende"));
+	html_raw(b, "<br>\n<input type=\"text\" name=\"caption\" "
+		    "maxlength=\"300\" required></label></p>\n<p><label>");
+	html_text(b, tr(r, "Adresse de la vidéo (https://…)"));
+	html_raw(b, "<br>\n<input type=\"url\" name=\"url\" "
+		    "maxlength=\"2000\" required "
+		    "pattern=\"https://.+\"></label></p>\n<p>"
+		    "<button type=\"submit\">");
+	html_text(b, tr(r, "Envoyer pour modération"));
+	html_raw(b, "</button></p>\n</form>\n");
 	return 0;
 }
 
 static int material_page(struct web_req *r, const struct auth_grant_list *gl,
 			 int status, const char *message, const char *done)
 {
-	struct sb *b = &r->body;
-	size_t i, n = 0;
-	int64_t cid;
 	int rc;
 
-	sb_reset(b);
-	r->status = status;
-	page_begin(r, tr(r, "Documents de campagne"));
-	html_raw(b, "<h1>");
-	html_text(b, tr(r, "Documents de campagne"));
-	html_raw(b, "</h1>\n");
-	notices(r, message, done);
-	html_raw(b, "<p><a href=\"/profile\">");
-	html_text(b, tr(r, "Modifier le profil"));
-	html_raw(b, "</a></p>\n");
-	for (i = 0; i < gl->n; i++) {
-		const struct auth_grant *g = &gl->v[i];
-
-		if (g->role != ROLE_CANDIDATE || !g->election || !g->candidate)
-			continue;
-		n++;
-		if ((rc = ingest_candidate_id(r->db, g->election, g->candidate,
-					      &cid, &r->err)))
-			return rc;
-		html_raw(b, "<section>\n");
-		candidacy_heading(r, g);
-		html_raw(b, "<table class=\"material\">\n<tr><th>");
-		html_text(b, tr(r, "Type"));
-		html_raw(b, "</th><th>");
-		html_text(b, tr(r, "Légende"));
-		html_raw(b, "</th><th>");
-		html_text(b, tr(r, "Déposé le"));
-		html_raw(b, "</th><th>");
-		html_text(b, tr(r, "État"));
-		html_raw(b, "</th></tr>\n");
-		if ((rc = material_list(r->db, cid, NULL, own_row, r, &r->err)))
-			return rc;
-		html_raw(b, "</table>\n<h3>");
-		html_text(b, tr(r, "Photo ou tract"));
-		html_raw(b, "</h3>\n<form class=\"material\" method=\"post\" "
-			    "action=\"/material\" "
-			    "enctype=\"multipart/form-data\">\n");
-		auth_csrf_field(r);
-		candidacy_field(r, g);
-		html_raw(b, "<p><label>");
-		html_text(b, tr(r, "Légende (ce que montre la photo, le sujet "
-				   "du tract)"));
-		html_raw(b, "<br>\n<input type=\"text\" name=\"caption\" "
-			    "maxlength=\"300\" required></label></p>\n"
-			    "<p><label>");
-		html_text(b, tr(r, "Fichier : photo JPEG, PNG ou WebP (5 Mo "
-				   "au plus), tract PDF (10 Mo au plus)"));
-		html_raw(b, "<br>\n<input type=\"file\" name=\"file\" required "
-			    "accept=\".jpg,.jpeg,.png,.webp,.pdf\"></label>"
-			    "</p>\n<p><button type=\"submit\">");
-		html_text(b, tr(r, "Envoyer pour modération"));
-		html_raw(b, "</button></p>\n</form>\n<h3>");
-		html_text(b, tr(r, "Lien vers une vidéo"));
-		html_raw(b, "</h3>\n<form class=\"video\" method=\"post\" "
-			    "action=\"/material\">\n");
-		auth_csrf_field(r);
-		candidacy_field(r, g);
-		html_raw(b, "<p><label>");
-		html_text(b, tr(r, "Légende"));
-		html_raw(b, "<br>\n<input type=\"text\" name=\"caption\" "
-			    "maxlength=\"300\" required></label></p>\n"
-			    "<p><label>");
-		html_text(b, tr(r, "Adresse de la vidéo (https://…)"));
-		html_raw(b, "<br>\n<input type=\"url\" name=\"url\" "
-			    "maxlength=\"2000\" required "
-			    "pattern=\"https://.+\"></label></p>\n<p>"
-			    "<button type=\"submit\">");
-		html_text(b, tr(r, "Envoyer pour modération"));
-		html_raw(b, "</button></p>\n</form>\n</section>\n");
-	}
-	if (!n)
-		no_candidacy(r);
+	form_page_begin(r, status, tr(r, "Documents de campagne"));
+	form_notices(r, message, done);
+	html_raw(&r->body, "<p><a href=\"/profile\">");
+	html_text(&r->body, tr(r, "Modifier le profil"));
+	html_raw(&r->body, "</a></p>\n");
+	if ((rc = form_candidacies(r, gl, 0, material_section)))
+		return rc;
 	page_end(r);
 	return 0;
 }
@@ -315,7 +223,7 @@ static int material_post(struct web_req *r, const struct auth_grant_list *gl)
 	int64_t cid, id;
 	int rc, done, dup = 0;
 
-	if ((rc = form_candidacy(r, gl, &cid, &done)) || done)
+	if ((rc = form_cid(r, gl, &cid, &done)) || done)
 		return rc;
 	if (w->multipart && (!w->has_file || !w->file.len))
 		return material_page(r, gl, 400,
@@ -354,29 +262,19 @@ static int material_post(struct web_req *r, const struct auth_grant_list *gl)
 
 int page_material(struct web_req *r)
 {
-	struct auth_grant_list gl = {0};
-	int rc;
+	const struct form_sent sent[] = {
+		{"same", tr(r, "Ce fichier est déjà enregistré : rien n'a "
+			       "changé.")},
+		{NULL, tr(r, "Reçu : il attend la modération.")},
+	};
+	const struct form_page p = {
+		.role = ROLE_CANDIDATE,
+		.sent = sent,
+		.render = material_page,
+		.post = material_post,
+	};
 
-	if (auth_require(r, ROLE_CANDIDATE, 0))
-		return 0;
-	if ((rc = auth_user_grants(r->db, r->auth->user.id, &gl, &r->err)))
-		return rc;
-	if (!r->post) {
-		const char *sent = web_arg(r, "sent");
-
-		rc = material_page(
-			r, &gl, 200, NULL,
-			!sent ? NULL
-			: !strcmp(sent, "same")
-				? tr(r, "Ce fichier est déjà enregistré : "
-					"rien n'a changé.")
-				: tr(r, "Reçu : il attend la modération."));
-	} else if (auth_post_ok(r))
-		rc = 0;
-	else
-		rc = material_post(r, &gl);
-	auth_grant_list_fini(&gl);
-	return rc;
+	return form_page_run(r, &p);
 }
 
 /* --------------------------------------------------------- profiles */
@@ -396,7 +294,7 @@ static int history_row(void *ctx, const struct material_profile *p)
 	html_text(b, p->party);
 	html_raw(b, "</td><td>");
 	status_label(r, p->status);
-	reason_line(r, p->reason);
+	form_reason(r, p->reason);
 	html_raw(b, "</td></tr>\n");
 	return 0;
 }
@@ -414,19 +312,17 @@ static void text_input(struct web_req *r, const char *name, const char *label,
 		 required ? "\" required></label></p>\n" : "\"></label></p>\n");
 }
 
-static int profile_section(struct web_req *r, const struct auth_grant *g)
+static int profile_section(struct web_req *r, const struct auth_grant *g,
+			   int64_t cid)
 {
 	struct material_profile cur = {0};
 	struct candidate_list cl = {0};
 	struct sb *b = &r->body;
 	const struct candidate_info *ci = NULL;
 	size_t i;
-	int64_t cid;
 	int rc;
 
-	if ((rc = ingest_candidate_id(r->db, g->election, g->candidate, &cid,
-				      &r->err)) ||
-	    (rc = candidate_list(r->db, g->election, &cl, &r->err)))
+	if ((rc = candidate_list(r->db, g->election, &cl, &r->err)))
 		return rc;
 	for (i = 0; i < cl.n; i++)
 		if (cl.v[i].id == cid)
@@ -435,12 +331,10 @@ static int profile_section(struct web_req *r, const struct auth_grant *g)
 	if (rc && rc != AGORA_ENOTFOUND)
 		goto out;
 	rc = 0;
-	html_raw(b, "<section>\n");
-	candidacy_heading(r, g);
 	html_raw(b, "<form class=\"profile\" method=\"post\" "
 		    "action=\"/profile\">\n");
 	auth_csrf_field(r);
-	candidacy_field(r, g);
+	form_candidacy_field(r, g);
 	text_input(r, "given_name", tr(r, "Prénom, tel que sur le bulletin"),
 		   ci ? ci->given_name : "", 0);
 	text_input(r, "family_name", tr(r, "Nom, tel que sur le bulletin"),
@@ -459,18 +353,12 @@ static int profile_section(struct web_req *r, const struct auth_grant *g)
 	html_text(b, tr(r, "Envoyer pour modération"));
 	html_raw(b, "</button></p>\n</form>\n<h3>");
 	html_text(b, tr(r, "Historique"));
-	html_raw(b, "</h3>\n<table class=\"history\">\n<tr><th>");
-	html_text(b, tr(r, "Proposé le"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Nom"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Parti ou liste"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "État"));
-	html_raw(b, "</th></tr>\n");
+	html_raw(b, "</h3>\n");
+	html_table_head(&r->body, "history", tr(r, "Proposé le"), tr(r, "Nom"),
+			tr(r, "Parti ou liste"), tr(r, "État"), NULL);
 	if ((rc = material_profile_list(r->db, cid, history_row, r, &r->err)))
 		goto out;
-	html_raw(b, "</table>\n</section>\n");
+	html_raw(b, "</table>\n");
 out:
 	material_profile_fini(&cur);
 	candidate_list_fini(&cl);
@@ -480,32 +368,17 @@ out:
 static int profile_page(struct web_req *r, const struct auth_grant_list *gl,
 			int status, const char *message, const char *done)
 {
-	struct sb *b = &r->body;
-	size_t i, n = 0;
 	int rc;
 
-	sb_reset(b);
-	r->status = status;
-	page_begin(r, tr(r, "Profil du candidat"));
-	html_raw(b, "<h1>");
-	html_text(b, tr(r, "Profil du candidat"));
-	html_raw(b, "</h1>\n");
-	notices(r, message, done);
-	html_raw(b, "<p>");
-	html_text(b, tr(r, "Un éditeur relit chaque modification ; d'ici là, "
-			   "la page publique montre le profil précédent."));
-	html_raw(b, "</p>\n");
-	for (i = 0; i < gl->n; i++) {
-		const struct auth_grant *g = &gl->v[i];
-
-		if (g->role != ROLE_CANDIDATE || !g->election || !g->candidate)
-			continue;
-		n++;
-		if ((rc = profile_section(r, g)))
-			return rc;
-	}
-	if (!n)
-		no_candidacy(r);
+	form_page_begin(r, status, tr(r, "Profil du candidat"));
+	form_notices(r, message, done);
+	html_raw(&r->body, "<p>");
+	html_text(&r->body,
+		  tr(r, "Un éditeur relit chaque modification ; d'ici là, "
+			"la page publique montre le profil précédent."));
+	html_raw(&r->body, "</p>\n");
+	if ((rc = form_candidacies(r, gl, 0, profile_section)))
+		return rc;
 	page_end(r);
 	return 0;
 }
@@ -517,7 +390,7 @@ static int profile_post(struct web_req *r, const struct auth_grant_list *gl)
 	int64_t cid, id;
 	int rc, done;
 
-	if ((rc = form_candidacy(r, gl, &cid, &done)) || done)
+	if ((rc = form_cid(r, gl, &cid, &done)) || done)
 		return rc;
 	if ((rc = write_begin(r, &db)))
 		return rc;
@@ -540,25 +413,17 @@ static int profile_post(struct web_req *r, const struct auth_grant_list *gl)
 
 int page_profile(struct web_req *r)
 {
-	struct auth_grant_list gl = {0};
-	int rc;
+	const struct form_sent sent[] = {
+		{NULL, tr(r, "Profil reçu : il attend la modération.")},
+	};
+	const struct form_page p = {
+		.role = ROLE_CANDIDATE,
+		.sent = sent,
+		.render = profile_page,
+		.post = profile_post,
+	};
 
-	if (auth_require(r, ROLE_CANDIDATE, 0))
-		return 0;
-	if ((rc = auth_user_grants(r->db, r->auth->user.id, &gl, &r->err)))
-		return rc;
-	if (!r->post)
-		rc = profile_page(r, &gl, 200, NULL,
-				  web_arg(r, "sent")
-					  ? tr(r, "Profil reçu : il attend la "
-						  "modération.")
-					  : NULL);
-	else if (auth_post_ok(r))
-		rc = 0;
-	else
-		rc = profile_post(r, &gl);
-	auth_grant_list_fini(&gl);
-	return rc;
+	return form_page_run(r, &p);
 }
 
 /* ------------------------------------------------------- the bytes */
@@ -842,9 +707,7 @@ static int queue_material_row(void *ctx, const struct material_item *m)
 	struct sb *b = &r->body;
 	int rc;
 
-	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, m->election_id,
-			   &r->err);
-	if (rc <= 0)
+	if ((rc = form_editor_of(r, m->election_id)) <= 0)
 		return rc; /* another election's, or an error */
 	q->n++;
 	html_raw(b, "<tr><td><a href=\"/moderation/material/");
@@ -870,9 +733,7 @@ static int queue_profile_row(void *ctx, const struct material_profile *p)
 	struct sb *b = &r->body;
 	int rc;
 
-	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, p->election_id,
-			   &r->err);
-	if (rc <= 0)
+	if ((rc = form_editor_of(r, p->election_id)) <= 0)
 		return rc;
 	q->n++;
 	html_raw(b, "<tr><td><a href=\"/moderation/profile/");
@@ -891,15 +752,6 @@ static int queue_profile_row(void *ctx, const struct material_profile *p)
 	return 0;
 }
 
-static void empty(struct web_req *r, size_t n, const char *text)
-{
-	if (n)
-		return;
-	html_raw(&r->body, "<p class=\"empty\">");
-	html_text(&r->body, text);
-	html_raw(&r->body, "</p>\n");
-}
-
 int web_material_queue(struct web_req *r)
 {
 	struct queue q = {r, 0};
@@ -908,133 +760,66 @@ int web_material_queue(struct web_req *r)
 
 	html_raw(b, "<h2>");
 	html_text(b, tr(r, "Documents de campagne"));
-	html_raw(b, "</h2>\n<table class=\"queue material\">\n<tr><th>");
-	html_text(b, tr(r, "Légende"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Type"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Candidat"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Élection"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Déposé le"));
-	html_raw(b, "</th></tr>\n");
+	html_raw(b, "</h2>\n");
+	html_table_head(&r->body, "queue material", tr(r, "Légende"),
+			tr(r, "Type"), tr(r, "Candidat"), tr(r, "Élection"),
+			tr(r, "Déposé le"), NULL);
 	if ((rc = material_list(r->db, 0, "pending", queue_material_row, &q,
 				&r->err)))
 		return rc;
 	html_raw(b, "</table>\n");
-	empty(r, q.n, tr(r, "Aucun document de campagne en attente."));
+	form_empty(r, q.n, tr(r, "Aucun document de campagne en attente."));
 	q.n = 0;
 	html_raw(b, "<h2>");
 	html_text(b, tr(r, "Profils"));
-	html_raw(b, "</h2>\n<table class=\"queue profiles\">\n<tr><th>");
-	html_text(b, tr(r, "Nom"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Candidat"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Élection"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Proposé le"));
-	html_raw(b, "</th></tr>\n");
+	html_raw(b, "</h2>\n");
+	html_table_head(&r->body, "queue profiles", tr(r, "Nom"),
+			tr(r, "Candidat"), tr(r, "Élection"),
+			tr(r, "Proposé le"), NULL);
 	if ((rc = material_profile_list(r->db, 0, queue_profile_row, &q,
 					&r->err)))
 		return rc;
 	html_raw(b, "</table>\n");
-	empty(r, q.n, tr(r, "Aucun profil en attente."));
+	form_empty(r, q.n, tr(r, "Aucun profil en attente."));
 	return 0;
 }
 
-/* The publish / reject form of a pending item at action */
-static void decision_form(struct web_req *r, const char *action, int64_t id)
+static int material_write(struct web_req *r, struct agora_db *db, int64_t id,
+			  int publish, const char *reason)
 {
-	struct sb *b = &r->body;
-
-	html_raw(b, "<form class=\"moderate\" method=\"post\" action=\"");
-	html_attr(b, action);
-	html_num(b, id);
-	html_raw(b, "\">\n");
-	auth_csrf_field(r);
-	html_raw(b, "<p><button type=\"submit\" name=\"action\" "
-		    "value=\"publish\">");
-	html_text(b, tr(r, "Publier"));
-	html_raw(b, "</button></p>\n<p><label for=\"reason\">");
-	html_text(b, tr(r, "Motif du refus (le candidat le lira)"));
-	html_raw(b, "</label><br>\n<textarea id=\"reason\" name=\"reason\" "
-		    "maxlength=\"2000\"></textarea><br>\n<button "
-		    "type=\"submit\" name=\"action\" value=\"reject\">");
-	html_text(b, tr(r, "Refuser"));
-	html_raw(b, "</button></p>\n</form>\n");
-}
-
-/*
- * A decision posted to a moderation page: 0 with *done when the
- * response is made (a redirect, an error page), else an error code.
- */
-static int decision_post(struct web_req *r, int64_t id,
-			 int (*fn)(struct agora_db *, int64_t, int,
-				   const char *, int64_t, struct agora_error *))
-{
-	const char *action, *reason;
-	struct agora_db *db;
 	int rc;
 
-	if (auth_post_ok(r))
-		return 0;
-	action = auth_form(r, "action");
-	reason = auth_form(r, "reason");
-	if (!action ||
-	    (strcmp(action, "publish") && strcmp(action, "reject"))) {
-		auth_page_error(r, 400,
-				tr(r, "Formulaire mal formé : un échappement "
-				      "%, un octet nul ou de l'UTF-8 "
-				      "invalide."));
-		return 0;
-	}
-	if ((rc = write_begin(r, &db)))
+	if ((rc = material_db_prepare(db, &r->err)))
 		return rc;
-	if ((rc = fn(db, id, !strcmp(action, "publish"), reason,
-		     r->auth->user.id, &r->err))) {
-		db_rollback(db);
-		if (rc == AGORA_EINVAL) {
-			auth_page_error(r, 400, r->err.msg);
-			return 0;
-		}
-		return rc;
-	}
-	if ((rc = auth_write_commit(r, db)))
-		return rc;
-	auth_redirect(r, "/moderation");
-	return 0;
+	return material_moderate(db, id, publish, reason, r->auth->user.id,
+				 &r->err);
 }
+
+static const struct form_decision material_decision = {
+	.kind = DECIDE_PUBLISH,
+	.what = "material",
+	.path = "/moderation/material/",
+	.back = "/moderation",
+	.write = material_write,
+};
 
 int page_moderate_material(struct web_req *r)
 {
 	struct material_item m = {0};
 	struct sb *b = &r->body;
 	int64_t id;
-	int rc;
+	int rc, done;
 
-	if (!auth_signed_in(r)) {
-		auth_redirect(r, "/signin");
-		return 0;
-	}
-	if (web_parse_id(r->param[0], &id))
-		return agora_errorf(&r->err, AGORA_ENOTFOUND,
-				    "no material '%s'", r->param[0]);
+	if ((rc = form_decision_id(r, &material_decision, &id, &done)) || done)
+		return rc;
 	if ((rc = material_get(r->db, id, &m, &r->err)))
 		return rc;
-	if (auth_require(r, ROLE_EDITOR, m.election_id))
+	if ((rc = form_decision_gate(r, &material_decision, m.election_id, id,
+				     &done)) ||
+	    done)
 		goto out;
-	if (r->post) {
-		rc = decision_post(r, id, material_moderate);
-		goto out;
-	}
-	page_begin(r, m.caption);
-	html_raw(b, "<p class=\"crumbs\"><a href=\"/moderation\">");
-	html_text(b, tr(r, "Modération"));
-	html_raw(b, "</a></p>\n<h1>");
-	html_text(b, m.caption);
-	html_raw(b, "</h1>\n<p>");
+	form_decision_head(r, &material_decision, m.caption);
+	html_raw(b, "<p>");
 	html_text(b, kind_label(r, m.kind));
 	html_raw(b, " — ");
 	html_text(b, m.candidate_name);
@@ -1042,7 +827,7 @@ int page_moderate_material(struct web_req *r)
 	html_text(b, m.election);
 	html_raw(b, " — ");
 	status_label(r, m.status);
-	reason_line(r, m.reason);
+	form_reason(r, m.reason);
 	html_raw(b, "</p>\n");
 	if (!strcmp(m.kind, "photo")) {
 		html_raw(b, "<p class=\"meta\">");
@@ -1070,7 +855,7 @@ int page_moderate_material(struct web_req *r)
 		html_raw(b, "</code></p>\n");
 	}
 	if (!strcmp(m.status, "pending"))
-		decision_form(r, "/moderation/material/", m.id);
+		form_decision_form(r, &material_decision, m.id);
 	page_end(r);
 out:
 	material_item_fini(&m);
@@ -1092,6 +877,25 @@ static void profile_dl(struct web_req *r, const char *term, const char *now,
 	html_raw(b, "</td></tr>\n");
 }
 
+static int profile_write(struct web_req *r, struct agora_db *db, int64_t id,
+			 int publish, const char *reason)
+{
+	int rc;
+
+	if ((rc = material_db_prepare(db, &r->err)))
+		return rc;
+	return material_profile_moderate(db, id, publish, reason,
+					 r->auth->user.id, &r->err);
+}
+
+static const struct form_decision profile_decision = {
+	.kind = DECIDE_PUBLISH,
+	.what = "profile",
+	.path = "/moderation/profile/",
+	.back = "/moderation",
+	.write = profile_write,
+};
+
 int page_moderate_profile(struct web_req *r)
 {
 	struct material_profile p = {0}, cur = {0};
@@ -1100,23 +904,16 @@ int page_moderate_profile(struct web_req *r)
 	struct sb *b = &r->body;
 	size_t i;
 	int64_t id;
-	int rc;
+	int rc, done;
 
-	if (!auth_signed_in(r)) {
-		auth_redirect(r, "/signin");
-		return 0;
-	}
-	if (web_parse_id(r->param[0], &id))
-		return agora_errorf(&r->err, AGORA_ENOTFOUND, "no profile '%s'",
-				    r->param[0]);
+	if ((rc = form_decision_id(r, &profile_decision, &id, &done)) || done)
+		return rc;
 	if ((rc = material_profile_get(r->db, id, &p, &r->err)))
 		return rc;
-	if (auth_require(r, ROLE_EDITOR, p.election_id))
+	if ((rc = form_decision_gate(r, &profile_decision, p.election_id, id,
+				     &done)) ||
+	    done)
 		goto out;
-	if (r->post) {
-		rc = decision_post(r, id, material_profile_moderate);
-		goto out;
-	}
 	if ((rc = candidate_list(r->db, p.election, &cl, &r->err)))
 		goto out;
 	for (i = 0; i < cl.n; i++)
@@ -1126,23 +923,17 @@ int page_moderate_profile(struct web_req *r)
 	if (rc && rc != AGORA_ENOTFOUND)
 		goto out;
 	rc = 0;
-	page_begin(r, tr(r, "Profil du candidat"));
-	html_raw(b, "<p class=\"crumbs\"><a href=\"/moderation\">");
-	html_text(b, tr(r, "Modération"));
-	html_raw(b, "</a></p>\n<h1>");
-	html_text(b, tr(r, "Profil du candidat"));
-	html_raw(b, "</h1>\n<p>");
+	form_decision_head(r, &profile_decision, tr(r, "Profil du candidat"));
+	html_raw(b, "<p>");
 	html_text(b, p.candidate);
 	html_raw(b, " — ");
 	html_text(b, p.election);
 	html_raw(b, " — ");
 	status_label(r, p.status);
-	reason_line(r, p.reason);
-	html_raw(b, "</p>\n<table class=\"profile\">\n<tr><th></th><th>");
-	html_text(b, tr(r, "Aujourd'hui"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Proposé"));
-	html_raw(b, "</th></tr>\n");
+	form_reason(r, p.reason);
+	html_raw(b, "</p>\n");
+	html_table_head(&r->body, "profile", "", tr(r, "Aujourd'hui"),
+			tr(r, "Proposé"), NULL);
 	profile_dl(r, tr(r, "Prénom"), ci ? ci->given_name : "", p.given_name);
 	profile_dl(r, tr(r, "Nom"), ci ? ci->family_name : "", p.family_name);
 	profile_dl(r, tr(r, "Parti ou liste"), ci ? ci->party : "", p.party);
@@ -1150,7 +941,7 @@ int page_moderate_profile(struct web_req *r)
 	profile_dl(r, tr(r, "Liens"), cur.links ? cur.links : "", p.links);
 	html_raw(b, "</table>\n");
 	if (!strcmp(p.status, "pending"))
-		decision_form(r, "/moderation/profile/", p.id);
+		form_decision_form(r, &profile_decision, p.id);
 	page_end(r);
 out:
 	material_profile_fini(&p);

@@ -397,14 +397,9 @@ int page_election(struct web_req *r)
 	html_text(b, tr(r, "Comparer"));
 	html_raw(b, "</a></p>\n</section>\n<section>\n<h2>");
 	html_text(b, tr(r, "Thèmes"));
-	html_raw(b, "</h2>\n<table class=\"coverage\">\n<thead><tr>"
-		    "<th scope=\"col\">");
-	html_text(b, tr(r, "Thème"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "candidats en parlent"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "propositions"));
-	html_raw(b, "</th></tr></thead>\n<tbody>\n");
+	html_raw(b, "</h2>\n");
+	html_thead(b, "coverage", tr(r, "Thème"), tr(r, "candidats en parlent"),
+		   tr(r, "propositions"), NULL);
 	for (i = 0; i < tl.n; i++) {
 		const struct theme_coverage *t = &tl.v[i];
 
@@ -705,18 +700,8 @@ static void documents_table(struct web_req *r,
 	struct sb *b = &r->body;
 	size_t i;
 
-	html_raw(b,
-		 "<table class=\"documents\">\n<thead><tr><th scope=\"col\">");
-	html_text(b, tr(r, "Titre"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "Version"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "Déposé le"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "Source"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "SHA-256"));
-	html_raw(b, "</th></tr></thead>\n<tbody>\n");
+	html_thead(b, "documents", tr(r, "Titre"), tr(r, "Version"),
+		   tr(r, "Déposé le"), tr(r, "Source"), tr(r, "SHA-256"), NULL);
 	for (i = 0; i < n; i++) {
 		html_raw(b, "<tr><td>");
 		html_text(b, d[i].title);

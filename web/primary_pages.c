@@ -1775,17 +1775,11 @@ int page_primary_results(struct web_req *r)
 	html_raw(b, "<details class=\"secondary\">\n<summary>");
 	html_text(b, tr(r, "Pour information : les jugements secondaires de "
 			   "Fabre (ils ne changent pas le classement)"));
-	html_raw(b, "</summary>\n<table>\n<thead><tr><th scope=\"col\">");
-	html_text(b, tr(r, "Candidat"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "typique"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "usuel"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "central"));
-	html_raw(b, "</th><th scope=\"col\">");
-	html_text(b, tr(r, "votants à la mention majoritaire ou au-dessus"));
-	html_raw(b, "</th></tr></thead>\n<tbody>\n");
+	html_raw(b, "</summary>\n");
+	html_thead(b, NULL, tr(r, "Candidat"), tr(r, "typique"), tr(r, "usuel"),
+		   tr(r, "central"),
+		   tr(r, "votants à la mention majoritaire ou au-dessus"),
+		   NULL);
 	for (k = 0; k < pp.nq; k++) {
 		size_t i = order[k];
 

@@ -15,24 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "form_page.h"
 #include "ingest.h"
-#include "web_auth.h"
 
 /* ---------------------------------------------------------- shared bits */
 
 static void status_label(struct web_req *r, const char *status)
 {
-	const char *t = !strcmp(status, "pending")
-				? tr(r, "en attente de modération")
-			: !strcmp(status, "published") ? tr(r, "publié")
-			: !strcmp(status, "rejected")  ? tr(r, "refusé")
-						       : status;
-
-	html_raw(&r->body, "<span class=\"status-");
-	html_attr(&r->body, status);
-	html_raw(&r->body, "\">");
-	html_text(&r->body, t);
-	html_raw(&r->body, "</span>");
+	form_status(r, status,
+		    !strcmp(status, "pending")
+			    ? tr(r, "en attente de modération")
+		    : !strcmp(status, "published") ? tr(r, "publié")
+		    : !strcmp(status, "rejected")  ? tr(r, "refusé")
+						   : status);
 }
 
 /*
@@ -81,13 +76,7 @@ static int doc_row(void *ctx, const struct ingest_doc_info *d)
 	html_date(r, d->submitted_at);
 	html_raw(b, "</td><td>");
 	status_label(r, d->status);
-	if (*d->reason) {
-		html_raw(b, "<br><span class=\"reason\">");
-		html_text(b, tr(r, "Motif :"));
-		html_raw(b, " ");
-		html_text(b, d->reason);
-		html_raw(b, "</span>");
-	}
+	form_reason(r, d->reason);
 	html_raw(b, "</td><td>");
 	if (!strcmp(d->status, "published") && d->previous_id) {
 		html_raw(b, "<a href=\"/d/");
@@ -100,17 +89,42 @@ static int doc_row(void *ctx, const struct ingest_doc_info *d)
 	return 0;
 }
 
-/* The candidacies the signed-in user holds: grants with a candidate */
-int web_own_candidacy(const struct auth_grant_list *gl, const char *e,
-		      const char *c)
+/* A candidacy's programmes, and the form that adds one */
+static int submit_section(struct web_req *r, const struct auth_grant *g,
+			  int64_t cid)
 {
-	size_t i;
+	struct sb *b = &r->body;
+	struct doc_rows dr = {r, 0};
+	int rc;
 
-	for (i = 0; i < gl->n; i++)
-		if (gl->v[i].role == ROLE_CANDIDATE && gl->v[i].election &&
-		    gl->v[i].candidate && !strcmp(gl->v[i].election, e) &&
-		    !strcmp(gl->v[i].candidate, c))
-			return 1;
+	html_table_head(&r->body, "documents", tr(r, "Titre"), tr(r, "Version"),
+			tr(r, "Format"), tr(r, "Déposé le"), tr(r, "État"), "",
+			NULL);
+	if ((rc = ingest_document_list(r->db, 0, cid, doc_row, &dr, &r->err)))
+		return rc;
+	html_raw(b, "</table>\n");
+	html_raw(b, "<form class=\"submit\" method=\"post\" "
+		    "action=\"/submit\" enctype=\"multipart/form-data\">\n");
+	auth_csrf_field(r);
+	form_candidacy_field(r, g);
+	html_raw(b, "<p><label for=\"title\">");
+	html_text(b, tr(r, "Titre du document (le même titre remplace "
+			   "la version précédente)"));
+	html_raw(b, "</label><br>\n<input type=\"text\" id=\"title\" "
+		    "name=\"title\" maxlength=\"500\" value=\"Programme\" "
+		    "required></p>\n<p><label for=\"source_url\">");
+	html_text(b, tr(r, "Adresse où le document est publié"));
+	html_raw(b, "</label><br>\n<input type=\"url\" id=\"source_url\" "
+		    "name=\"source_url\" maxlength=\"2000\" required>"
+		    "</p>\n<p><label for=\"file\">");
+	html_text(b, tr(r, "Fichier (HTML, Markdown, texte, XML ou PDF, "
+			   "20 Mo au plus)"));
+	html_raw(b, "</label><br>\n<input type=\"file\" id=\"file\" "
+		    "name=\"file\" required accept=\".html,.htm,.md,"
+		    ".markdown,.txt,.xml,.pdf\"></p>\n<p><button "
+		    "type=\"submit\">");
+	html_text(b, tr(r, "Envoyer pour modération"));
+	html_raw(b, "</button></p>\n</form>\n");
 	return 0;
 }
 
@@ -118,106 +132,17 @@ static int submit_page(struct web_req *r, const struct auth_grant_list *gl,
 		       int status, const char *message, const char *done)
 {
 	struct sb *b = &r->body;
-	struct doc_rows dr = {r, 0};
-	size_t i, ncand = 0;
-	int64_t cid;
 	int rc;
 
-	sb_reset(b);
-	r->status = status;
-	page_begin(r, tr(r, "Déposer un programme"));
-	html_raw(b, "<h1>");
-	html_text(b, tr(r, "Déposer un programme"));
-	html_raw(b, "</h1>\n<p><a href=\"/material\">");
+	form_page_begin(r, status, tr(r, "Déposer un programme"));
+	html_raw(b, "<p><a href=\"/material\">");
 	html_text(b, tr(r, "Documents de campagne"));
 	html_raw(b, "</a> · <a href=\"/profile\">");
 	html_text(b, tr(r, "Modifier le profil"));
 	html_raw(b, "</a></p>\n");
-	if (message) {
-		html_raw(b, "<p class=\"error\" role=\"alert\">");
-		html_text(b, message);
-		html_raw(b, "</p>\n");
-	}
-	if (done) {
-		html_raw(b, "<p class=\"notice\" role=\"status\">");
-		html_text(b, done);
-		html_raw(b, "</p>\n");
-	}
-	for (i = 0; i < gl->n; i++) {
-		const struct auth_grant *g = &gl->v[i];
-
-		if (g->role != ROLE_CANDIDATE || !g->election || !g->candidate)
-			continue;
-		ncand++;
-		if ((rc = ingest_candidate_id(r->db, g->election, g->candidate,
-					      &cid, &r->err)))
-			return rc;
-		html_raw(b, "<section>\n<h2><a href=\"/e/");
-		url_arg(b, g->election);
-		html_raw(b, "/c/");
-		url_arg(b, g->candidate);
-		html_raw(b, "\">");
-		html_text(b, g->candidate);
-		html_raw(b, "</a> <span class=\"meta\">");
-		html_text(b, g->election);
-		html_raw(b,
-			 "</span></h2>\n<table class=\"documents\">\n<tr><th>");
-		html_text(b, tr(r, "Titre"));
-		html_raw(b, "</th><th>");
-		html_text(b, tr(r, "Version"));
-		html_raw(b, "</th><th>");
-		html_text(b, tr(r, "Format"));
-		html_raw(b, "</th><th>");
-		html_text(b, tr(r, "Déposé le"));
-		html_raw(b, "</th><th>");
-		html_text(b, tr(r, "État"));
-		html_raw(b, "</th><th></th></tr>\n");
-		dr.n = 0;
-		if ((rc = ingest_document_list(r->db, 0, cid, doc_row, &dr,
-					       &r->err)))
-			return rc;
-		html_raw(b, "</table>\n");
-		html_raw(b, "<form class=\"submit\" method=\"post\" "
-			    "action=\"/submit\" "
-			    "enctype=\"multipart/form-data\">\n");
-		auth_csrf_field(r);
-		html_raw(b,
-			 "<input type=\"hidden\" name=\"candidacy\" value=\"");
-		html_attr(b, g->election);
-		html_raw(b, "/");
-		html_attr(b, g->candidate);
-		html_raw(b, "\">\n<p><label for=\"title\">");
-		html_text(b, tr(r, "Titre du document (le même titre remplace "
-				   "la version précédente)"));
-		html_raw(b,
-			 "</label><br>\n<input type=\"text\" id=\"title\" "
-			 "name=\"title\" maxlength=\"500\" value=\"Programme\" "
-			 "required></p>\n<p><label for=\"source_url\">");
-		html_text(b, tr(r, "Adresse où le document est publié"));
-		html_raw(b,
-			 "</label><br>\n<input type=\"url\" id=\"source_url\" "
-			 "name=\"source_url\" maxlength=\"2000\" required>"
-			 "</p>\n<p><label for=\"file\">");
-		html_text(b,
-			  tr(r, "Fichier (HTML, Markdown, texte, XML ou PDF, "
-				"20 Mo au plus)"));
-		html_raw(b, "</label><br>\n<input type=\"file\" id=\"file\" "
-			    "name=\"file\" required accept=\".html,.htm,.md,"
-			    ".markdown,.txt,.xml,.pdf\"></p>\n<p><button "
-			    "type=\"submit\">");
-		html_text(b, tr(r, "Envoyer pour modération"));
-		html_raw(b, "</button></p>\n</form>\n</section>\n");
-	}
-	if (!ncand) {
-		html_raw(b, "<p>");
-		html_text(b,
-			  tr(r, "Votre compte n'est lié à aucune candidature : "
-				"un éditeur ou un administrateur la "
-				"confirme."));
-		html_raw(b, " <a href=\"/account/candidacy\">");
-		html_text(b, tr(r, "Lier mon compte à une candidature"));
-		html_raw(b, "</a></p>\n");
-	}
+	form_notices(r, message, done);
+	if ((rc = form_candidacies(r, gl, 1, submit_section)))
+		return rc;
 	page_end(r);
 	return 0;
 }
@@ -248,42 +173,31 @@ static int submit_post(struct web_req *r, const struct auth_grant_list *gl)
 	struct theme_rules *rules = NULL;
 	struct agora_db *db;
 	struct agora_error ierr = {0};
-	const char *cand = auth_form(r, "candidacy");
+	const struct auth_grant *g;
 	const char *title = auth_form(r, "title");
 	const char *url = auth_form(r, "source_url");
 	const char *msg;
-	char *e = NULL, *slash;
-	int rc;
+	int rc, status;
 
-	if (!cand || !(slash = strchr(cand, '/')) ||
-	    !(e = strndup(cand, (size_t)(slash - cand))))
-		return submit_page(r, gl, 400,
-				   tr(r, "Choisissez une de vos candidatures."),
-				   NULL);
-	if (!web_own_candidacy(gl, e, slash + 1)) {
-		free(e);
-		auth_page_error(r, 403, tr(r, "Votre compte n'a pas le rôle que demande cette page."));
+	if (!(g = form_candidacy(r, gl, &status, &msg))) {
+		if (status == 400)
+			return submit_page(r, gl, status, msg, NULL);
+		auth_page_error(r, status, msg);
 		return 0;
 	}
-	if (!w->has_file || !w->file.len) {
-		free(e);
+	if (!w->has_file || !w->file.len)
 		return submit_page(r, gl, 400,
 				   tr(r, "Choisissez le fichier du programme."),
 				   NULL);
-	}
-	if (!url || !*url) {
-		free(e);
+	if (!url || !*url)
 		return submit_page(r, gl, 400,
 				   tr(r, "Indiquez l'adresse où le document "
 					 "est publié."),
 				   NULL);
-	}
-	if ((msg = check_type(r, &w->file))) {
-		free(e);
+	if ((msg = check_type(r, &w->file)))
 		return submit_page(r, gl, 415, msg, NULL);
-	}
-	req.election = e;
-	req.candidate_slug = slash + 1;
+	req.election = g->election;
+	req.candidate_slug = g->candidate;
 	req.source_url = url;
 	req.title = title && *title ? title : "Programme";
 	req.format = INGEST_AUTO;
@@ -293,7 +207,6 @@ static int submit_post(struct web_req *r, const struct auth_grant_list *gl)
 	req.submitted_by = w->user.id;
 	if ((rc = theme_rules_load(&rules, &r->err)) ||
 	    (rc = auth_write_db(r, &db))) {
-		free(e);
 		theme_rules_free(rules);
 		return rc;
 	}
@@ -302,7 +215,6 @@ static int submit_post(struct web_req *r, const struct auth_grant_list *gl)
 	rc = ingest_document(db, rules_c, &req, w->file.buf, w->file.len, &res,
 			     &ierr);
 	theme_rules_free(rules);
-	free(e);
 	if (rc == AGORA_EINVAL || rc == AGORA_ETOOBIG ||
 	    rc == AGORA_ENOTFOUND) {
 		LOG(LOG_INFO, "request %s: submission refused: %s", r->id,
@@ -328,30 +240,19 @@ static int submit_post(struct web_req *r, const struct auth_grant_list *gl)
 
 int page_submit(struct web_req *r)
 {
-	struct auth_grant_list gl = {0};
-	int rc;
+	const struct form_sent sent[] = {
+		{"same", tr(r, "Ce document est déjà enregistré : rien n'a "
+			       "changé.")},
+		{NULL, tr(r, "Document reçu : il attend la modération.")},
+	};
+	const struct form_page p = {
+		.role = ROLE_CANDIDATE,
+		.sent = sent,
+		.render = submit_page,
+		.post = submit_post,
+	};
 
-	if (auth_require(r, ROLE_CANDIDATE, 0))
-		return 0;
-	if ((rc = auth_user_grants(r->db, r->auth->user.id, &gl, &r->err)))
-		return rc;
-	if (!r->post) {
-		const char *sent = web_arg(r, "sent");
-
-		rc = submit_page(
-			r, &gl, 200, NULL,
-			!sent ? NULL
-			: !strcmp(sent, "same")
-				? tr(r, "Ce document est déjà enregistré : "
-					"rien n'a changé.")
-				: tr(r, "Document reçu : il attend la "
-					"modération."));
-	} else if (auth_post_ok(r))
-		rc = 0;
-	else
-		rc = submit_post(r, &gl);
-	auth_grant_list_fini(&gl);
-	return rc;
+	return form_page_run(r, &p);
 }
 
 /* ------------------------------------------------------------ moderation */
@@ -363,12 +264,8 @@ static int queue_row(void *ctx, const struct ingest_doc_info *d)
 	struct sb *b = &r->body;
 	int rc;
 
-	rc = auth_user_can(r->db, r->auth->user.id, ROLE_EDITOR, d->election_id,
-			   &r->err);
-	if (rc < 0)
-		return rc;
-	if (!rc)
-		return 0; /* another election's */
+	if ((rc = form_editor_of(r, d->election_id)) <= 0)
+		return rc; /* another election's, or an error */
 	dr->n++;
 	html_raw(b, "<tr><td><a href=\"/moderation/");
 	html_num(b, d->id);
@@ -399,25 +296,14 @@ int page_moderation(struct web_req *r)
 	html_text(b, tr(r, "Modération"));
 	html_raw(b, "</h1>\n<p><a href=\"/candidacies\">");
 	html_text(b, tr(r, "Demandes de candidats"));
-	html_raw(b, "</a></p>\n<table class=\"queue\">\n<tr><th>");
-	html_text(b, tr(r, "Titre"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Candidat"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Élection"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Version"));
-	html_raw(b, "</th><th>");
-	html_text(b, tr(r, "Déposé le"));
-	html_raw(b, "</th></tr>\n");
+	html_raw(b, "</a></p>\n");
+	html_table_head(&r->body, "queue", tr(r, "Titre"), tr(r, "Candidat"),
+			tr(r, "Élection"), tr(r, "Version"), tr(r, "Déposé le"),
+			NULL);
 	if ((rc = ingest_document_list(r->db, 0, 0, queue_row, &dr, &r->err)))
 		return rc;
 	html_raw(b, "</table>\n");
-	if (!dr.n) {
-		html_raw(b, "<p class=\"empty\">");
-		html_text(b, tr(r, "Aucun document en attente."));
-		html_raw(b, "</p>\n");
-	}
+	form_empty(r, dr.n, tr(r, "Aucun document en attente."));
 	if ((rc = web_material_queue(r)))
 		return rc;
 	page_end(r);
@@ -456,74 +342,47 @@ static int preview_row(void *ctx, int64_t id, const char *path,
 	return 0;
 }
 
-static int moderate_write(struct web_req *r, int64_t id, int publish,
-			  const char *reason)
+static int document_write(struct web_req *r, struct agora_db *db, int64_t id,
+			  int publish, const char *reason)
 {
-	struct agora_db *db;
 	char object[64];
 	int rc;
 
-	if ((rc = auth_write_begin(r, &db)))
-		return rc;
 	snprintf(object, sizeof(object), "document:%lld", (long long)id);
 	if ((rc = ingest_moderate(db, id, publish, reason, r->auth->user.id,
-				  &r->err)) ||
-	    (rc = auth_audit(db, r->auth->user.id,
-			     publish ? "document.publish" : "document.reject",
-			     object, reason ? reason : "", &r->err))) {
-		db_rollback(db);
+				  &r->err)))
 		return rc;
-	}
-	return auth_write_commit(r, db);
+	return auth_audit(db, r->auth->user.id,
+			  publish ? "document.publish" : "document.reject",
+			  object, reason ? reason : "", &r->err);
 }
+
+static const struct form_decision document_decision = {
+	.kind = DECIDE_PUBLISH,
+	.what = "document",
+	.path = "/moderation/",
+	.back = "/moderation",
+	.write = document_write,
+};
 
 int page_moderate(struct web_req *r)
 {
 	struct ingest_doc_info d = {0};
 	struct preview pv = {r, NULL, NULL};
 	struct sb *b = &r->body;
-	const char *action, *reason;
 	int64_t id;
-	int rc;
+	int rc, done;
 
-	if (!auth_signed_in(r)) {
-		auth_redirect(r, "/signin");
-		return 0;
-	}
-	if (web_parse_id(r->param[0], &id))
-		return agora_errorf(&r->err, AGORA_ENOTFOUND,
-				    "no document '%s'", r->param[0]);
+	if ((rc = form_decision_id(r, &document_decision, &id, &done)) || done)
+		return rc;
 	if ((rc = ingest_document_info(r->db, id, &d, &r->err)))
 		return rc;
-	if (auth_require(r, ROLE_EDITOR, d.election_id))
+	if ((rc = form_decision_gate(r, &document_decision, d.election_id, id,
+				     &done)) ||
+	    done)
 		goto out;
-	if (r->post) {
-		if (auth_post_ok(r))
-			goto out;
-		action = auth_form(r, "action");
-		reason = auth_form(r, "reason");
-		if (!action ||
-		    (strcmp(action, "publish") && strcmp(action, "reject"))) {
-			auth_page_error(r, 400, tr(r, "Formulaire mal formé : un échappement %, "
-					   "un octet nul ou de l'UTF-8 invalide."));
-			goto out;
-		}
-		rc = moderate_write(r, id, !strcmp(action, "publish"), reason);
-		if (rc == AGORA_EINVAL) {
-			auth_page_error(r, 400, r->err.msg);
-			rc = 0;
-			goto out;
-		}
-		if (!rc)
-			auth_redirect(r, "/moderation");
-		goto out;
-	}
-	page_begin(r, d.title);
-	html_raw(b, "<p class=\"crumbs\"><a href=\"/moderation\">");
-	html_text(b, tr(r, "Modération"));
-	html_raw(b, "</a></p>\n<h1>");
-	html_text(b, d.title);
-	html_raw(b, "</h1>\n<p>");
+	form_decision_head(r, &document_decision, d.title);
+	html_raw(b, "<p>");
 	html_text(b, d.candidate_name);
 	html_raw(b, " — ");
 	html_text(b, d.election);
@@ -532,31 +391,11 @@ int page_moderate(struct web_req *r)
 	html_raw(b, " — ");
 	status_label(r, d.status);
 	html_raw(b, "</p>\n<p>");
-	html_text(b, tr(r, "Publié à l'adresse :"));
-	html_raw(b, " <a rel=\"nofollow noopener\" href=\"");
-	html_attr(b, d.source_url);
-	html_raw(b, "\">");
-	html_text(b, d.source_url);
-	html_raw(b, "</a></p>\n");
-	if (!strcmp(d.status, "pending")) {
-		html_raw(b, "<form class=\"moderate\" method=\"post\" action=\""
-			    "/moderation/");
-		html_num(b, d.id);
-		html_raw(b, "\">\n");
-		auth_csrf_field(r);
-		html_raw(b, "<p><button type=\"submit\" name=\"action\" "
-			    "value=\"publish\">");
-		html_text(b, tr(r, "Publier"));
-		html_raw(b, "</button></p>\n<p><label for=\"reason\">");
-		html_text(b, tr(r, "Motif du refus (le candidat le lira)"));
-		html_raw(
-			b,
-			"</label><br>\n<textarea id=\"reason\" name=\"reason\" "
-			"maxlength=\"2000\"></textarea><br>\n<button "
-			"type=\"submit\" name=\"action\" value=\"reject\">");
-		html_text(b, tr(r, "Refuser"));
-		html_raw(b, "</button></p>\n</form>\n");
-	} else if (*d.reason) {
+	form_source_link(r, d.source_url);
+	html_raw(b, "</p>\n");
+	if (!strcmp(d.status, "pending"))
+		form_decision_form(r, &document_decision, d.id);
+	else if (*d.reason) {
 		html_raw(b, "<p class=\"reason\">");
 		html_text(b, tr(r, "Motif :"));
 		html_raw(b, " ");
@@ -704,24 +543,16 @@ int page_changes(struct web_req *r)
 	struct prop_list a = {0}, n = {0};
 	struct sb *b = &r->body;
 	size_t i, k, nadd = 0, ndel = 0, nchg = 0;
-	int64_t id;
 	int rc;
 
-	if (web_parse_id(r->param[0], &id))
-		return agora_errorf(&r->err, AGORA_ENOTFOUND,
-				    "no document '%s'", r->param[0]);
-	if ((rc = ingest_document_info(r->db, id, &d, &r->err)))
+	if ((rc = web_published_document(r, &d)))
 		return rc;
-	if (strcmp(d.status, "published")) {
-		rc = agora_errorf(&r->err, AGORA_ENOTFOUND,
-				  "no published document %lld", (long long)id);
-		goto out;
-	}
 	if (d.previous_id &&
 	    (rc = ingest_document_proposals(r->db, d.previous_id, prop_add, &a,
 					    &r->err)))
 		goto out;
-	if ((rc = ingest_document_proposals(r->db, id, prop_add, &n, &r->err)))
+	if ((rc = ingest_document_proposals(r->db, d.id, prop_add, &n,
+					    &r->err)))
 		goto out;
 	for (i = 0; i < n.n; i++)
 		for (k = 0; k < a.n; k++)
@@ -729,16 +560,9 @@ int page_changes(struct web_req *r)
 				a.v[k].used = n.v[i].used = 1;
 				break;
 			}
-	page_begin(r, tr(r, "Ce qui a changé"));
-	html_raw(b, "<p class=\"crumbs\"><a href=\"/e/");
-	url_arg(b, d.election);
-	html_raw(b, "/c/");
-	url_arg(b, d.candidate);
-	html_raw(b, "\">");
-	html_text(b, d.candidate_name);
-	html_raw(b, "</a></p>\n<h1>");
-	html_text(b, tr(r, "Ce qui a changé"));
-	html_raw(b, "</h1>\n<p>");
+	form_candidate_head(r, tr(r, "Ce qui a changé"), d.election,
+			    d.candidate, d.candidate_name);
+	html_raw(b, "<p>");
 	html_text(b, d.title);
 	html_raw(b, " — ");
 	html_textf(b, tr(r, "version %d"), d.version);

@@ -182,7 +182,8 @@ int page_submit(struct web_req *r);
 int page_moderation(struct web_req *r);
 int page_moderate(struct web_req *r);
 int page_changes(struct web_req *r);
-/* 1 when the grants hold the candidacy e/c (a candidate's own) */
+/* 1 when the grants hold the candidacy e/c (a candidate's own);
+ * defined in form_page.c, beside the other candidacy helpers */
 int web_own_candidacy(const struct auth_grant_list *gl, const char *e,
 		      const char *c);
 /* material_pages.c: campaign material and profiles, moderated */
@@ -195,6 +196,10 @@ int page_moderate_profile(struct web_req *r);
 int web_material_queue(struct web_req *r);
 /* document_pages.c: one published version, its siblings, its proposals */
 int page_document(struct web_req *r);
+/* The published document /d/ID of the route (/d/ID/changes too): 0
+ * with *d, else an error, ENOTFOUND for one not published */
+struct ingest_doc_info;
+int web_published_document(struct web_req *r, struct ingest_doc_info *d);
 /* submit_api.c: the JSON API around submissions and claims */
 int api_documents(struct web_req *r);
 int api_me(struct web_req *r);

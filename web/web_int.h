@@ -133,6 +133,20 @@ void html_num(struct sb *b, long long v);
 void url_arg(struct sb *b, const char *s);
 /* Escapes a snippet, its \x02...\x03 marks becoming <mark>...</mark> */
 void html_marked(struct sb *b, const char *snippet);
+#if defined(__GNUC__)
+#define HTML_SENTINEL __attribute__((sentinel))
+#else
+#define HTML_SENTINEL
+#endif
+/*
+ * A table's opening and its row of column heads, the texts (escaped)
+ * ending at NULL, "" an empty cell; cls NULL: no class. html_thead()
+ * writes <thead> with scope="col" and opens the <tbody>; the plain
+ * html_table_head() (the candidates' and editors' form pages) a first
+ * row of <th>.
+ */
+void html_thead(struct sb *b, const char *cls, ...) HTML_SENTINEL;
+void html_table_head(struct sb *b, const char *cls, ...) HTML_SENTINEL;
 
 /* ---------------------------------------------- languages, lang.c */
 

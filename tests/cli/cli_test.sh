@@ -319,4 +319,24 @@ expect 0 "verify re-extracts the PDFs" $P verify --json
 json "j['ok'] and j['documents'] == 2" \
 	"two PDF documents verified, the truncated one not stored"
 
+# the deciding commands' usage errors (cli_parse_id): exit 2 with a
+# message that says what is wrong, before the database is opened
+for c in "moderate --publish --reject" "claims --confirm --refuse"; do
+	set -- $c
+	expect 2 "agora $1 $2 and $3 together" "$AGORA" $1 7 $2 $3 why
+	has "$T/err" "$2 or $3, not both" "says they do not go together"
+	expect 2 "agora $1 $2 without an id" "$AGORA" $1 $2
+	has "$T/err" "which" "asks which one"
+	expect 2 "agora $1 with an id and no decision" "$AGORA" $1 7
+	has "$T/err" "$2 or $3 REASON" "asks for the decision"
+	expect 2 "agora $1 with a bad id" "$AGORA" $1 x7 $2
+	has "$T/err" "'x7' is not a" "says the id is not one"
+	expect 2 "agora $1 with two ids" "$AGORA" $1 7 8 $2
+	has "$T/err" "'7' is not a" "refuses a second id"
+done
+expect 2 "agora moderate --material and --profile together" "$AGORA" \
+	moderate --material --profile
+has "$T/err" "--material or --profile, not both" \
+	"says they do not go together"
+
 finish

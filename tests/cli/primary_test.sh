@@ -18,6 +18,10 @@ ballots() { sqlite3 "$AGORA_DB" "SELECT count(*) FROM ballot" 2>/dev/null ||
 P=lp-2027
 expect 0 "agora primary --help" "$AGORA" primary --help
 has "$T/out" "agora primary credentials" "help shows every subcommand"
+expect 2 "agora primary without a subcommand" "$AGORA" primary
+has "$T/err" "give a subcommand" "asks for one"
+expect 2 "agora primary with an unknown subcommand" "$AGORA" primary frob
+has "$T/err" "unknown subcommand 'frob'" "names it"
 expect 2 "a primary needs a title" "$AGORA" primary create $P
 expect 2 "one grade is not enough" "$AGORA" primary create $P --title T \
 	--grades "Bien"

@@ -19,41 +19,15 @@ election. Ends with `agora verify` (the audit chain). Prints one
 """
 import json
 import os
-import shutil
-import sqlite3
-import subprocess
 import sys
-import tempfile
 
 import harness
-from harness import check, free_port, stop
+from harness import Browser, check, query as q
 
 AGORA, SRC = sys.argv[1], sys.argv[2]
 ELECTION = "cl-2026"
 OTHER = "ailleurs-2026"
 PRIMARY = "prim-2027"
-FAST = "1,8192"  # libsodium's minimums: tests only
-PASSWORD = "a long password"
-
-
-class Browser(harness.Browser):
-    def signin(self, email):
-        st, h, _ = self.post("/signin", {"email": email,
-                                         "password": PASSWORD})
-        return st == 303
-
-
-def run(env, *args, stdin=None):
-    return subprocess.run([AGORA] + list(args), env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
-
-
-def q(dbpath, sql, *args):
-    con = sqlite3.connect(dbpath)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
 
 
 def claims(dbpath):
@@ -70,16 +44,8 @@ def linked(dbpath, email, cand):
 
 
 def multipart(fields, file):
-    boundary = "agora-claim-test-boundary-Zq81"
-    out = b""
-    for k, v in fields.items():
-        out += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n"
-                % (boundary, k)).encode() + v.encode() + b"\r\n"
-    out += ("--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-            "filename=\"%s\"\r\nContent-Type: text/markdown\r\n\r\n"
-            % (boundary, file[0])).encode() + file[1] + b"\r\n"
-    out += ("--%s--\r\n" % boundary).encode()
-    return "multipart/form-data; boundary=" + boundary, out
+    """file: (name, bytes) of a Markdown programme"""
+    return harness.multipart(fields, (file[0], "text/markdown", file[1]))
 
 
 def claim_flows(port, dbpath):
@@ -460,85 +426,60 @@ def versions_and_api(port, dbpath):
           "API: the account's requests and their answers", j)
 
 
-def cli_flow(env, dbpath):
+def cli_flow(site, dbpath):
     """The same queue from the command line"""
-    r = run(env, "claims")
+    r = site.run("claims")
     pending = [k for k in claims(dbpath) if k[3] == "pending"]
     check(r.returncode == 0 and len(pending) == 1 and
           r.stdout.startswith("%d\t%s\tantoine-roux\tdeclarant@example.org"
                               % (pending[0][0], ELECTION)),
           "agora claims lists the waiting request", (r.stdout, r.stderr))
     kid = pending[0][0] if pending else 0
-    r = run(env, "claims", str(kid), "--refuse", "")
+    r = site.run("claims", str(kid), "--refuse", "")
     check(r.returncode == 2 and claims(dbpath)[-1][3] == "pending",
           "agora claims ID --refuse without a reason: exit 2, unchanged",
           (r.returncode, r.stderr))
-    r = run(env, "claims", str(kid), "--refuse", "Pas de mandat.")
+    r = site.run("claims", str(kid), "--refuse", "Pas de mandat.")
     check(r.returncode == 0 and claims(dbpath)[-1][3:] ==
           ("refused", "Pas de mandat."),
           "agora claims ID --refuse REASON", (r.returncode, r.stderr))
-    r = run(env, "claims", str(kid), "--confirm")
+    r = site.run("claims", str(kid), "--confirm")
     check(r.returncode == 2 and "already refused" in r.stderr and
           not linked(dbpath, "declarant@example.org", "antoine-roux"),
           "agora claims: a decided request is refused (exit 2)",
           (r.returncode, r.stderr))
-    r = run(env, "claims", "--json")
+    r = site.run("claims", "--json")
     check(r.returncode == 0 and json.loads(r.stdout) == [],
           "agora claims --json: nothing waits any more", r.stdout)
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="agora-claim-")
-    proc = None
+    site = harness.Site(AGORA, "agora-claim-")
     try:
-        dbpath = os.path.join(tmp, "agora.db")
-        env = dict(os.environ, AGORA_DB=dbpath, AGORA_PWHASH_LIMITS=FAST)
         corpus = os.path.join(SRC, "corpus", "valbrune-2026")
-        steps = [
-            ("election", "add", ELECTION, "--title", "Élection"),
-            ("election", "add", OTHER, "--title", "Ailleurs"),
-            ("--quiet", "ingest", "--election", ELECTION, "--candidate",
-             "Claire Mercier", os.path.join(corpus, "mercier.html")),
-            ("--quiet", "ingest", "--election", ELECTION, "--candidate",
-             "Antoine Roux", os.path.join(corpus, "roux.xml")),
+        site.setup(harness.elections(SRC, ELECTION, OTHER) + [
             ("--quiet", "ingest", "--election", OTHER, "--candidate",
              "Lucie Durand", os.path.join(corpus, "durand.md")),
             ("primary", "create", PRIMARY, "--title", "Primaire"),
-            ("user", "add", "editor@example.org", "--role", "editor",
-             "--election", ELECTION),
-            ("user", "add", "outsider@example.org", "--role", "editor",
-             "--election", OTHER),
-            ("user", "add", "primed@example.org", "--role", "editor",
-             "--election", PRIMARY),
-            ("user", "add", "admin@example.org", "--role", "administrator"),
-            ("user", "add", "citizen@example.org", "--role", "citizen"),
-            ("user", "add", "citizen2@example.org", "--role", "citizen"),
-            ("user", "add", "declarant@example.org", "--role", "citizen"),
-        ]
-        for s in steps:
-            r = run(env, *s, stdin=PASSWORD + "\n")
-            if r.returncode:
-                sys.exit("setup failed: %s: %s" % (" ".join(s), r.stderr))
-        port = free_port()
-        proc = harness.start(AGORA, env, port)
-        claim_flows(port, dbpath)
-        declarant_flow(port, dbpath)
-        versions_and_api(port, dbpath)
-        cli_flow(env, dbpath)
-        rc = stop(proc)
-        err = proc.stderr.read() if rc is not None else ""
-        proc = None
-        check(rc == 0, "SIGTERM stops the server with exit 0", rc)
-        if harness.failed:
-            print("the server's log:\n" + err[-3000:])
-        r = run(env, "verify")
+            harness.editor("editor@example.org", ELECTION),
+            harness.editor("outsider@example.org", OTHER),
+            harness.editor("primed@example.org", PRIMARY),
+            harness.account("admin@example.org", "administrator"),
+            harness.account("citizen@example.org"),
+            harness.account("citizen2@example.org"),
+            harness.account("declarant@example.org"),
+        ])
+        port = site.serve()
+        claim_flows(port, site.dbpath)
+        declarant_flow(port, site.dbpath)
+        versions_and_api(port, site.dbpath)
+        cli_flow(site, site.dbpath)
+        site.stop()
+        r = site.run("verify")
         check(r.returncode == 0, "agora verify: the audit chain holds",
               r.stdout + r.stderr)
     finally:
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+        site.close()
     harness.finish()
 
 

@@ -26,25 +26,18 @@ Prints one "ok - ..." line per check, then "N passed, M failed".
 import http.client
 import json
 import os
-import re
-import shutil
-import socket
 import sqlite3
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 import zlib
 
 import harness
-from harness import check, free_port, stop
+from harness import check, multipart, query, raw_status
 
 AGORA, SRC = sys.argv[1], sys.argv[2]
 ELECTION = "mat-2026"
 OTHER = "ailleurs-2026"
-FAST = "1,8192"  # libsodium's minimums: tests only
-PASSWORD = "a long password"
 DATA = os.path.join(SRC, "tests", "data")
 CLAIRE = ELECTION + "/claire-mercier"
 
@@ -70,28 +63,8 @@ def png_with(chunk):
     return PNG[:33] + chunk + PNG[33:]
 
 
-def multipart(fields, file=None):
-    """file: (name, declared type, bytes) or None -> (type, body)"""
-    boundary = "agora-material-boundary-Zq81"
-    out = b""
-    for k, v in fields.items():
-        out += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n"
-                % (boundary, k)).encode() + v.encode() + b"\r\n"
-    if file is not None:
-        out += ("--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-                "filename=\"%s\"\r\nContent-Type: %s\r\n\r\n"
-                % (boundary, file[0], file[1])).encode() + file[2] + b"\r\n"
-    out += ("--%s--\r\n" % boundary).encode()
-    return "multipart/form-data; boundary=" + boundary, out
-
-
 class Browser(harness.Browser):
     timeout = 120
-
-    def signin(self, email):
-        st, _, _ = self.post("/signin", {"email": email,
-                                         "password": PASSWORD})
-        return st == 303
 
     def token(self):
         return self.csrf("/material") or self.csrf("/account")
@@ -101,9 +74,7 @@ class Browser(harness.Browser):
         fields = {"candidacy": candidacy, "caption": caption}
         if csrf:
             fields["csrf"] = self.token()
-        ctype, body = multipart(fields, file)
-        return self.req("/material", "POST", body=body,
-                        headers={"Content-Type": ctype})
+        return self.post_multipart("/material", fields, file)
 
     def video(self, url, caption="Réunion publique", candidacy=CLAIRE):
         return self.req("/material", "POST", form={
@@ -125,19 +96,6 @@ class Browser(harness.Browser):
             c.close()
 
 
-def run(env, *args, stdin=None):
-    return subprocess.run([AGORA] + list(args), env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
-
-
-def query(dbpath, sql, *args):
-    con = sqlite3.connect(dbpath)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
-
-
 def counts(dbpath):
     return query(dbpath, "SELECT (SELECT count(*) FROM material),"
                  " (SELECT count(*) FROM material_data),"
@@ -149,31 +107,6 @@ def last_material(dbpath):
     rows = query(dbpath, "SELECT id, kind, media_type, status, width,"
                  " height FROM material ORDER BY id DESC LIMIT 1")
     return rows[0] if rows else None
-
-
-def raw_status(port, head, body=b"", chunk=1 << 16):
-    """Sends head then body as far as the server reads it; the status."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=60)
-    try:
-        s.sendall(head)
-        try:
-            for i in range(0, len(body), chunk):
-                s.sendall(body[i:i + chunk])
-        except OSError:
-            pass
-        data = b""
-        try:
-            while b"\r\n" not in data:
-                got = s.recv(4096)
-                if not got:
-                    break
-                data += got
-        except OSError:
-            pass
-        m = re.match(rb"HTTP/1\.1 (\d+)", data)
-        return int(m.group(1)) if m else None
-    finally:
-        s.close()
 
 
 def refusals(port, dbpath, claire, antoine, citizen, anon):
@@ -261,7 +194,7 @@ def refusals(port, dbpath, claire, antoine, citizen, anon):
           "crosses 10 MiB, nothing stored", st)
 
 
-def flows(port, dbpath, env):
+def flows(port, dbpath, site):
     anon = Browser(port)
     claire, antoine = Browser(port), Browser(port)
     editor, outsider, citizen = Browser(port), Browser(port), Browser(port)
@@ -417,27 +350,27 @@ def flows(port, dbpath, env):
     # the command line
     claire.upload(("p.png", "image/png", PNG), caption="Au conseil")
     cli_id = last_material(dbpath)[0]
-    r = run(env, "moderate", "--material")
+    r = site.run("moderate", "--material")
     check(r.returncode == 0 and str(cli_id) in r.stdout and
           "Au conseil" in r.stdout, "agora moderate --material lists it",
           r.stdout + r.stderr)
-    r = run(env, "moderate", "--material", str(cli_id), "--reject", "")
+    r = site.run("moderate", "--material", str(cli_id), "--reject", "")
     check(r.returncode == 2 and "reason" in r.stderr,
           "agora moderate --material: a rejection needs a reason",
           r.stderr)
-    r = run(env, "moderate", "--material", str(cli_id), "--publish")
+    r = site.run("moderate", "--material", str(cli_id), "--publish")
     st, _, body = anon.req("/e/%s/c/claire-mercier" % ELECTION)
     check(r.returncode == 0 and "Au conseil" in body,
           "agora moderate --material publishes it",
           r.stdout + r.stderr)
-    r = run(env, "moderate", "--material", "--json")
+    r = site.run("moderate", "--material", "--json")
     check(r.returncode == 0 and json.loads(r.stdout) == [],
           "nothing left in the material queue", r.stdout + r.stderr)
 
-    profiles(dbpath, env, anon, claire, antoine, editor, outsider)
+    profiles(dbpath, site, anon, claire, antoine, editor, outsider)
 
 
-def profiles(dbpath, env, anon, claire, antoine, editor, outsider):
+def profiles(dbpath, site, anon, claire, antoine, editor, outsider):
     page = "/e/%s/c/claire-mercier" % ELECTION
     form = {"candidacy": CLAIRE, "given_name": "Claire",
             "family_name": "Mercier-Duval", "party": "Valbrune Demain",
@@ -524,13 +457,13 @@ def profiles(dbpath, env, anon, claire, antoine, editor, outsider):
     check(rows == [("pending", "Version deux"), ("withdrawn", "Version une")],
           "a second proposal replaces the pending one, kept as history",
           rows)
-    r = run(env, "moderate", "--profile")
+    r = site.run("moderate", "--profile")
     check(r.returncode == 0 and "Mercier-Duval" in r.stdout and
           r.stdout.count("\n") == 1, "agora moderate --profile lists it",
           r.stdout + r.stderr)
     pid3 = rows and query(dbpath, "SELECT max(id) FROM candidate_profile"
                           )[0][0]
-    r = run(env, "moderate", "--profile", str(pid3), "--publish")
+    r = site.run("moderate", "--profile", str(pid3), "--publish")
     st, _, body = anon.req(page)
     check(r.returncode == 0 and "Version deux" in body,
           "agora moderate --profile publishes it", r.stdout + r.stderr)
@@ -544,43 +477,14 @@ def profiles(dbpath, env, anon, claire, antoine, editor, outsider):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="agora-material-")
-    proc = None
+    site = harness.Site(AGORA, "agora-material-")
     try:
-        dbpath = os.path.join(tmp, "agora.db")
-        env = dict(os.environ, AGORA_DB=dbpath, AGORA_PWHASH_LIMITS=FAST)
-        corpus = os.path.join(SRC, "corpus", "valbrune-2026")
-        steps = [
-            ("election", "add", ELECTION, "--title", "Élection"),
-            ("election", "add", OTHER, "--title", "Ailleurs"),
-            ("--quiet", "ingest", "--election", ELECTION, "--candidate",
-             "Claire Mercier", os.path.join(corpus, "mercier.html")),
-            ("--quiet", "ingest", "--election", ELECTION, "--candidate",
-             "Antoine Roux", os.path.join(corpus, "roux.xml")),
-            ("user", "add", "claire@example.org", "--role", "candidate",
-             "--election", ELECTION, "--candidate", "claire-mercier"),
-            ("user", "add", "antoine@example.org", "--role", "candidate",
-             "--election", ELECTION, "--candidate", "antoine-roux"),
-            ("user", "add", "editor@example.org", "--role", "editor",
-             "--election", ELECTION),
-            ("user", "add", "outsider@example.org", "--role", "editor",
-             "--election", OTHER),
-            ("user", "add", "citizen@example.org", "--role", "citizen"),
-        ]
-        for s in steps:
-            r = run(env, *s, stdin=PASSWORD + "\n")
-            if r.returncode:
-                sys.exit("setup failed: %s: %s" % (" ".join(s), r.stderr))
-        port = free_port()
-        proc = harness.start(AGORA, env, port)
-        flows(port, dbpath, env)
-        rc = stop(proc)
-        err = proc.stderr.read() if rc is not None else ""
-        proc = None
-        check(rc == 0, "SIGTERM stops the server with exit 0", rc)
-        if harness.failed:
-            print("the server's log:\n" + err[-3000:])
-        r = run(env, "verify")
+        site.setup(harness.campaign(SRC, ELECTION, OTHER))
+        port = site.serve()
+        flows(port, site.dbpath, site)
+        site.stop()
+        dbpath = site.dbpath
+        r = site.run("verify")
         check(r.returncode == 0 and "campaign files match" in r.stdout,
               "agora verify: the audit chain holds, every stored file "
               "matches its hash and type", r.stdout + r.stderr)
@@ -593,15 +497,12 @@ def main():
                     " WHERE kind = 'photo' AND status = 'published')")
         con.commit()
         con.close()
-        r = run(env, "verify")
+        r = site.run("verify")
         check(r.returncode == 1 and "do not match their SHA-256" in
               r.stdout, "agora verify: a stored file changed is reported",
               r.stdout + r.stderr)
     finally:
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+        site.close()
     harness.finish()
 
 

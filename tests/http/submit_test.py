@@ -17,28 +17,20 @@ CSRF-less posts, unsupported types, empty documents, oversize uploads
 decision; each leaves the database as it was. Ends with `agora verify`.
 Prints one "ok - ..." line per check, then "N passed, M failed".
 """
-import http.client
 import importlib.util
 import os
 import re
-import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 
 import harness
-from harness import check, free_port, stop  # noqa: F401
+from harness import check, raw_status
 
 AGORA, SRC = sys.argv[1], sys.argv[2]
 ELECTION = "sub-2026"
 OTHER = "ailleurs-2026"
-FAST = "1,8192"  # libsodium's minimums: tests only
-PASSWORD = "a long password"
 
 spec = importlib.util.spec_from_file_location(
     "make_pdf", os.path.join(SRC, "tests", "data", "make_pdf.py"))
@@ -48,17 +40,8 @@ spec.loader.exec_module(make_pdf)
 
 def multipart(fields, file=None):
     """fields: dict; file: (name, bytes) or None. Returns (type, body)."""
-    boundary = "agora-test-boundary-7MA4YWxkTrZu0gW"
-    out = b""
-    for k, v in fields.items():
-        out += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n"
-                % (boundary, k)).encode() + v.encode() + b"\r\n"
-    if file is not None:
-        out += ("--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-                "filename=\"%s\"\r\nContent-Type: application/octet-stream"
-                "\r\n\r\n" % (boundary, file[0])).encode() + file[1] + b"\r\n"
-    out += ("--%s--\r\n" % boundary).encode()
-    return "multipart/form-data; boundary=" + boundary, out
+    return harness.multipart(fields, file and (
+        file[0], "application/octet-stream", file[1]))
 
 
 class Browser(harness.Browser):
@@ -72,20 +55,6 @@ class Browser(harness.Browser):
         ctype, body = multipart(fields, file)
         return self.req("/submit", "POST", body=body,
                         headers={"Content-Type": ctype})
-
-    def signin(self, email):
-        st, h, _ = self.post("/signin", {"email": email,
-                                         "password": PASSWORD})
-        return st == 303
-
-
-def run(env, *args, stdin=None):
-    return subprocess.run([AGORA] + list(args), env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
-
-
-def start(env, port):
-    return harness.start(AGORA, env, port)
 
 
 def counts(dbpath):
@@ -109,37 +78,12 @@ def doc_rows(dbpath):
         con.close()
 
 
-def raw_status(port, head, body=b"", chunk=1 << 16):
-    """Sends head then body as far as the server reads it; the status."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=60)
-    try:
-        s.sendall(head)
-        try:
-            for i in range(0, len(body), chunk):
-                s.sendall(body[i:i + chunk])
-        except OSError:
-            pass  # the server answered and closed: what is tested
-        data = b""
-        try:
-            while b"\r\n" not in data:
-                got = s.recv(4096)
-                if not got:
-                    break
-                data += got
-        except OSError:
-            pass
-        m = re.match(rb"HTTP/1\.1 (\d+)", data)
-        return int(m.group(1)) if m else None
-    finally:
-        s.close()
-
-
 def search_hits(browser, q):
     st, _, body = browser.req("/api/v1/search?q=" + urllib.parse.quote(q))
     return st, body
 
 
-def flows(port, dbpath, env):
+def flows(port, dbpath, site):
     anon = Browser(port)
     claire, antoine = Browser(port), Browser(port)
     editor, outsider, citizen = Browser(port), Browser(port), Browser(port)
@@ -366,72 +310,39 @@ def flows(port, dbpath, env):
     pages4 = [list(p) for p in pages3] + [["6. Un budget participatif."]]
     st, _, _ = claire.upload(fields, ("v4.pdf", make_pdf.pdf(pages4)))
     v4 = doc_rows(dbpath)[-1]
-    r = run(env, "moderate", "--election", ELECTION, "--json")
+    r = site.run("moderate", "--election", ELECTION, "--json")
     check(r.returncode == 0 and '"document": %d' % v4[0] in r.stdout and
           '"candidate": "claire-mercier"' in r.stdout,
           "agora moderate lists the pending document", r.stdout + r.stderr)
-    r = run(env, "moderate", str(v4[0]), "--reject", "")
+    r = site.run("moderate", str(v4[0]), "--reject", "")
     check(r.returncode == 2 and doc_rows(dbpath)[-1][2] == "pending",
           "agora moderate: a rejection without a reason is refused",
           r.stderr)
-    r = run(env, "moderate", str(v4[0]), "--publish")
+    r = site.run("moderate", str(v4[0]), "--publish")
     st, body = search_hits(anon, "budget participatif")
     check(r.returncode == 0 and doc_rows(dbpath)[-1][2] == "published" and
           "6. Un budget participatif." in body,
           "agora moderate publishes it: search sees it at once",
           r.stdout + r.stderr + body[:300])
-    r = run(env, "moderate", str(v4[0]), "--publish")
+    r = site.run("moderate", str(v4[0]), "--publish")
     check(r.returncode == 2 and "not waiting" in r.stderr,
           "agora moderate: a published document is not decided again",
           r.stderr)
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="agora-submit-")
-    proc = None
+    site = harness.Site(AGORA, "agora-submit-")
     try:
-        dbpath = os.path.join(tmp, "agora.db")
-        env = dict(os.environ, AGORA_DB=dbpath, AGORA_PWHASH_LIMITS=FAST)
-        corpus = os.path.join(SRC, "corpus", "valbrune-2026")
-        steps = [
-            ("election", "add", ELECTION, "--title", "Élection"),
-            ("election", "add", OTHER, "--title", "Ailleurs"),
-            ("--quiet", "ingest", "--election", ELECTION, "--candidate",
-             "Claire Mercier", os.path.join(corpus, "mercier.html")),
-            ("--quiet", "ingest", "--election", ELECTION, "--candidate",
-             "Antoine Roux", os.path.join(corpus, "roux.xml")),
-            ("user", "add", "claire@example.org", "--role", "candidate",
-             "--election", ELECTION, "--candidate", "claire-mercier"),
-            ("user", "add", "antoine@example.org", "--role", "candidate",
-             "--election", ELECTION, "--candidate", "antoine-roux"),
-            ("user", "add", "editor@example.org", "--role", "editor",
-             "--election", ELECTION),
-            ("user", "add", "outsider@example.org", "--role", "editor",
-             "--election", OTHER),
-            ("user", "add", "citizen@example.org", "--role", "citizen"),
-        ]
-        for s in steps:
-            r = run(env, *s, stdin=PASSWORD + "\n")
-            if r.returncode:
-                sys.exit("setup failed: %s: %s" % (" ".join(s), r.stderr))
-        port = free_port()
-        proc = start(env, port)
-        flows(port, dbpath, env)
-        rc = stop(proc)
-        err = proc.stderr.read() if rc is not None else ""
-        proc = None
-        check(rc == 0, "SIGTERM stops the server with exit 0", rc)
-        if harness.failed:
-            print("the server's log:\n" + err[-3000:])
-        r = run(env, "verify")
+        site.setup(harness.campaign(SRC, ELECTION, OTHER))
+        port = site.serve()
+        flows(port, site.dbpath, site)
+        site.stop()
+        r = site.run("verify")
         check(r.returncode == 0,
               "agora verify: every version verbatim, the index exact",
               r.stdout + r.stderr)
     finally:
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+        site.close()
     harness.finish()
 
 

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include <sodium.h>
+
 #include "core.h"
 
 static void test_sb_cap_is_sticky(void **state)
@@ -95,6 +97,43 @@ static void test_sha256(void **state)
 	sha256_hex("abc", 3, h);
 	assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a"
 			       "9cb410ff61f20015ad");
+}
+
+/*
+ * sha256() with the CPU's SHA instructions gives libsodium's digest:
+ * every length up to four blocks (each padding case: the length in the
+ * same block or the next one), and buffers of up to a megabyte at odd
+ * offsets. Then the same with the portable path forced.
+ */
+static void test_sha256_paths(void **state)
+{
+	static unsigned char buf[(1 << 20) + 7];
+	unsigned char want[32], got[32];
+	size_t i, n, off;
+	int pass;
+
+	(void)state;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)((i * 2654435761u) >> 13);
+	printf("SHA instructions: %s\n", sha256_accelerated() ? "yes" : "no");
+	for (pass = 0; pass < 2; pass++) {
+		sha256_force_portable(pass);
+		for (n = 0; n <= 256; n++) {
+			crypto_hash_sha256(want, buf + (n & 7), n);
+			sha256(buf + (n & 7), n, got);
+			assert_memory_equal(want, got, 32);
+		}
+		for (n = 1000; n < sizeof(buf); n = n * 7 + 13) {
+			off = n % 5;
+			crypto_hash_sha256(want, buf + off, n);
+			sha256(buf + off, n, got);
+			assert_memory_equal(want, got, 32);
+		}
+		sha256(NULL, 0, got);
+		crypto_hash_sha256(want, (const unsigned char *)"", 0);
+		assert_memory_equal(want, got, 32);
+	}
+	sha256_force_portable(0);
 }
 
 static void test_taxonomy(void **state)
@@ -247,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_error_prefix),
 		cmocka_unit_test(test_slugify),
 		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_sha256_paths),
 		cmocka_unit_test(test_taxonomy),
 		cmocka_unit_test(test_db_migrations),
 		cmocka_unit_test(test_proposal_text_is_immutable),

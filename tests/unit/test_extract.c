@@ -331,6 +331,37 @@ static void test_markdown_blocks(void **state)
 	ingest_doc_fini(&doc);
 }
 
+/*
+ * Raw HTML blocks made of tags alone (Markdown's admonition <div>s) add
+ * no text and no block, without the HTML parser (ingest/html.c,
+ * bare_tags); any text, entity or comment among the tags still goes
+ * through the parser and keeps its text.
+ */
+static void test_markdown_bare_tags(void **state)
+{
+	struct ingest_doc doc;
+	size_t i = 0;
+
+	(void)state;
+	ok(INGEST_MARKDOWN,
+	   "<div class=\"admonition note\">\n\n"
+	   "Premier paragraphe.\n\n"
+	   "</div>\n\n"
+	   "<div title=\"a > b\" data-x='<'></div>\n\n"
+	   "<DIV><!-- un commentaire --></DIV>\n\n"
+	   "<div>&eacute;t&eacute; <span>chaud</span></div>\n\n"
+	   "<section>Texte brut</section>\n\n"
+	   "<center>\n</center>\n\n"
+	   "Dernier paragraphe.\n",
+	   &doc);
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0, "Premier paragraphe."));
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0, "été chaud"));
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0, "Texte brut"));
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0, "Dernier paragraphe."));
+	assert_int_equal(doc.nblocks, i);
+	ingest_doc_fini(&doc);
+}
+
 static void test_markdown_segment(void **state)
 {
 	struct ingest_doc doc;
@@ -1148,6 +1179,7 @@ int main(void)
 		cmocka_unit_test(test_html_segment),
 		cmocka_unit_test(test_html_tag_soup),
 		cmocka_unit_test(test_markdown_blocks),
+		cmocka_unit_test(test_markdown_bare_tags),
 		cmocka_unit_test(test_markdown_segment),
 		cmocka_unit_test(test_markdown_anchor_toc),
 		cmocka_unit_test(test_xml_blocks),

@@ -331,6 +331,67 @@ static void test_tokenize_keep(void **state)
 }
 
 /* The ASCII fast path of utf8_valid still finds NUL and bad bytes */
+/*
+ * fr_word_note: a number kept with a cached word under a tag; another
+ * tag does not see it, and a word too long for the cache has none.
+ */
+struct note_ctx {
+	struct fr_stemmer *st;
+	uint32_t tag;
+	int seen, stored, uncached;
+};
+
+static int note_cb(void *ctx, const char *stem, size_t n, size_t start,
+		   size_t end)
+{
+	struct note_ctx *c = ctx;
+	uint32_t *note = fr_word_note(c->st, c->tag);
+
+	(void)start;
+	(void)end;
+	if (!note) {
+		c->uncached++;
+		return 0;
+	}
+	if (*note) {
+		assert_int_equal(*note, 1000 + n); /* what was stored for it */
+		c->seen++;
+	} else {
+		*note = 1000 + (uint32_t)n;
+		c->stored++;
+	}
+	(void)stem;
+	return 0;
+}
+
+static void test_word_note(void **state)
+{
+	static const char text[] = "logement social et logement étudiant "
+				   "anticonstitutionnellementanticonstitutionnel";
+	struct fr_stemmer *st = fr_stemmer_new();
+	struct note_ctx a = {st, fr_note_tag(), 0, 0, 0}, b;
+
+	(void)state;
+	assert_non_null(st);
+	b = a;
+	b.tag = fr_note_tag();
+	assert_int_not_equal(a.tag, b.tag);
+	assert_int_equal(fr_tokenize(st, text, strlen(text), note_cb, &a), 0);
+	/* "logement" the second time is seen; the long word is not cached */
+	assert_int_equal(a.stored, 4);
+	assert_int_equal(a.seen, 1);
+	assert_int_equal(a.uncached, 1);
+	a.stored = a.seen = a.uncached = 0;
+	assert_int_equal(fr_tokenize(st, text, strlen(text), note_cb, &a), 0);
+	assert_int_equal(a.stored, 0);
+	assert_int_equal(a.seen, 5);
+	/* another tag starts from nothing */
+	assert_int_equal(fr_tokenize(st, text, strlen(text), note_cb, &b), 0);
+	assert_int_equal(b.stored, 4);
+	assert_int_equal(b.seen, 1);
+	fr_stemmer_free(st);
+}
+
 static void test_utf8_valid_long(void **state)
 {
 	static const char nul[] = "abcdefgh\0ijklmnop";
@@ -424,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_tokenize),
 		cmocka_unit_test(test_tokenize_cache),
 		cmocka_unit_test(test_tokenize_keep),
+		cmocka_unit_test(test_word_note),
 		cmocka_unit_test(test_utf8_valid_long),
 		cmocka_unit_test(test_slugify),
 	};
