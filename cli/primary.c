@@ -155,6 +155,75 @@ static int primary_phase_cmd(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/*
+ * Announces (or withdraws, with "") the planned dates of the phases to
+ * come; with no option, prints the plan beside the actual dates. The
+ * phases still move only by `agora primary phase`.
+ */
+static int primary_schedule_cmd(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"support", required_argument, NULL, 's'},
+		{"vote", required_argument, NULL, 'v'},
+		{"close", required_argument, NULL, 'c'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const names[4] = {"declaration", "support", "vote",
+					     "closed"};
+	const char *dates[4] = {NULL, NULL, NULL, NULL};
+	struct agora_error err = {0};
+	struct primary_schedule s;
+	struct primary_info p;
+	struct agora_db *db;
+	int ch, rc, i, set = 0;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			dates[1] = optarg;
+			break;
+		case 'v':
+			dates[2] = optarg;
+			break;
+		case 'c':
+			dates[3] = optarg;
+			break;
+		default:
+			return cli_usage_error("primary schedule",
+					       "unknown option");
+		}
+		set = 1;
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("primary schedule",
+				       "give the primary's SLUG, and --support, "
+				       "--vote or --close with a date");
+	if ((rc = open_primary(cli, set, &db)))
+		return rc;
+	if (set && primary_schedule_set(db, argv[optind], dates, 0, NULL,
+					&err))
+		return fail_with(db, &err);
+	if (primary_get(db, argv[optind], &p, &err))
+		return fail_with(db, &err);
+	rc = primary_schedule_get(db, p.id, &s, &err);
+	if (rc) {
+		primary_info_fini(&p);
+		return fail_with(db, &err);
+	}
+	if (!cli->quiet) {
+		printf("primary '%s', phase %s%s\n", p.slug, p.phase,
+		       set ? ": planned dates saved" : "");
+		for (i = 0; i < 4; i++)
+			printf("  %-11s planned %-20s began %s\n", names[i],
+			       *s.planned[i] ? s.planned[i] : "-",
+			       *s.began[i] ? s.began[i] : "-");
+	}
+	primary_info_fini(&p);
+	db_close(db);
+	return EXIT_OK;
+}
+
 static int primary_candidate_cmd(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -931,6 +1000,7 @@ static const struct {
 } subcommands[] = {
 	{"create", primary_create_cmd},
 	{"phase", primary_phase_cmd},
+	{"schedule", primary_schedule_cmd},
 	{"candidate", primary_candidate_cmd},
 	{"candidates", primary_candidates_cmd},
 	{"credentials", primary_credentials_cmd},

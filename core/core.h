@@ -225,6 +225,7 @@ enum db_module {
 	DB_MOD_CITIZEN,
 	DB_MOD_MATERIAL,
 	DB_MOD_CLAIM,
+	DB_MOD_SCHEDULE,
 	DB_MOD__MAX
 };
 

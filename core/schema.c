@@ -864,6 +864,22 @@ static const char *const migration_withdraw[] = {
 	NULL,
 };
 
+/*
+ * The dates an organiser announces for the phases still to come
+ * (primary/schedule.c): one row per planned phase; the dates phases
+ * actually began stay in primary_phase.
+ */
+static const char *const migration_primary_schedule[] = {
+	"CREATE TABLE primary_schedule ("
+	" primary_id INTEGER NOT NULL REFERENCES primary_election(id),"
+	" phase TEXT NOT NULL"
+	"  CHECK (phase IN ('support', 'vote', 'closed')),"
+	" at TEXT NOT NULL CHECK (length(at) = 20),"
+	" PRIMARY KEY (primary_id, phase)"
+	") WITHOUT ROWID;",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
@@ -879,6 +895,7 @@ static const char *const *const migrations[] = {
 	migration_claims, /* 11 */
 	migration_primary_counts, /* 12 */
 	migration_withdraw, /* 13 */
+	migration_primary_schedule, /* 14 */
 };
 
 int db_latest_schema_version(void)

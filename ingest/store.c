@@ -223,6 +223,13 @@ static int candidate_ensure(struct agora_db *db, int64_t election_id,
 		goto out;
 	if (rc == 1) {
 		*id = sqlite3_column_int64(st, 0);
+		/*
+		 * reset now: a statement left on its row keeps its read
+		 * transaction open after the caller's COMMIT, and that
+		 * connection's next write fails at once with "database is
+		 * locked" (a stale snapshot) once another process wrote
+		 */
+		sqlite3_reset(st);
 		rc = 0;
 		goto out;
 	}

@@ -32,6 +32,7 @@ enum material_stmt {
 	PR_DECIDE,
 	PR_APPLY,
 	MA_VERIFY,
+	MA_ELECTION_PHOTOS,
 	MA_STMT__MAX
 };
 
@@ -108,6 +109,10 @@ static const char *const material_sql[MA_STMT__MAX] = {
 		      " FROM material m"
 		      " LEFT JOIN material_data d ON d.material_id = m.id"
 		      " WHERE m.kind <> 'video' ORDER BY m.id",
+	/* oldest first: the caller keeps each candidate's newest */
+	[MA_ELECTION_PHOTOS] = ITEM_COLUMNS " WHERE e.slug = ?1"
+			       " AND m.kind = 'photo'"
+			       " AND m.status = 'published' ORDER BY m.id",
 };
 
 int material_db_prepare(struct agora_db *db, struct agora_error *err)
@@ -303,6 +308,26 @@ int material_list(struct agora_db *db, int64_t candidate_id, const char *status,
 	sqlite3_bind_int64(st, 1, candidate_id);
 	if (status)
 		sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	while ((rc = db_step(db, st, err)) > 0) {
+		memset(&m, 0, sizeof(m));
+		rc = item_read(st, &m) ? nomem(err) : fn(ctx, &m);
+		material_item_fini(&m);
+		if (rc)
+			break;
+	}
+	sqlite3_reset(st);
+	return rc < 0 ? rc : 0;
+}
+
+int material_election_photos(struct agora_db *db, const char *election,
+			     material_fn fn, void *ctx,
+			     struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, MA_ELECTION_PHOTOS);
+	struct material_item m;
+	int rc;
+
+	sqlite3_bind_text(st, 1, election, -1, SQLITE_STATIC);
 	while ((rc = db_step(db, st, err)) > 0) {
 		memset(&m, 0, sizeof(m));
 		rc = item_read(st, &m) ? nomem(err) : fn(ctx, &m);

@@ -115,6 +115,13 @@ int material_add_video(struct agora_db *db, int64_t candidate_id,
  */
 int material_list(struct agora_db *db, int64_t candidate_id, const char *status,
 		  material_fn fn, void *ctx, struct agora_error *err);
+/*
+ * The published photos of every candidate of election (a slug), oldest
+ * first: a primary's pages show each candidate's newest
+ */
+int material_election_photos(struct agora_db *db, const char *election,
+			     material_fn fn, void *ctx,
+			     struct agora_error *err);
 /* One item; AGORA_ENOTFOUND when there is none */
 int material_get(struct agora_db *db, int64_t id, struct material_item *out,
 		 struct agora_error *err);

@@ -129,11 +129,12 @@ static int finish(struct agora_db *db, struct primary_info *p, int rc,
 	return rc;
 }
 
-int primary_declare(struct agora_db *db, const char *slug, int64_t user_id,
-		    const char *name, const char *statement, struct sb *out,
-		    struct agora_error *err)
+int primary_declare_in(struct agora_db *db, const char *slug,
+		       int64_t user_id, const char *name,
+		       const char *statement, struct sb *out,
+		       struct agora_error *err)
 {
-	struct primary_info p;
+	struct primary_info p = {0};
 	sqlite3_stmt *st;
 	size_t base;
 	int rc, i;
@@ -147,7 +148,7 @@ int primary_declare(struct agora_db *db, const char *slug, int64_t user_id,
 	    sb_error(out))
 		return agora_errorf(err, AGORA_ENOMEM, "out of memory");
 	base = out->len;
-	if ((rc = begin(db, slug, &p, err)))
+	if ((rc = primary_get(db, slug, &p, err)))
 		return rc;
 	if (!phase_is(&p, "declaration", NULL)) {
 		rc = agora_errorf(err, AGORA_EINVAL,
@@ -189,7 +190,24 @@ int primary_declare(struct agora_db *db, const char *slug, int64_t user_id,
 				  "this account already declared a candidacy "
 				  "in this primary");
 out:
-	return finish(db, &p, rc < 0 ? rc : 0, err);
+	primary_info_fini(&p);
+	return rc < 0 ? rc : 0;
+}
+
+int primary_declare(struct agora_db *db, const char *slug, int64_t user_id,
+		    const char *name, const char *statement, struct sb *out,
+		    struct agora_error *err)
+{
+	int rc;
+
+	if ((rc = db_begin_write(db, err)))
+		return rc;
+	rc = primary_declare_in(db, slug, user_id, name, statement, out, err);
+	if (!rc)
+		rc = db_commit(db, err);
+	if (rc)
+		db_rollback(db);
+	return rc;
 }
 
 int primary_withdraw(struct agora_db *db, const char *slug, int64_t user_id,

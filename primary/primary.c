@@ -153,6 +153,8 @@ int primary_db_prepare(struct agora_db *db, struct agora_error *err)
 	/* the audit log's statements: phase changes are audited */
 	if (!rc)
 		rc = auth_db_prepare(db, err);
+	if (!rc)
+		rc = primary_schedule_db_prepare(db, err);
 	return rc ? rc : board_db_prepare(db, err);
 }
 

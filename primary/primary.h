@@ -558,6 +558,15 @@ int primary_citizen_db_prepare(struct agora_db *db, struct agora_error *err);
 int primary_declare(struct agora_db *db, const char *slug, int64_t user_id,
 		    const char *name, const char *statement, struct sb *out,
 		    struct agora_error *err) AGORA_WUR;
+/*
+ * The same inside the caller's write transaction, for a declaration
+ * stored with more (a photo, web/primary_pages.c): nothing is begun,
+ * committed or rolled back here; on error the caller rolls back.
+ */
+int primary_declare_in(struct agora_db *db, const char *slug,
+		       int64_t user_id, const char *name,
+		       const char *statement, struct sb *out,
+		       struct agora_error *err) AGORA_WUR;
 /* Withdraws user_id's candidacy, before the vote opens; final */
 int primary_withdraw(struct agora_db *db, const char *slug, int64_t user_id,
 		     struct agora_error *err) AGORA_WUR;
@@ -612,6 +621,50 @@ int primary_board_head_hash(struct agora_db *db, int64_t primary_id,
 int primary_phase_date(struct agora_db *db, int64_t primary_id,
 		       const char *phase, char **at,
 		       struct agora_error *err) AGORA_WUR;
+
+/* ------------------------------------------------ the planned dates */
+
+/*
+ * schedule.c: the dates the organiser announces for the phases still to
+ * come. An announcement only: moving between phases stays the
+ * organiser's audited action (primary_set_phase); pages show the
+ * planned date beside the date each phase actually began. Dates are
+ * UTC, "YYYY-MM-DDTHH:MM:SSZ". Indices are the phases' order: 0
+ * declaration (never planned: it begins at the creation), 1 support,
+ * 2 vote, 3 closed.
+ */
+#define PRIMARY_DATE_SIZE 21
+
+struct primary_schedule {
+	char planned[4][PRIMARY_DATE_SIZE]; /* "" when none announced */
+	char began[4][PRIMARY_DATE_SIZE];   /* "" when not reached */
+};
+
+int primary_schedule_db_prepare(struct agora_db *db, struct agora_error *err);
+/*
+ * ISO 8601 to UTC: YYYY-MM-DD (midnight), YYYY-MM-DDTHH:MM[:SS] with Z,
+ * an offset (+01:00, -0500) or nothing (UTC); years 2000 to 9999, real
+ * calendar dates. AGORA_EINVAL names what and the text otherwise.
+ */
+int primary_date_parse(const char *what, const char *s,
+		       char out[PRIMARY_DATE_SIZE],
+		       struct agora_error *err) AGORA_WUR;
+int primary_schedule_get(struct agora_db *db, int64_t primary_id,
+			 struct primary_schedule *s,
+			 struct agora_error *err) AGORA_WUR;
+/*
+ * Announces dates[i] for phase i (dates[0] must be NULL): NULL keeps
+ * what was planned, "" withdraws it. Refused (AGORA_EINVAL, nothing
+ * changed): a phase already reached, a date that does not parse or is
+ * not in the future, planned dates out of the phases' order. The
+ * change and its audit entry "primary.schedule" (actor: a user id, 0
+ * for the command line) are one transaction. out (may be NULL)
+ * receives the plan as stored.
+ */
+int primary_schedule_set(struct agora_db *db, const char *slug,
+			 const char *const dates[4], int64_t actor,
+			 struct primary_schedule *out,
+			 struct agora_error *err) AGORA_WUR;
 
 /* ------------------------------------------------ the electoral roll */
 

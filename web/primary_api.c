@@ -478,6 +478,32 @@ static int load_primary(struct web_req *r, struct primary_context *x,
 	return rc;
 }
 
+/*
+ * "schedule": each phase with its planned date (announced by the
+ * organiser, null when none) and the date it began (null until then),
+ * ISO 8601 in UTC: the page says them in the visitor's language
+ */
+static int schedule_json(struct web_req *r, int64_t primary_id, json_t *o)
+{
+	static const char *const phases[4] = {"declaration", "support", "vote",
+					      "closed"};
+	struct primary_schedule s;
+	json_t *a;
+	int rc, i;
+
+	if ((rc = primary_schedule_get(r->db, primary_id, &s, &r->err)))
+		return rc;
+	a = json_array();
+	for (i = 0; i < 4; i++)
+		json_array_append_new(
+			a, json_pack("{s:s, s:s?, s:s?}", "phase", phases[i],
+				     "planned",
+				     *s.planned[i] ? s.planned[i] : NULL,
+				     "began", *s.began[i] ? s.began[i] : NULL));
+	json_object_set_new(o, "schedule", a);
+	return 0;
+}
+
 int api_primary(struct web_req *r)
 {
 	struct primary_context x;
@@ -529,6 +555,11 @@ int api_primary(struct web_req *r)
 		json_object_set_new(json_object_get(o, "board"), "url",
 				    json_string(url.buf));
 		sb_fini(&url);
+	}
+	if (o && (rc = schedule_json(r, x.p.id, o))) {
+		json_decref(o);
+		primary_context_fini(&x);
+		return rc;
 	}
 	primary_context_fini(&x);
 	return send_json(r, 200, o);

@@ -18,6 +18,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "ingest.h"
+#include "material.h"
 #include "primary.h"
 #include "web_auth.h"
 
@@ -58,6 +60,74 @@ static void primary_link(struct web_req *r, const char *slug, const char *sub)
 	html_raw(&r->body, "/primary/");
 	url_arg(&r->body, slug);
 	html_raw(&r->body, sub);
+}
+
+/*
+ * The candidates' photos: the newest published photo of the comparator
+ * candidate of the same slug in the primary's election (declared with
+ * the candidacy, or sent later through /material), once an editor has
+ * published it. One per candidate of pp->c, id 0 when none.
+ */
+struct photo {
+	int64_t id;
+	unsigned width, height;
+};
+
+struct photo_map {
+	const struct primary_page *pp;
+	struct photo *v;
+};
+
+static int photo_row(void *ctx, const struct material_item *m)
+{
+	struct photo_map *pm = ctx;
+	size_t i;
+
+	for (i = 0; i < pm->pp->nc; i++)
+		if (!strcmp(pm->pp->c[i].slug, m->candidate)) {
+			pm->v[i].id = m->id;
+			pm->v[i].width = m->width;
+			pm->v[i].height = m->height;
+		}
+	return 0;
+}
+
+static int photos_load(struct web_req *r, const struct primary_page *pp,
+		       struct photo **out)
+{
+	struct photo_map pm = {pp, calloc(pp->nc ? pp->nc : 1,
+					  sizeof(struct photo))};
+	int rc;
+
+	*out = NULL;
+	if (!pm.v)
+		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
+	if ((rc = material_election_photos(r->db, pp->p.slug, photo_row, &pm,
+					   &r->err))) {
+		free(pm.v);
+		return rc;
+	}
+	*out = pm.v;
+	return 0;
+}
+
+/* The portrait, sized by its own proportions (the CSS caps its width) */
+static void photo_img(struct web_req *r, const struct photo *ph,
+		      const char *name)
+{
+	struct sb *b = &r->body;
+
+	if (!ph->id)
+		return;
+	html_raw(b, "<img class=\"portrait\" src=\"/m/");
+	html_num(b, ph->id);
+	html_raw(b, "\" alt=\"");
+	html_attr(b, name);
+	html_raw(b, "\" width=\"");
+	html_num(b, ph->width);
+	html_raw(b, "\" height=\"");
+	html_num(b, ph->height);
+	html_raw(b, "\" loading=\"lazy\">");
 }
 
 static void page_head(struct web_req *r, const struct primary_page *pp,
@@ -195,6 +265,25 @@ static int is_admin(struct web_req *r)
 			     &r->err);
 }
 
+/*
+ * A planned date (UTC, "YYYY-MM-DDTHH:MM:SSZ"): "planned for" the day
+ * in the visitor's language and the hour, said to be UTC
+ */
+static void planned_date(struct web_req *r, const char *at)
+{
+	struct sb *b = &r->body;
+
+	html_raw(b, "<span class=\"planned\" data-at=\"");
+	html_attr(b, at);
+	html_raw(b, "\">");
+	html_text(b, tr(r, "prévue le"));
+	html_raw(b, " ");
+	html_date(r, at);
+	/* TRANSLATORS: the hour after a date, in UTC: ", 09:00 UTC" */
+	html_textf(b, tr(r, ", %.5s UTC"), at + 11);
+	html_raw(b, "</span>");
+}
+
 static int is_in(char **v, size_t n, const char *s)
 {
 	size_t i;
@@ -254,6 +343,8 @@ int page_primary(struct web_req *r)
 	static const char *const phases[] = {"declaration", "support", "vote",
 					     "closed"};
 	struct primary_citizen me = {0};
+	struct photo *photos = NULL;
+	struct primary_schedule plan;
 	struct primary_page pp;
 	struct sb *b = &r->body;
 	char head[65], num[LANG_NUM_MAX];
@@ -283,22 +374,26 @@ int page_primary(struct web_req *r)
 	html_raw(b, "\">");
 	html_text(b, phase_label(r, pp.p.phase));
 	html_raw(b, "</strong></p>\n<ol class=\"phases\">\n");
+	if ((rc = primary_schedule_get(r->db, pp.p.id, &plan, &r->err)))
+		goto out;
 	for (i = 0; i < 4; i++) {
-		char *at = NULL;
-
-		if ((rc = primary_phase_date(r->db, pp.p.id, phases[i], &at,
-					     &r->err)))
-			goto out;
-		html_raw(b, "<li>");
+		html_raw(b, "<li data-phase=\"");
+		html_attr(b, phases[i]);
+		html_raw(b, "\">");
 		html_text(b, phase_label(r, phases[i]));
-		if (at) {
-			html_raw(b, " — ");
+		if (*plan.began[i]) {
+			html_raw(b, " — <span class=\"began\">");
 			html_text(b, tr(r, "depuis le"));
 			html_raw(b, " ");
-			html_date(r, at);
+			html_date(r, plan.began[i]);
+			html_raw(b, "</span>");
+		}
+		if (*plan.planned[i]) {
+			html_raw(b, *plan.began[i] ? " (" : " — ");
+			planned_date(r, plan.planned[i]);
+			html_raw(b, *plan.began[i] ? ")" : "");
 		}
 		html_raw(b, "</li>\n");
-		free(at);
 	}
 	html_raw(b, "</ol>\n");
 	if ((rc = is_admin(r)) < 0)
@@ -307,7 +402,7 @@ int page_primary(struct web_req *r)
 		html_raw(b, "<p class=\"organiser\"><a href=\"");
 		primary_link(r, pp.p.slug, "/admin");
 		html_raw(b, "\">");
-		html_text(b, tr(r, "Organiser : changer de phase"));
+		html_text(b, tr(r, "Organiser : phases et calendrier"));
 		html_raw(b, "</a></p>\n");
 	}
 	rc = 0;
@@ -378,6 +473,8 @@ int page_primary(struct web_req *r)
 	html_raw(b, "</h2>\n");
 	if (!pp.nc)
 		para(r, "meta", tr(r, "Aucune candidature pour l'instant."));
+	if ((rc = photos_load(r, &pp, &photos)))
+		goto out;
 	for (i = 0; i < pp.nc; i++) {
 		const struct primary_candidate *c = &pp.c[i];
 		char *statement = NULL;
@@ -388,7 +485,9 @@ int page_primary(struct web_req *r)
 		html_attr(b, c->slug);
 		html_raw(b, "\" data-status=\"");
 		html_attr(b, c->status);
-		html_raw(b, "\">\n<h3>");
+		html_raw(b, "\">\n");
+		photo_img(r, &photos[i], c->name);
+		html_raw(b, "<h3>");
 		html_text(b, c->name);
 		html_raw(b, "</h3>\n<p class=\"meta\">");
 		html_text(b, status_label(r, c->status));
@@ -451,6 +550,7 @@ int page_primary(struct web_req *r)
 	html_raw(b, "</a></p>\n</section>\n");
 	page_end(r);
 out:
+	free(photos);
 	primary_citizen_fini(&me);
 	primary_page_fini(&pp);
 	return rc;
@@ -516,10 +616,102 @@ static const char *phase_effect(struct web_req *r, const char *phase)
 		     "le tableau d'affichage.");
 }
 
-static void admin_form(struct web_req *r, const struct primary_page *pp)
+/*
+ * The planned dates of the phases still to come, each a datetime-local
+ * field read as UTC (said next to it); an emptied field withdraws that
+ * date. Phases already reached show the date they began instead.
+ */
+static int schedule_form(struct web_req *r, const struct primary_page *pp)
+{
+	static const char *const phases[4] = {"declaration", "support", "vote",
+					      "closed"};
+	static const char *const fields[4] = {"", "support", "vote", "close"};
+	struct primary_schedule plan;
+	struct sb *b = &r->body;
+	int rc, i, have = 0;
+
+	if ((rc = primary_schedule_get(r->db, pp->p.id, &plan, &r->err)))
+		return rc;
+	html_raw(b, "<h2>");
+	html_text(b, tr(r, "Calendrier annoncé"));
+	html_raw(b, "</h2>\n");
+	para(r, "meta",
+	     tr(r, "Les dates prévues sont annoncées sur la page de la "
+		   "primaire et dans son API. Elles ne changent pas la phase "
+		   "d'elles-mêmes : chaque passage reste votre décision, "
+		   "ci-dessous. Heures en UTC ; un champ vidé retire la "
+		   "date."));
+	form_begin(r, pp->p.slug, "/admin", "schedule");
+	hidden(r, "action", "schedule");
+	html_raw(b, "<ul class=\"schedule\">\n");
+	for (i = 0; i < 4; i++)
+		if (!strcmp(phases[i], pp->p.phase))
+			have = i;
+	for (i = 1; i < 4; i++) {
+		html_raw(b, "<li>");
+		if (i <= have) {
+			html_text(b, phase_label(r, phases[i]));
+			html_raw(b, " — ");
+			html_text(b, tr(r, "depuis le"));
+			html_raw(b, " ");
+			html_date(r, plan.began[i]);
+			html_raw(b, "</li>\n");
+			continue;
+		}
+		html_raw(b, "<label for=\"");
+		html_attr(b, fields[i]);
+		html_raw(b, "\">");
+		html_text(b, phase_label(r, phases[i]));
+		html_raw(b, " (UTC)</label> <input type=\"datetime-local\" "
+			    "id=\"");
+		html_attr(b, fields[i]);
+		html_raw(b, "\" name=\"");
+		html_attr(b, fields[i]);
+		html_raw(b, "\" value=\"");
+		html_textn(b, plan.planned[i], *plan.planned[i] ? 16 : 0);
+		html_raw(b, "\"></li>\n");
+	}
+	html_raw(b, "</ul>\n");
+	if (strcmp(pp->p.phase, "closed"))
+		button(r, tr(r, "Annoncer ces dates"));
+	html_raw(b, "</form>\n");
+	return 0;
+}
+
+/*
+ * The schedule's post: the fields of the phases still to come (a field
+ * absent keeps its date, an empty one withdraws it); the change and its
+ * audit entry are one transaction, a refusal changes nothing.
+ */
+static int schedule_post(struct web_req *r)
+{
+	const char *dates[4] = {NULL, auth_form(r, "support"),
+				auth_form(r, "vote"), auth_form(r, "close")};
+	struct agora_db *db;
+	struct sb to;
+	int rc;
+
+	if ((rc = write_db(r, &db)))
+		return rc;
+	rc = primary_schedule_set(db, r->param[0], dates, r->auth->user.id,
+				  NULL, &r->err);
+	if (rc)
+		return refused(r, rc,
+			       tr(r, "Ce calendrier est refusé et rien n'a "
+				     "changé."));
+	sb_init(&to, 1024);
+	sb_puts(&to, "/primary/");
+	url_arg(&to, r->param[0]);
+	auth_redirect(r, sb_error(&to) ? "/" : to.buf);
+	sb_fini(&to);
+	return 0;
+}
+
+static int admin_form(struct web_req *r, const struct primary_page *pp)
 {
 	const char *next = primary_next_phase(pp->p.phase);
 	struct sb *b = &r->body;
+	int rc;
 
 	page_head(r, pp, tr(r, "Organiser la primaire"));
 	html_raw(b, "<p>");
@@ -534,8 +726,13 @@ static void admin_form(struct web_req *r, const struct primary_page *pp)
 		     tr(r, "La primaire est close : il n'y a plus de phase "
 			   "suivante."));
 		page_end(r);
-		return;
+		return 0;
 	}
+	if ((rc = schedule_form(r, pp)))
+		return rc;
+	html_raw(b, "<h2>");
+	html_text(b, tr(r, "Changer de phase"));
+	html_raw(b, "</h2>\n");
 	form_begin(r, pp->p.slug, "/admin", "phase-change");
 	hidden(r, "phase", next);
 	html_raw(b, "<p>");
@@ -557,6 +754,7 @@ static void admin_form(struct web_req *r, const struct primary_page *pp)
 	button(r, tr(r, "Changer de phase"));
 	html_raw(b, "</form>\n");
 	page_end(r);
+	return 0;
 }
 
 /*
@@ -578,7 +776,12 @@ int page_primary_admin(struct web_req *r)
 	if ((r->post && auth_post_ok(r)) || auth_require(r, ROLE_ADMIN, 0))
 		goto out;
 	if (!r->post) {
-		admin_form(r, &pp);
+		rc = admin_form(r, &pp);
+		goto out;
+	}
+	confirm = auth_form(r, "action");
+	if (confirm && !strcmp(confirm, "schedule")) {
+		rc = schedule_post(r);
 		goto out;
 	}
 	phase = auth_form(r, "phase");
@@ -629,6 +832,91 @@ out:
 
 /* --------------------------------------- /primary/{slug}/declare */
 
+/*
+ * A refused photo: 415 when it is not an image type accepted (typed
+ * from its bytes, never its name), 413 over the photo's limit, 400 when
+ * it is malformed, truncated or a polyglot; the message says that
+ * nothing was kept, the candidacy included
+ */
+static void photo_refused(struct web_req *r, int rc,
+			  const struct material_file *f,
+			  const struct agora_error *e)
+{
+	char m[1400];
+	int status = rc == AGORA_ETOOBIG	  ? 413
+		     : f->type == MATERIAL_NONE ? 415
+		     : f->type == MATERIAL_PDF	  ? 415
+						  : 400;
+
+	snprintf(m, sizeof(m), "%s (%s)",
+		 tr(r, "Photo refusée : rien n'est enregistré, pas même la "
+		       "candidature. Une photo est un fichier JPEG, PNG ou "
+		       "WebP de 5 Mo au plus ; le type est lu dans le "
+		       "contenu, pas dans le nom."),
+		 f->type == MATERIAL_PDF ? "PDF" : e->msg);
+	auth_page_error(r, status, m);
+}
+
+/*
+ * A candidacy declared with its photo: the candidacy, the comparator
+ * candidate the photo belongs to and the photo (pending, through the
+ * editors' moderation like any campaign material, with its audit
+ * entry) in one write transaction, so that a refused photo leaves no
+ * candidacy behind and a refused candidacy no photo. The response is
+ * made for a refusal (*done set); 0 with slug filled on success.
+ */
+static int declare_with_photo(struct web_req *r, const struct primary_page *pp,
+			      const char *name, const char *statement,
+			      struct sb *slug, int *done)
+{
+	struct web_auth *w = r->auth;
+	struct material_file f = {0};
+	struct agora_error e = {0};
+	struct agora_db *db;
+	int64_t cid, id;
+	int rc, created, dup = 0;
+
+	/* a leaflet is campaign material, not a portrait */
+	if (!material_sniff(w->file.buf, w->file.len, &f, &e) &&
+	    f.type == MATERIAL_PDF) {
+		photo_refused(r, AGORA_EINVAL, &f, &e);
+		*done = 1;
+		return 0;
+	}
+	if ((rc = write_db(r, &db)) ||
+	    (rc = material_db_prepare(db, &r->err)) ||
+	    (rc = db_begin_write(db, &r->err)))
+		return rc;
+	rc = primary_declare_in(db, pp->p.slug, w->user.id, name, statement,
+				slug, &r->err);
+	if (!rc)
+		rc = ingest_candidate_ensure(db, pp->p.slug, slug->buf, name,
+					     &cid, &created, &r->err);
+	if (rc) {
+		db_rollback(db);
+		*done = 1;
+		return refused(r, rc, tr(r, "Refusé ; rien n'a changé."));
+	}
+	rc = material_add_file(db, cid, w->user.id, name, w->file.buf,
+			       w->file.len, &f, &id, &dup, &e);
+	if (rc) {
+		db_rollback(db);
+		if (rc != AGORA_EINVAL && rc != AGORA_ETOOBIG) {
+			r->err = e;
+			return rc;
+		}
+		photo_refused(r, rc, &f, &e);
+		*done = 1;
+		return 0;
+	}
+	if ((rc = auth_write_commit(r, db)))
+		return rc;
+	LOG(LOG_INFO,
+	    "request %s: candidacy %s/%s declared with photo %lld (pending)",
+	    r->id, pp->p.slug, slug->buf, (long long)id);
+	return 0;
+}
+
 int page_primary_declare(struct web_req *r)
 {
 	struct primary_citizen me = {0};
@@ -649,19 +937,37 @@ int page_primary_declare(struct web_req *r)
 		const char *name = auth_form(r, "name");
 		const char *statement = auth_form(r, "statement");
 
-		if ((rc = write_db(r, &db)))
-			goto out;
-		if (action && !strcmp(action, "withdraw"))
-			rc = primary_withdraw(db, pp.p.slug, r->auth->user.id,
-					      &r->err);
-		else
-			rc = primary_declare(db, pp.p.slug, r->auth->user.id,
-					     name ? name : "",
-					     statement ? statement : "", &slug,
-					     &r->err);
-		if (rc) {
-			rc = refused(r, rc, tr(r, "Refusé ; rien n'a changé."));
-			goto out;
+		int photo = r->auth->multipart && r->auth->has_file &&
+			    r->auth->file.len;
+
+		if (photo && (!action || strcmp(action, "withdraw"))) {
+			int done = 0;
+
+			if ((rc = declare_with_photo(r, &pp, name ? name : "",
+						     statement ? statement
+							       : "",
+						     &slug, &done)) ||
+			    done)
+				goto out;
+		} else {
+			if ((rc = write_db(r, &db)))
+				goto out;
+			if (action && !strcmp(action, "withdraw"))
+				rc = primary_withdraw(db, pp.p.slug,
+						      r->auth->user.id,
+						      &r->err);
+			else
+				rc = primary_declare(
+					db, pp.p.slug, r->auth->user.id,
+					name ? name : "",
+					statement ? statement : "", &slug,
+					&r->err);
+			if (rc) {
+				rc = refused(r, rc,
+					     tr(r, "Refusé ; rien n'a "
+						   "changé."));
+				goto out;
+			}
 		}
 		if (!action || strcmp(action, "withdraw"))
 			claim_declarant(r, pp.p.slug, slug.buf, name);
@@ -707,7 +1013,11 @@ int page_primary_declare(struct web_req *r)
 		para(r, "meta",
 		     tr(r, "La déclaration des candidatures est close."));
 	} else {
-		form_begin(r, pp.p.slug, "/declare", "declare");
+		html_raw(b, "<form class=\"declare\" method=\"post\" "
+			    "enctype=\"multipart/form-data\" action=\"");
+		primary_link(r, pp.p.slug, "/declare");
+		html_raw(b, "\">\n");
+		auth_csrf_field(r);
 		hidden(r, "action", "declare");
 		html_raw(b, "<p><label for=\"name\">");
 		html_text(b, tr(r, "Nom tel qu'il apparaîtra"));
@@ -717,7 +1027,14 @@ int page_primary_declare(struct web_req *r)
 		html_text(b, tr(r, "Déclaration de candidature"));
 		html_raw(b, "</label><br>\n<textarea id=\"statement\" "
 			    "name=\"statement\" rows=\"8\" maxlength=\"4000\">"
-			    "</textarea></p>\n<p>");
+			    "</textarea></p>\n<p><label for=\"file\">");
+		html_text(b, tr(r, "Photo (facultative : JPEG, PNG ou WebP, 5 Mo "
+				   "au plus ; publiée après relecture par "
+				   "l'équipe éditoriale)"));
+		html_raw(b, "</label><br>\n<input id=\"file\" name=\"file\" "
+			    "type=\"file\" "
+			    "accept=\"image/jpeg,image/png,image/webp\"></p>\n"
+			    "<p>");
 		button(r, tr(r, "Déclarer"));
 		html_raw(b, "</p>\n</form>\n");
 	}
@@ -868,12 +1185,16 @@ static int vote_lot(struct web_req *r, const struct primary_page *pp,
 	return 0;
 }
 
-static void vote_grades_form(struct web_req *r, const struct primary_page *pp,
-			     const char *code, const size_t *idx, size_t n)
+static int vote_grades_form(struct web_req *r, const struct primary_page *pp,
+			    const char *code, const size_t *idx, size_t n)
 {
 	struct sb *b = &r->body;
+	struct photo *photos;
 	size_t i;
-	int g;
+	int g, rc;
+
+	if ((rc = photos_load(r, pp, &photos)))
+		return rc;
 
 	para(r, NULL,
 	     tr(r, "Donnez une mention à chaque candidat. Un nouveau vote "
@@ -887,6 +1208,7 @@ static void vote_grades_form(struct web_req *r, const struct primary_page *pp,
 		html_raw(b, "<fieldset class=\"grades\">\n<legend>");
 		html_text(b, c->name);
 		html_raw(b, "</legend>\n");
+		photo_img(r, &photos[idx[i]], c->name);
 		for (g = pp->p.ngrades - 1; g >= 0; g--) {
 			char id[320];
 
@@ -903,11 +1225,12 @@ static void vote_grades_form(struct web_req *r, const struct primary_page *pp,
 		}
 		html_raw(b, "</fieldset>\n");
 	}
+	free(photos);
 	html_raw(b, "<p>");
 	button(r, tr(r, "Voter"));
 	html_raw(b, "</p>\n</form>\n");
 	if (!pp->p.allow_blank)
-		return;
+		return 0;
 	/* offered only where the organiser allowed it (--allow-blank) */
 	form_begin(r, pp->p.slug, "/vote", "blank");
 	hidden(r, "step", "cast");
@@ -920,6 +1243,7 @@ static void vote_grades_form(struct web_req *r, const struct primary_page *pp,
 	html_raw(b, "<p>");
 	button(r, tr(r, "Voter blanc"));
 	html_raw(b, "</p>\n</form>\n");
+	return 0;
 }
 
 /* Makes, signs and casts the ballot of the form; the receipt page */
@@ -1053,7 +1377,8 @@ int page_primary_vote(struct web_req *r)
 		goto out;
 	}
 	page_head(r, &pp, tr(r, "Voter"));
-	vote_grades_form(r, &pp, code, idx, n);
+	if ((rc = vote_grades_form(r, &pp, code, idx, n)))
+		goto out;
 	page_end(r);
 out:
 	free(idx);

@@ -1005,8 +1005,9 @@ static const struct embedded_file *handle(struct web_server *s,
 /*
  * The cap of the uploaded file of the request's route, multipart
  * only: WEB_MAX_UPLOAD_FILE for a programme (/submit),
- * WEB_MAX_MATERIAL_FILE for campaign material (/material); 0 for
- * every other route. The body's cap is the file's plus the form's
+ * WEB_MAX_MATERIAL_FILE for campaign material (/material),
+ * MATERIAL_PHOTO_MAX for a candidacy's photo (/primary/SLUG/declare); 0
+ * for every other route. The body's cap is the file's plus the form's
  * share, WEB_MAX_BODY without a file. Known from the target before the
  * route table is walked, since the body arrives before the handler
  * runs.
@@ -1022,6 +1023,10 @@ static size_t upload_cap(struct web_req *r)
 		return WEB_MAX_UPLOAD_FILE;
 	if (n == 9 && !memcmp(u, "/material", 9))
 		return WEB_MAX_MATERIAL_FILE;
+	/* a candidacy's photo: a photo's limit (primary_pages.c) */
+	if (n > 17 && !memcmp(u, "/primary/", 9) &&
+	    !memcmp(u + n - 8, "/declare", 8) && !memchr(u + 9, '/', n - 17))
+		return MATERIAL_PHOTO_MAX;
 	return 0;
 }
 

@@ -617,6 +617,10 @@ async function citizens(browser, base, env, errors) {
 			await page.goto(P + "/declare");
 			await page.fill("#name", name);
 			await page.fill("#statement", "Une commune plus verte.");
+			// Léa's candidacy comes with her photo
+			if (who === "lea")
+				await page.setInputFiles("#file", path.join(SRC,
+					"tests", "data", "material", "photo.png"));
 			await Promise.all([page.waitForNavigation(),
 				page.click("form.declare button[type=submit]")]);
 		}
@@ -625,6 +629,20 @@ async function citizens(browser, base, env, errors) {
 			(await c0.textContent("#c-lea-dupont h3")) ===
 				"Léa Dupont",
 			"a citizen declares a candidacy with the form", c0.url());
+		check(await c0.locator("img.portrait").count() === 0,
+			"her photo waits for moderation: not shown yet");
+		const pending = JSON.parse(agora(env, "moderate", "--material",
+			"--election", slug, "--json"));
+		check(pending.length === 1, "one photo pending", pending);
+		agora(env, "--quiet", "moderate", "--material",
+			String(pending[0].material), "--publish");
+		await c0.reload();
+		const portrait = c0.locator("#c-lea-dupont img.portrait");
+		await portrait.waitFor();
+		const shown = await portrait.evaluate((i) => i.decode().then(
+			() => [i.naturalWidth, i.alt]));
+		check(shown[0] > 0 && shown[1] === "Léa Dupont",
+			"published, her photo shows beside her name", shown);
 
 		// the support phase: Léa gets 3, Marc 2, Nina 1 (threshold 2)
 		agora(env, "--quiet", "primary", "phase", slug, "support");

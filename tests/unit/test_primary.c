@@ -533,11 +533,131 @@ static void test_lot_enforced(void **state)
 	assert_int_equal(vote(f, f->codes[0], 1, g, 2, r, &err), 0);
 }
 
+/* ISO 8601 in, UTC out; anything else refused with what it was */
+static void test_dates(void **state)
+{
+	static const char *const good[][2] = {
+		{"2099-01-10", "2099-01-10T00:00:00Z"},
+		{"2099-01-10T09:30", "2099-01-10T09:30:00Z"},
+		{"2099-01-10 09:30:15Z", "2099-01-10T09:30:15Z"},
+		{"2099-01-10T09:30+01:00", "2099-01-10T08:30:00Z"},
+		{"2099-01-10T00:30+0100", "2099-01-09T23:30:00Z"},
+		{"2099-12-31T23:00-05:00", "2100-01-01T04:00:00Z"},
+		{"2096-02-29", "2096-02-29T00:00:00Z"},
+	};
+	static const char *const bad[] = {
+		"", "2099", "2099-1-10", "10/01/2099", "2099-02-30",
+		"2097-02-29", "2099-13-01", "2099-01-10T24:00",
+		"2099-01-10T09:60", "2099-01-10T09:30:61", "2099-01-10T09",
+		"2099-01-10T09:30+15:00", "2099-01-10T09:30 ", "1999-12-31",
+		"2099-01-10x", "2099-01-10T09:30Z!",
+	};
+	struct agora_error err = {0};
+	char out[PRIMARY_DATE_SIZE];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(primary_date_parse("d", good[i][0], out, &err),
+				 0);
+		assert_string_equal(out, good[i][1]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(primary_date_parse("the vote", bad[i], out,
+						    &err),
+				 AGORA_EINVAL);
+		assert_non_null(strstr(err.msg, "the vote '"));
+	}
+}
+
+/*
+ * Planned dates: in order, in the future, only for phases to come, each
+ * change audited; a refusal changes nothing; a plan moves no phase
+ */
+static void test_schedule(void **state)
+{
+	struct fixture *f = *state;
+	struct primary_config c = {.slug = "q", .title = "Q",
+				   .max_supports = 1};
+	const char *all[4] = {NULL, "2099-01-10", "2099-02-01T09:00Z",
+			      "2099-03-01T20:00+01:00"};
+	const char *past[4] = {NULL, NULL, NULL, "2001-01-01"};
+	const char *order[4] = {NULL, NULL, "2099-03-02", NULL};
+	const char *decl[4] = {"2099-01-01", NULL, NULL, NULL};
+	const char *clear[4] = {NULL, NULL, NULL, ""};
+	const char *again[4] = {NULL, "2099-05-01", NULL, NULL};
+	struct agora_error err = {0};
+	struct primary_schedule s;
+	struct primary_info p;
+	int audits;
+
+	assert_int_equal(primary_create(f->db, &c, &err), 0);
+	assert_int_equal(primary_get(f->db, "q", &p, &err), 0);
+	assert_int_equal(primary_schedule_get(f->db, p.id, &s, &err), 0);
+	assert_string_equal(s.planned[1], "");
+	assert_string_not_equal(s.began[0], ""); /* created: declaration */
+	assert_string_equal(s.began[1], "");
+	audits = count(f->db, "SELECT count(*) FROM audit");
+
+	assert_int_equal(primary_schedule_set(f->db, "q", all, 0, &s, &err), 0);
+	assert_string_equal(s.planned[3], "2099-03-01T19:00:00Z");
+	assert_int_equal(count(f->db, "SELECT count(*) FROM audit"
+				      " WHERE action = 'primary.schedule'"
+				      " AND actor IS NULL AND detail ="
+				      " 'support=2099-01-10T00:00:00Z"
+				      " vote=2099-02-01T09:00:00Z"
+				      " closed=2099-03-01T19:00:00Z'"),
+			 1);
+	audits++;
+
+	/* refusals: nothing stored, nothing audited */
+	assert_int_equal(primary_schedule_set(f->db, "q", past, 0, NULL, &err),
+			 AGORA_EINVAL);
+	assert_non_null(strstr(err.msg, "not in the future"));
+	assert_int_equal(primary_schedule_set(f->db, "q", order, 0, NULL,
+					      &err),
+			 AGORA_EINVAL);
+	assert_non_null(strstr(err.msg, "in order"));
+	assert_int_equal(primary_schedule_set(f->db, "q", decl, 0, NULL, &err),
+			 AGORA_EINVAL);
+	assert_int_equal(primary_schedule_set(f->db, "nope", all, 0, NULL,
+					      &err),
+			 AGORA_ENOTFOUND);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM audit"), audits);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM primary_schedule"
+				      " WHERE at = '2099-03-01T19:00:00Z'"),
+			 1);
+
+	/* the same dates again are no change, even if they had passed */
+	assert_int_equal(primary_schedule_set(f->db, "q", all, 0, NULL, &err),
+			 0);
+	/* withdrawing one */
+	assert_int_equal(primary_schedule_set(f->db, "q", clear, 0, &s, &err),
+			 0);
+	assert_string_equal(s.planned[3], "");
+	assert_int_equal(count(f->db, "SELECT count(*) FROM primary_schedule"),
+			 2);
+
+	/* a plan is no timer: the phase is still the organiser's move */
+	assert_string_equal(p.phase, "declaration");
+	assert_int_equal(primary_set_phase(f->db, "q", "support", 0, &err), 0);
+	assert_int_equal(primary_schedule_set(f->db, "q", again, 0, NULL,
+					      &err),
+			 AGORA_EINVAL);
+	assert_non_null(strstr(err.msg, "already began"));
+	assert_int_equal(primary_schedule_get(f->db, p.id, &s, &err), 0);
+	assert_string_equal(s.planned[1], "2099-01-10T00:00:00Z");
+	assert_string_not_equal(s.began[1], "");
+	primary_info_fini(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_lot_is_fair),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test_setup_teardown(test_schedule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_phases_forward_only, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(

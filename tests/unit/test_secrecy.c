@@ -64,6 +64,9 @@ static const struct table_def {
 	 * ballots), which the public API shows anyway: no key, no ballot,
 	 * no time, nothing about any one voter */
 	{"primary_count", "primary_id credentials voters ballots"},
+	/* the dates the organiser announces for the phases to come:
+	 * public, the same for every voter, nothing about anyone */
+	{"primary_schedule", "primary_id phase at"},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
@@ -88,7 +91,8 @@ static const struct table_def identity_tables[] = {
 
 /* Timestamps finer than the day, each argued for above */
 static const char *const fine_times[] = {"primary_election.created_at",
-					 "primary_phase.at"};
+					 "primary_phase.at",
+					 "primary_schedule.at"};
 
 /* What the protected tables may reference */
 static const char *const references[] = {
@@ -103,6 +107,7 @@ static const char *const references[] = {
 	"primary_candidate.primary_election",
 	"primary_secret.primary_election",
 	"primary_count.primary_election",
+	"primary_schedule.primary_election",
 };
 
 /*
