@@ -25,6 +25,15 @@ struct agora_db {
 	char *path;
 	struct fr_stemmer *st; /* owned by the tokenizer's registration */
 	struct db_module_stmts mod[DB_MOD__MAX];
+	/*
+	 * The transaction that db_begin*() opened and db_commit() or
+	 * db_rollback() ends (see "lost transactions" below): tx while it
+	 * is open, committing during our own COMMIT, lost once SQLite has
+	 * rolled it back by itself, lost_why the storage_reason() of the
+	 * failure that did it when known ('f', 'r', or 0).
+	 */
+	unsigned tx : 1, committing : 1, lost : 1;
+	int lost_why;
 };
 
 sqlite3 *db_handle(struct agora_db *db)
@@ -102,6 +111,39 @@ static int set_pragmas(sqlite3 *h, int readonly, struct agora_error *err)
 	return 0;
 }
 
+/*
+ * Lost transactions. On SQLITE_FULL, SQLITE_IOERR (a full disk, an
+ * I/O error) or out of memory, SQLite may roll the whole transaction
+ * back by itself, and the connection is then in autocommit mode: a
+ * caller that ignored the failed statement and went on would run its
+ * next statements each in a transaction of its own, committed at once,
+ * and leave half of its change written. Two hooks close that door for
+ * every caller, whichever way it steps its statements: the rollback
+ * hook notes that the transaction was lost, and the commit hook turns
+ * any commit but db_commit()'s own into a rollback while a transaction
+ * of db_begin*() is meant to be open. db_step(), db_exec() and
+ * db_commit() then refuse with the error that lost it (AGORA_ESTORAGE
+ * for a full disk), until db_rollback() ends the transaction.
+ */
+static int commit_hook(void *p)
+{
+	struct agora_db *db = p;
+
+	if (db->tx && !db->committing) {
+		db->lost = 1;
+		return 1; /* a statement committing alone: roll it back */
+	}
+	return 0;
+}
+
+static void rollback_hook(void *p)
+{
+	struct agora_db *db = p;
+
+	if (db->tx)
+		db->lost = 1;
+}
+
 int db_open(struct agora_db **out, const char *path, int flags,
 	    struct agora_error *err)
 {
@@ -132,6 +174,8 @@ int db_open(struct agora_db **out, const char *path, int flags,
 	}
 	if ((rc = set_pragmas(db->h, flags & DB_OPEN_READONLY, err)))
 		goto fail;
+	sqlite3_commit_hook(db->h, commit_hook, db);
+	sqlite3_rollback_hook(db->h, rollback_hook, db);
 	if ((rc = fts_fr_register(db->h, &db->st, err)))
 		goto fail;
 	if (flags & DB_OPEN_READONLY) {
@@ -267,22 +311,52 @@ static int storage_reason(sqlite3 *h)
 	return 0;
 }
 
+/* The error of a transaction SQLite rolled back by itself */
+static int lost_error(struct agora_db *db, struct agora_error *err,
+		      const char *what)
+{
+	if (db->lost_why)
+		return agora_errorf(err, AGORA_ESTORAGE,
+				    "%s: cannot write to '%s': %s (the "
+				    "transaction was rolled back)",
+				    what, db->path,
+				    db->lost_why == 'f'
+					    ? "the disk is full"
+					    : "the storage is read-only");
+	/*
+	 * The failure went unseen (a caller that did not check a step):
+	 * SQLite gives up a transaction on its own only when it cannot
+	 * write (or allocate), so it is the storage's to answer for
+	 */
+	return agora_errorf(err, AGORA_ESTORAGE,
+			    "%s: cannot write to '%s': SQLite rolled the "
+			    "transaction back after a failed write",
+			    what, db->path);
+}
+
 int db_error(struct agora_db *db, struct agora_error *err, const char *what)
 {
 	int ext = sqlite3_extended_errcode(db->h);
 	int code = AGORA_EDB, why;
 
+	if (db->tx && !db->lost && sqlite3_get_autocommit(db->h))
+		db->lost = 1;
+	why = storage_reason(db->h);
+	if (db->lost && !db->lost_why)
+		db->lost_why = why;
 	if ((ext & 0xff) == SQLITE_BUSY || (ext & 0xff) == SQLITE_LOCKED)
 		code = AGORA_EBUSY;
 	else if ((ext & 0xff) == SQLITE_NOMEM)
 		code = AGORA_ENOMEM;
-	else if ((why = storage_reason(db->h)))
+	else if (why)
 		return agora_errorf(err, AGORA_ESTORAGE,
 				    "%s: cannot write to '%s': %s (%s)", what,
 				    db->path,
 				    why == 'f' ? "the disk is full"
 					       : "the storage is read-only",
 				    sqlite3_errmsg(db->h));
+	else if (db->lost)
+		return lost_error(db, err, what);
 	return agora_errorf(err, code, "%s: %s", what, sqlite3_errmsg(db->h));
 }
 
@@ -299,41 +373,90 @@ int db_check_writable(struct agora_db *db, struct agora_error *err)
 
 int db_in_transaction(struct agora_db *db)
 {
-	return !sqlite3_get_autocommit(db->h);
+	return !sqlite3_get_autocommit(db->h) && !db->lost;
+}
+
+/* Nothing runs in a transaction that SQLite has already rolled back */
+static int check_lost(struct agora_db *db, struct agora_error *err)
+{
+	if (db->tx && !db->lost && sqlite3_get_autocommit(db->h))
+		db->lost = 1;
+	return db->lost ? lost_error(db, err, "database") : 0;
 }
 
 int db_exec(struct agora_db *db, const char *sql, struct agora_error *err)
 {
+	int rc;
+
+	if ((rc = check_lost(db, err)))
+		return rc;
 	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(db, err, "database");
 	return 0;
 }
 
+static int begin(struct agora_db *db, const char *sql,
+		 struct agora_error *err)
+{
+	int rc;
+
+	/* a transaction SQLite lost is over: a new one may start */
+	if (db->lost && sqlite3_get_autocommit(db->h))
+		db->tx = db->lost = 0;
+	if ((rc = db_exec(db, sql, err)))
+		return rc;
+	db->tx = 1;
+	db->lost = 0;
+	db->lost_why = 0;
+	return 0;
+}
+
 int db_begin(struct agora_db *db, struct agora_error *err)
 {
-	return db_exec(db, "BEGIN", err);
+	return begin(db, "BEGIN", err);
 }
 
 int db_begin_write(struct agora_db *db, struct agora_error *err)
 {
-	return db_exec(db, "BEGIN IMMEDIATE", err);
+	return begin(db, "BEGIN IMMEDIATE", err);
 }
 
+/*
+ * A COMMIT after SQLite lost the transaction would say "no transaction
+ * is active" (an internal error, 500); it is refused with the error
+ * that lost it instead. The transaction stays "open" for
+ * db_rollback(), which every caller runs after a failed commit.
+ */
 int db_commit(struct agora_db *db, struct agora_error *err)
 {
-	return db_exec(db, "COMMIT", err);
+	int rc;
+
+	if ((rc = check_lost(db, err)))
+		return rc;
+	db->committing = 1;
+	rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
+	db->committing = 0;
+	if (rc != SQLITE_OK)
+		return db_error(db, err, "database");
+	db->tx = 0;
+	return 0;
 }
 
 void db_rollback(struct agora_db *db)
 {
+	db->tx = db->lost = 0;
+	db->lost_why = 0;
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int db_step(struct agora_db *db, sqlite3_stmt *st, struct agora_error *err)
 {
-	int rc = sqlite3_step(st);
+	int rc;
 
+	if ((rc = check_lost(db, err)))
+		return rc;
+	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc == SQLITE_DONE)
