@@ -244,6 +244,12 @@ int db_exec(struct agora_db *db, const char *sql, struct agora_error *err);
  * that lost it (AGORA_ESTORAGE for want of storage), never 0. After a
  * failed db_commit() the caller runs db_rollback(), as always.
  */
+/*
+ * Test builds only (0 elsewhere): N when AGORA_FAULT_WRITE=N makes the
+ * Nth write statement of every db_begin_write() transaction fail
+ * mid-transaction, as a full disk can (db.c)
+ */
+int db_fault_write(void);
 int db_begin(struct agora_db *db, struct agora_error *err); /* deferred */
 int db_begin_write(struct agora_db *db, struct agora_error *err); /* IMMEDIATE */
 int db_commit(struct agora_db *db, struct agora_error *err);

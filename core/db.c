@@ -6,6 +6,7 @@
  * One struct agora_db per thread: connections are opened NOMUTEX.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,8 +33,12 @@ struct agora_db {
 	 * rolled it back by itself, lost_why the storage_reason() of the
 	 * failure that did it when known ('f', 'r', or 0).
 	 */
-	unsigned tx : 1, committing : 1, lost : 1;
+	unsigned tx : 1, committing : 1, lost : 1, tx_write : 1;
 	int lost_why;
+#ifdef AGORA_FAULTS
+	int writes;	/* write statements run in this write transaction */
+	int fault_now;	/* the progress handler interrupts what runs */
+#endif
 };
 
 sqlite3 *db_handle(struct agora_db *db)
@@ -142,7 +147,81 @@ static void rollback_hook(void *p)
 
 	if (db->tx)
 		db->lost = 1;
+#ifdef AGORA_FAULTS
+	db->fault_now = 0;
+#endif
 }
+
+#ifdef AGORA_FAULTS
+/*
+ * Fault injection, compiled into test builds only (meson.build: the
+ * sanitizers on). AGORA_FAULT_WRITE=N makes the Nth write statement of
+ * every transaction of db_begin_write() fail mid-transaction, the way
+ * SQLite fails one on a full disk: a progress handler interrupts it,
+ * and SQLite rolls the whole transaction back by itself (an interrupted
+ * write does that, as SQLITE_FULL and SQLITE_IOERR do). The
+ * consequences run through the real code: the lost-transaction hooks
+ * above, then each caller's error path (tests/http/writefault_test.py
+ * sends every form that writes, for N = 1, 2, ...). The statement is
+ * seen by the trace hook when it starts (any statement of the
+ * connection, whichever way it is stepped); read-only ones, BEGIN,
+ * COMMIT, SAVEPOINT and trigger programs are not counted.
+ */
+static int fault_nth; /* 0: off */
+static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
+
+static void fault_read(void)
+{
+	const char *e = getenv("AGORA_FAULT_WRITE");
+
+	fault_nth = e && atoi(e) > 0 ? atoi(e) : 0;
+}
+
+int db_fault_write(void)
+{
+	pthread_once(&fault_once, fault_read);
+	return fault_nth;
+}
+
+static int fault_trace(unsigned type, void *p, void *stmt, void *x)
+{
+	struct agora_db *db = p;
+	const char *sql = x;
+
+	if (type != SQLITE_TRACE_STMT || !db->tx || !db->tx_write ||
+	    sqlite3_stmt_readonly(stmt) || (sql && !strncmp(sql, "--", 2)))
+		return 0;
+	if (++db->writes == fault_nth)
+		db->fault_now = 1;
+	return 0;
+}
+
+/*
+ * Interrupts whatever runs until SQLite has rolled the transaction back
+ * (the rollback hook disarms it): the statement may run statements of
+ * its own first (FTS5 reads its data_version), whose failure it can
+ * swallow; it is interrupted at its next check then
+ */
+static int fault_progress(void *p)
+{
+	struct agora_db *db = p;
+
+	return db->fault_now;
+}
+
+static void fault_setup(struct agora_db *db)
+{
+	if (db_fault_write() <= 0)
+		return;
+	sqlite3_trace_v2(db->h, SQLITE_TRACE_STMT, fault_trace, db);
+	sqlite3_progress_handler(db->h, 1, fault_progress, db);
+}
+#else
+int db_fault_write(void)
+{
+	return 0;
+}
+#endif
 
 int db_open(struct agora_db **out, const char *path, int flags,
 	    struct agora_error *err)
@@ -176,6 +255,9 @@ int db_open(struct agora_db **out, const char *path, int flags,
 		goto fail;
 	sqlite3_commit_hook(db->h, commit_hook, db);
 	sqlite3_rollback_hook(db->h, rollback_hook, db);
+#ifdef AGORA_FAULTS
+	fault_setup(db);
+#endif
 	if ((rc = fts_fr_register(db->h, &db->st, err)))
 		goto fail;
 	if (flags & DB_OPEN_READONLY) {
@@ -395,30 +477,34 @@ int db_exec(struct agora_db *db, const char *sql, struct agora_error *err)
 	return 0;
 }
 
-static int begin(struct agora_db *db, const char *sql,
-		 struct agora_error *err)
+static int begin(struct agora_db *db, int write, struct agora_error *err)
 {
 	int rc;
 
 	/* a transaction SQLite lost is over: a new one may start */
 	if (db->lost && sqlite3_get_autocommit(db->h))
 		db->tx = db->lost = 0;
-	if ((rc = db_exec(db, sql, err)))
+	if ((rc = db_exec(db, write ? "BEGIN IMMEDIATE" : "BEGIN", err)))
 		return rc;
 	db->tx = 1;
+	db->tx_write = !!write;
 	db->lost = 0;
 	db->lost_why = 0;
+#ifdef AGORA_FAULTS
+	db->writes = 0;
+	db->fault_now = 0;
+#endif
 	return 0;
 }
 
 int db_begin(struct agora_db *db, struct agora_error *err)
 {
-	return begin(db, "BEGIN", err);
+	return begin(db, 0, err);
 }
 
 int db_begin_write(struct agora_db *db, struct agora_error *err)
 {
-	return begin(db, "BEGIN IMMEDIATE", err);
+	return begin(db, 1, err);
 }
 
 /*
@@ -433,6 +519,9 @@ int db_commit(struct agora_db *db, struct agora_error *err)
 
 	if ((rc = check_lost(db, err)))
 		return rc;
+#ifdef AGORA_FAULTS
+	db->fault_now = 0; /* the write it armed for ran to its end */
+#endif
 	db->committing = 1;
 	rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
 	db->committing = 0;
@@ -444,6 +533,9 @@ int db_commit(struct agora_db *db, struct agora_error *err)
 
 void db_rollback(struct agora_db *db)
 {
+#ifdef AGORA_FAULTS
+	db->fault_now = 0;
+#endif
 	db->tx = db->lost = 0;
 	db->lost_why = 0;
 	if (!sqlite3_get_autocommit(db->h))
