@@ -369,9 +369,8 @@ static int integrity(sqlite3 *h, const char *what, struct agora_error *err)
 	int rc, n = 0;
 
 	/* no cap: false reports (one a row) must not hide a real one */
-	if (sqlite3_prepare_v2(h, "PRAGMA integrity_check(1000000000)", -1,
-			       &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(h, "PRAGMA integrity_check(1000000000)", -1, &st,
+			       NULL) != SQLITE_OK)
 		return agora_errorf(err, AGORA_EINVAL,
 				    "'%s' is damaged or truncated: %s", what,
 				    sqlite3_errmsg(h));

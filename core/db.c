@@ -36,8 +36,8 @@ struct agora_db {
 	unsigned tx : 1, committing : 1, lost : 1, tx_write : 1;
 	int lost_why;
 #ifdef AGORA_FAULTS
-	int writes;	/* write statements run in this write transaction */
-	int fault_now;	/* the progress handler interrupts what runs */
+	int writes;    /* write statements run in this write transaction */
+	int fault_now; /* the progress handler interrupts what runs */
 #endif
 };
 
