@@ -178,7 +178,8 @@ int auth_user_create(struct agora_db *db, const char *email,
 	sqlite3_bind_int(st, 4, !!verified);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+	if ((rc & 0xff) == SQLITE_CONSTRAINT &&
+	    rc != SQLITE_CONSTRAINT_COMMITHOOK)
 		return agora_errorf(err, AGORA_EEXIST,
 				    "there is already an account for '%s'",
 				    email);
@@ -454,7 +455,8 @@ int auth_grant(struct agora_db *db, int64_t user_id, int role,
 		sqlite3_bind_int64(st, 4, cid);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+	if ((rc & 0xff) == SQLITE_CONSTRAINT &&
+	    rc != SQLITE_CONSTRAINT_COMMITHOOK)
 		return agora_errorf(err, AGORA_EEXIST,
 				    "the account already has this role");
 	if (rc != SQLITE_DONE)

@@ -150,6 +150,13 @@ int compare_theme_coverage(struct agora_db *db, const char *election,
  * only on memory or size (queries are capped at 1 KiB, 16 terms).
  */
 int search_query_build(const char *q, size_t n, struct sb *out);
+/*
+ * The same with the caller's stemmer (not thread-safe: one per thread):
+ * a stemmer's caches take 1.1 MB to allocate, which search_query_build()
+ * does on every call; callers that build many queries keep one
+ */
+int search_query_build_st(const char *q, size_t n, struct fr_stemmer *st,
+			  struct sb *out);
 
 struct search_opts {
 	const char *election;  /* slug or NULL */

@@ -802,6 +802,14 @@ out:
 	return rc;
 }
 
+int search_query_build_st(const char *q, size_t n, struct fr_stemmer *st,
+			  struct sb *out)
+{
+	if (!q || !n)
+		return sb_error(out);
+	return query_build(q, n, st, out);
+}
+
 int search_query_build(const char *q, size_t n, struct sb *out)
 {
 	struct fr_stemmer *st;
@@ -811,7 +819,7 @@ int search_query_build(const char *q, size_t n, struct sb *out)
 		return sb_error(out);
 	if (!(st = fr_stemmer_new()))
 		return AGORA_ENOMEM;
-	rc = query_build(q, n, st, out);
+	rc = search_query_build_st(q, n, st, out);
 	fr_stemmer_free(st);
 	return rc;
 }

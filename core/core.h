@@ -268,6 +268,21 @@ void db_set_module_data(struct agora_db *db, enum db_module mod, void *data,
 void *db_module_data(struct agora_db *db, enum db_module mod);
 
 int db_exec(struct agora_db *db, const char *sql, struct agora_error *err);
+/*
+ * The transaction helpers. If SQLite rolls a transaction of db_begin*()
+ * back by itself (a full disk, an I/O error: the connection is then in
+ * autocommit mode), nothing more is written until db_rollback(): a
+ * statement that would commit alone is rolled back (commit hook),
+ * db_step() and db_exec() refuse, and db_commit() returns the error
+ * that lost it (AGORA_ESTORAGE for want of storage), never 0. After a
+ * failed db_commit() the caller runs db_rollback(), as always.
+ */
+/*
+ * Test builds only (0 elsewhere): N when AGORA_FAULT_WRITE=N makes the
+ * Nth write statement of every db_begin_write() transaction fail
+ * mid-transaction, as a full disk can (db.c)
+ */
+int db_fault_write(void);
 int db_begin(struct agora_db *db, struct agora_error *err); /* deferred */
 int db_begin_write(struct agora_db *db, struct agora_error *err); /* IMMEDIATE */
 int db_commit(struct agora_db *db, struct agora_error *err);
@@ -288,7 +303,7 @@ int db_error(struct agora_db *db, struct agora_error *err, const char *what);
  */
 int db_check_writable(struct agora_db *db, struct agora_error *err);
 /* 1 while a transaction is open (SQLite ends one by itself on some
- * errors, the disk full among them) */
+ * errors, the disk full among them: 0 from then on) */
 int db_in_transaction(struct agora_db *db);
 /* Steps st; SQLITE_ROW -> 1, SQLITE_DONE -> 0, else sets err, < 0 */
 int db_step(struct agora_db *db, sqlite3_stmt *st, struct agora_error *err);

@@ -26,6 +26,19 @@ struct agora_db {
 	char *path;
 	struct fr_stemmer *st; /* owned by the tokenizer's registration */
 	struct db_module_stmts mod[DB_MOD__MAX];
+	/*
+	 * The transaction that db_begin*() opened and db_commit() or
+	 * db_rollback() ends (see "lost transactions" below): tx while it
+	 * is open, committing during our own COMMIT, lost once SQLite has
+	 * rolled it back by itself, lost_why the storage_reason() of the
+	 * failure that did it when known ('f', 'r', or 0).
+	 */
+	unsigned tx : 1, committing : 1, lost : 1, tx_write : 1;
+	int lost_why;
+#ifdef AGORA_FAULTS
+	int writes;    /* write statements run in this write transaction */
+	int fault_now; /* the progress handler interrupts what runs */
+#endif
 };
 
 sqlite3 *db_handle(struct agora_db *db)
@@ -125,6 +138,113 @@ void db_library_init(void)
 	pthread_once(&once, sqlite_setup);
 }
 
+/*
+ * Lost transactions. On SQLITE_FULL, SQLITE_IOERR (a full disk, an
+ * I/O error) or out of memory, SQLite may roll the whole transaction
+ * back by itself, and the connection is then in autocommit mode: a
+ * caller that ignored the failed statement and went on would run its
+ * next statements each in a transaction of its own, committed at once,
+ * and leave half of its change written. Two hooks close that door for
+ * every caller, whichever way it steps its statements: the rollback
+ * hook notes that the transaction was lost, and the commit hook turns
+ * any commit but db_commit()'s own into a rollback while a transaction
+ * of db_begin*() is meant to be open. db_step(), db_exec() and
+ * db_commit() then refuse with the error that lost it (AGORA_ESTORAGE
+ * for a full disk), until db_rollback() ends the transaction.
+ */
+static int commit_hook(void *p)
+{
+	struct agora_db *db = p;
+
+	if (db->tx && !db->committing) {
+		db->lost = 1;
+		return 1; /* a statement committing alone: roll it back */
+	}
+	return 0;
+}
+
+static void rollback_hook(void *p)
+{
+	struct agora_db *db = p;
+
+	if (db->tx)
+		db->lost = 1;
+#ifdef AGORA_FAULTS
+	db->fault_now = 0;
+#endif
+}
+
+#ifdef AGORA_FAULTS
+/*
+ * Fault injection, compiled into test builds only (meson.build: the
+ * sanitizers on). AGORA_FAULT_WRITE=N makes the Nth write statement of
+ * every transaction of db_begin_write() fail mid-transaction, the way
+ * SQLite fails one on a full disk: a progress handler interrupts it,
+ * and SQLite rolls the whole transaction back by itself (an interrupted
+ * write does that, as SQLITE_FULL and SQLITE_IOERR do). The
+ * consequences run through the real code: the lost-transaction hooks
+ * above, then each caller's error path (tests/http/writefault_test.py
+ * sends every form that writes, for N = 1, 2, ...). The statement is
+ * seen by the trace hook when it starts (any statement of the
+ * connection, whichever way it is stepped); read-only ones, BEGIN,
+ * COMMIT, SAVEPOINT and trigger programs are not counted.
+ */
+static int fault_nth; /* 0: off */
+static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
+
+static void fault_read(void)
+{
+	const char *e = getenv("AGORA_FAULT_WRITE");
+
+	fault_nth = e && atoi(e) > 0 ? atoi(e) : 0;
+}
+
+int db_fault_write(void)
+{
+	pthread_once(&fault_once, fault_read);
+	return fault_nth;
+}
+
+static int fault_trace(unsigned type, void *p, void *stmt, void *x)
+{
+	struct agora_db *db = p;
+	const char *sql = x;
+
+	if (type != SQLITE_TRACE_STMT || !db->tx || !db->tx_write ||
+	    sqlite3_stmt_readonly(stmt) || (sql && !strncmp(sql, "--", 2)))
+		return 0;
+	if (++db->writes == fault_nth)
+		db->fault_now = 1;
+	return 0;
+}
+
+/*
+ * Interrupts whatever runs until SQLite has rolled the transaction back
+ * (the rollback hook disarms it): the statement may run statements of
+ * its own first (FTS5 reads its data_version), whose failure it can
+ * swallow; it is interrupted at its next check then
+ */
+static int fault_progress(void *p)
+{
+	struct agora_db *db = p;
+
+	return db->fault_now;
+}
+
+static void fault_setup(struct agora_db *db)
+{
+	if (db_fault_write() <= 0)
+		return;
+	sqlite3_trace_v2(db->h, SQLITE_TRACE_STMT, fault_trace, db);
+	sqlite3_progress_handler(db->h, 1, fault_progress, db);
+}
+#else
+int db_fault_write(void)
+{
+	return 0;
+}
+#endif
+
 int db_open(struct agora_db **out, const char *path, int flags,
 	    struct agora_error *err)
 {
@@ -156,6 +276,11 @@ int db_open(struct agora_db **out, const char *path, int flags,
 	}
 	if ((rc = set_pragmas(db->h, flags & DB_OPEN_READONLY, err)))
 		goto fail;
+	sqlite3_commit_hook(db->h, commit_hook, db);
+	sqlite3_rollback_hook(db->h, rollback_hook, db);
+#ifdef AGORA_FAULTS
+	fault_setup(db);
+#endif
 	if ((rc = fts_fr_register(db->h, &db->st, err)))
 		goto fail;
 	if (flags & DB_OPEN_READONLY) {
@@ -291,22 +416,52 @@ static int storage_reason(sqlite3 *h)
 	return 0;
 }
 
+/* The error of a transaction SQLite rolled back by itself */
+static int lost_error(struct agora_db *db, struct agora_error *err,
+		      const char *what)
+{
+	if (db->lost_why)
+		return agora_errorf(err, AGORA_ESTORAGE,
+				    "%s: cannot write to '%s': %s (the "
+				    "transaction was rolled back)",
+				    what, db->path,
+				    db->lost_why == 'f'
+					    ? "the disk is full"
+					    : "the storage is read-only");
+	/*
+	 * The failure went unseen (a caller that did not check a step):
+	 * SQLite gives up a transaction on its own only when it cannot
+	 * write (or allocate), so it is the storage's to answer for
+	 */
+	return agora_errorf(err, AGORA_ESTORAGE,
+			    "%s: cannot write to '%s': SQLite rolled the "
+			    "transaction back after a failed write",
+			    what, db->path);
+}
+
 int db_error(struct agora_db *db, struct agora_error *err, const char *what)
 {
 	int ext = sqlite3_extended_errcode(db->h);
 	int code = AGORA_EDB, why;
 
+	if (db->tx && !db->lost && sqlite3_get_autocommit(db->h))
+		db->lost = 1;
+	why = storage_reason(db->h);
+	if (db->lost && !db->lost_why)
+		db->lost_why = why;
 	if ((ext & 0xff) == SQLITE_BUSY || (ext & 0xff) == SQLITE_LOCKED)
 		code = AGORA_EBUSY;
 	else if ((ext & 0xff) == SQLITE_NOMEM)
 		code = AGORA_ENOMEM;
-	else if ((why = storage_reason(db->h)))
+	else if (why)
 		return agora_errorf(err, AGORA_ESTORAGE,
 				    "%s: cannot write to '%s': %s (%s)", what,
 				    db->path,
 				    why == 'f' ? "the disk is full"
 					       : "the storage is read-only",
 				    sqlite3_errmsg(db->h));
+	else if (db->lost)
+		return lost_error(db, err, what);
 	return agora_errorf(err, code, "%s: %s", what, sqlite3_errmsg(db->h));
 }
 
@@ -323,41 +478,100 @@ int db_check_writable(struct agora_db *db, struct agora_error *err)
 
 int db_in_transaction(struct agora_db *db)
 {
-	return !sqlite3_get_autocommit(db->h);
+	return !sqlite3_get_autocommit(db->h) && !db->lost;
+}
+
+/* Nothing runs in a transaction that SQLite has already rolled back */
+static int check_lost(struct agora_db *db, struct agora_error *err)
+{
+	if (db->tx && !db->lost && sqlite3_get_autocommit(db->h))
+		db->lost = 1;
+	return db->lost ? lost_error(db, err, "database") : 0;
 }
 
 int db_exec(struct agora_db *db, const char *sql, struct agora_error *err)
 {
+	int rc;
+
+	if ((rc = check_lost(db, err)))
+		return rc;
 	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(db, err, "database");
 	return 0;
 }
 
+static int begin(struct agora_db *db, int write, struct agora_error *err)
+{
+	int rc;
+
+	/* a transaction SQLite lost is over: a new one may start */
+	if (db->lost && sqlite3_get_autocommit(db->h))
+		db->tx = db->lost = 0;
+	if ((rc = db_exec(db, write ? "BEGIN IMMEDIATE" : "BEGIN", err)))
+		return rc;
+	db->tx = 1;
+	db->tx_write = !!write;
+	db->lost = 0;
+	db->lost_why = 0;
+#ifdef AGORA_FAULTS
+	db->writes = 0;
+	db->fault_now = 0;
+#endif
+	return 0;
+}
+
 int db_begin(struct agora_db *db, struct agora_error *err)
 {
-	return db_exec(db, "BEGIN", err);
+	return begin(db, 0, err);
 }
 
 int db_begin_write(struct agora_db *db, struct agora_error *err)
 {
-	return db_exec(db, "BEGIN IMMEDIATE", err);
+	return begin(db, 1, err);
 }
 
+/*
+ * A COMMIT after SQLite lost the transaction would say "no transaction
+ * is active" (an internal error, 500); it is refused with the error
+ * that lost it instead. The transaction stays "open" for
+ * db_rollback(), which every caller runs after a failed commit.
+ */
 int db_commit(struct agora_db *db, struct agora_error *err)
 {
-	return db_exec(db, "COMMIT", err);
+	int rc;
+
+	if ((rc = check_lost(db, err)))
+		return rc;
+#ifdef AGORA_FAULTS
+	db->fault_now = 0; /* the write it armed for ran to its end */
+#endif
+	db->committing = 1;
+	rc = sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL);
+	db->committing = 0;
+	if (rc != SQLITE_OK)
+		return db_error(db, err, "database");
+	db->tx = 0;
+	return 0;
 }
 
 void db_rollback(struct agora_db *db)
 {
+#ifdef AGORA_FAULTS
+	db->fault_now = 0;
+#endif
+	db->tx = db->lost = 0;
+	db->lost_why = 0;
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int db_step(struct agora_db *db, sqlite3_stmt *st, struct agora_error *err)
 {
-	int rc = sqlite3_step(st);
+	int rc;
 
+	if ((rc = check_lost(db, err)))
+		return rc;
+	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc == SQLITE_DONE)

@@ -1544,6 +1544,11 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 	pthread_mutex_init(&s->track_lock, NULL);
 	pthread_cond_init(&s->track_wake, NULL);
 	web_i18n_init(&s->i18n);
+	if (db_fault_write())
+		LOG(LOG_WARN,
+		    "test build: write statement %d of every write "
+		    "transaction fails (AGORA_FAULT_WRITE)",
+		    db_fault_write());
 	/* migrates if needed, and proves the database can be read */
 	if ((rc = db_open(&s->keep, s->db_path, 0, err)) ||
 	    (rc = auth_server_start(&s->auth, cfg, s->keep, err)) ||

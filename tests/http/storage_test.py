@@ -8,8 +8,14 @@ ballots get 503 with a JSON error, a sign-up (a form) gets 503 with an
 HTML page, each refusal is one log line; `agora ingest` exits non-zero
 and says the disk is full; pages, the API, receipts and the board are
 still served; nothing half-written (integrity check, every receipted
-ballot there, counters equal a recount, no account, no document). Space
-back (the filler removed): the same requests succeed, with no restart.
+ballot there, counters equal a recount, no account, no document). The
+other forms that write are tried too, each signed in before the disk
+filled: an editor confirms a theme, adds one in bulk and writes a note;
+a candidate uploads a programme and a photo and proposes a profile; a
+citizen asks to be linked to a candidacy and supports a candidate of a
+primary. Each gets the 503 page and one log line, and every table of the
+database is row for row as it was. Space back (the filler removed): the
+same requests succeed, with no restart.
 
 Read-only storage: Linux refuses to remount a file system read-only
 while a file on it is open for writing ("mount point is busy"), which a
@@ -35,7 +41,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import writeforms  # noqa: E402
 from harness import check  # noqa: E402
+from writeforms import integrity, log_lines  # noqa: E402
 
 AGORA, SRC = os.path.abspath(sys.argv[1]), sys.argv[2]
 P = "disk-2027"
@@ -94,19 +102,6 @@ def counts(dbpath):
         con.close()
 
 
-def integrity(dbpath):
-    con = sqlite3.connect("file:%s?mode=ro" % dbpath, uri=True)
-    try:
-        return con.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        con.close()
-
-
-def log_lines(logpath, rid):
-    with open(logpath, errors="replace") as f:
-        return [line for line in f if rid and rid in line]
-
-
 def signup(b, email):
     return b.post("/signup", {"email": email, "name": "Test",
                               "password": "correct horse battery"})
@@ -148,6 +143,7 @@ def run(tmp, mnt):
     agora(env, "ingest", "--election", "valbrune-2026", "--candidate",
           "Claire Mercier", "--family-name", "Mercier",
           os.path.join(corpus, "mercier.html"))
+    writeforms.setup(AGORA, env, corpus)
     agora(env, "primary", "create", P, "--title", "Primaire du disque")
     for c in CANDS:
         agora(env, "primary", "candidate", "add", P, "--name",
@@ -206,6 +202,8 @@ def start(env, port, logpath):
 
 
 def disk_full(env, b, dbpath, mnt, codes, receipts, doc, logpath):
+    forms = writeforms.forms(SRC, dbpath,
+                            writeforms.signed_in(AGORA, env, b.port))
     st, h, j = ballot(b, codes[0], 3)
     check(st == 201, "a ballot before the disk fills: 201", (st, j))
     receipts.append(j["receipt"])
@@ -244,6 +242,8 @@ def disk_full(env, b, dbpath, mnt, codes, receipts, doc, logpath):
     lines = log_lines(logpath, rid)
     check(len(lines) == 1 and "disk is full" in lines[0],
           "one log line for it, saying the disk is full", lines)
+    writeforms.refused(dbpath, forms, logpath, "the disk full",
+                       "disk is full")
     r = ingest(env, doc)
     check(r.returncode != 0 and "disk is full" in r.stderr,
           "agora ingest exits non-zero and says the disk is full",
@@ -265,6 +265,7 @@ def disk_full(env, b, dbpath, mnt, codes, receipts, doc, logpath):
         receipts.append(j["receipt"])
     st, _, body = signup(b, "after@example.org")
     check(st in (200, 303), "a sign-up works again", (st, body[:300]))
+    writeforms.stored(dbpath, forms, "space back")
     r = ingest(env, doc)
     check(r.returncode == 0, "agora ingest works again", r.stderr)
     con = sqlite3.connect("file:%s?mode=ro" % dbpath, uri=True)
@@ -337,7 +338,8 @@ def read_only(env, port, dbpath, mnt, codes, receipts, doc, logpath):
     check(r.returncode == 0, "agora verify passes", r.stdout + r.stderr)
     r = agora(env, "primary", "recount", P, ok=False)
     check(r.returncode == 0, "the counters equal a recount", r.stdout)
-    check(integrity(dbpath) == "ok", "integrity check: ok")
+    r = integrity(dbpath)
+    check(r == "ok", "integrity check: ok", r)
     with open(logpath, errors="replace") as f:
         log = f.read()
     check("AddressSanitizer" not in log and "runtime error" not in log,

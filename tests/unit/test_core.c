@@ -278,6 +278,100 @@ static void test_proposal_text_is_immutable(void **state)
 	free(path);
 }
 
+/* Steps one INSERT of a blob of n bytes into t, as raw SQLite does */
+static int raw_insert(struct agora_db *db, int n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
+					    "INSERT INTO t(x) VALUES (?1)", -1,
+					    &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_zeroblob(st, 1, n);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * A full disk in the middle of a transaction: SQLite rolls the whole
+ * transaction back by itself (max_page_count makes the next page
+ * allocation fail with SQLITE_FULL, as a full disk does), and a caller
+ * that carries on regardless must write nothing more: no statement
+ * commits on its own, db_step, db_exec and db_commit say the disk is
+ * full, and writes work again once there is room.
+ */
+static void test_db_lost_transaction(void **state)
+{
+	struct agora_error err = {0};
+	struct agora_db *db;
+	char *path = temp_db();
+	sqlite3_stmt *st;
+	char pragma[64];
+	int pages;
+
+	(void)state;
+	assert_int_equal(db_open(&db, path, DB_OPEN_CREATE, &err), 0);
+	assert_int_equal(db_exec(db, "CREATE TABLE t(x)", &err), 0);
+	pages = count(db, "PRAGMA page_count");
+	snprintf(pragma, sizeof(pragma), "PRAGMA max_page_count=%d", pages);
+	assert_int_equal(db_exec(db, pragma, &err), 0);
+
+	/* the first statement fits in a page, the second needs more */
+	assert_int_equal(db_begin_write(db, &err), 0);
+	assert_int_equal(raw_insert(db, 10), SQLITE_DONE);
+	assert_int_equal(sqlite3_prepare_v2(db_handle(db),
+					    "INSERT INTO t(x) VALUES"
+					    " (zeroblob(100000))",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(db_step(db, st, &err), AGORA_ESTORAGE);
+	assert_non_null(strstr(err.msg, "the disk is full"));
+	assert_int_equal(db_in_transaction(db), 0);
+	/* carrying on: each of these would have committed alone */
+	assert_int_equal(raw_insert(db, 10), SQLITE_CONSTRAINT_COMMITHOOK);
+	err.msg[0] = '\0';
+	assert_int_equal(db_exec(db, "INSERT INTO t(x) VALUES (1)", &err),
+			 AGORA_ESTORAGE);
+	assert_non_null(strstr(err.msg, "the disk is full"));
+	sqlite3_reset(st);
+	assert_int_equal(db_step(db, st, &err), AGORA_ESTORAGE);
+	err.msg[0] = '\0';
+	assert_int_equal(db_commit(db, &err), AGORA_ESTORAGE);
+	assert_non_null(strstr(err.msg, "the disk is full"));
+	db_rollback(db);
+	assert_int_equal(count(db, "SELECT count(*) FROM t"), 0);
+
+	/* a failure nobody looked at is caught at the commit */
+	assert_int_equal(db_begin_write(db, &err), 0);
+	assert_int_equal(raw_insert(db, 10), SQLITE_DONE);
+	assert_int_not_equal(raw_insert(db, 100000), SQLITE_DONE);
+	assert_int_not_equal(raw_insert(db, 10), SQLITE_DONE);
+	err.msg[0] = '\0';
+	assert_int_equal(db_commit(db, &err), AGORA_ESTORAGE);
+	assert_non_null(strstr(err.msg, "rolled the transaction back"));
+	db_rollback(db);
+	assert_int_equal(count(db, "SELECT count(*) FROM t"), 0);
+
+	/* room again: the same writes commit, with no reopening */
+	assert_int_equal(db_exec(db, "PRAGMA max_page_count=100000", &err),
+			 0);
+	assert_int_equal(db_begin_write(db, &err), 0);
+	assert_int_equal(raw_insert(db, 10), SQLITE_DONE);
+	sqlite3_reset(st);
+	assert_int_equal(db_step(db, st, &err), 0);
+	assert_int_equal(db_commit(db, &err), 0);
+	assert_int_equal(count(db, "SELECT count(*) FROM t"), 2);
+	/* statements outside a transaction still commit on their own */
+	assert_int_equal(raw_insert(db, 10), SQLITE_DONE);
+	assert_int_equal(count(db, "SELECT count(*) FROM t"), 3);
+	sqlite3_finalize(st);
+	db_close(db);
+	remove_db(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_taxonomy),
 		cmocka_unit_test(test_db_migrations),
 		cmocka_unit_test(test_proposal_text_is_immutable),
+		cmocka_unit_test(test_db_lost_transaction),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
