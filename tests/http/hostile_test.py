@@ -28,8 +28,8 @@ VISITOR_BOUND seconds. The attacks:
 - 400 connections from one address: at most 256 held, the rest closed
   at once, the held ones closed after the timeout.
 
-At the end the server's open file descriptors are back to what they
-were before the attacks (no connection leaked).
+At the end the server's open descriptors (its database files aside)
+are back to what they were before the attacks (no connection leaked).
 Prints one "ok - ..." line per check, then "N passed, M failed".
 """
 import os
@@ -431,8 +431,21 @@ def crowd(port):
         s.close()
 
 
-def open_fds(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
+def open_fds(pid, skip):
+    """The server's open descriptors, but for its files under skip: each
+    worker thread opens the database (and its -wal) on its first request,
+    whichever thread the kernel hands a connection to, so those are
+    bounded by the thread count and say nothing of a leak; a leak under
+    attack is sockets, pipes or timers."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue  # closed meanwhile
+        if not target.startswith(skip + os.sep):
+            n += 1
+    return n
 
 
 def metric(port, route, code):
@@ -464,7 +477,7 @@ def main():
         check(tok is not None, "the sign-in form has a CSRF token")
         csrf = (cookie.encode(), (tok or "").encode())
         time.sleep(TIMEOUT + 1)  # the browser's keep-alive is gone
-        fds0 = open_fds(proc.pid)
+        fds0 = open_fds(proc.pid, tmp)
 
         v = Visitor(port)
         v.start()
@@ -484,9 +497,9 @@ def main():
         v.join()
         check(proc.poll() is None, "the server is still running")
         time.sleep(TIMEOUT + 1)
-        fds = open_fds(proc.pid)
-        check(fds <= fds0, "the server's open file descriptors are back "
-              "to %d after the attacks (now %d)" % (fds0, fds))
+        fds = open_fds(proc.pid, tmp)
+        check(fds <= fds0, "the server's open descriptors (its database "
+              "files aside) are back to %d after the attacks (now %d)" % (fds0, fds))
         rc = harness.stop(proc)
         proc = None
         check(rc == 0, "SIGTERM stops the server with exit 0", rc)
