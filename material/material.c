@@ -298,16 +298,13 @@ int material_add_video(struct agora_db *db, int64_t candidate_id,
 	return audit(db, user_id, "material.submit", "material", *id, url, err);
 }
 
-int material_list(struct agora_db *db, int64_t candidate_id, const char *status,
-		  material_fn fn, void *ctx, struct agora_error *err)
+/* Steps st, its parameters bound, calling fn with each item read */
+static int each_item(struct agora_db *db, sqlite3_stmt *st, material_fn fn,
+		     void *ctx, struct agora_error *err)
 {
-	sqlite3_stmt *st = stmt(db, MA_LIST);
 	struct material_item m;
 	int rc;
 
-	sqlite3_bind_int64(st, 1, candidate_id);
-	if (status)
-		sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
 	while ((rc = db_step(db, st, err)) > 0) {
 		memset(&m, 0, sizeof(m));
 		rc = item_read(st, &m) ? nomem(err) : fn(ctx, &m);
@@ -319,24 +316,25 @@ int material_list(struct agora_db *db, int64_t candidate_id, const char *status,
 	return rc < 0 ? rc : 0;
 }
 
+int material_list(struct agora_db *db, int64_t candidate_id, const char *status,
+		  material_fn fn, void *ctx, struct agora_error *err)
+{
+	sqlite3_stmt *st = stmt(db, MA_LIST);
+
+	sqlite3_bind_int64(st, 1, candidate_id);
+	if (status)
+		sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	return each_item(db, st, fn, ctx, err);
+}
+
 int material_election_photos(struct agora_db *db, const char *election,
 			     material_fn fn, void *ctx,
 			     struct agora_error *err)
 {
 	sqlite3_stmt *st = stmt(db, MA_ELECTION_PHOTOS);
-	struct material_item m;
-	int rc;
 
 	sqlite3_bind_text(st, 1, election, -1, SQLITE_STATIC);
-	while ((rc = db_step(db, st, err)) > 0) {
-		memset(&m, 0, sizeof(m));
-		rc = item_read(st, &m) ? nomem(err) : fn(ctx, &m);
-		material_item_fini(&m);
-		if (rc)
-			break;
-	}
-	sqlite3_reset(st);
-	return rc < 0 ? rc : 0;
+	return each_item(db, st, fn, ctx, err);
 }
 
 int material_get(struct agora_db *db, int64_t id, struct material_item *out,

@@ -43,6 +43,31 @@ void api_error(struct web_req *r, int status, const char *code,
 	}
 }
 
+/*
+ * A module's refusal (bad input, unknown object, a decision already
+ * taken, a rate limit) as its JSON error; 0 once answered. Other errors
+ * (storage, memory) are returned for the server's own answer.
+ */
+int api_refusal(struct web_req *r, int rc)
+{
+	switch (rc) {
+	case AGORA_EINVAL:
+		api_error(r, 400, "bad_request", r->err.msg);
+		return 0;
+	case AGORA_ENOTFOUND:
+		api_error(r, 404, "not_found", r->err.msg);
+		return 0;
+	case AGORA_EEXIST:
+		api_error(r, 409, "conflict", r->err.msg);
+		return 0;
+	case AGORA_ETOOBIG:
+		api_error(r, 429, "too_many_requests", r->err.msg);
+		return 0;
+	default:
+		return rc;
+	}
+}
+
 static json_t *candidate_json(const struct candidate_info *c)
 {
 	struct sb name;

@@ -220,24 +220,6 @@ static const char *decided_status(int kind, int accept)
 	return accept ? "published" : "rejected";
 }
 
-/* A module's refusal as a JSON error; other errors go on */
-static int refusal(struct web_req *r, int rc)
-{
-	switch (rc) {
-	case AGORA_EINVAL:
-		api_error(r, 400, "bad_request", r->err.msg);
-		return 0;
-	case AGORA_ENOTFOUND:
-		api_error(r, 404, "not_found", r->err.msg);
-		return 0;
-	case AGORA_EEXIST:
-		api_error(r, 409, "conflict", r->err.msg);
-		return 0;
-	default:
-		return rc;
-	}
-}
-
 int api_moderation_decide(struct web_req *r)
 {
 	struct web_decision_target t = {0};
@@ -268,7 +250,7 @@ int api_moderation_decide(struct web_req *r)
 	}
 	if ((rc = material_db_prepare(r->db, &r->err)) ||
 	    (rc = web_decision_target(r->db, kind, id, &t, &r->err)))
-		return refusal(r, rc);
+		return api_refusal(r, rc);
 	rc = may_moderate(r, t.election_id);
 	web_decision_target_fini(&t);
 	if (rc)
@@ -288,7 +270,7 @@ int api_moderation_decide(struct web_req *r)
 		return 0;
 	}
 	if ((rc = web_decide(r, kind, id, accept, reason)))
-		return refusal(r, rc);
+		return api_refusal(r, rc);
 	return api_send(r, json_pack("{s:s, s:I, s:s, s:s}", "kind",
 				     kinds[kind], "id", (json_int_t)id,
 				     "status", decided_status(kind, accept),

@@ -227,27 +227,6 @@ static int claim_json(void *ctx, const struct auth_claim *c)
 	return !o || json_array_append_new(ctx, o) ? AGORA_ENOMEM : 0;
 }
 
-/* A module's refusal as a JSON error; internal errors go on */
-static int api_refusal(struct web_req *r, int rc)
-{
-	switch (rc) {
-	case AGORA_EINVAL:
-		api_error(r, 400, "bad_request", r->err.msg);
-		return 0;
-	case AGORA_ENOTFOUND:
-		api_error(r, 404, "not_found", r->err.msg);
-		return 0;
-	case AGORA_EEXIST:
-		api_error(r, 409, "conflict", r->err.msg);
-		return 0;
-	case AGORA_ETOOBIG:
-		api_error(r, 429, "too_many_requests", r->err.msg);
-		return 0;
-	default:
-		return rc;
-	}
-}
-
 static int claims_post(struct web_req *r)
 {
 	const char *e = auth_form(r, "election");

@@ -334,6 +334,9 @@ struct json_t;
 int api_send(struct web_req *r, struct json_t *o);
 void api_error(struct web_req *r, int status, const char *code,
 	       const char *message);
+/* A module's refusal (EINVAL 400, ENOTFOUND 404, EEXIST 409, ETOOBIG 429)
+ * as its JSON error, then 0; any other rc is returned as it is */
+int api_refusal(struct web_req *r, int rc);
 
 /* server.c: an error as JSON under /api/, else as a page */
 void web_render_error(struct web_req *r, int status, const char *message);
