@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "editor.h"
+#include "web_auth.h"
 #include "web_int.h"
 
 /* Serialises o into the response body and releases it */
@@ -41,6 +42,19 @@ void api_error(struct web_req *r, int status, const char *code,
 		r->ctype = "application/json; charset=utf-8";
 		sb_puts(&r->body, "{\"error\":{\"code\":\"internal\"}}\n");
 	}
+}
+
+/* 0 when signed in (the answer is then personal: never cached); else
+ * the 401 is made and it returns 1 */
+int api_signed_in(struct web_req *r)
+{
+	if (auth_signed_in(r)) {
+		r->auth->personal = 1;
+		return 0;
+	}
+	api_error(r, 401, "unauthorized",
+		  "sign in first: this call reads the agora_session cookie");
+	return 1;
 }
 
 /*

@@ -27,18 +27,6 @@
 #include "web_auth.h"
 #include "web_moderation.h"
 
-/* 0 when signed in; else the 401 is made and it returns 1 */
-static int signed_in(struct web_req *r)
-{
-	if (auth_signed_in(r)) {
-		r->auth->personal = 1;
-		return 0;
-	}
-	api_error(r, 401, "unauthorized",
-		  "sign in first: this call reads the agora_session cookie");
-	return 1;
-}
-
 /*
  * 0 when the account may moderate election_id; else the JSON error is
  * made (403) and it returns 1, or a negative error code
@@ -164,7 +152,7 @@ int api_moderation_queue(struct web_req *r)
 	struct election_info ei;
 	int rc;
 
-	if (signed_in(r)) {
+	if (api_signed_in(r)) {
 		rc = 0;
 		goto out;
 	}
@@ -233,7 +221,7 @@ int api_moderation_decide(struct web_req *r)
 			  "a reason to reject");
 		return 0;
 	}
-	if (signed_in(r) || auth_post_ok(r))
+	if (api_signed_in(r) || auth_post_ok(r))
 		return 0;
 	for (kind = 0; kind < WEB_DECIDE__MAX; kind++)
 		if (!strcmp(r->param[0], kinds[kind]))

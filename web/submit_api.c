@@ -135,18 +135,6 @@ int api_documents(struct web_req *r)
 
 /* ---------------------------------------------------------- /api/v1/me */
 
-/* 0 when signed in; else the 401 is made and it returns 1 */
-static int api_signed_in(struct web_req *r)
-{
-	if (auth_signed_in(r)) {
-		r->auth->personal = 1;
-		return 0;
-	}
-	api_error(r, 401, "unauthorized",
-		  "sign in first: this call reads the agora_session cookie");
-	return 1;
-}
-
 int api_me(struct web_req *r)
 {
 	struct auth_grant_list gl;

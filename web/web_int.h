@@ -337,6 +337,8 @@ void api_error(struct web_req *r, int status, const char *code,
 /* A module's refusal (EINVAL 400, ENOTFOUND 404, EEXIST 409, ETOOBIG 429)
  * as its JSON error, then 0; any other rc is returned as it is */
 int api_refusal(struct web_req *r, int rc);
+/* 0 when signed in; else a 401 JSON error is made and it returns 1 */
+int api_signed_in(struct web_req *r);
 
 /* server.c: an error as JSON under /api/, else as a page */
 void web_render_error(struct web_req *r, int status, const char *message);
