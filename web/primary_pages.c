@@ -407,12 +407,24 @@ int page_primary(struct web_req *r)
 	}
 	rc = 0;
 	html_raw(b, "<p>");
+	/* two sentences, each with its own plural ("1 parrainage") */
 	html_textf(b,
-		   tr(r, "Un candidat déclaré est qualifié pour le vote "
-			 "avec %s parrainages. Chaque citoyen parraine au "
-			 "plus %d candidats, et peut retirer un parrainage "
-			 "jusqu'à la fin de la phase des parrainages."),
-		   web_num(r, pp.p.support_threshold, num), pp.p.max_supports);
+		   tr_n(r, "Un candidat déclaré est qualifié pour le vote "
+			   "avec %s parrainage.",
+			"Un candidat déclaré est qualifié pour le vote "
+			"avec %s parrainages.",
+			(unsigned long long)pp.p.support_threshold),
+		   web_num(r, pp.p.support_threshold, num));
+	html_raw(b, " ");
+	html_textf(b,
+		   tr_n(r, "Chaque citoyen parraine au plus %d candidat, et "
+			   "peut retirer son parrainage jusqu'à la fin de la "
+			   "phase des parrainages.",
+			"Chaque citoyen parraine au plus %d candidats, et "
+			"peut retirer un parrainage jusqu'à la fin de la "
+			"phase des parrainages.",
+			(unsigned long long)pp.p.max_supports),
+		   pp.p.max_supports);
 	html_raw(b, "</p>\n</section>\n");
 
 	/* how to take part */
