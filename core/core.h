@@ -180,7 +180,7 @@ void sha256_hex(const void *p, size_t n, char out[65]);
  */
 void sha256(const void *p, size_t n, unsigned char out[32]);
 /* 1 when sha256() uses OpenSSL */
-int sha256_accelerated(void);
+int sha256_uses_openssl(void);
 /* Tests: 1 makes sha256() use libsodium's code, 0 lets it choose again */
 void sha256_force_portable(int portable);
 

@@ -38,7 +38,7 @@ void sha256_force_portable(int portable)
 	__atomic_store_n(&sha256_portable, portable != 0, __ATOMIC_RELAXED);
 }
 
-int sha256_accelerated(void)
+int sha256_uses_openssl(void)
 {
 	pthread_once(&sha256_once, sha256_fetch);
 	return sha256_md != NULL &&
@@ -49,7 +49,7 @@ void sha256(const void *p, size_t n, unsigned char out[32])
 {
 	unsigned int len = 0;
 
-	if (sha256_accelerated() &&
+	if (sha256_uses_openssl() &&
 	    EVP_Digest(p, n, out, &len, sha256_md, NULL) == 1 && len == 32)
 		return;
 	crypto_hash_sha256(out, p, n);

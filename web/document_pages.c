@@ -63,14 +63,8 @@ static int proposal_item(void *ctx, int64_t id, const char *path,
 	struct props *p = ctx;
 	struct sb *b = &p->r->body;
 
-	if (*path && (!p->last || strcmp(p->last, path))) {
-		html_raw(b, "<h3 class=\"path\">");
-		html_text(b, path);
-		html_raw(b, "</h3>\n");
-		free(p->last);
-		if (!(p->last = strdup(path)))
-			return AGORA_ENOMEM;
-	}
+	if (html_path_heading(b, &p->last, path))
+		return AGORA_ENOMEM;
 	html_raw(b, "<blockquote class=\"text\" id=\"p");
 	html_num(b, id);
 	html_raw(b, "\">");

@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "web_auth.h"
@@ -280,4 +281,15 @@ void page_error(struct web_req *r, int status, const char *message)
 	html_text(&r->body, tr(r, "Accueil"));
 	html_raw(&r->body, "</a></p>\n");
 	page_end(r);
+}
+
+int html_path_heading(struct sb *b, char **last, const char *path)
+{
+	if (!*path || (*last && !strcmp(*last, path)))
+		return 0;
+	html_raw(b, "<h3 class=\"path\">");
+	html_text(b, path);
+	html_raw(b, "</h3>\n");
+	free(*last);
+	return (*last = strdup(path)) ? 0 : AGORA_ENOMEM;
 }

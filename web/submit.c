@@ -323,14 +323,8 @@ static int preview_row(void *ctx, int64_t id, const char *path,
 	struct sb *b = &pv->r->body;
 
 	(void)id;
-	if (*path && (!pv->last_buf || strcmp(pv->last_buf, path))) {
-		html_raw(b, "<h3 class=\"path\">");
-		html_text(b, path);
-		html_raw(b, "</h3>\n");
-		free(pv->last_buf);
-		if (!(pv->last_buf = strdup(path)))
-			return AGORA_ENOMEM;
-	}
+	if (html_path_heading(b, &pv->last_buf, path))
+		return AGORA_ENOMEM;
 	html_raw(b, "<blockquote class=\"text\">");
 	html_text(b, text);
 	html_raw(b, "</blockquote>\n");

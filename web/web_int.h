@@ -147,6 +147,13 @@ void html_marked(struct sb *b, const char *snippet);
  */
 void html_thead(struct sb *b, const char *cls, ...) HTML_SENTINEL;
 void html_table_head(struct sb *b, const char *cls, ...) HTML_SENTINEL;
+/*
+ * A programme's heading path as an <h3>, when it differs from *last,
+ * the one written before (a strdup'ed copy, NULL at first; the caller
+ * frees it): proposals read in order under their headings. 0, or
+ * AGORA_ENOMEM.
+ */
+int html_path_heading(struct sb *b, char **last, const char *path);
 
 /* ---------------------------------------------- languages, lang.c */
 

@@ -169,13 +169,20 @@ def raw_status(port, head, body=b"", chunk=1 << 16):
         s.close()
 
 
-def start(agora, env, port, threads=2):
-    """agora serve on a loopback port, once it answers /healthz"""
+def start(agora, env, port, threads=2, logpath=None):
+    """agora serve on a loopback port, once it answers /healthz; with
+    logpath, its stderr is appended to that file (the tests that read
+    its log lines) instead of a pipe"""
+    log = open(logpath, "ab") if logpath else subprocess.PIPE
     proc = subprocess.Popen(
         [agora, "serve", "--listen", "127.0.0.1:%d" % port, "--threads",
-         str(threads)], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
-    for _ in range(100):
+         str(threads)], env=env,
+        stdout=subprocess.DEVNULL if logpath else subprocess.PIPE,
+        stderr=log, text=True)
+    if logpath:
+        log.close()  # the child has its own descriptor
+    deadline = time.monotonic() + 30  # a loaded machine starts slowly
+    while time.monotonic() < deadline:
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             c.request("GET", "/healthz")
@@ -184,8 +191,11 @@ def start(agora, env, port, threads=2):
         except OSError:
             pass
         if proc.poll() is not None:
+            if logpath:
+                with open(logpath) as f:
+                    sys.exit("the server exited: " + f.read()[-2000:])
             sys.exit("the server exited: " + proc.stderr.read())
-        time.sleep(0.1)
+        time.sleep(0.05)
     proc.kill()
     sys.exit("the server did not answer /healthz")
 

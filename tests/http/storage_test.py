@@ -165,7 +165,7 @@ def run(tmp, mnt):
 
     port = harness.free_port()
     logpath = os.path.join(tmp, "serve.log")
-    proc = start(env, port, logpath)
+    proc = harness.start(AGORA, env, port, logpath=logpath)
     b = harness.Browser(port)
     receipts = []
     try:
@@ -177,28 +177,6 @@ def run(tmp, mnt):
         if proc and proc.poll() is None:
             proc.kill()
             proc.wait()
-
-
-def start(env, port, logpath):
-    log = open(logpath, "ab")
-    proc = subprocess.Popen(
-        [AGORA, "serve", "--listen", "127.0.0.1:%d" % port, "--threads",
-         "2"], env=env, stdout=subprocess.DEVNULL, stderr=log)
-    for _ in range(300):
-        try:
-            c = harness.http.client.HTTPConnection("127.0.0.1", port,
-                                                   timeout=5)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return proc
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            with open(logpath) as f:
-                sys.exit("the server exited: " + f.read()[-2000:])
-        time.sleep(0.05)
-    proc.kill()
-    sys.exit("the server did not answer /healthz")
 
 
 def disk_full(env, b, dbpath, mnt, codes, receipts, doc, logpath):
@@ -292,7 +270,7 @@ def read_only(env, port, dbpath, mnt, codes, receipts, doc, logpath):
     if r.returncode:
         return
     before = counts(dbpath)
-    proc = start(env, port, logpath)
+    proc = harness.start(AGORA, env, port, logpath=logpath)
     b = harness.Browser(port)
     try:
         check(True, "the server starts on read-only storage")

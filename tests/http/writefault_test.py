@@ -43,32 +43,11 @@ def agora(env, *args):
     return r
 
 
-def start(env, port, logpath):
-    log = open(logpath, "ab")
-    proc = subprocess.Popen(
-        [AGORA, "serve", "--listen", "127.0.0.1:%d" % port, "--threads",
-         "2"], env=env, stdout=subprocess.DEVNULL, stderr=log)
-    for _ in range(600):
-        try:
-            c = harness.http.client.HTTPConnection("127.0.0.1", port,
-                                                   timeout=5)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return proc
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            with open(logpath) as f:
-                sys.exit("the server exited: " + f.read()[-2000:])
-        time.sleep(0.05)
-    proc.kill()
-    sys.exit("the server did not answer /healthz")
-
-
 def faulted(env, port, logpath, n):
     """The server with AGORA_FAULT_WRITE=n, None if the build has none"""
     size = os.path.getsize(logpath) if os.path.exists(logpath) else 0
-    proc = start(dict(env, AGORA_FAULT_WRITE=str(n)), port, logpath)
+    proc = harness.start(AGORA, dict(env, AGORA_FAULT_WRITE=str(n)), port,
+                         logpath=logpath)
     with open(logpath, errors="replace") as f:
         f.seek(size)
         if "AGORA_FAULT_WRITE" not in f.read():
@@ -91,7 +70,7 @@ def run(tmp):
 
     # signed in while writes work: the sessions outlive the restarts
     port = harness.free_port()
-    proc = start(env, port, logpath)
+    proc = harness.start(AGORA, env, port, logpath=logpath)
     who = writeforms.signed_in(AGORA, env, port)
     forms = writeforms.forms(SRC, dbpath, who)
     check(harness.stop(proc) == 0, "the server stops cleanly")

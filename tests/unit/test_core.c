@@ -115,7 +115,7 @@ static void test_sha256_paths(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(buf); i++)
 		buf[i] = (unsigned char)((i * 2654435761u) >> 13);
-	printf("OpenSSL: %s\n", sha256_accelerated() ? "yes" : "no");
+	printf("OpenSSL: %s\n", sha256_uses_openssl() ? "yes" : "no");
 	for (pass = 0; pass < 2; pass++) {
 		sha256_force_portable(pass);
 		for (n = 0; n <= 256; n++) {
