@@ -18,6 +18,16 @@
 #define WEB_MAX_ARGS 64	       /* query arguments */
 #define WEB_MAX_SEGS 8	       /* path segments */
 #define WEB_MAX_BODY 65536     /* request body: larger is a 413 */
+/*
+ * libmicrohttpd's memory pool per connection: the request line and
+ * headers (more is a 431 or a closed connection) and the response's
+ * headers. libmicrohttpd 0.9.75 zeroes the whole pool between two
+ * requests on a kept-alive connection, so its size is paid on every
+ * request: 64 KiB were two thirds of a cached page's instructions.
+ */
+#ifndef WEB_CONN_MEMORY
+#define WEB_CONN_MEMORY 16384
+#endif
 /* an upload (submit.c): a document of at most 20 MiB and its form */
 #define WEB_MAX_UPLOAD_FILE ((size_t)20 << 20)
 #define WEB_MAX_UPLOAD (WEB_MAX_UPLOAD_FILE + 65536)
@@ -94,6 +104,7 @@ struct web_req {
 	/* the primary's API and board (primary_api.c) */
 	struct ballot_job *ballot;    /* a ballot waiting for the writer */
 	struct MHD_Response *stream;  /* a streamed 200 response, or NULL */
+	struct page_body *page;	      /* a cached page's body, referenced */
 	char board_head[65];	      /* X-Board-Head, or "" */
 	char board_entries[24];	      /* X-Board-Entries, or "" */
 
