@@ -14,8 +14,9 @@ VISITOR_BOUND seconds. The attacks:
 - slowloris: 200 connections sending their headers one byte at a time,
   and 40 sending a form's body one byte at a time: every one is closed
   by the server within the timeout (plus the reaper's period and slack);
-- a huge request line (over 4 KiB: 400; over the 64 KiB buffer: 4xx or
-  closed), one huge header, thousands of headers: 4xx or closed;
+- a huge request line (over 4 KiB: 400; over the 16 KiB of headers: 4xx
+  or closed), one huge header, thousands of headers: 4xx or closed; a
+  browser's request with 12 kB of cookies is still answered 200;
 - invalid %-escapes and invalid UTF-8 in paths, queries and forms
   (escaped and raw): 400, nothing written;
 - request smuggling: Content-Length with Transfer-Encoding, duplicate or
@@ -264,6 +265,14 @@ def huge(port):
                           b"".join(b"X-%d: y\r\n" % i for i in range(20000))
                           + b"\r\n")
     check(st == 0 or 400 <= st < 500, "20,000 headers: 4xx or dropped",
+          st)
+    st = status_or_closed(
+        port, b"GET / HTTP/1.1\r\nHost: x\r\n"
+        b"User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/120\r\n"
+        b"Accept-Language: fr-FR,fr;q=0.9,en;q=0.8\r\n"
+        b"Cookie: other-site-junk=" + b"c" * 12000 + b"\r\n"
+        b"Connection: close\r\n\r\n")
+    check(st == 200, "12 kB of cookies (under the 16 KiB of headers): 200",
           st)
 
 
