@@ -464,6 +464,13 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
 struct page_body {
 	atomic_uint refs;
 	size_t len;
+	/*
+	 * Its validator: the generation and a hash of the bytes. Pages are
+	 * sent with "no-cache", so a browser asks again each time; with
+	 * If-None-Match it gets a 304 without the page while nothing
+	 * changed.
+	 */
+	char etag[48];
 	char data[];
 };
 
@@ -532,8 +539,18 @@ static int page_cached(const struct page_slot *p, const struct web_req *r,
 	       !strcmp(p->key, r->uri);
 }
 
-static void page_store(struct page_slot *p, const struct web_req *r,
-		       int64_t gen)
+static uint64_t fnv1a64(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	while (n--)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ull;
+	return h;
+}
+
+/* Stores r's page in p when it may be shared; the stored body or NULL */
+static struct page_body *page_store(struct page_slot *p,
+				    const struct web_req *r, int64_t gen)
 {
 	struct page_body *body;
 	char *key;
@@ -541,17 +558,20 @@ static void page_store(struct page_slot *p, const struct web_req *r,
 	if (r->status != 200 || r->body.len > PAGE_CACHE_MAX ||
 	    r->disposition[0] || r->licence || r->set_lang_cookie ||
 	    r->no_store || auth_personal(r))
-		return;
+		return NULL;
 	key = strdup(r->uri);
 	body = malloc(sizeof(*body) + r->body.len);
 	if (!key || !body) {
 		free(key);
 		free(body);
-		return;
+		return NULL;
 	}
 	atomic_init(&body->refs, 1);
 	body->len = r->body.len;
 	memcpy(body->data, r->body.buf, r->body.len);
+	snprintf(body->etag, sizeof(body->etag), "\"%llx-%d-%016llx\"",
+		 (unsigned long long)gen, r->lang,
+		 (unsigned long long)fnv1a64(body->data, body->len));
 	free(p->key);
 	page_body_release(p->body);
 	p->key = key;
@@ -559,6 +579,7 @@ static void page_store(struct page_slot *p, const struct web_req *r,
 	p->lang = r->lang;
 	p->gen = gen;
 	p->ctype = r->ctype;
+	return body;
 }
 
 /* ------------------------------------------------------------- requests */
@@ -769,6 +790,7 @@ static const char *etag_match_header(struct web_req *r)
 static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 			       const struct embedded_file *file)
 {
+	struct page_body *page = r->page;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 	const char *inm;
@@ -777,6 +799,9 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 
 	track_phase(s, r->conn, CONN_ANSWERED);
 	if (file && (inm = etag_match_header(r)) && strstr(inm, r->etag))
+		r->status = 304;
+	if (page && r->status == 200 && (inm = etag_match_header(r)) &&
+	    strstr(inm, page->etag))
 		r->status = 304;
 	if (r->status == 304) {
 		resp = MHD_create_response_from_buffer(0, NULL,
@@ -827,6 +852,10 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 					"public, max-age=31536000, immutable");
 	} else {
+		/* a shared page's validator (the response holds page) */
+		if (page)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG,
+						page->etag);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 					auth_personal(r) ? "private, no-store"
 							 : "no-cache");
@@ -1019,8 +1048,8 @@ static const struct embedded_file *handle(struct web_server *s,
 			return NULL;
 		}
 		rc = rt->fn(r);
-		if (!rc && slot)
-			page_store(slot, r, gen);
+		if (!rc && slot && (r->page = page_store(slot, r, gen)))
+			atomic_fetch_add(&r->page->refs, 1); /* sent from there */
 	} else {
 		rc = rt->fn(r);
 	}

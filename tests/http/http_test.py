@@ -61,6 +61,9 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; "
 passed = failed = 0
 
 
+PAGE_ETAG = {}  # a page's ETag before live_update_tests changes the data
+
+
 def check(cond, what, detail=""):
     global passed, failed
     if cond:
@@ -395,6 +398,26 @@ def tests(c, rows):
     check(st == 304 and body == "", "304 on If-None-Match", st)
     st, h, body = c.text("/static/nope.css")
     check(st == 404, "unknown asset is 404", st)
+
+    # pages: "no-cache" with a validator, so a browser asking again while
+    # nothing changed gets a 304 without the page
+    page = "/e/%s/compare?theme=housing" % ELECTION
+    for _ in range(3):  # rendered, then from the cache of either worker
+        st, h, body = c.text(page)
+        etag = h.get("etag", "")
+        check(st == 200 and h.get("cache-control") == "no-cache" and
+              re.fullmatch(r'"[0-9a-f]+-[0-9]+-[0-9a-f]{16}"', etag),
+              "a compare page with an ETag and no-cache", h)
+    st, h, body = c.text(page, headers={"If-None-Match": etag})
+    check(st == 304 and body == "" and h.get("etag") == etag,
+          "the same page again with If-None-Match: 304, no body", st)
+    st, h, body = c.text(page, headers={"If-None-Match": '"other"'})
+    check(st == 200 and len(body) > 1000, "another ETag: the page", st)
+    st, h, body = c.text(page, headers={"If-None-Match": etag,
+                                        "Accept-Language": "en"})
+    check(st == 200 and h.get("etag") != etag,
+          "the page in English has its own ETag", h.get("etag"))
+    PAGE_ETAG[page] = etag
 
     # keep-alive: two requests on one connection
     conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=20)
@@ -998,6 +1021,10 @@ def live_update_tests(c, env, tmp):
         st, _, body = c.text("/e/" + HOSTILE)
         check(st == 200 and "Tardive" in body,
               "the election page shows the new candidate")
+    for page, etag in PAGE_ETAG.items():
+        st, h, body = c.text(page, headers={"If-None-Match": etag})
+        check(st == 200 and h.get("etag") not in ("", None, etag),
+              "after a change, the old ETag gets the page again", st)
 
 
 def main():
