@@ -235,21 +235,28 @@ int web_storage_ro(struct web_server *s)
  */
 enum conn_phase { CONN_HEAD, CONN_BODY, CONN_ANSWERED };
 
+/*
+ * The list (prev, next) is the lock's; the phase and the body's bytes
+ * are atomics that the connection's worker writes without it: a lock
+ * shared by every worker twice a request made them wait for each
+ * other, and for one preempted while holding it.
+ */
 struct conn_track {
 	struct conn_track *prev, *next;
 	int fd;
-	enum conn_phase phase;
-	struct timespec t; /* the phase's start */
-	uint64_t body;	   /* bytes of the body received so far */
+	/* (ms of CLOCK_MONOTONIC at the phase's start << 2) | phase */
+	atomic_uint_fast64_t state;
+	atomic_uint_fast64_t body; /* bytes of the body received so far */
 };
 
 #define REAPER_PERIOD_MS 500
 
-static double seconds_since(const struct timespec *t0,
-			    const struct timespec *now)
+static uint64_t now_ms(void)
 {
-	return (double)(now->tv_sec - t0->tv_sec) +
-	       (double)(now->tv_nsec - t0->tv_nsec) / 1e9;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
 static void notify_connection_cb(void *cls, struct MHD_Connection *conn,
@@ -267,8 +274,8 @@ static void notify_connection_cb(void *cls, struct MHD_Connection *conn,
 		if (!info || !(t = calloc(1, sizeof(*t))))
 			return;
 		t->fd = info->connect_fd;
-		t->phase = CONN_HEAD;
-		clock_gettime(CLOCK_MONOTONIC, &t->t);
+		atomic_init(&t->state, now_ms() << 2 | CONN_HEAD);
+		atomic_init(&t->body, 0);
 		pthread_mutex_lock(&s->track_lock);
 		t->next = s->tracks;
 		if (s->tracks)
@@ -306,13 +313,12 @@ static void track_phase(struct web_server *s, struct MHD_Connection *conn,
 {
 	struct conn_track *t = track_of(conn);
 
+	(void)s;
 	if (!t)
 		return;
-	pthread_mutex_lock(&s->track_lock);
-	t->phase = phase;
-	t->body = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t->t);
-	pthread_mutex_unlock(&s->track_lock);
+	/* the phase, then the count: see track_late() */
+	atomic_store(&t->state, now_ms() << 2 | phase);
+	atomic_store(&t->body, 0);
 }
 
 static void track_body(struct web_server *s, struct MHD_Connection *conn,
@@ -320,23 +326,30 @@ static void track_body(struct web_server *s, struct MHD_Connection *conn,
 {
 	struct conn_track *t = track_of(conn);
 
+	(void)s;
 	if (!t)
 		return;
-	pthread_mutex_lock(&s->track_lock);
-	t->body += n;
-	pthread_mutex_unlock(&s->track_lock);
+	atomic_fetch_add(&t->body, n);
 }
 
-/* 1 when the request tracked by t is past its deadline at now */
-static int track_late(const struct web_server *s, const struct conn_track *t,
-		      const struct timespec *now)
+/*
+ * 1 when the request tracked by t is past its deadline at now (ms);
+ * *state receives the state it judged. The count is read before the
+ * phase, which its worker writes first: a count of 0 (reset) is always
+ * seen with the new phase, never with the previous phase's start.
+ */
+static int track_late(const struct web_server *s, struct conn_track *t,
+		      uint64_t now, uint64_t *state)
 {
-	double dt = seconds_since(&t->t, now);
+	uint64_t body = atomic_load(&t->body);
+	uint64_t st = atomic_load(&t->state), t0 = st >> 2;
+	double dt = now > t0 ? (double)(now - t0) / 1000 : 0;
 
-	if (t->phase == CONN_HEAD)
+	*state = st;
+	if ((st & 3) == CONN_HEAD)
 		return dt > s->timeout;
-	if (t->phase == CONN_BODY)
-		return dt > s->timeout + (double)t->body / WEB_MIN_BODY_RATE;
+	if ((st & 3) == CONN_BODY)
+		return dt > s->timeout + (double)body / WEB_MIN_BODY_RATE;
 	return 0;
 }
 
@@ -344,7 +357,8 @@ static void *reaper_main(void *arg)
 {
 	struct web_server *s = arg;
 	struct conn_track *t;
-	struct timespec now, wake;
+	struct timespec wake;
+	uint64_t now, st;
 	unsigned n;
 
 	pthread_mutex_lock(&s->track_lock);
@@ -356,13 +370,16 @@ static void *reaper_main(void *arg)
 			wake.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&s->track_wake, &s->track_lock, &wake);
-		clock_gettime(CLOCK_MONOTONIC, &now);
+		now = now_ms();
 		n = 0;
 		for (t = s->tracks; t; t = t->next) {
-			if (!track_late(s, t, &now))
+			if (!track_late(s, t, now, &st))
 				continue;
 			shutdown(t->fd, SHUT_RDWR);
-			t->phase = CONN_ANSWERED; /* once */
+			/* once, unless its worker moved it on meanwhile */
+			atomic_compare_exchange_strong(
+				&t->state, &st, (st & ~(uint64_t)3) |
+							CONN_ANSWERED);
 			n++;
 		}
 		if (n) {
