@@ -1597,9 +1597,9 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss,
  * libmicrohttpd with MHD_add_connection(), which gives it to the worker
  * its descriptor's number points at: a burst of new connections is
  * spread evenly over the workers. When every worker polled the
- * listening socket, whichever was awake took what arrived (57/43 of 64
- * connections under wrk), and the busier worker's clients waited
- * longer: that was the tail of the latency.
+ * listening socket, whichever was awake took what arrived (57/43 of
+ * the work under wrk's 64 connections), and the busier worker's
+ * clients waited longer.
  */
 static int listen_on(const struct sockaddr_storage *ss, socklen_t len)
 {
