@@ -328,6 +328,12 @@ int outbox_prepare(const char *dir, const char *from, const char *to,
 		   struct outbox_msg *out, struct agora_error *err) AGORA_WUR;
 int outbox_publish(struct outbox_msg *m, struct agora_error *err) AGORA_WUR;
 void outbox_discard(struct outbox_msg *m);
+/*
+ * Removes the ".tmp-" files of dir older than max_age seconds at now:
+ * mail a crashed process prepared and never published. How many.
+ */
+#define OUTBOX_TMP_MAX_AGE 3600
+size_t outbox_sweep(const char *dir, time_t now, time_t max_age);
 
 /* ------------------------------------------------------------ SMTP relay */
 

@@ -3,6 +3,7 @@
  * file in a folder, for a mail transfer agent (or a person) to send,
  * or for smtp.c's relay, which sends the file and moves it to sent/.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -191,4 +192,38 @@ int outbox_write(const char *dir, const char *from, const char *to,
 	else
 		free(m.path);
 	return 0;
+}
+
+/*
+ * A process that died between outbox_prepare() and outbox_publish()
+ * (a crash, a kill, a power cut) leaves its ".tmp-" file behind: mail
+ * about a write that may never have been committed, which must not be
+ * sent, and which may hold a sign-in link. Removes those last changed
+ * more than max_age seconds before now; a younger one may be another
+ * process's mail being written (`agora user add` beside the server).
+ * Returns how many were removed.
+ */
+size_t outbox_sweep(const char *dir, time_t now, time_t max_age)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	size_t n = 0;
+	char path[4096];
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, ".tmp-", 5))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+				     e->d_name) >= sizeof(path) ||
+		    lstat(path, &st) || !S_ISREG(st.st_mode) ||
+		    st.st_mtime > now - max_age)
+			continue;
+		if (!unlink(path))
+			n++;
+	}
+	closedir(d);
+	return n;
 }

@@ -165,6 +165,17 @@ int auth_server_start(struct auth_server **out, const struct web_config *cfg,
 				  a->outbox, strerror(errno));
 		goto fail;
 	}
+	{
+		size_t n = outbox_sweep(a->outbox, time(NULL),
+					OUTBOX_TMP_MAX_AGE);
+
+		if (n)
+			LOG(LOG_WARN,
+			    "the outbox '%s' held %zu unpublished message%s "
+			    "of a process that stopped while writing it: "
+			    "removed, unsent",
+			    a->outbox, n, n == 1 ? "" : "s");
+	}
 outbox_done:
 	if (cfg->smtp_relay) {
 		struct smtp_config sc = {

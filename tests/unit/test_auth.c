@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -551,6 +552,57 @@ static void test_outbox_two_steps(void **state)
 	assert_null(m.tmp);
 }
 
+/*
+ * A crash between prepare and publish leaves a hidden file: the sweep
+ * at the server's start removes it once old, never a young one (another
+ * process may be writing it) nor a published .eml
+ */
+static void test_outbox_sweep(void **state)
+{
+	struct agora_error err = {0};
+	char dir[] = "/tmp/agora-outbox-XXXXXX";
+	struct outbox_msg crashed, writing, sent;
+	time_t now = time(NULL);
+	struct utimbuf old = {now - 2 * OUTBOX_TMP_MAX_AGE,
+			      now - 2 * OUTBOX_TMP_MAX_AGE};
+	int hidden;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(outbox_prepare(dir, "a", "eve@example.org", "s",
+					"lien : https://x/reset?t=secret",
+					&crashed, &err),
+			 0);
+	assert_int_equal(utime(crashed.tmp, &old), 0);
+	assert_int_equal(outbox_prepare(dir, "a", "bob@example.org", "s", "t",
+					&writing, &err),
+			 0);
+	assert_int_equal(outbox_prepare(dir, "a", "ann@example.org", "s", "t",
+					&sent, &err),
+			 0);
+	assert_int_equal(outbox_publish(&sent, &err), 0);
+	assert_int_equal(utime(sent.path, &old), 0);
+	assert_int_equal(count_eml(dir, &hidden), 1);
+	assert_int_equal(hidden, 2);
+
+	assert_int_equal(outbox_sweep(dir, now, OUTBOX_TMP_MAX_AGE), 1);
+	assert_int_equal(count_eml(dir, &hidden), 1); /* the .eml stays */
+	assert_int_equal(hidden, 1);		      /* the young one too */
+	assert_int_equal(access(crashed.tmp, F_OK), -1);
+	assert_int_equal(access(writing.tmp, F_OK), 0);
+	assert_int_equal(outbox_publish(&writing, &err), 0); /* undisturbed */
+	assert_int_equal(outbox_sweep(dir, now, OUTBOX_TMP_MAX_AGE), 0);
+	assert_int_equal(outbox_sweep("/nonexistent/dir", now, 1), 0);
+	unlink(writing.path);
+	unlink(sent.path);
+	free(crashed.tmp); /* its file is gone: nothing to discard */
+	crashed.tmp = NULL;
+	outbox_discard(&crashed);
+	outbox_discard(&writing);
+	outbox_discard(&sent);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* An account's address and language, for the mails about its requests */
 static void test_user_language(void **state)
 {
@@ -679,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_password),  cmocka_unit_test(test_form),
 		cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_outbox_two_steps),
+		cmocka_unit_test(test_outbox_sweep),
 	};
 	const struct CMUnitTest db[] = {
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
