@@ -394,10 +394,17 @@ def latency_while_hashing(env, port):
             finally:
                 c.close()
 
-        t0 = time.monotonic()
         readers = [threading.Thread(target=pages) for _ in range(3)]
         for r in readers:
             r.start()
+        # the same pages for a second before any sign-in: how fast this
+        # machine answers them now (a loaded machine is slower for all)
+        time.sleep(1.0)
+        base = sorted(times)
+        del times[:]
+        base_p90 = base[len(base) * 9 // 10] if base else 0
+        bound = max(0.25, 4 * base_p90)
+        t0 = time.monotonic()
         for t in threads:  # staggered, so that every worker gets some
             t.start()
             time.sleep(0.07)
@@ -413,13 +420,16 @@ def latency_while_hashing(env, port):
         times.sort()
         # two stalls are forgiven (the machine is shared); hashes on the
         # request threads (~0.5 s each) held 5 or 6 pages past 250 ms
-        # when this was tried (a usleep where the hash is queued)
-        slow = [x for x in times if x > 0.25]
+        # when this was tried (a usleep where the hash is queued). The
+        # bound is 250 ms, or 4 times the pages' p90 before the sign-ins
+        # when the machine is that busy
+        slow = [x for x in times if x > bound]
         check(len(times) >= 10 and len(slow) <= 2,
               "pages answer while sign-ins hash for %.0f ms: %d pages, "
-              "median %.0f ms, %d over 250 ms" % (
+              "median %.0f ms, %d over %.0f ms (p90 before: %.0f ms)" % (
                   total * 1000, len(times),
-                  times[len(times) // 2] * 1000 if times else 0, len(slow)),
+                  times[len(times) // 2] * 1000 if times else 0, len(slow),
+                  bound * 1000, base_p90 * 1000),
               (times, total))
     finally:
         stop(proc)
