@@ -538,14 +538,18 @@ static void xb_put(struct xb *b, const char *s, size_t n, size_t nchars)
  * references to code points that are not valid UTF-8 once encoded
  * (&#xD800;): those become U+FFFD so the text stays valid.
  *
- * Runs of valid characters between spaces are appended at once: this
- * used to append character by character, and the buffer's checks on
- * every byte were the larger part of HTML extraction.
+ * Runs of valid characters are appended at once (appending character
+ * by character, the buffer's checks on every byte were the larger part
+ * of HTML extraction). A run goes on across single ASCII spaces between
+ * two visible characters, which collapsing keeps as they are: prose is
+ * then one run a line, not one a word. A space before a byte that turns
+ * out invalid may end a run: U+FFFD then follows it with no separator,
+ * the same bytes as a pending space before U+FFFD.
  */
 void xb_text(struct xb *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, len, run, nchars;
+	size_t i = 0, len, run, extra;
 
 	while (i < n && !b->rc) {
 		if (u[i] <= 0x20 || u[i] == 0x7F) {
@@ -554,22 +558,28 @@ void xb_text(struct xb *b, const char *s, size_t n)
 			continue;
 		}
 		run = i;
-		nchars = 0;
+		extra = 0; /* bytes that are not visible characters */
 		while (i < n) {
 			if (u[i] < 0x80) {
-				if (u[i] <= 0x20 || u[i] == 0x7F)
+				if (u[i] > 0x20 && u[i] != 0x7F) {
+					i++;
+				} else if (u[i] == ' ' && i + 1 < n &&
+					   u[i + 1] > 0x20 && u[i + 1] != 0x7F) {
+					i++;
+					extra++;
+				} else {
 					break;
-				i++;
+				}
 			} else {
 				len = utf8_seq(u + i, n - i);
 				if (!len)
 					break;
 				i += len;
+				extra += len - 1;
 			}
-			nchars++;
 		}
 		if (i > run) {
-			xb_put(b, s + run, i - run, nchars);
+			xb_put(b, s + run, i - run, i - run - extra);
 		} else { /* an invalid byte */
 			xb_put(b, "\xEF\xBF\xBD", 3, 1);
 			i++;

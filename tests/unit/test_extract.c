@@ -249,6 +249,173 @@ static void test_html_tag_soup(void **state)
 	ingest_doc_fini(&doc);
 }
 
+/*
+ * The HTML extractor follows libxml2's parser event by event (SAX): what
+ * the parser closes by itself, what a skipped element holds, text that
+ * comes in several pieces, and where libxml2's tree (which the extractor
+ * used to walk) put things, must come out as they did.
+ */
+static void test_html_implied_ends(void **state)
+{
+	struct ingest_doc doc;
+	size_t i = 0;
+
+	(void)state;
+	ok(INGEST_HTML,
+	   "<p>Un<p>Deux<div>Trois</div>quatre<dl><dt>Terme<dd>Sens</dl>"
+	   "<table><tr><td>a<td>b<tr><td>c</table>",
+	   &doc);
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0, "Un"));
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0, "Deux"));
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0, "Trois"));
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0, "quatre"));
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0, "Terme"));
+	assert_true(block_is(&doc, i++, IB_PARAGRAPH, 0, "Sens"));
+	assert_true(block_is(&doc, i++, IB_CELL, 0, "a"));
+	assert_true(block_is(&doc, i++, IB_CELL, 0, "b"));
+	assert_true(block_is(&doc, i++, IB_CELL, 0, "c"));
+	assert_int_equal(doc.nblocks, i);
+	ingest_doc_fini(&doc);
+
+	/* a start tag cut by a control character: dropped, text kept */
+	ok(INGEST_HTML, "<p>avant<b\x01>gras</b> apr\xC3\xA8s</p><p>suite</p>",
+	   &doc);
+	assert_true(block_is(&doc, 0, IB_PARAGRAPH, 0, "avantgras apr\xC3\xA8s"));
+	assert_true(block_is(&doc, 1, IB_PARAGRAPH, 0, "suite"));
+	assert_int_equal(doc.nblocks, 2);
+	ingest_doc_fini(&doc);
+}
+
+static void test_html_skipped_subtrees(void **state)
+{
+	static const char deep[] =
+		"<p>x</p>\n<div>\n<div>\n<div>\n<div><div><div><p>trop"
+		"</p></div></div></div></div></div></div>";
+	struct ingest_doc doc;
+	struct agora_error err;
+	struct ingest_limits saved = lim;
+	int rc;
+
+	(void)state;
+	/* headings and lists inside skipped elements leave no trace */
+	ok(INGEST_HTML,
+	   "<nav><h2>Menu</h2><p>Lien</p></nav>"
+	   "<div hidden><h1>Cach\xC3\xA9</h1><ul><li>non</ul></div>"
+	   "<h2>Vrai titre</h2>"
+	   "<ul><li>A<aside><ul><li>x</ul></aside><ul><li>B</ul></ul>",
+	   &doc);
+	assert_true(block_is(&doc, 0, IB_HEADING, 2, "Vrai titre"));
+	assert_true(block_is(&doc, 1, IB_ITEM, 1, "A"));
+	assert_true(block_is(&doc, 2, IB_ITEM, 2, "B"));
+	assert_int_equal(doc.nblocks, 3);
+	ingest_doc_fini(&doc);
+
+	/* the depth limit counts what is read, not what is skipped */
+	lim.max_depth = 5;
+	ok(INGEST_HTML,
+	   "<p>x</p><nav><div><div><div><div><div><div><p>cach\xC3\xA9</p>"
+	   "</div></div></div></div></div></div></nav><p>y</p>",
+	   &doc);
+	assert_int_equal(doc.nblocks, 2);
+	assert_null(strstr(doc.text.buf, "cach"));
+	ingest_doc_fini(&doc);
+	rc = extract(INGEST_HTML, deep, strlen(deep), &doc, &err);
+	assert_int_equal(rc, AGORA_EINVAL);
+	assert_string_equal(err.msg,
+			    "HTML nesting deeper than 5 elements at line 5");
+	assert_int_equal(doc.nblocks, 0);
+	ingest_doc_fini(&doc);
+	lim = saved;
+}
+
+static void test_html_split_text(void **state)
+{
+	struct ingest_doc doc;
+	struct sb html, want;
+	int i;
+
+	(void)state;
+	/*
+	 * libxml2 hands text over 1,000 bytes at a time, and each
+	 * entity apart: words and spaces across those cuts
+	 */
+	sb_init(&html, 0);
+	sb_init(&want, 0);
+	sb_puts(&html, "<p>");
+	for (i = 0; i < 700; i++) {
+		sb_printf(&html, "%smot%d", i % 5 ? " " : "\n   ", i);
+		sb_printf(&want, "%smot%d", i ? " " : "", i);
+		if (i % 97 == 0) {
+			sb_puts(&html, " caf&eacute;&#32;cr&egrave;me&nbsp;x");
+			sb_puts(&want, " caf\xC3\xA9 cr\xC3\xA8me\xC2\xA0x");
+		}
+	}
+	sb_puts(&html, "  </p>");
+	assert_int_equal(sb_error(&html), 0);
+	assert_int_equal(sb_error(&want), 0);
+	assert_true(html.len > 5000);
+	ok(INGEST_HTML, html.buf, &doc);
+	assert_int_equal(doc.nblocks, 1);
+	assert_true(block_is(&doc, 0, IB_PARAGRAPH, 0, want.buf));
+	ingest_doc_fini(&doc);
+	sb_fini(&html);
+	sb_fini(&want);
+}
+
+static void test_html_tree_shape(void **state)
+{
+	struct ingest_doc doc;
+
+	(void)state;
+	/* what follows </html> went beside the root after a doctype... */
+	ok(INGEST_HTML,
+	   "<!DOCTYPE html><html><body><p>Dedans</p></body></html>"
+	   "<p>Dehors</p>",
+	   &doc);
+	assert_int_equal(doc.nblocks, 1);
+	assert_true(block_is(&doc, 0, IB_PARAGRAPH, 0, "Dedans"));
+	ingest_doc_fini(&doc);
+	/* ... and under it without one */
+	ok(INGEST_HTML, "<html><body><p>Dedans</p></body></html><p>Dehors</p>",
+	   &doc);
+	assert_int_equal(doc.nblocks, 2);
+	assert_true(block_is(&doc, 1, IB_PARAGRAPH, 0, "Dehors"));
+	ingest_doc_fini(&doc);
+	/* the title: the first <title> of the first <head>, as text */
+	ok(INGEST_HTML,
+	   "<html><head><title>Le &amp; <b>titre</b>\n  du programme</title>"
+	   "</head><body><title>Pas lui</title><p>x</p>",
+	   &doc);
+	assert_string_equal(doc.title, "Le & titre du programme");
+	ingest_doc_fini(&doc);
+	ok(INGEST_HTML, "<p>x</p><title>Trop tard</title>", &doc);
+	assert_null(doc.title);
+	ingest_doc_fini(&doc);
+}
+
+/* libxml2 stops at a text node of 10,000,000 bytes: so does the text */
+static void test_html_text_node_limit(void **state)
+{
+	struct ingest_doc doc;
+	size_t n = 10500000, i;
+	char *p = malloc(n + 64);
+	size_t k;
+
+	(void)state;
+	assert_non_null(p);
+	k = (size_t)sprintf(p, "<p>");
+	for (i = 0; i < n; i++)
+		p[k++] = i % 7 == 6 ? ' ' : 'a';
+	k += (size_t)sprintf(p + k, "</p><p>suite</p>");
+	p[k] = '\0';
+	ok(INGEST_HTML, p, &doc);
+	assert_int_equal(doc.nblocks, 1);
+	assert_int_equal(doc.text.len, 10000000);
+	assert_null(strstr(doc.text.buf, "suite"));
+	ingest_doc_fini(&doc);
+	free(p);
+}
+
 /* -------------------------------------------------------------- Markdown */
 
 static const char md_doc[] =
@@ -1178,6 +1345,11 @@ int main(void)
 		cmocka_unit_test(test_html_blocks),
 		cmocka_unit_test(test_html_segment),
 		cmocka_unit_test(test_html_tag_soup),
+		cmocka_unit_test(test_html_implied_ends),
+		cmocka_unit_test(test_html_skipped_subtrees),
+		cmocka_unit_test(test_html_split_text),
+		cmocka_unit_test(test_html_tree_shape),
+		cmocka_unit_test(test_html_text_node_limit),
 		cmocka_unit_test(test_markdown_blocks),
 		cmocka_unit_test(test_markdown_bare_tags),
 		cmocka_unit_test(test_markdown_segment),
