@@ -880,6 +880,23 @@ static const char *const migration_primary_schedule[] = {
 	NULL,
 };
 
+/*
+ * Ingest speed: the index of proposal_theme by theme served the first
+ * theme coverage query, which walked every tag of a theme; every query
+ * now reaches a proposal's themes by its key (proposal_id first), and
+ * none reads this index (EXPLAIN QUERY PLAN of the 14 statements on the
+ * table: bench/README.md, 2026-11-29, branch themepass). Keeping it cost
+ * a third of each suggested theme's insert, about 4,500 instructions a
+ * row (HTML round of ingest_bench: 12,000 rows). Themes are never
+ * deleted nor renumbered, so the foreign key from proposal_theme to
+ * theme never needs it either.
+ */
+static const char *const migration_theme_index[] = {
+	/* IF EXISTS: an administrator may have dropped it by hand already */
+	"DROP INDEX IF EXISTS proposal_theme_theme;",
+	NULL,
+};
+
 /* Each migration is a NULL-terminated list of statements */
 static const char *const *const migrations[] = {
 	migration_1,
@@ -896,6 +913,7 @@ static const char *const *const migrations[] = {
 	migration_primary_counts, /* 12 */
 	migration_withdraw, /* 13 */
 	migration_primary_schedule, /* 14 */
+	migration_theme_index, /* 15 */
 };
 
 int db_latest_schema_version(void)

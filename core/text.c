@@ -349,22 +349,46 @@ struct stem_slot {
  * proposal twice (theme rules, then the index), and most words of a
  * programme were seen before: a hit skips lower-casing the word, the
  * stem cache's hash and folding the stem, and the FTS5 pass no longer
- * folds and stems accented words a second time. 94% of the words of the
- * HTML corpus hit (8192 slots; 16384 measured no faster). With the
- * stem numbers of ingest/themes.c (ingest_bench, HTML, pure stages):
- * + themes 16.1 -> 26-28 MB/s.
+ * folds and stems accented words a second time. With the stem numbers
+ * of ingest/themes.c (ingest_bench, HTML, pure stages): + themes 16.1 ->
+ * 26-28 MB/s.
+ *
+ * The cache is a hash table that grows with the words it meets, up to
+ * WORD_CACHE_MAX words, and starts again empty when full. It replaced a
+ * fixed table of 8192 slots, two ways a set: a programme's 5,000 to
+ * 10,000 distinct words overflowed its sets, and the words that met in
+ * a full set pushed each other out again and again (HTML round of
+ * ingest_bench: 15,300 misses for 5,800 distinct words; bigger fixed
+ * tables cost their memory on every connection, even those that only
+ * search). Growing, a connection holds what it met: 8 kB for a search,
+ * about 70 bytes a distinct word for an ingest, 2.2 MB at most.
  */
-#define WORD_CACHE_SLOTS 8192 /* a power of two */
-#define WORD_CACHE_WORD 32    /* raw word bytes; longer words bypass it */
-#define WORD_S2_UNKNOWN 0xff  /* the second stem was not computed yet */
-#define WORD_S2_NONE 0xfe     /* the word has no distinct second stem */
+#define WORD_CACHE_WORD 32     /* raw word bytes; longer words bypass it */
+#define WORD_CACHE_IDX0 1024   /* index slots at first (a power of two) */
+#define WORD_CACHE_MAX 32768   /* words at most; then it starts over */
+#define WORD_ARENA_MAX (1u << 20) /* bytes of words and stems at most */
+#define WORD_S2_UNKNOWN 0xff   /* the second stem was not computed yet */
+#define WORD_S2_NONE 0xfe      /* the word has no distinct second stem */
 
-struct word_slot {
-	uint32_t note_tag, note;	/* fr_word_note's */
-	unsigned char wlen, len1, len2; /* wlen 0: empty slot */
-	char word[WORD_CACHE_WORD];
-	char s1[WORD_CACHE_WORD];
-	char s2[WORD_CACHE_WORD];
+struct word_ent {
+	uint32_t note_tag, note; /* fr_word_note's */
+	uint32_t off;		 /* the word, then s1, in the arena */
+	uint32_t off2;		 /* s2 in the arena, when len2 is a length */
+	unsigned char wlen, len1, len2;
+};
+
+struct word_idx {
+	uint32_t hash; /* the word's, to compare bytes only on a likely hit */
+	uint32_t ent;  /* 1 + index into the entries; 0: free */
+};
+
+struct word_cache {
+	struct word_ent *ent;
+	uint32_t n, cap;	/* entries in use, allocated */
+	struct word_idx *idx;	/* open addressing, at most half full */
+	uint32_t nidx;		/* a power of two */
+	char *arena;		/* the bytes of words and stems */
+	uint32_t alen, acap;
 };
 
 /*
@@ -395,8 +419,8 @@ struct fr_memo {
 struct fr_stemmer {
 	struct sb_stemmer *sb;
 	struct stem_slot *cache;
-	struct word_slot *words;
-	struct word_slot *cur; /* the slot of the word word_stems gave last */
+	struct word_cache words;
+	struct word_ent *cur; /* the entry of the word word_stems gave last */
 	/* scratch for words the cache cannot hold; one thread, no reentry */
 	struct sb low, fold, fold2;
 	struct fr_memo memo;
@@ -414,18 +438,11 @@ struct fr_stemmer *fr_stemmer_new(void)
 	sb_init(&st->memo.text, 0);
 	sb_init(&st->memo.stems, 0);
 	st->cache = calloc(STEM_CACHE_SLOTS, sizeof(*st->cache));
-	st->words = calloc(WORD_CACHE_SLOTS, sizeof(*st->words));
-	if (!st->cache || !st->words) {
-		free(st->cache);
-		free(st->words);
-		free(st);
-		return NULL;
-	}
+	st->words.idx = calloc(WORD_CACHE_IDX0, sizeof(*st->words.idx));
+	st->words.nidx = WORD_CACHE_IDX0;
 	st->sb = sb_stemmer_new("french", "UTF_8");
-	if (!st->sb) {
-		free(st->cache);
-		free(st->words);
-		free(st);
+	if (!st->cache || !st->words.idx || !st->sb) {
+		fr_stemmer_free(st);
 		return NULL;
 	}
 	return st;
@@ -435,9 +452,12 @@ void fr_stemmer_free(struct fr_stemmer *st)
 {
 	if (!st)
 		return;
-	sb_stemmer_delete(st->sb);
+	if (st->sb)
+		sb_stemmer_delete(st->sb);
 	free(st->cache);
-	free(st->words);
+	free(st->words.ent);
+	free(st->words.idx);
+	free(st->words.arena);
 	sb_fini(&st->low);
 	sb_fini(&st->fold);
 	sb_fini(&st->fold2);
@@ -576,8 +596,8 @@ static const unsigned char byte_class[256] = {
  * are skipped here, once, for the tokenizer, the query builder and theme
  * rules alike.
  */
-int fr_word_next(const char *p, size_t n, size_t *pos, size_t *start,
-		 size_t *end)
+static inline int word_next(const char *p, size_t n, size_t *pos,
+			    size_t *start, size_t *end)
 {
 	size_t i = *pos, s, e;
 	uint32_t cp;
@@ -636,51 +656,214 @@ int fr_word_next(const char *p, size_t n, size_t *pos, size_t *start,
 }
 
 /*
- * The folded stem of the word p[0..n) (stem of the lower-cased accented
- * word, then accents folded) into *s1; with want2, also the stem of the
- * folded word into *s2, or NULL when the word is ASCII (it folds to its
- * lower case: same stem) or the two stems are equal. Results are
- * borrowed until the next call. 0 or an error code.
+ * The word scanner is inlined into the tokenizing loops below (its
+ * calls, with their saved registers and the results written through
+ * pointers, were a fifth of its cost): this is the one for the others.
  */
-static int word_stems(struct fr_stemmer *st, const char *p, size_t n,
-		      int want2, const char **s1, size_t *n1,
-		      const char **s2, size_t *n2)
+int fr_word_next(const char *p, size_t n, size_t *pos, size_t *start,
+		 size_t *end)
 {
-	struct word_slot *slot = NULL;
-	uint32_t h = 2166136261u;
+	return word_next(p, n, pos, start, end);
+}
+
+static inline uint64_t load8(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint32_t load4(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/*
+ * A hash of a word of at most WORD_CACHE_WORD bytes, read eight (or
+ * four) bytes at a time, the last load overlapping the one before, never
+ * past p + n; every word is hashed, and the byte-wise loop it replaced
+ * was a quarter of a cache hit.
+ */
+static inline uint32_t word_hash(const char *p, size_t n)
+{
+	uint64_t h = (uint64_t)n * 0x9e3779b97f4a7c15u, v;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8)
+			h = (h ^ load8(p + i)) * 0xff51afd7ed558ccdu;
+		v = load8(p + n - 8);
+	} else if (n >= 4) {
+		v = load4(p) | (uint64_t)load4(p + n - 4) << 32;
+	} else {
+		v = n ? (unsigned char)p[0] | (unsigned char)p[n / 2] << 8 |
+				(uint64_t)(unsigned char)p[n - 1] << 16
+		      : 0;
+	}
+	h = (h ^ v) * 0xff51afd7ed558ccdu;
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53u;
+	return (uint32_t)(h ^ (h >> 29));
+}
+
+/* a[0..n) == b[0..n) for n <= WORD_CACHE_WORD, with the loads above */
+static inline int same_word(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8)
+			if (load8(a + i) != load8(b + i))
+				return 0;
+		return load8(a + n - 8) == load8(b + n - 8);
+	}
+	if (n >= 4)
+		return load4(a) == load4(b) &&
+		       load4(a + n - 4) == load4(b + n - 4);
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* The entry of p[0..n) (hash h), or NULL and *at the free index slot */
+static inline struct word_ent *wc_find(const struct word_cache *c,
+				       const char *p, size_t n, uint32_t h,
+				       uint32_t *at)
+{
+	uint32_t mask = c->nidx - 1, i;
+	struct word_ent *e;
+
+	for (i = h & mask; c->idx[i].ent; i = (i + 1) & mask) {
+		if (c->idx[i].hash != h)
+			continue;
+		e = &c->ent[c->idx[i].ent - 1];
+		if (e->wlen == n && same_word(c->arena + e->off, p, n))
+			return e;
+	}
+	*at = i;
+	return NULL;
+}
+
+/* Empties the cache; its memory stays (bounded by the maxima) */
+static void wc_clear(struct word_cache *c)
+{
+	memset(c->idx, 0, c->nidx * sizeof(*c->idx));
+	c->n = 0;
+	c->alen = 0;
+}
+
+static int wc_rehash(struct word_cache *c, uint32_t nidx)
+{
+	struct word_idx *idx = calloc(nidx, sizeof(*idx));
+	uint32_t i, k;
+
+	if (!idx)
+		return -1;
+	for (i = 0; i < c->nidx; i++) {
+		if (!c->idx[i].ent)
+			continue;
+		for (k = c->idx[i].hash & (nidx - 1); idx[k].ent;
+		     k = (k + 1) & (nidx - 1))
+			;
+		idx[k] = c->idx[i];
+	}
+	free(c->idx);
+	c->idx = idx;
+	c->nidx = nidx;
+	return 0;
+}
+
+/* Room for bytes more in the arena: 0, or -1 (full or out of memory) */
+static int wc_room(struct word_cache *c, size_t bytes)
+{
+	uint32_t ncap;
+	char *a;
+
+	if (c->alen + bytes <= c->acap)
+		return 0;
+	if (c->alen + bytes > WORD_ARENA_MAX)
+		return -1;
+	for (ncap = c->acap ? c->acap : 8192; ncap < c->alen + bytes;)
+		ncap *= 2;
+	if (ncap > WORD_ARENA_MAX)
+		ncap = WORD_ARENA_MAX;
+	if (!(a = realloc(c->arena, ncap)))
+		return -1;
+	c->arena = a;
+	c->acap = ncap;
+	return 0;
+}
+
+/*
+ * Keeps the word p[0..n) (hash h, free index slot at) with its folded
+ * stem s1; NULL when it cannot (out of memory: the word is stemmed again
+ * next time, nothing else changes). A full cache starts over.
+ */
+static struct word_ent *wc_add(struct word_cache *c, const char *p, size_t n,
+			       uint32_t h, uint32_t at, const char *s1,
+			       size_t n1)
+{
+	struct word_ent *e;
+	uint32_t ncap;
+
+	if (c->n == WORD_CACHE_MAX || wc_room(c, n + n1)) {
+		wc_clear(c);
+		if (wc_room(c, n + n1))
+			return NULL;
+		at = h & (c->nidx - 1); /* an empty index: the first is free */
+	}
+	if (c->n == c->cap) {
+		ncap = c->cap ? 2 * c->cap : 512;
+		if (!(e = realloc(c->ent, ncap * sizeof(*e))))
+			return NULL;
+		c->ent = e;
+		c->cap = ncap;
+	}
+	if (2 * (c->n + 1) > c->nidx) {
+		if (wc_rehash(c, 2 * c->nidx))
+			return NULL;
+		for (at = h & (c->nidx - 1); c->idx[at].ent;
+		     at = (at + 1) & (c->nidx - 1))
+			;
+	}
+	e = &c->ent[c->n];
+	e->off = c->alen;
+	e->off2 = 0;
+	e->wlen = (unsigned char)n;
+	e->len1 = (unsigned char)n1;
+	e->len2 = WORD_S2_UNKNOWN;
+	e->note_tag = 0;
+	e->note = 0;
+	memcpy(c->arena + c->alen, p, n);
+	memcpy(c->arena + c->alen + n, s1, n1);
+	c->alen += (uint32_t)(n + n1);
+	c->idx[at].hash = h;
+	c->idx[at].ent = ++c->n;
+	return e;
+}
+
+/*
+ * word_stems() when the cache cannot answer: e is NULL for a word it
+ * does not hold (h and at from wc_find when n fits), or the word's entry
+ * when only its second stem is unknown yet.
+ */
+static int word_stems_slow(struct fr_stemmer *st, const char *p, size_t n,
+			   int want2, struct word_ent *e, uint32_t h,
+			   uint32_t at, const char **s1, size_t *n1,
+			   const char **s2, size_t *n2)
+{
+	struct word_cache *c = &st->words;
 	const char *stem;
 	size_t i, sl;
 	int ascii = 1, rc;
 
-	*s2 = NULL;
-	*n2 = 0;
-	if (n <= WORD_CACHE_WORD) {
-		for (i = 0; i < n; i++)
-			h = (h ^ (unsigned char)p[i]) * 16777619u;
-		/*
-		 * two ways a set: the newest word of the set first, the one
-		 * it displaced second (direct-mapped, half the misses on a
-		 * fresh connection were two words meeting in one slot)
-		 */
-		slot = &st->words[((h ^ (h >> 16)) &
-				   (WORD_CACHE_SLOTS / 2 - 1)) * 2];
-		if (!(slot->wlen == n && !memcmp(slot->word, p, n)) &&
-		    slot[1].wlen == n && !memcmp(slot[1].word, p, n))
-			slot++;
-		if (slot->wlen == n && !memcmp(slot->word, p, n)) {
-			st->cur = slot;
-			*s1 = slot->s1;
-			*n1 = slot->len1;
-			if (!want2 || slot->len2 == WORD_S2_NONE)
-				return 0;
-			if (slot->len2 != WORD_S2_UNKNOWN) {
-				*s2 = slot->s2;
-				*n2 = slot->len2;
-				return 0;
-			}
-			goto second; /* s1 is known: only s2 is missing */
-		}
-	}
+	if (e)
+		goto second; /* s1 is known: only s2 is missing */
 	st->cur = NULL;
 	sb_reset(&st->low);
 	sb_reset(&st->fold);
@@ -693,20 +876,10 @@ static int word_stems(struct fr_stemmer *st, const char *p, size_t n,
 		return rc;
 	*s1 = st->fold.buf;
 	*n1 = st->fold.len;
-	if (slot) {
-		if (st->fold.len <= WORD_CACHE_WORD) {
-			slot[1] = slot[0]; /* the set's older word goes second */
-			memcpy(slot->word, p, n);
-			slot->wlen = (unsigned char)n;
-			memcpy(slot->s1, st->fold.buf, st->fold.len);
-			slot->len1 = (unsigned char)st->fold.len;
-			slot->len2 = WORD_S2_UNKNOWN;
-			slot->note_tag = 0;
-			*s1 = slot->s1;
-			st->cur = slot;
-		} else {
-			slot = NULL;
-		}
+	if (n <= WORD_CACHE_WORD && st->fold.len <= WORD_CACHE_WORD &&
+	    (e = wc_add(c, p, n, h, at, st->fold.buf, st->fold.len))) {
+		*s1 = c->arena + e->off + n;
+		st->cur = e;
 	}
 	if (!want2)
 		return 0;
@@ -725,21 +898,63 @@ second:
 			*n2 = sl;
 		}
 	}
-	if (slot) {
+	if (e) {
 		if (!*s2) {
-			slot->len2 = WORD_S2_NONE;
-		} else if (*n2 <= WORD_CACHE_WORD) {
-			memcpy(slot->s2, *s2, *n2);
-			slot->len2 = (unsigned char)*n2;
-			*s2 = slot->s2;
+			e->len2 = WORD_S2_NONE;
+		} else if (*n2 <= WORD_CACHE_WORD && !wc_room(c, *n2)) {
+			e->off2 = c->alen;
+			memcpy(c->arena + c->alen, *s2, *n2);
+			c->alen += (uint32_t)*n2;
+			e->len2 = (unsigned char)*n2;
+			*s2 = c->arena + e->off2;
+			/* the arena may have moved */
+			*s1 = c->arena + e->off + e->wlen;
 		}
 	}
 	return 0;
 }
 
+/*
+ * The folded stem of the word p[0..n) (stem of the lower-cased accented
+ * word, then accents folded) into *s1; with want2, also the stem of the
+ * folded word into *s2, or NULL when the word is ASCII (it folds to its
+ * lower case: same stem) or the two stems are equal. Results are
+ * borrowed until the next call. 0 or an error code. The cache's answer
+ * is inlined into the tokenizing loops; the rest is word_stems_slow().
+ */
+static inline int word_stems(struct fr_stemmer *st, const char *p, size_t n,
+			     int want2, const char **s1, size_t *n1,
+			     const char **s2, size_t *n2)
+{
+	struct word_cache *c = &st->words;
+	struct word_ent *e;
+	uint32_t h, at = 0;
+
+	*s2 = NULL;
+	*n2 = 0;
+	if (n > WORD_CACHE_WORD)
+		return word_stems_slow(st, p, n, want2, NULL, 0, 0, s1, n1, s2,
+				       n2);
+	h = word_hash(p, n);
+	e = wc_find(c, p, n, h, &at);
+	if (e) {
+		st->cur = e;
+		*s1 = c->arena + e->off + e->wlen;
+		*n1 = e->len1;
+		if (!want2 || e->len2 == WORD_S2_NONE)
+			return 0;
+		if (e->len2 != WORD_S2_UNKNOWN) {
+			*s2 = c->arena + e->off2;
+			*n2 = e->len2;
+			return 0;
+		}
+	}
+	return word_stems_slow(st, p, n, want2, e, h, at, s1, n1, s2, n2);
+}
+
 uint32_t *fr_word_note(struct fr_stemmer *st, uint32_t tag)
 {
-	struct word_slot *s = st->cur;
+	struct word_ent *s = st->cur;
 
 	if (!s)
 		return NULL;
@@ -767,7 +982,7 @@ int fr_tokenize(struct fr_stemmer *st, const char *p, size_t n, fr_token_fn fn,
 	const char *s1, *s2;
 	int rc;
 
-	while (fr_word_next(p, n, &pos, &s, &e)) {
+	while (word_next(p, n, &pos, &s, &e)) {
 		if ((rc = word_stems(st, p + s, e - s, 0, &s1, &n1, &s2, &n2)))
 			return rc;
 		if ((rc = fn(ctx, s1, n1, s, e)))
@@ -777,7 +992,7 @@ int fr_tokenize(struct fr_stemmer *st, const char *p, size_t n, fr_token_fn fn,
 }
 
 /* Appends one token to the memo; 0 or AGORA_ENOMEM */
-static int memo_add(struct fr_memo *m, size_t start, size_t end, const char *s1,
+static inline int memo_add(struct fr_memo *m, size_t start, size_t end, const char *s1,
 		    size_t n1, const char *s2, size_t n2)
 {
 	struct fr_memo_tok *t;
@@ -793,7 +1008,9 @@ static int memo_add(struct fr_memo *m, size_t start, size_t end, const char *s1,
 	}
 	if (!s2)
 		n2 = 0;
-	if (sb_grow(&m->stems, n1 + n2))
+	/* room is tested here: sb_grow's call a token was 4% of the pass */
+	if (m->stems.len + n1 + n2 >= m->stems.cap &&
+	    sb_grow(&m->stems, n1 + n2))
 		return sb_error(&m->stems);
 	t = &m->v[m->n++];
 	t->start = start;
@@ -826,7 +1043,7 @@ int fr_tokenize_keep(struct fr_stemmer *st, const char *p, size_t n,
 	sb_reset(&m->stems);
 	if (keep && sb_append(&m->text, p, n))
 		keep = 0;
-	while (fr_word_next(p, n, &pos, &s, &e)) {
+	while (word_next(p, n, &pos, &s, &e)) {
 		if ((rc = word_stems(st, p + s, e - s, 1, &s1, &n1, &s2, &n2)))
 			return rc;
 		if (keep && memo_add(m, s, e, s1, n1, s2, n2))
@@ -857,7 +1074,7 @@ int fr_tokenize2(struct fr_stemmer *st, const char *p, size_t n,
 		}
 		return 0;
 	}
-	while (fr_word_next(p, n, &pos, &s, &e)) {
+	while (word_next(p, n, &pos, &s, &e)) {
 		if ((rc = word_stems(st, p + s, e - s, 1, &s1, &n1, &s2, &n2)))
 			return rc;
 		if ((rc = fn(ctx, s1, n1, s2, n2, s, e)))

@@ -264,9 +264,18 @@ static void count_theme(struct ingest_result *res, const char *theme)
 {
 	size_t i;
 
+	/*
+	 * theme_suggest names themes by the taxonomy's own strings: the
+	 * pointers meet first, strcmp only for a name from elsewhere (a
+	 * strcmp for every other theme counted was 0.3% of HTML ingest)
+	 */
 	for (i = 0; i < res->nthemes; i++)
-		if (res->themes[i].theme == theme ||
-		    !strcmp(res->themes[i].theme, theme)) {
+		if (res->themes[i].theme == theme) {
+			res->themes[i].n++;
+			return;
+		}
+	for (i = 0; i < res->nthemes; i++)
+		if (!strcmp(res->themes[i].theme, theme)) {
 			res->themes[i].n++;
 			return;
 		}
@@ -349,10 +358,13 @@ static size_t merge_suggestions(const struct theme_suggestion *a, size_t na,
 	for (i = 0; i < na + nb && n < 16; i++) {
 		const struct theme_suggestion *s = i < na ? &a[i] : &b[i - na];
 
-		for (k = 0; k < n; k++)
-			if (all[k].theme == s->theme ||
-			    !strcmp(all[k].theme, s->theme))
+		for (k = 0; k < n; k++) /* pointers first, as count_theme */
+			if (all[k].theme == s->theme)
 				break;
+		if (k == n)
+			for (k = 0; k < n; k++)
+				if (!strcmp(all[k].theme, s->theme))
+					break;
 		if (k == n)
 			all[n++] = *s;
 		else if (s->confidence > all[k].confidence)

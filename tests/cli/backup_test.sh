@@ -350,6 +350,9 @@ for kind in ('trigger', 'view', 'index', 'table'):
     for n in names:
         if n not in keep:
             c.execute('DROP %s %s' % (kind.upper(), n))
+# migration 1 made this index; a later migration dropped it
+c.execute('CREATE INDEX IF NOT EXISTS proposal_theme_theme'
+          ' ON proposal_theme(theme_id, proposal_id)')
 c.execute('PRAGMA user_version = 1')
 c.commit()" "$T/old.db"
 expect 0 "an older backup is restored" "$AGORA" --db "$T/old-restored.db" \

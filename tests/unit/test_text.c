@@ -330,6 +330,83 @@ static void test_tokenize_keep(void **state)
 	db_close(plain);
 }
 
+/* Appends each stem and a space: the stems alone, offsets left out */
+static int collect_stems(void *ctx, const char *stem, size_t n, size_t start,
+			 size_t end)
+{
+	struct sb *out = ctx;
+
+	(void)start;
+	(void)end;
+	sb_append(out, stem, n);
+	return sb_putc(out, ' ');
+}
+
+/*
+ * The word cache grows with the words it meets and starts over when it
+ * holds 32,768: through all of that, a stemmer must give what fresh
+ * stemmers give. 40,000 distinct words (short and long, accented and
+ * not, capitals, pairs that differ only in their middle bytes, words
+ * too long to cache) through one stemmer, twice, against fresh stemmers
+ * fed 1,000 words each.
+ */
+static void test_word_cache_full(void **state)
+{
+	static const char *const suffix[] = {"", "ment", "é", "ités",
+					     "ssssssssssss", "ÉLÈVES",
+					     "nouveautéXtransformation",
+					     "nouveautéYtransformation",
+					     "anticonstitutionnellementanticonst"};
+	struct fr_stemmer *warm = fr_stemmer_new(), *cold;
+	struct sb text, a, b, c;
+	size_t i, k, at, start;
+	char word[64];
+	int v, len;
+
+	(void)state;
+	assert_non_null(warm);
+	sb_init(&text, 0);
+	sb_init(&a, 0);
+	sb_init(&b, 0);
+	sb_init(&c, 0);
+	for (i = 0; i < 40000; i++) {
+		len = 0;
+		/* X and Y: the same word but for one byte in the middle */
+		for (v = (int)(i % 9 == 7 ? i - 1 : i) + 1; v; v /= 26)
+			word[len++] = (char)((i % 7 ? 'a' : 'A') + v % 26);
+		word[len] = '\0';
+		sb_printf(&text, "%s%s ", word, suffix[i % 9]);
+	}
+	assert_int_equal(sb_error(&text), 0);
+	assert_int_equal(fr_tokenize(warm, text.buf, text.len, collect_stems,
+				     &a),
+			 0);
+	/* the same words through fresh stemmers, 1,000 at a time */
+	for (start = 0, k = 0, at = 0; at < text.len; at++) {
+		if (text.buf[at] != ' ' || ++k % 1000)
+			continue;
+		cold = fr_stemmer_new();
+		assert_non_null(cold);
+		assert_int_equal(fr_tokenize(cold, text.buf + start,
+					     at - start, collect_stems, &b),
+				 0);
+		fr_stemmer_free(cold);
+		start = at + 1;
+	}
+	assert_int_equal(k, 40000);
+	assert_string_equal(a.buf, b.buf);
+	/* again through the stemmer that started over */
+	assert_int_equal(fr_tokenize(warm, text.buf, text.len, collect_stems,
+				     &c),
+			 0);
+	assert_string_equal(a.buf, c.buf);
+	sb_fini(&text);
+	sb_fini(&a);
+	sb_fini(&b);
+	sb_fini(&c);
+	fr_stemmer_free(warm);
+}
+
 /* The ASCII fast path of utf8_valid still finds NUL and bad bytes */
 /*
  * fr_word_note: a number kept with a cached word under a tag; another
@@ -486,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_tokenize_cache),
 		cmocka_unit_test(test_tokenize_keep),
 		cmocka_unit_test(test_word_note),
+		cmocka_unit_test(test_word_cache_full),
 		cmocka_unit_test(test_utf8_valid_long),
 		cmocka_unit_test(test_slugify),
 	};
