@@ -135,7 +135,11 @@ static int audit_self(struct agora_db *db, int64_t uid, const char *action,
 	return auth_audit(db, uid, action, object, detail, err);
 }
 
-/* Runs fn in this thread's write transaction; 0 or an AGORA_E* code */
+/*
+ * Runs fn in this thread's write transaction; 0 or an AGORA_E* code.
+ * The mail fn prepared (auth_mail()) is published only once the
+ * transaction is committed, and dropped otherwise.
+ */
 static int write_tx(struct web_req *r,
 		    int (*fn)(struct web_req *r, struct agora_db *db))
 {
@@ -144,11 +148,12 @@ static int write_tx(struct web_req *r,
 
 	if ((rc = auth_write_begin(r, &db)))
 		return rc;
-	if ((rc = fn(r, db))) {
+	if ((rc = fn(r, db)))
 		db_rollback(db);
-		return rc;
-	}
-	return auth_write_commit(r, db);
+	else
+		rc = auth_write_commit(r, db);
+	auth_mail_end(r, !rc);
+	return rc;
 }
 
 /* ------------------------------------------------------------- sign up */
