@@ -5,9 +5,10 @@ real: the database lives on a small tmpfs mounted for the test.
 Disk full (the server running): a filler file takes every free byte;
 ballots are cast through the API until the disk refuses one. Then:
 ballots get 503 with a JSON error, a sign-up (a form) gets 503 with an
-HTML page, each refusal is one log line; `agora ingest` exits non-zero
-and says the disk is full; pages, the API, receipts and the board are
-still served; nothing half-written (integrity check, every receipted
+HTML page, each refusal is one log line; `agora ingest` and `agora user
+add --link` exit non-zero and say the disk is full (the latter mails
+no link); pages, the API, receipts and the board are still served;
+nothing half-written (integrity check, every receipted
 ballot there, counters equal a recount, no account, no document). The
 other forms that write (writeforms.py: the account forms, the editors'
 reviews and decisions on the pages and through the API, the
@@ -230,6 +231,15 @@ def disk_full(env, b, dbpath, mnt, codes, receipts, doc, logpath):
     check(r.returncode != 0 and "disk is full" in r.stderr,
           "agora ingest exits non-zero and says the disk is full",
           (r.returncode, r.stderr))
+    mail = os.listdir(writeforms.OUTBOX)
+    r = agora(env, "user", "add", "late@example.org", "--role", "citizen",
+              "--link", *writeforms.serve_args(), ok=False)
+    check(r.returncode != 0 and "disk is full" in r.stderr and
+          os.listdir(writeforms.OUTBOX) == mail,
+          "agora user add --link exits non-zero, says the disk is full "
+          "and mails no link to an account that was not stored",
+          (r.returncode, r.stderr, set(os.listdir(writeforms.OUTBOX)) -
+           set(mail)))
     reads_work(b, receipts, "disk full")
     after = counts(dbpath)
     check(after == before, "nothing half-written (counts unchanged)",
