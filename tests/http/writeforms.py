@@ -17,7 +17,8 @@ to a primary (with a photo or without), withdraws one, supports a
 candidate and revokes a support, gets a voting code in open mode, and
 votes on the page (grades or blank) and through the API. An
 administrator moves a primary to its next phase, announces its
-schedule and closes one that has a ballot.
+schedule, opens the vote of one (a supported candidate qualifies) and
+closes one that has a ballot.
 """
 import json
 import os
@@ -36,6 +37,7 @@ ORG = "forms-organise"  # the administrator's phase change and schedule
 OPEN = "forms-open"  # open mode: a citizen gets a voting code
 VOTE = "forms-vote"  # voters grade, vote blank, vote through the API
 CLOSE = "forms-close"  # closed by the administrator, with a ballot
+FREEZE = "forms-freeze"  # the vote opened: a supported candidate qualifies
 E = "valbrune-2026"
 PASSWORD = "a long password"
 CANDS = ("iris-un", "jules-deux")  # VOTE's and CLOSE's candidates
@@ -147,6 +149,8 @@ def setup(agora, env, corpus):
     run("primary", "create", ORG, "--title", "Primaire à organiser")
     run("primary", "create", OPEN, "--title", "Primaire en mode ouvert",
         "--open")
+    run("primary", "create", FREEZE, "--title", "Primaire à figer",
+        "--open", "--support-threshold", "1")
     roll = os.path.join(tmp, "forms-roll.csv")
     with open(roll, "w") as f:
         f.write("nom\nv1\nv2\nv3\n")
@@ -298,6 +302,16 @@ def signed_in(agora, env, port):
     ok(out["claire"].post("/primary/%s/support" % SUP,
                           {"candidate": "dora-sup", "action": "support"},
                           "/account"), "a support")
+    ok(out["claimant"].post("/primary/%s/declare" % FREEZE,
+                            {"name": "Fred Gel", "statement": ""}),
+       "a candidacy to qualify declared")
+    r = subprocess.run([agora, "primary", "phase", FREEZE, "support"],
+                       env=env, capture_output=True, text=True)
+    check(r.returncode == 0, "that primary moves to its support phase",
+          r.stderr)
+    ok(out["antoine"].post("/primary/%s/support" % FREEZE,
+                           {"candidate": "fred-gel", "action": "support"},
+                           "/account"), "a support that qualifies")
     ok(out["withdrawer"].post("/primary/%s/declare" % DEC,
                               {"name": "Wanda Retrait",
                                "statement": ""}),
@@ -645,6 +659,12 @@ def forms(src, dbpath, who):
              lambda: count("SELECT count(*) FROM primary_schedule s JOIN"
                            " primary_election p ON p.id = s.primary_id"
                            " WHERE p.slug = ?", ORG) == 2),
+        Form("an administrator opens the vote (a candidate qualifies)",
+             lambda: admin.post("/primary/%s/admin" % FREEZE,
+                                {"phase": "vote", "confirm": "1"}),
+             lambda: phase(FREEZE) == "vote" and
+             count("SELECT count(*) FROM primary_candidate WHERE slug ="
+                   " 'fred-gel' AND status = 'qualified'") == 1),
         Form("an administrator closes a primary that has a ballot",
              lambda: admin.post("/primary/%s/admin" % CLOSE,
                                 {"phase": "closed", "confirm": "1"}),
