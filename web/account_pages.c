@@ -337,8 +337,9 @@ static int signin_write(struct web_req *r, struct agora_db *db)
 	if (!rc)
 		rc = auth_user_set_language(db, r->auth->user_id,
 					    web_lang_code(r->lang), &r->err);
-	if (!rc)
-		auth_set_session_cookie(r, tok);
+	/* the cookie is set once the session is committed, not before */
+	if (!rc && !(r->auth->token = strdup(tok)))
+		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	sodium_memzero(tok, sizeof(tok));
 	return rc;
 }
@@ -593,7 +594,15 @@ int account_continue(struct web_req *r, int ok, const char *hash)
 				   "le lien reçu par e-mail, ou demandez-en un "
 				   "nouveau avec « Mot de passe oublié »."),
 				w->email);
-		if ((rc = write_tx(r, signin_write)))
+		rc = write_tx(r, signin_write);
+		if (!rc)
+			auth_set_session_cookie(r, w->token);
+		if (w->token) {
+			sodium_memzero(w->token, strlen(w->token));
+			free(w->token);
+			w->token = NULL;
+		}
+		if (rc)
 			return rc;
 		/* the limit is on guessing: the right password clears it */
 		auth_rate_reset(r, "signin", w->email);

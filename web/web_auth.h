@@ -91,6 +91,7 @@ struct web_auth {
 	struct hash_job *job;
 	int cont;	  /* what to do when it is done */
 	const char *hash; /* its result, while the continuation writes */
+	/* token: the reset link's, or the new session's (sign-in) */
 	char *email, *name, *token;
 	int64_t user_id;
 	int verified;

@@ -58,9 +58,12 @@ class Form:
     a batch (ballots: one log line per group commit, which names no
     request), the words that begin the batch's log line"""
 
-    def __init__(self, what, send, done, ok=303, api=False, batch=None):
+    def __init__(self, what, send, done, ok=303, api=False, batch=None,
+                 kept=None):
         self.what, self.send, self.done = what, send, done
         self.ok, self.api, self.batch = ok, api, batch
+        self.kept = kept  # after a refusal: True when the visitor's
+        # state (its cookies) is as it was
 
     def lines(self, logpath, headers, since):
         """The log lines of its refusal: its request's, or the batch's
@@ -72,7 +75,10 @@ class Form:
             return [line for line in f if self.batch in line]
 
     def refusal(self, body):
-        """True when body is the refusal for want of storage"""
+        """True when body is the refusal for want of storage (and the
+        visitor's state is kept)"""
+        if self.kept and not self.kept():
+            return False
         if not self.api:
             return "Le serveur ne peut rien enregistrer" in body
         try:
@@ -455,6 +461,19 @@ def forms(src, dbpath, who):
                        cookies=False)
 
     withdraw = "/material/%d/withdraw" % ctx["Vidéo à retirer"]
+    visitor = [harness.Browser(cit.port)]
+
+    def signin():
+        visitor[0] = harness.Browser(cit.port)
+        return visitor[0].post("/signin", {"email": "visitor@example.org",
+                                           "password": PASSWORD})
+
+    def no_session_cookie(b):
+        """no session cookie set or cleared: a refused sign-in gives no
+        token of a session that was not stored, a refused sign-out
+        keeps the session it did not end"""
+        return lambda: not any(c.startswith("agora_session=")
+                               for c in b().last_cookies)
     return [
         # the accounts
         Form("a visitor signs up",
@@ -469,15 +488,15 @@ def forms(src, dbpath, who):
                  "/verify?token=" + ctx["verify"]),
              lambda: count("SELECT email_verified FROM user WHERE email ="
                            " 'unverified@example.org'") == 1, ok=200),
-        Form("a visitor signs in",
-             lambda: harness.Browser(cit.port).post("/signin", {
-                 "email": "visitor@example.org", "password": PASSWORD}),
+        Form("a visitor signs in", signin,
              lambda: count("SELECT count(*) FROM session WHERE user_id ="
-                           " ?", user_id("visitor")) >= 1),
+                           " ?", user_id("visitor")) >= 1,
+             kept=no_session_cookie(lambda: visitor[0])),
         Form("an account signs out",
              lambda: who["leaver"].post("/signout", {}),
              lambda: count("SELECT count(*) FROM session WHERE user_id ="
-                           " ?", user_id("leaver")) == 0),
+                           " ?", user_id("leaver")) == 0,
+             kept=no_session_cookie(lambda: who["leaver"])),
         Form("a visitor asks for a new password",
              lambda: harness.Browser(cit.port).post("/forgot", {
                  "email": "forgetful@example.org"}),
