@@ -7,16 +7,16 @@ changed nothing and mailed nothing.
 
 The account forms: a visitor signs up, confirms an address, signs in,
 asks for a new password and chooses it; an account signs out. An editor
-confirms a theme, adds one to ticked proposals and writes a note, and
-decides requests on the moderation pages (a programme, a video, a
-profile, a candidacy claim) and through the moderation API (a
+confirms a theme, adds one to ticked proposals, writes a note and
+corrects one, and decides requests on the moderation pages (a programme,
+a video, a profile, a candidacy claim) and through the moderation API (a
 programme, a video, a claim). A candidate uploads a programme and a
-photo, proposes a profile and withdraws published material. A citizen
-asks to be linked to a candidacy (page and API), declares a candidacy
-to a primary (with a photo or without), withdraws one, supports a
-candidate and revokes a support, gets a voting code in open mode, and
-votes on the page (grades or blank) and through the API. An
-administrator moves a primary to its next phase, announces its
+photo, adds a video link, proposes a profile and withdraws published
+material. A citizen asks to be linked to a candidacy (page and API),
+declares a candidacy to a primary (with a photo or without), withdraws
+one, supports a candidate and revokes a support, gets a voting code in
+open mode, and votes on the page (grades or blank) and through the API.
+An administrator moves a primary to its next phase, announces its
 schedule, opens the vote of one (a supported candidate qualifies) and
 closes one that has a ballot.
 """
@@ -281,8 +281,8 @@ def signed_in(agora, env, port):
     a candidacy declared to SUP, which then moves to its support phase,
     and a support of it; a candidacy declared to DEC; two programmes,
     three videos (one published) and a profile waiting for the editors,
-    two candidacy claims; an account signed up, its address not yet
-    confirmed"""
+    two candidacy claims; a note to correct; an account signed up, its
+    address not yet confirmed"""
     dbpath = env["AGORA_DB"]
     out = {}
     for who in ("editor", "claire", "antoine", "admin") + CITIZENS:
@@ -359,6 +359,15 @@ def signed_in(agora, env, port):
             " u.id = k.user_id JOIN candidate c ON c.id = k.candidate_id"
             " WHERE u.email = 'claimant@example.org' AND c.slug = ?",
             slug)[0]
+    pid = one(dbpath, "SELECT p.id FROM proposal p JOIN document d ON"
+              " d.id = p.document_id JOIN candidate c ON c.id ="
+              " d.candidate_id WHERE c.slug = 'antoine-roux' AND"
+              " d.status = 'published' ORDER BY 1 LIMIT 1")[0]
+    ok(out["editor"].post("/e/%s/review/%d" % (E, pid), {
+        "body": "Une note à corriger.",
+        "sources": "https://www.insee.fr/fr/"}), "a note written")
+    ctx["note"] = (pid, one(dbpath, "SELECT note_id FROM note_version"
+                            " WHERE body = 'Une note à corriger.'")[0])
     ok(harness.Browser(port).post("/signup", {
         "email": "unverified@example.org", "name": "",
         "password": PASSWORD}), "an account signed up", 200)
@@ -525,7 +534,16 @@ def forms(src, dbpath, who):
              lambda: ed.post("%s/%d" % (review, p1),
                              {"body": "Un fait vérifié.",
                               "sources": "https://www.insee.fr/fr/"}),
-             lambda: count("SELECT count(*) FROM note") == 1),
+             lambda: count("SELECT count(*) FROM note_version WHERE body"
+                           " = 'Un fait vérifié.'") == 1),
+        Form("an editor corrects a note",
+             lambda: ed.post("%s/%d" % (review, ctx["note"][0]),
+                             {"note": str(ctx["note"][1]),
+                              "body": "Une note corrigée.",
+                              "sources": "https://www.insee.fr/fr/"}),
+             lambda: count("SELECT count(*) FROM note_version WHERE"
+                           " note_id = ? AND version = 2 AND body ="
+                           " 'Une note corrigée.'", ctx["note"][1]) == 1),
         Form("an editor publishes a programme",
              lambda: ed.post("/moderation/%d" % ctx["Programme à publier"],
                              {"action": "publish"}),
@@ -585,6 +603,13 @@ def forms(src, dbpath, who):
                             ("photo.jpg", "image/jpeg", jpeg)),
              lambda: count("SELECT count(*) FROM material WHERE caption ="
                            " 'Au marché'") == 1),
+        Form("a candidate adds a video link",
+             lambda: claire.post("/material", {
+                 "candidacy": E + "/claire-mercier",
+                 "caption": "Réunion publique",
+                 "url": "https://video.example.org/v/42"}),
+             lambda: count("SELECT count(*) FROM material WHERE caption ="
+                           " 'Réunion publique'") == 1),
         Form("a candidate proposes a profile",
              lambda: claire.post("/profile", {
                  "candidacy": E + "/claire-mercier",
