@@ -105,6 +105,7 @@ static int user_add(struct cli *cli, const struct user_add *a)
 	struct auth_user u = {0};
 	struct agora_db *db = NULL;
 	char *email = NULL, *file = NULL;
+	struct outbox_msg mail = {0};
 	int rc, exists, ret = EXIT_CHECK;
 	struct sb body;
 
@@ -182,17 +183,31 @@ static int user_add(struct cli *cli, const struct user_add *a)
 		sodium_memzero(tok, sizeof(tok));
 		if (!rc && sb_error(&body))
 			rc = agora_errorf(&err, AGORA_ENOMEM, "out of memory");
+		/* published once the link is committed, never before */
 		if (!rc)
-			rc = outbox_write(a->outbox, a->from, email,
-					  "Votre compte agora / Your agora "
-					  "account",
-					  body.buf, &file, &err);
+			rc = outbox_prepare(a->outbox, a->from, email,
+					    "Votre compte agora / Your agora "
+					    "account",
+					    body.buf, &mail, &err);
 	}
 	if (!rc)
 		rc = db_commit(db, &err);
 	if (rc) {
 		db_rollback(db);
 		goto fail;
+	}
+	if (mail.tmp) {
+		/* committed: a link that cannot be published is said lost */
+		if ((rc = outbox_publish(&mail, &err))) {
+			fprintf(stderr,
+				"agora: account '%s' added, but its "
+				"set-password link is lost: %s\n",
+				email, err.msg);
+			ret = EXIT_CHECK;
+			goto out;
+		}
+		file = mail.path;
+		mail.path = NULL;
 	}
 	if (!cli->quiet) {
 		if (exists)
@@ -212,6 +227,7 @@ out:
 	sodium_memzero(hash, sizeof(hash));
 	sodium_memzero(body.buf, body.len);
 	sb_fini(&body);
+	outbox_discard(&mail); /* a link not committed: nothing is sent */
 	auth_user_fini(&u);
 	free(email);
 	free(file);

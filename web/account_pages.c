@@ -135,7 +135,11 @@ static int audit_self(struct agora_db *db, int64_t uid, const char *action,
 	return auth_audit(db, uid, action, object, detail, err);
 }
 
-/* Runs fn in this thread's write transaction; 0 or an AGORA_E* code */
+/*
+ * Runs fn in this thread's write transaction; 0 or an AGORA_E* code.
+ * The mail fn prepared (auth_mail()) is published only once the
+ * transaction is committed, and dropped otherwise.
+ */
 static int write_tx(struct web_req *r,
 		    int (*fn)(struct web_req *r, struct agora_db *db))
 {
@@ -144,11 +148,12 @@ static int write_tx(struct web_req *r,
 
 	if ((rc = auth_write_begin(r, &db)))
 		return rc;
-	if ((rc = fn(r, db))) {
+	if ((rc = fn(r, db)))
 		db_rollback(db);
-		return rc;
-	}
-	return auth_write_commit(r, db);
+	else
+		rc = auth_write_commit(r, db);
+	auth_mail_end(r, !rc);
+	return rc;
 }
 
 /* ------------------------------------------------------------- sign up */
@@ -332,8 +337,9 @@ static int signin_write(struct web_req *r, struct agora_db *db)
 	if (!rc)
 		rc = auth_user_set_language(db, r->auth->user_id,
 					    web_lang_code(r->lang), &r->err);
-	if (!rc)
-		auth_set_session_cookie(r, tok);
+	/* the cookie is set once the session is committed, not before */
+	if (!rc && !(r->auth->token = strdup(tok)))
+		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	sodium_memzero(tok, sizeof(tok));
 	return rc;
 }
@@ -588,7 +594,15 @@ int account_continue(struct web_req *r, int ok, const char *hash)
 				   "le lien reçu par e-mail, ou demandez-en un "
 				   "nouveau avec « Mot de passe oublié »."),
 				w->email);
-		if ((rc = write_tx(r, signin_write)))
+		rc = write_tx(r, signin_write);
+		if (!rc)
+			auth_set_session_cookie(r, w->token);
+		if (w->token) {
+			sodium_memzero(w->token, strlen(w->token));
+			free(w->token);
+			w->token = NULL;
+		}
+		if (rc)
 			return rc;
 		/* the limit is on guessing: the right password clears it */
 		auth_rate_reset(r, "signin", w->email);

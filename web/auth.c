@@ -527,6 +527,8 @@ void auth_request_free(struct web_req *r)
 	free(w->email);
 	free(w->name);
 	free(w->token);
+	outbox_discard(&w->mail); /* a mail whose write was not committed */
+	free(w->mail_to);
 	free(w);
 	r->auth = NULL;
 }
@@ -930,10 +932,15 @@ int auth_mail(struct web_req *r, const char *to, const char *subject,
 	      const char *text, const char *path, const char *token)
 {
 	struct auth_server *a = web_auth_server(r->srv);
+	struct web_auth *w = r->auth;
 	struct sb body;
-	char *file = NULL;
 	int rc;
 
+	if (w->mail.tmp || w->mail_to)
+		return agora_errorf(&r->err, AGORA_EINVAL,
+				    "one mail per request");
+	if (!(w->mail_to = strdup(to)))
+		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	sb_init(&body, 65536);
 	pthread_mutex_lock(&a->lock);
 	sb_printf(&body, "%s\n\n%s%s%s\n\n%s\n", text,
@@ -944,24 +951,30 @@ int auth_mail(struct web_req *r, const char *to, const char *subject,
 	if (sb_error(&body))
 		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	else
-		rc = outbox_write(a->outbox, a->mail_from, to, subject,
-				  body.buf, &file, &r->err);
-	if (!rc)
-		LOG(LOG_INFO, "request %s: mail written to %s", r->id, file);
-	/*
-	 * The relay sends it from its own thread; the file is the copy
-	 * that is never lost, so a full queue is logged, not an error.
-	 */
-	if (!rc && a->relay) {
-		struct agora_error qerr = {0};
-
-		if (smtp_relay_send(a->relay, file, to, &qerr))
-			LOG(LOG_WARN, "request %s: %s", r->id, qerr.msg);
-	}
+		rc = outbox_prepare(a->outbox, a->mail_from, to, subject,
+				    body.buf, &w->mail, &r->err);
 	sodium_memzero(body.buf, body.len);
 	sb_fini(&body);
-	free(file);
 	return rc;
+}
+
+/*
+ * A mail written before its transaction commits would tell of a write
+ * that may yet fail (a commit refused on a full disk): a link to an
+ * account or a token that was never stored. So it is published, and
+ * handed to the relay, only now.
+ */
+void auth_mail_end(struct web_req *r, int committed)
+{
+	struct web_auth *w = r->auth;
+
+	if (w && w->mail_to && committed)
+		auth_mail_publish(r, &w->mail, w->mail_to);
+	if (w) {
+		outbox_discard(&w->mail);
+		free(w->mail_to);
+		w->mail_to = NULL;
+	}
 }
 
 /*
@@ -1000,9 +1013,8 @@ void auth_mail_publish(struct web_req *r, struct outbox_msg *m, const char *to)
 
 	/* committed: a mail that cannot be renamed is lost, and said so */
 	if (outbox_publish(m, &e)) {
-		LOG(LOG_ERROR,
-		    "request %s: the mail to the candidate is lost: %s", r->id,
-		    e.msg);
+		LOG(LOG_ERROR, "request %s: the mail about it is lost: %s",
+		    r->id, e.msg);
 		outbox_discard(m);
 		return;
 	}

@@ -6,8 +6,9 @@
  * that election's editors see; they confirm it, which grants the
  * candidate role for that candidacy (so /submit opens for it), or
  * refuse it with a reason the account reads. A citizen who declares a
- * candidacy in a primary gets the request filed for them
- * (claim_declarant, called by primary_pages.c).
+ * candidacy in a primary gets the request filed for them, in the
+ * declaration's transaction (claim_declarant, called by
+ * primary_pages.c).
  *
  * Every page here is personal (never cached); permissions are checked
  * on every request, GET and POST; every POST carries its CSRF token;
@@ -310,39 +311,34 @@ out:
 
 /* ------------------------------------------- a primary's declarant */
 
-void claim_declarant(struct web_req *r, const char *election, const char *slug,
-		     const char *name)
+/* A refusal by the module's rules (nothing written), not a failure */
+static int is_refusal(int rc)
 {
-	struct agora_error saved = r->err;
+	return rc == AGORA_EEXIST || rc == AGORA_ENOTFOUND ||
+	       rc == AGORA_EINVAL || rc == AGORA_ETOOBIG;
+}
 
-	struct agora_db *db;
+int claim_declarant(struct web_req *r, struct agora_db *db,
+		    const char *election, const char *slug, const char *name)
+{
 	int64_t cid;
 	int rc, created = 0;
 	char message[300];
 
 	snprintf(message, sizeof(message),
 		 "Candidature déclarée à la primaire %s.", election);
-	if ((rc = auth_write_begin(r, &db)))
-		goto out;
 	if ((rc = ingest_candidate_ensure(db, election, slug, name, &cid,
 					  &created, &r->err)) ||
 	    (rc = auth_claim_file(db, r->auth->user.id, election, slug, message,
 				  NULL, &r->err))) {
-		db_rollback(db);
-		goto out;
-	}
-	rc = auth_write_commit(r, db);
-out:
-	if (rc)
+		if (!is_refusal(rc))
+			return rc;
 		LOG(LOG_WARN,
 		    "request %s: declarant %lld: no link request for %s/%s: "
 		    "%s",
 		    r->id, (long long)r->auth->user.id, election, slug,
 		    r->err.msg);
-	else
-		LOG(LOG_INFO,
-		    "request %s: declarant %lld asked for candidacy %s/%s%s",
-		    r->id, (long long)r->auth->user.id, election, slug,
-		    created ? " (candidate created)" : "");
-	r->err = saved;
+		memset(&r->err, 0, sizeof(r->err));
+	}
+	return 0;
 }

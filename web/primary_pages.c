@@ -921,11 +921,49 @@ static int declare_with_photo(struct web_req *r, const struct primary_page *pp,
 		*done = 1;
 		return 0;
 	}
+	if ((rc = claim_declarant(r, db, pp->p.slug, slug->buf, name))) {
+		db_rollback(db);
+		return rc;
+	}
 	if ((rc = auth_write_commit(r, db)))
 		return rc;
 	LOG(LOG_INFO,
 	    "request %s: candidacy %s/%s declared with photo %lld (pending)",
 	    r->id, pp->p.slug, slug->buf, (long long)id);
+	return 0;
+}
+
+/*
+ * A candidacy declared without a photo: the candidacy and the
+ * declarant's request to be linked to it (claim_declarant) in one
+ * write transaction, so that a failed write leaves neither. The
+ * response is made for a refusal (*done set); 0 with slug filled on
+ * success.
+ */
+static int declare_plain(struct web_req *r, const struct primary_page *pp,
+			 const char *name, const char *statement,
+			 struct sb *slug, int *done)
+{
+	struct agora_db *db;
+	int rc;
+
+	if ((rc = write_db(r, &db)) || (rc = db_begin_write(db, &r->err)))
+		return rc;
+	rc = primary_declare_in(db, pp->p.slug, r->auth->user.id, name,
+				statement, slug, &r->err);
+	if (rc) {
+		db_rollback(db);
+		*done = 1;
+		return refused(r, rc, tr(r, "Refusé ; rien n'a changé."));
+	}
+	if ((rc = claim_declarant(r, db, pp->p.slug, slug->buf, name))) {
+		db_rollback(db);
+		return rc;
+	}
+	if ((rc = auth_write_commit(r, db)))
+		return rc;
+	LOG(LOG_INFO, "request %s: candidacy %s/%s declared by user %lld",
+	    r->id, pp->p.slug, slug->buf, (long long)r->auth->user.id);
 	return 0;
 }
 
@@ -952,37 +990,27 @@ int page_primary_declare(struct web_req *r)
 		int photo = r->auth->multipart && r->auth->has_file &&
 			    r->auth->file.len;
 
-		if (photo && (!action || strcmp(action, "withdraw"))) {
-			int done = 0;
-
-			if ((rc = declare_with_photo(r, &pp, name ? name : "",
-						     statement ? statement
-							       : "",
-						     &slug, &done)) ||
-			    done)
-				goto out;
-		} else {
+		if (action && !strcmp(action, "withdraw")) {
 			if ((rc = write_db(r, &db)))
 				goto out;
-			if (action && !strcmp(action, "withdraw"))
-				rc = primary_withdraw(db, pp.p.slug,
-						      r->auth->user.id,
-						      &r->err);
-			else
-				rc = primary_declare(
-					db, pp.p.slug, r->auth->user.id,
-					name ? name : "",
-					statement ? statement : "", &slug,
-					&r->err);
+			rc = primary_withdraw(db, pp.p.slug, r->auth->user.id,
+					      &r->err);
 			if (rc) {
 				rc = refused(r, rc,
 					     tr(r, "Refusé ; rien n'a "
 						   "changé."));
 				goto out;
 			}
+		} else {
+			int done = 0;
+
+			if ((rc = (photo ? declare_with_photo : declare_plain)(
+				     r, &pp, name ? name : "",
+				     statement ? statement : "", &slug,
+				     &done)) ||
+			    done)
+				goto out;
 		}
-		if (!action || strcmp(action, "withdraw"))
-			claim_declarant(r, pp.p.slug, slug.buf, name);
 		sb_reset(&slug);
 		sb_puts(&slug, "/primary/");
 		url_arg(&slug, pp.p.slug);

@@ -91,9 +91,13 @@ struct web_auth {
 	struct hash_job *job;
 	int cont;	  /* what to do when it is done */
 	const char *hash; /* its result, while the continuation writes */
+	/* token: the reset link's, or the new session's (sign-in) */
 	char *email, *name, *token;
 	int64_t user_id;
 	int verified;
+	/* auth_mail()'s message, published once its write is committed */
+	struct outbox_msg mail;
+	char *mail_to;
 };
 
 /* The request's auth state (made on first use); NULL out of memory */
@@ -159,9 +163,16 @@ void auth_write_drop(struct web_req *r);
  * run their own (primary_ballot_cast) */
 int auth_write_db(struct web_req *r, struct agora_db **db);
 
-/* A message to the outbox, in the request's language; link appended */
+/*
+ * A message about the request's write transaction, in the request's
+ * language, link appended: prepared now (a full or read-only outbox
+ * refuses the write), kept in r->auth until auth_mail_end() publishes
+ * it once the transaction is committed, or drops it. One per request.
+ */
 int auth_mail(struct web_req *r, const char *to, const char *subject,
 	      const char *text, const char *path, const char *token);
+/* After auth_mail()'s transaction: committed (publishes) or not (drops) */
+void auth_mail_end(struct web_req *r, int committed);
 
 /*
  * A message about a write, in two steps: prepared in the transaction
@@ -226,13 +237,16 @@ int page_claim_decide(struct web_req *r);
 /*
  * A primary's declarant: the comparator candidate slug (display name
  * name) of the election of the same slug, created if missing, and the
- * signed-in account's request to be linked to it, in one write
- * transaction. A failure is logged and leaves nothing behind: the
+ * signed-in account's request to be linked to it, in db's write
+ * transaction, the declaration's own. A refusal of the request (one
+ * already waiting, too many waiting) is logged and writes nothing: the
  * declaration stands, and the account can still ask on
- * /account/candidacy.
+ * /account/candidacy. Any other failure is returned, and the caller
+ * rolls the whole declaration back: no candidacy is acknowledged
+ * without what it promises.
  */
-void claim_declarant(struct web_req *r, const char *election,
-		    const char *slug, const char *name);
+int claim_declarant(struct web_req *r, struct agora_db *db,
+		    const char *election, const char *slug, const char *name);
 /* editor_pages.c: the editors' pages and their public record */
 int page_review(struct web_req *r);
 int page_review_proposal(struct web_req *r);

@@ -14,7 +14,8 @@ reason, a second decision; none changes anything. Then a primary's
 declarant: declaring creates the comparator candidate and files the
 request; once an editor confirms, the declarant submits a programme
 that, published, shows on the candidate's page under the primary's
-election. Ends with `agora verify` (the audit chain). Prints one
+election; a declarant whose request already waits keeps the
+declaration, with that one request. Ends with `agora verify` (the audit chain). Prints one
 "ok - ..." line per check, then "N passed, M failed".
 """
 import json
@@ -290,6 +291,34 @@ def declarant_flow(port, dbpath):
           body[-1500:])
 
 
+def declarant_already_asked(site, port, dbpath):
+    """A declarant whose request is refused (one already waits for that
+    candidacy): the declaration stands, with its one request"""
+    r = site.run("--quiet", "ingest", "--election", PRIMARY, "--candidate",
+                 "Nadia Benali", os.path.join(SRC, "corpus",
+                                              "valbrune-2026", "benali.txt"))
+    check(r.returncode == 0, "a programme of the primary's election "
+          "ingested", r.stderr)
+    b = Browser(port)
+    check(b.signin("nadia@example.org"), "a citizen signs in")
+    st, _, _ = b.post("/account/candidacy", {
+        "candidacy": PRIMARY + "/nadia-benali",
+        "message": "Je suis Nadia Benali."})
+    check(st == 303, "she asks to be linked to a candidate of the "
+          "primary's election", st)
+    before = claims(dbpath)
+    st, _, body = b.post("/primary/%s/declare" % PRIMARY, {
+        "action": "declare", "name": "Nadia Benali", "statement": ""})
+    rows = q(dbpath, "SELECT c.slug FROM primary_candidate c JOIN"
+             " primary_candidacy y ON y.candidate_id = c.id JOIN user u"
+             " ON u.id = y.user_id WHERE u.email = 'nadia@example.org'")
+    check(st == 303 and rows == [("nadia-benali",)] and
+          claims(dbpath) == before,
+          "she declares under that name: the request already waits, so "
+          "none is filed, and the declaration stands",
+          (st, rows, claims(dbpath)[-2:]))
+
+
 def submit_md(b, md, title="Programme"):
     tok = b.csrf("/submit")
     ctype, body = multipart({"csrf": tok or "",
@@ -468,12 +497,14 @@ def main():
             harness.account("citizen@example.org"),
             harness.account("citizen2@example.org"),
             harness.account("declarant@example.org"),
+            harness.account("nadia@example.org"),
         ])
         port = site.serve()
         claim_flows(port, site.dbpath)
         declarant_flow(port, site.dbpath)
         versions_and_api(port, site.dbpath)
         cli_flow(site, site.dbpath)
+        declarant_already_asked(site, port, site.dbpath)
         site.stop()
         r = site.run("verify")
         check(r.returncode == 0, "agora verify: the audit chain holds",

@@ -169,14 +169,14 @@ def raw_status(port, head, body=b"", chunk=1 << 16):
         s.close()
 
 
-def start(agora, env, port, threads=2, logpath=None):
+def start(agora, env, port, threads=2, logpath=None, args=()):
     """agora serve on a loopback port, once it answers /healthz; with
     logpath, its stderr is appended to that file (the tests that read
-    its log lines) instead of a pipe"""
+    its log lines) instead of a pipe; args: more options of serve"""
     log = open(logpath, "ab") if logpath else subprocess.PIPE
     proc = subprocess.Popen(
         [agora, "serve", "--listen", "127.0.0.1:%d" % port, "--threads",
-         str(threads)], env=env,
+         str(threads)] + list(args), env=env,
         stdout=subprocess.DEVNULL if logpath else subprocess.PIPE,
         stderr=log, text=True)
     if logpath:

@@ -5,17 +5,21 @@ real: the database lives on a small tmpfs mounted for the test.
 Disk full (the server running): a filler file takes every free byte;
 ballots are cast through the API until the disk refuses one. Then:
 ballots get 503 with a JSON error, a sign-up (a form) gets 503 with an
-HTML page, each refusal is one log line; `agora ingest` exits non-zero
-and says the disk is full; pages, the API, receipts and the board are
-still served; nothing half-written (integrity check, every receipted
+HTML page, each refusal is one log line; `agora ingest` and `agora user
+add --link` exit non-zero and say the disk is full (the latter mails
+no link); pages, the API, receipts and the board are still served;
+nothing half-written (integrity check, every receipted
 ballot there, counters equal a recount, no account, no document). The
-other forms that write are tried too, each signed in before the disk
-filled: an editor confirms a theme, adds one in bulk and writes a note;
-a candidate uploads a programme and a photo and proposes a profile; a
-citizen asks to be linked to a candidacy and supports a candidate of a
-primary. Each gets the 503 page and one log line, and every table of the
-database is row for row as it was. Space back (the filler removed): the
-same requests succeed, with no restart.
+other forms that write (writeforms.py: the account forms, the editors'
+reviews and decisions on the pages and through the API, the
+candidates' and citizens' forms, the primaries' votes and organisers'
+forms) are tried too, each signed in and set up before the disk filled.
+Each gets the 503 page (the JSON error under /api/) and one log line,
+every table of the database is row for row as it was, and the outbox
+holds no new file. The outbox is kept off the full disk, as a server
+may have it: a mail prepared before a commit that the full disk
+refuses must not be sent. Space back (the filler removed): the same
+requests succeed, with no restart.
 
 Read-only storage: Linux refuses to remount a file system read-only
 while a file on it is open for writing ("mount point is busy"), which a
@@ -165,7 +169,8 @@ def run(tmp, mnt):
 
     port = harness.free_port()
     logpath = os.path.join(tmp, "serve.log")
-    proc = harness.start(AGORA, env, port, logpath=logpath)
+    proc = harness.start(AGORA, env, port, logpath=logpath,
+                         args=writeforms.serve_args())
     b = harness.Browser(port)
     receipts = []
     try:
@@ -226,6 +231,15 @@ def disk_full(env, b, dbpath, mnt, codes, receipts, doc, logpath):
     check(r.returncode != 0 and "disk is full" in r.stderr,
           "agora ingest exits non-zero and says the disk is full",
           (r.returncode, r.stderr))
+    mail = os.listdir(writeforms.OUTBOX)
+    r = agora(env, "user", "add", "late@example.org", "--role", "citizen",
+              "--link", *writeforms.serve_args(), ok=False)
+    check(r.returncode != 0 and "disk is full" in r.stderr and
+          os.listdir(writeforms.OUTBOX) == mail,
+          "agora user add --link exits non-zero, says the disk is full "
+          "and mails no link to an account that was not stored",
+          (r.returncode, r.stderr, set(os.listdir(writeforms.OUTBOX)) -
+           set(mail)))
     reads_work(b, receipts, "disk full")
     after = counts(dbpath)
     check(after == before, "nothing half-written (counts unchanged)",
@@ -270,7 +284,8 @@ def read_only(env, port, dbpath, mnt, codes, receipts, doc, logpath):
     if r.returncode:
         return
     before = counts(dbpath)
-    proc = harness.start(AGORA, env, port, logpath=logpath)
+    proc = harness.start(AGORA, env, port, logpath=logpath,
+                         args=writeforms.serve_args())
     b = harness.Browser(port)
     try:
         check(True, "the server starts on read-only storage")
@@ -331,6 +346,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="agora-storage-")
     mnt = os.path.join(tmp, "mnt")
     os.mkdir(mnt)
+    writeforms.OUTBOX = os.path.join(tmp, "outbox")
     r = sh("mount", "-t", "tmpfs", "-o", "size=12m,mode=0700", "tmpfs", mnt)
     if r.returncode:
         shutil.rmtree(tmp, ignore_errors=True)
