@@ -259,8 +259,9 @@ static int apply_fts_env(sqlite3 *h, struct agora_error *err)
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int(st, 2, value);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			rc = agora_errorf(err, AGORA_EDB, "BENCH_FTS: %s=%d: %s",
-					  name, value, sqlite3_errmsg(h));
+			rc = agora_errorf(err, AGORA_EDB,
+					  "BENCH_FTS: %s=%d: %s", name, value,
+					  sqlite3_errmsg(h));
 			break;
 		}
 		sqlite3_reset(st);

@@ -234,7 +234,7 @@ static void test_db_migrations(void **state)
 	free(path);
 }
 
-/* The index's configuration as one line, "automerge=16,version=4" */
+/* The index's configuration as one line, "automerge=8,version=4" */
 static char *fts_config(struct agora_db *db)
 {
 	sqlite3_stmt *st;
@@ -255,7 +255,7 @@ static char *fts_config(struct agora_db *db)
 }
 
 /*
- * The full-text index merges its segments 16 at a time (migration
+ * The full-text index merges its segments 8 at a time (migration
  * fts_merge, bench/README.md): a fresh database and one that had the
  * schema before it end with the same configuration, and FTS5's own
  * integrity-check (what `agora verify` runs) passes on both. The older
@@ -275,7 +275,7 @@ static void test_fts_merge_config(void **state)
 	(void)state;
 	assert_int_equal(db_open(&db, path, DB_OPEN_CREATE, &err), 0);
 	fresh = fts_config(db);
-	assert_string_equal(fresh, "automerge=16,version=4");
+	assert_string_equal(fresh, "automerge=8,version=4");
 	h = db_handle(db);
 	assert_int_equal(sqlite3_exec(h,
 				      "INSERT INTO proposal_fts(proposal_fts)"
@@ -283,9 +283,9 @@ static void test_fts_merge_config(void **state)
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	/* back to the schema before the migration */
-	assert_int_equal(sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 0,
-					   (int *)NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_db_config(h, SQLITE_DBCONFIG_DEFENSIVE, 0, (int *)NULL),
+		SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h,
 				      "DELETE FROM proposal_fts_config"
 				      " WHERE k = 'automerge'",
