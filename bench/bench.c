@@ -209,12 +209,102 @@ double bench_median(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/*
+ * Experiments with FTS5's merge settings and the page-zeroing pragma,
+ * without a rebuild: BENCH_FTS="automerge=16 crisismerge=32" writes
+ * those values into the index's configuration (they live in the
+ * database, proposal_fts_config) on every connection that may write;
+ * BENCH_SECURE_DELETE=ON|OFF|FAST sets PRAGMA secure_delete on every
+ * connection. Both unset: the database as agora makes it. Only the four
+ * FTS5 options that shape merging and pages are taken.
+ */
+static int apply_fts_env(sqlite3 *h, struct agora_error *err)
+{
+	static const char *const names[] = {"automerge", "crisismerge",
+					    "usermerge", "pgsz"};
+	const char *env = getenv("BENCH_FTS");
+	char name[32];
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int value, used, ok, rc = 0;
+
+	if (!env || !*env)
+		return 0;
+	if (sqlite3_prepare_v2(h,
+			       "INSERT INTO proposal_fts(proposal_fts, rank)"
+			       " VALUES (?1, ?2)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return agora_errorf(err, AGORA_EDB, "BENCH_FTS: %s",
+				    sqlite3_errmsg(h));
+	while (*env) {
+		if (*env == ' ') {
+			env++;
+			continue;
+		}
+		if (sscanf(env, "%31[a-z]=%d%n", name, &value, &used) != 2) {
+			rc = agora_errorf(err, AGORA_EINVAL,
+					  "BENCH_FTS: cannot read '%s' "
+					  "(want name=number ...)",
+					  env);
+			break;
+		}
+		for (i = 0, ok = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			ok |= !strcmp(name, names[i]);
+		if (!ok) {
+			rc = agora_errorf(err, AGORA_EINVAL,
+					  "BENCH_FTS: unknown option '%s'",
+					  name);
+			break;
+		}
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 2, value);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = agora_errorf(err, AGORA_EDB,
+					  "BENCH_FTS: %s=%d: %s", name, value,
+					  sqlite3_errmsg(h));
+			break;
+		}
+		sqlite3_reset(st);
+		env += used;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int apply_secure_delete_env(sqlite3 *h, struct agora_error *err)
+{
+	const char *env = getenv("BENCH_SECURE_DELETE");
+	const char *sql;
+
+	if (!env || !*env)
+		return 0;
+	if (!strcmp(env, "ON"))
+		sql = "PRAGMA secure_delete=ON";
+	else if (!strcmp(env, "OFF"))
+		sql = "PRAGMA secure_delete=OFF";
+	else if (!strcmp(env, "FAST"))
+		sql = "PRAGMA secure_delete=FAST";
+	else
+		return agora_errorf(err, AGORA_EINVAL,
+				    "BENCH_SECURE_DELETE: '%s' is not ON, "
+				    "OFF or FAST",
+				    env);
+	if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return agora_errorf(err, AGORA_EDB, "%s: %s", sql,
+				    sqlite3_errmsg(h));
+	return 0;
+}
+
 int bench_db_open(struct agora_db **db, const char *path, int flags,
 		  struct agora_error *err)
 {
 	int rc;
 
 	rc = db_open(db, path, flags, err);
+	if (!rc)
+		rc = apply_secure_delete_env(db_handle(*db), err);
+	if (!rc && !(flags & DB_OPEN_READONLY))
+		rc = apply_fts_env(db_handle(*db), err);
 	if (!rc && !(flags & DB_OPEN_READONLY))
 		rc = ingest_db_prepare(*db, err);
 	if (!rc)

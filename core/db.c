@@ -88,14 +88,18 @@ static int set_pragmas(sqlite3 *h, int readonly, struct agora_error *err)
 	 * trusted_schema stays ON: the triggers that keep proposal_fts in
 	 * step write to a virtual table, and the schema is only ever written
 	 * by our own migrations; DEFENSIVE still forbids writing to FTS5's
-	 * shadow tables or the schema directly.
+	 * shadow tables or the schema directly. secure_delete=ON zeroes
+	 * what is deleted (sessions, supports, password hashes): Debian's
+	 * default, said here so that it does not hang on a build option;
+	 * ingest's own transaction turns it off (ingest/store.c).
 	 */
 	static const char rw[] = "PRAGMA journal_mode=WAL;"
 				 "PRAGMA synchronous=NORMAL;"
 				 "PRAGMA foreign_keys=ON;"
 				 "PRAGMA temp_store=MEMORY;"
 				 "PRAGMA cache_size=-16000;"
-				 "PRAGMA journal_size_limit=67108864;";
+				 "PRAGMA journal_size_limit=67108864;"
+				 "PRAGMA secure_delete=ON;";
 	static const char ro[] = "PRAGMA foreign_keys=ON;"
 				 "PRAGMA query_only=ON;"
 				 "PRAGMA cache_size=-16000;";

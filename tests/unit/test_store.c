@@ -714,6 +714,35 @@ static void test_one_segment_per_document(void **state)
 			 1);
 }
 
+/*
+ * Ingest runs its own transaction without secure_delete (what it frees
+ * is public index data), and gives the connection back with it on
+ * however the transaction ended: the web's worker connections go on to
+ * delete sessions and supports, which must be zeroed in the file.
+ */
+static void test_secure_delete_restored(void **state)
+{
+	struct fixture *f = *state;
+	struct ingest_request req = {0};
+	struct ingest_result res;
+	struct agora_error err = {0};
+
+	assert_int_equal(count(f->db, "PRAGMA secure_delete"), 1);
+	assert_int_equal(ingest(f, "Jeanne Martin", "programme.md",
+				programme_md, strlen(programme_md), &res, &err),
+			 0);
+	assert_int_equal(count(f->db, "PRAGMA secure_delete"), 1);
+	/* refused after its transaction began: no such election */
+	req.election = "nowhere";
+	req.candidate = "Paul Absent";
+	req.title = "programme.md";
+	ingest_limits_default(&req.limits);
+	assert_int_equal(ingest_document(f->db, f->rules, &req, programme_md,
+					 strlen(programme_md), &res, &err),
+			 AGORA_ENOTFOUND);
+	assert_int_equal(count(f->db, "PRAGMA secure_delete"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -733,6 +762,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_corpus, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_secure_delete_restored,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
