@@ -148,11 +148,12 @@ static int write_tx(struct web_req *r,
 
 	if ((rc = auth_write_begin(r, &db)))
 		return rc;
-	if ((rc = fn(r, db)))
+	if ((rc = fn(r, db))) {
 		db_rollback(db);
-	else
-		rc = auth_write_commit(r, db);
-	auth_mail_end(r, !rc);
+		auth_mail_end(r, 0);
+	} else {
+		rc = auth_write_commit(r, db); /* publishes fn's mail */
+	}
 	return rc;
 }
 

@@ -925,6 +925,8 @@ int auth_write_commit(struct web_req *r, struct agora_db *db)
 		db_rollback(db);
 	else
 		web_storage_back(r->srv);
+	/* the request's auth_mail(), if any, goes out only if committed */
+	auth_mail_end(r, !rc);
 	return rc;
 }
 

@@ -308,12 +308,10 @@ static struct conn_track *track_of(struct MHD_Connection *conn)
 }
 
 /* The request on conn enters a phase; its clock starts again */
-static void track_phase(struct web_server *s, struct MHD_Connection *conn,
-			enum conn_phase phase)
+static void track_phase(struct MHD_Connection *conn, enum conn_phase phase)
 {
 	struct conn_track *t = track_of(conn);
 
-	(void)s;
 	if (!t)
 		return;
 	/* the phase, then the count: see track_late() */
@@ -321,12 +319,10 @@ static void track_phase(struct web_server *s, struct MHD_Connection *conn,
 	atomic_store(&t->body, 0);
 }
 
-static void track_body(struct web_server *s, struct MHD_Connection *conn,
-		       size_t n)
+static void track_body(struct MHD_Connection *conn, size_t n)
 {
 	struct conn_track *t = track_of(conn);
 
-	(void)s;
 	if (!t)
 		return;
 	atomic_fetch_add(&t->body, n);
@@ -525,12 +521,21 @@ static void page_cache_free(void *p)
 	free(c);
 }
 
+/* FNV-1a: the cache's slot of a target, a page's ETag */
+static uint64_t fnv1a64(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	while (n--)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ull;
+	return h;
+}
+
 static struct page_slot *page_slot(struct web_req *r, int64_t *gen)
 {
 	struct page_cache *c = db_module_data(r->db, DB_MOD_WEB);
 	sqlite3_stmt *st;
-	uint32_t h = 2166136261u;
-	const char *k;
+	uint64_t h;
 
 	if (!c) {
 		if (!(c = calloc(1, sizeof(*c))))
@@ -543,9 +548,7 @@ static struct page_slot *page_slot(struct web_req *r, int64_t *gen)
 	sqlite3_reset(st);
 	if (*gen < 0)
 		return NULL;
-	for (k = r->uri; *k; k++)
-		h = (h ^ (unsigned char)*k) * 16777619u;
-	h = (h ^ (unsigned)r->lang) * 16777619u;
+	h = fnv1a64(r->uri, strlen(r->uri)) ^ (uint64_t)r->lang;
 	return &c->s[h & (PAGE_CACHE_SLOTS - 1)];
 }
 
@@ -554,15 +557,6 @@ static int page_cached(const struct page_slot *p, const struct web_req *r,
 {
 	return p->key && p->gen == gen && p->lang == r->lang &&
 	       !strcmp(p->key, r->uri);
-}
-
-static uint64_t fnv1a64(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ull;
-
-	while (n--)
-		h = (h ^ (unsigned char)*p++) * 1099511628211ull;
-	return h;
 }
 
 /* Stores r's page in p when it may be shared; the stored body or NULL */
@@ -814,7 +808,7 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 	size_t len;
 	char *buf;
 
-	track_phase(s, r->conn, CONN_ANSWERED);
+	track_phase(r->conn, CONN_ANSWERED);
 	if (file && (inm = etag_match_header(r)) && strstr(inm, r->etag))
 		r->status = 304;
 	if (page && r->status == 200 && (inm = etag_match_header(r)) &&
@@ -1251,7 +1245,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 			return refuse_framing(s, r, why);
 		if (!content_length_ok(r))
 			return refuse_body(s, r);
-		track_phase(s, conn, CONN_BODY);
+		track_phase(conn, CONN_BODY);
 		return MHD_YES; /* respond on the second call */
 	}
 	if (r->suspended) { /* resumed: the hash or the ballot is done */
@@ -1267,7 +1261,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		track_body(s, conn, *upload_size);
+		track_body(conn, *upload_size);
 		r->body_len += *upload_size;
 		if (r->body_len > body_max(r)) {
 			*upload_size = 0;
@@ -1308,7 +1302,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn,
 	if (r->upload_too_big)
 		return refuse_body(s, r);
 	/* the request is all in: the rest is the server's to do */
-	track_phase(s, conn, CONN_ANSWERED);
+	track_phase(conn, CONN_ANSWERED);
 	f = handle(s, r);
 	if (r->suspended) {
 		/* suspended first, then queued: the worker may resume at once */
@@ -1358,7 +1352,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 	(void)toe;
 	/* a kept-alive connection's next request starts now */
-	track_phase(s, conn, CONN_HEAD);
+	track_phase(conn, CONN_HEAD);
 	if (!r)
 		return;
 	for (i = 0; i < r->nseg; i++)

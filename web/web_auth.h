@@ -171,7 +171,11 @@ int auth_write_db(struct web_req *r, struct agora_db **db);
  */
 int auth_mail(struct web_req *r, const char *to, const char *subject,
 	      const char *text, const char *path, const char *token);
-/* After auth_mail()'s transaction: committed (publishes) or not (drops) */
+/*
+ * After auth_mail()'s transaction: committed (publishes) or not (drops).
+ * auth_write_commit() calls it; a mail left pending is dropped with the
+ * request.
+ */
 void auth_mail_end(struct web_req *r, int committed);
 
 /*
