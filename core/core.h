@@ -284,6 +284,26 @@ int db_exec(struct agora_db *db, const char *sql, struct agora_error *err);
  */
 int db_fault_write(void);
 int db_begin(struct agora_db *db, struct agora_error *err); /* deferred */
+/*
+ * A witness that nothing has been committed to the database since it
+ * was taken: the header of the database's WAL index (its -shm file, a
+ * documented part of SQLite's file format,
+ * https://www.sqlite.org/walformat.html), which every commit, from any
+ * connection or process, rewrites. db_mark() reads it outside any
+ * transaction, as SQLite's own readers do (two copies, equal); no
+ * witness (m->set 0) when the database is not in WAL mode or the
+ * copies differ, a commit being under way. db_mark_same() is 1 only
+ * when a witness was taken and the header is still the same: what a
+ * transaction begun after db_mark() read is then still the database's
+ * content. The web server uses it to serve a cached page without
+ * opening a transaction; anything it has not proved goes the usual way.
+ */
+struct db_mark {
+	uint32_t hdr[12];
+	int set;
+};
+void db_mark(struct agora_db *db, struct db_mark *m);
+int db_mark_same(struct agora_db *db, const struct db_mark *m);
 int db_begin_write(struct agora_db *db, struct agora_error *err); /* IMMEDIATE */
 int db_commit(struct agora_db *db, struct agora_error *err);
 void db_rollback(struct agora_db *db);

@@ -42,6 +42,9 @@ struct agora_db {
 	 * library's work on a cached page).
 	 */
 	sqlite3_stmt *txst[4];
+	/* the WAL index's first region, once found (db_mark) */
+	const volatile uint32_t *shm;
+	unsigned shm_tried : 1;
 #ifdef AGORA_FAULTS
 	int writes;    /* write statements run in this write transaction */
 	int fault_now; /* the progress handler interrupts what runs */
@@ -553,6 +556,74 @@ static int begin(struct agora_db *db, int write, struct agora_error *err)
 	db->fault_now = 0;
 #endif
 	return 0;
+}
+
+/*
+ * The connection's own mapping of the WAL index, through the VFS's
+ * xShmMap (region 0, 32 KiB, not extended): SQLite mapped it when it
+ * first read the database, and keeps it until the connection closes.
+ * Asked once; never for a database not in WAL mode, for which the call
+ * would create a -shm file.
+ */
+static const volatile uint32_t *wal_index(struct agora_db *db)
+{
+	sqlite3_file *f = NULL;
+	void volatile *p = NULL;
+	sqlite3_stmt *st = NULL;
+	int wal = 0;
+
+	if (db->shm || db->shm_tried)
+		return db->shm;
+	db->shm_tried = 1;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		wal = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0),
+				       "wal");
+	sqlite3_finalize(st);
+	if (!wal ||
+	    sqlite3_file_control(db->h, "main", SQLITE_FCNTL_FILE_POINTER,
+				 &f) != SQLITE_OK ||
+	    !f || !f->pMethods || f->pMethods->iVersion < 2 ||
+	    !f->pMethods->xShmMap ||
+	    f->pMethods->xShmMap(f, 0, 32768, 0, &p) != SQLITE_OK || !p)
+		return NULL;
+	db->shm = (const volatile uint32_t *)p;
+	return db->shm;
+}
+
+void db_mark(struct agora_db *db, struct db_mark *m)
+{
+	const volatile uint32_t *h = db->tx ? NULL : wal_index(db);
+	uint32_t second[12];
+	size_t i;
+
+	m->set = 0;
+	if (!h)
+		return;
+	/*
+	 * A writer stores the second copy, a barrier, then the first;
+	 * reading the first, a barrier, then the second sees them equal
+	 * only when the first is whole (walIndexTryHdr in SQLite's wal.c)
+	 */
+	for (i = 0; i < 12; i++)
+		m->hdr[i] = __atomic_load_n(&h[i], __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (i = 0; i < 12; i++)
+		second[i] = __atomic_load_n(&h[12 + i], __ATOMIC_RELAXED);
+	/* byte 12 is isInit: 0 while the index is being rebuilt */
+	m->set = !memcmp(m->hdr, second, sizeof(second)) &&
+		 ((const unsigned char *)m->hdr)[12];
+}
+
+int db_mark_same(struct agora_db *db, const struct db_mark *m)
+{
+	struct db_mark now;
+
+	if (!m->set)
+		return 0;
+	db_mark(db, &now);
+	return now.set && !memcmp(now.hdr, m->hdr, sizeof(now.hdr));
 }
 
 int db_begin(struct agora_db *db, struct agora_error *err)

@@ -344,6 +344,14 @@ int auth_personal(const struct web_req *r)
 	       (w->personal || w->user.id > 0 || w->ncookie || w->location);
 }
 
+int auth_cookie(const struct web_req *r)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
+					   COOKIE_SESSION) ||
+	       MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
+					   COOKIE_PRE);
+}
+
 int auth_request_begin(struct web_req *r)
 {
 	const char *sid = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,

@@ -30,6 +30,11 @@ void auth_server_free(struct auth_server *a);
 /* server.c: the server's auth state */
 struct auth_server *web_auth_server(struct web_server *s);
 
+/*
+ * 1 when the request carries a session or pre-session cookie: its page
+ * may then depend on who sends it (never shared through the cache)
+ */
+int auth_cookie(const struct web_req *r);
 /* Reads the session cookie (in the request's read transaction) */
 int auth_request_begin(struct web_req *r);
 /* Keeps a POST body (the caller enforces WEB_MAX_BODY) */

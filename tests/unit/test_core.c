@@ -453,6 +453,60 @@ static void test_db_lost_transaction(void **state)
 	free(path);
 }
 
+/*
+ * The web server serves a cached page without a transaction while the
+ * database's mark holds: any commit, from any connection, must break
+ * it, and nothing else may be taken for a commit that did not happen
+ */
+static void test_db_mark(void **state)
+{
+	struct agora_error err = {0};
+	struct agora_db *w, *r;
+	struct db_mark m, again;
+	char *path = temp_db();
+
+	(void)state;
+	assert_int_equal(db_open(&w, path, DB_OPEN_CREATE, &err), 0);
+	assert_int_equal(db_exec(w, "CREATE TABLE t(x)", &err), 0);
+	assert_int_equal(db_open(&r, path, DB_OPEN_READONLY, &err), 0);
+
+	db_mark(r, &m);
+	assert_true(m.set);
+	assert_int_equal(db_mark_same(r, &m), 1);
+	/* reading changes nothing */
+	assert_int_equal(count(r, "SELECT count(*) FROM t"), 0);
+	assert_int_equal(db_mark_same(r, &m), 1);
+	/* a transaction rolled back committed nothing */
+	assert_int_equal(db_begin_write(w, &err), 0);
+	assert_int_equal(raw_insert(w, 10), SQLITE_DONE);
+	assert_int_equal(db_mark_same(r, &m), 1);
+	db_rollback(w);
+	assert_int_equal(db_mark_same(r, &m), 1);
+	/* a commit by another connection breaks it */
+	assert_int_equal(raw_insert(w, 10), SQLITE_DONE);
+	assert_int_equal(db_mark_same(r, &m), 0);
+	assert_int_equal(count(r, "SELECT count(*) FROM t"), 1);
+	/* and so does a checkpoint that restarts the log, then a commit */
+	db_mark(r, &m);
+	assert_int_equal(db_exec(w, "PRAGMA wal_checkpoint(TRUNCATE)", &err),
+			 0);
+	assert_int_equal(raw_insert(w, 10), SQLITE_DONE);
+	assert_int_equal(db_mark_same(r, &m), 0);
+	/* none inside a transaction: it would say nothing of its snapshot */
+	assert_int_equal(db_begin(r, &err), 0);
+	db_mark(r, &again);
+	assert_false(again.set);
+	assert_int_equal(db_mark_same(r, &again), 0);
+	db_rollback(r);
+	/* an empty witness proves nothing */
+	memset(&again, 0, sizeof(again));
+	assert_int_equal(db_mark_same(r, &again), 0);
+	db_close(r);
+	db_close(w);
+	remove_db(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_fts_merge_config),
 		cmocka_unit_test(test_proposal_text_is_immutable),
 		cmocka_unit_test(test_db_lost_transaction),
+		cmocka_unit_test(test_db_mark),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
