@@ -603,14 +603,14 @@ void db_mark(struct agora_db *db, struct db_mark *m)
 		return;
 	/*
 	 * A writer stores the second copy, a barrier, then the first;
-	 * reading the first, a barrier, then the second sees them equal
-	 * only when the first is whole (walIndexTryHdr in SQLite's wal.c)
+	 * reading the first, then (acquire loads: in this order) the
+	 * second sees them equal only when the first is whole
+	 * (walIndexTryHdr in SQLite's wal.c)
 	 */
 	for (i = 0; i < 12; i++)
-		m->hdr[i] = __atomic_load_n(&h[i], __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		m->hdr[i] = __atomic_load_n(&h[i], __ATOMIC_ACQUIRE);
 	for (i = 0; i < 12; i++)
-		second[i] = __atomic_load_n(&h[12 + i], __ATOMIC_RELAXED);
+		second[i] = __atomic_load_n(&h[12 + i], __ATOMIC_ACQUIRE);
 	/* byte 12 is isInit: 0 while the index is being rebuilt */
 	m->set = !memcmp(m->hdr, second, sizeof(second)) &&
 		 ((const unsigned char *)m->hdr)[12];
