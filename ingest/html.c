@@ -213,35 +213,74 @@ static void walk_children(struct hw *w, xmlNode *node, int depth)
 	}
 }
 
-static xmlDoc *html_parse(const char *p, size_t n)
+/*
+ * Parses p. NULL with *line set (1 or more) when libxml2 stopped before
+ * the end: a run of text without markup over its 10,000,000-byte text
+ * node limit, or memory that ran out. Its tree then silently lacks
+ * everything after that point, so the document is refused rather than
+ * stored with proposals missing. NULL with *line 0: nothing parsed.
+ */
+static xmlDoc *html_parse(const char *p, size_t n, int *line)
 {
-	if (n > INT32_MAX)
+	htmlParserCtxtPtr ctxt;
+	xmlDoc *hd;
+
+	*line = 0;
+	if (n > INT32_MAX || !(ctxt = htmlNewParserCtxt()))
 		return NULL;
 	/*
 	 * No HTML_PARSE_NOENT and no network; the encoding is forced to
 	 * UTF-8 (the dispatcher has checked the bytes) and a <meta
 	 * charset> cannot make libxml2 transcode the text behind our back.
 	 */
-	return htmlReadMemory(
-		p, (int)n, "document.html", "UTF-8",
+	hd = htmlCtxtReadMemory(
+		ctxt, p, (int)n, "document.html", "UTF-8",
 		HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 			HTML_PARSE_RECOVER | HTML_PARSE_IGNORE_ENC |
 			HTML_PARSE_COMPACT);
+	if (ctxt->errNo == XML_ERR_NO_MEMORY) {
+		*line = ctxt->input && ctxt->input->line > 0 ? ctxt->input->line
+							     : 1;
+		xmlFreeDoc(hd);
+		hd = NULL;
+	}
+	htmlFreeParserCtxt(ctxt);
+	return hd;
+}
+
+static int html_cut(int line, const char *where, struct agora_error *err)
+{
+	return agora_errorf(err, AGORA_EINVAL,
+			    "the HTML parser stopped at line %d of %s, before "
+			    "its end: a run of text over 10,000,000 bytes "
+			    "without markup (or no memory left); nothing after "
+			    "it could be read",
+			    line, where);
 }
 
 static int walk_root(struct xb *b, xmlDoc *hd, const struct ingest_limits *lim,
 		     struct agora_error *err)
 {
 	struct hw w = {b, lim, err, IB_PARAGRAPH, 0, 0, 0};
-	xmlNode *root = xmlDocGetRootElement(hd);
+	xmlNode *c;
 
-	if (!root)
-		return 0;
-	if (root->type == XML_ELEMENT_NODE &&
-	    strcmp((const char *)root->name, "html") == 0)
-		walk_children(&w, root, 1);
-	else
-		walk_children(&w, (xmlNode *)hd, 0);
+	/*
+	 * Every top-level node, not only the root element: what follows
+	 * </html> after a doctype or a comment becomes a second <html>
+	 * beside the first in libxml2's tree, and it is the programme's
+	 * text too.
+	 */
+	for (c = hd->children; c && !w.rc && !b->rc; c = c->next) {
+		if (c->type == XML_ELEMENT_NODE &&
+		    strcmp((const char *)c->name, "html") == 0)
+			walk_children(&w, c, 1);
+		else if (c->type == XML_ELEMENT_NODE)
+			walk_element(&w, c, 1);
+		else if ((c->type == XML_TEXT_NODE ||
+			  c->type == XML_CDATA_SECTION_NODE) && c->content)
+			xb_text(w.b, (const char *)c->content,
+				strlen((const char *)c->content));
+	}
 	hw_end(&w);
 	if (w.rc)
 		return w.rc;
@@ -294,9 +333,11 @@ int ingest_extract_html(const char *p, size_t n,
 {
 	xmlDoc *hd;
 	struct xb b;
-	int rc;
+	int rc, line;
 
-	hd = html_parse(p, n);
+	hd = html_parse(p, n, &line);
+	if (!hd && line)
+		return html_cut(line, "the document", err);
 	if (!hd)
 		return agora_errorf(err, AGORA_EINVAL,
 				    "cannot parse the HTML document");
@@ -392,11 +433,13 @@ int html_extract_fragment(struct xb *b, const char *p, size_t n,
 			  struct agora_error *err)
 {
 	xmlDoc *hd;
-	int rc;
+	int rc, line;
 
 	if (bare_tags(b, p, n, lim))
 		return 0;
-	hd = html_parse(p, n);
+	hd = html_parse(p, n, &line);
+	if (!hd && line)
+		return html_cut(line, "a raw HTML block", err);
 	if (!hd)
 		return 0; /* nothing a parser could read: no text */
 	rc = walk_root(b, hd, lim, err);
