@@ -165,7 +165,18 @@ int cmd_election(struct cli *cli, int argc, char **argv)
 struct verify_ctx {
 	int json;
 	json_t *failures;
+	json_t *notes;
 };
+
+static void on_note(void *ctx, const char *line)
+{
+	struct verify_ctx *v = ctx;
+
+	if (v->json)
+		json_array_append_new(v->notes, json_string(line));
+	else
+		printf("NOTE %s\n", line);
+}
 
 static void on_failure(void *ctx, const char *line)
 {
@@ -216,7 +227,9 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	if ((rc = cli_open(cli, 0, &db)))
 		return rc;
 	ctx.failures = json_array();
+	ctx.notes = json_array();
 	rep.on_failure = on_failure;
+	rep.on_note = on_note;
 	rep.ctx = &ctx;
 	rc = ingest_verify(db, &rep, &err);
 	if (!rc || rc == AGORA_ECHECK) {
@@ -265,19 +278,22 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	db_close(db);
 	if (rc && rc != AGORA_ECHECK) {
 		json_decref(ctx.failures);
+		json_decref(ctx.notes);
 		return cli_fail(&err);
 	}
 	rep.failures += audit_failures + primary_failures + material_failures;
 	if (ctx.json) {
 		json_t *o = json_pack(
-			"{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:O}", "ok",
+			"{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:O}",
+			"ok",
 			rep.failures == 0, "documents",
 			(json_int_t)rep.documents, "proposals",
 			(json_int_t)rep.proposals, "audit_entries",
 			(json_int_t)audit, "primaries", (json_int_t)primaries,
 			"ballots", (json_int_t)ballots, "material",
 			(json_int_t)materials, "failures_count",
-			(json_int_t)rep.failures, "failures", ctx.failures);
+			(json_int_t)rep.failures, "failures", ctx.failures,
+			"notes", ctx.notes);
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(o);
@@ -301,5 +317,6 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			       ballots);
 	}
 	json_decref(ctx.failures);
+	json_decref(ctx.notes);
 	return rep.failures ? EXIT_CHECK : EXIT_OK;
 }

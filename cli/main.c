@@ -158,7 +158,10 @@ const struct cli_command cli_commands[] = {
 	 "SHA-256,\n"
 	 "its extracted text and every proposal's slice, and the hash chain\n"
 	 "of the audit log (account and role changes). Prints a summary;\n"
-	 "on any mismatch prints one precise line per failure and exits 1.\n",
+	 "on any mismatch prints one precise line per failure and exits 1.\n"
+	 "A document extracted by an older extractor that this build reads\n"
+	 "differently gets a NOTE line (JSON: \"notes\"), not a failure: its\n"
+	 "hash and proposals are still checked against the stored text.\n",
 	 cmd_verify},
 	{"export", "export an election as open data (JSON or CSV)",
 	 "usage: agora export --election SLUG\n"

@@ -292,6 +292,36 @@ expect 1 "verify finds a tampered audit entry" "$AGORA" verify
 has "$T/out" "audit entry 4: its hash does not match" "and says which"
 unset AGORA_PWHASH_LIMITS
 
+# HTML after </html> is text too (extractor version 2); a document that an
+# older extractor read differently gets a NOTE from verify, not a FAIL,
+# while a changed text under the current version still fails
+X="env AGORA_DB=$T/after.db $AGORA"
+printf '%s' '<!DOCTYPE html><html><body><p>Ouvrir trois crèches dans les quartiers nord.</p></body></html><p>Planter mille arbres le long de la rivière.</p>' \
+	>"$T/after.html"
+expect 0 "after-html: an election" $X election add after-2026 --title "After"
+expect 0 "ingest an HTML page with text after </html>" $X ingest \
+	--election after-2026 --candidate "Zoé Tardive" --json "$T/after.html"
+json "j['proposals'] == 2" "the text after </html> is a proposal too"
+python3 -c "
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute(\"UPDATE document SET extracted = extracted || ' (v1)', extractor_version = 1\")
+c.commit()" "$T/after.db"
+expect 0 "verify: a document of extractor version 1 that differs" $X verify
+has "$T/out" "NOTE document 1 was extracted by extractor version 1" \
+	"is a note"
+expect 0 "verify --json" $X verify --json
+json "j['ok'] and len(j['notes']) == 1 and j['failures'] == []" \
+	"the note is in the JSON, not among the failures"
+python3 -c "
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute('UPDATE document SET extractor_version = 2')
+c.commit()" "$T/after.db"
+expect 1 "verify: the same text under the current extractor" $X verify
+has "$T/out" "FAIL document 1: re-extracting the original gives a different text" \
+	"fails"
+
 # PDF through poppler, on a database of its own: the pages' text, page
 # numbers kept, verified by re-extraction; a broken PDF writes nothing
 P="env AGORA_DB=$T/pdf.db $AGORA"
