@@ -856,7 +856,21 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 	if (page && r->status == 200 && (inm = etag_match_header(r)) &&
 	    strstr(inm, page->etag))
 		r->status = 304;
-	if (r->status == 304) {
+	if (r->status == 304 && page) {
+		/*
+		 * The page itself, of which libmicrohttpd sends the headers
+		 * only: a 304's Content-Length must be the page's or absent
+		 * (RFC 9110, 8.6), and an empty response would say 0
+		 */
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(
+			page->len, page->data, page_body_release, page);
+		if (resp)
+			r->page = NULL;
+	} else if (r->status == 304 && file) {
+		resp = MHD_create_response_from_buffer(
+			file->len, (void *)(uintptr_t)file->data,
+			MHD_RESPMEM_PERSISTENT);
+	} else if (r->status == 304) {
 		resp = MHD_create_response_from_buffer(0, NULL,
 						       MHD_RESPMEM_PERSISTENT);
 	} else if (r->stream && r->status == 200) {

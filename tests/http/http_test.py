@@ -393,9 +393,13 @@ def tests(c, rows):
           "immutable" in h.get("cache-control", "") and
           re.fullmatch(r'"[0-9a-f]{16}"', etag), "stylesheet with an ETag",
           h)
+    css_len = h.get("content-length")
     st, h, body = c.text("/static/agora.css",
                          headers={"If-None-Match": etag})
     check(st == 304 and body == "", "304 on If-None-Match", st)
+    check(h.get("content-length") in (None, css_len),
+          "its Content-Length is the stylesheet's, or none (RFC 9110 8.6)",
+          h.get("content-length"))
     st, h, body = c.text("/static/nope.css")
     check(st == 404, "unknown asset is 404", st)
 
@@ -408,11 +412,31 @@ def tests(c, rows):
         check(st == 200 and h.get("cache-control") == "no-cache" and
               re.fullmatch(r'"[0-9a-f]+-[0-9]+-[0-9a-f]{16}"', etag),
               "a compare page with an ETag and no-cache", h)
+    page_len = h.get("content-length")
     st, h, body = c.text(page, headers={"If-None-Match": etag})
     check(st == 304 and body == "" and h.get("etag") == etag,
           "the same page again with If-None-Match: 304, no body", st)
+    check(h.get("content-length") in (None, page_len),
+          "the 304's Content-Length is the page's, or none (RFC 9110 8.6)",
+          (h.get("content-length"), page_len))
     st, h, body = c.text(page, headers={"If-None-Match": '"other"'})
     check(st == 200 and len(body) > 1000, "another ETag: the page", st)
+    # a 304 then a 200 on one connection: no byte of the page followed
+    # the 304's headers (else the second answer would not parse)
+    conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=20)
+    try:
+        conn.request("GET", page, headers={"If-None-Match": etag})
+        r1 = conn.getresponse()
+        r1.read()
+        conn.request("GET", page)
+        r2 = conn.getresponse()
+        b2 = r2.read()
+        check(r1.status == 304 and r2.status == 200 and
+              str(len(b2)) == page_len,
+              "a 304 then the page on one kept-alive connection",
+              (r1.status, r2.status, len(b2)))
+    finally:
+        conn.close()
     st, h, body = c.text(page, headers={"If-None-Match": etag,
                                         "Accept-Language": "en"})
     check(st == 200 and h.get("etag") != etag,
