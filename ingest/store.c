@@ -867,38 +867,42 @@ int ingest_moderate(struct agora_db *db, int64_t document_id, int publish,
 
 /* ---------------------------------------------------------------- verify */
 
+/* One line of the report to cb, when the caller set one */
+static void report_line(const struct verify_report *r,
+			void (*cb)(void *ctx, const char *line),
+			const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	if (!cb)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	cb(r->ctx, line);
+}
+
 static void failure(struct verify_report *r, const char *fmt, ...)
+	AGORA_PRINTF(2, 3);
+static void note(struct verify_report *r, const char *fmt, ...)
 	AGORA_PRINTF(2, 3);
 
 static void failure(struct verify_report *r, const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	r->failures++;
-	if (!r->on_failure)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	report_line(r, r->on_failure, fmt, ap);
 	va_end(ap);
-	r->on_failure(r->ctx, line);
 }
 
 static void note(struct verify_report *r, const char *fmt, ...)
-	AGORA_PRINTF(2, 3);
-
-static void note(struct verify_report *r, const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	r->other_extractor++;
-	if (!r->on_note)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	report_line(r, r->on_note, fmt, ap);
 	va_end(ap);
-	r->on_note(r->ctx, line);
 }
 
 /* Checks the proposals of one document against its stored extraction */
