@@ -44,7 +44,7 @@ struct agora_db {
 	sqlite3_stmt *txst[4];
 	/* the WAL index's first region, once found (db_mark) */
 	const volatile uint32_t *shm;
-	unsigned shm_tried : 1;
+	unsigned shm_never : 1;
 #ifdef AGORA_FAULTS
 	int writes;    /* write statements run in this write transaction */
 	int fault_now; /* the progress handler interrupts what runs */
@@ -570,36 +570,53 @@ static const volatile uint32_t *wal_index(struct agora_db *db)
 	sqlite3_file *f = NULL;
 	void volatile *p = NULL;
 	sqlite3_stmt *st = NULL;
-	int wal = 0;
+	int rc, wal;
 
-	if (db->shm || db->shm_tried)
+	if (db->shm || db->shm_never)
 		return db->shm;
-	db->shm_tried = 1;
-	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st,
-			       NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		wal = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0),
-				       "wal");
+	/* a failure to ask is tried again next time; a clear no is kept */
+	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	wal = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0),
+			       "wal");
 	sqlite3_finalize(st);
 	if (!wal ||
 	    sqlite3_file_control(db->h, "main", SQLITE_FCNTL_FILE_POINTER,
 				 &f) != SQLITE_OK ||
 	    !f || !f->pMethods || f->pMethods->iVersion < 2 ||
-	    !f->pMethods->xShmMap ||
-	    f->pMethods->xShmMap(f, 0, 32768, 0, &p) != SQLITE_OK || !p)
+	    !f->pMethods->xShmMap) {
+		db->shm_never = 1;
 		return NULL;
-	db->shm = (const volatile uint32_t *)p;
-	return db->shm;
+	}
+	rc = f->pMethods->xShmMap(f, 0, 32768, 0, &p);
+	if (rc == SQLITE_OK && p) {
+		db->shm = (const volatile uint32_t *)p;
+		return db->shm;
+	}
+	if (rc == SQLITE_READONLY) /* a read-only -shm: no witness */
+		db->shm_never = 1;
+	return NULL;
 }
 
 void db_mark(struct agora_db *db, struct db_mark *m)
 {
-	const volatile uint32_t *h = db->tx ? NULL : wal_index(db);
+	const volatile uint32_t *h;
 	uint32_t second[12];
 	size_t i;
 
 	m->set = 0;
-	if (!h)
+	/*
+	 * Not inside a transaction, ours or one SQLite still holds for a
+	 * statement left unfinished (ROLLBACK leaves pending reads open):
+	 * the next "transaction" would read that older snapshot, and the
+	 * mark would vouch for it (found in review)
+	 */
+	if (db->tx || sqlite3_txn_state(db->h, "main") != SQLITE_TXN_NONE ||
+	    !(h = wal_index(db)))
 		return;
 	/*
 	 * A writer stores the second copy, a barrier, then the first;

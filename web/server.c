@@ -1087,16 +1087,16 @@ static const struct embedded_file *handle(struct web_server *s,
 		web_render_error(r, 405, "this address takes GET and HEAD only");
 		return NULL;
 	}
-	/* a page anyone may share: no sign-in, no language to set */
-	cache = rt->cache && !r->set_lang_cookie && r->uri &&
-		!auth_cookie(r);
+	/* a page anyone may share: no language to set (sign-in below) */
+	cache = rt->cache && !r->set_lang_cookie && r->uri;
 	mark.set = 0;
 	if (!rt->nodb) {
 		if (!(r->db = thread_db(s, &r->err))) {
 			fail(r, AGORA_EBUSY);
 			return NULL;
 		}
-		if (cache) {
+		/* with no session cookie, no one to look up first */
+		if (cache && !auth_cookie(r)) {
 			if (page_unchanged(r)) {
 				r->db = NULL;
 				return NULL;

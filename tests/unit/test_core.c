@@ -507,6 +507,51 @@ static void test_db_mark(void **state)
 	free(path);
 }
 
+/*
+ * A statement left stepped keeps SQLite's read transaction open across
+ * ROLLBACK: a mark taken then would vouch for the newest header while
+ * the next transaction still reads the older snapshot, and the server
+ * would serve an old page until the next commit (found in review)
+ */
+static void test_db_mark_pending_read(void **state)
+{
+	struct agora_error err = {0};
+	struct agora_db *w, *r;
+	struct db_mark m;
+	sqlite3_stmt *st;
+	char *path = temp_db();
+
+	(void)state;
+	assert_int_equal(db_open(&w, path, DB_OPEN_CREATE, &err), 0);
+	assert_int_equal(db_exec(w, "CREATE TABLE t(x)", &err), 0);
+	assert_int_equal(raw_insert(w, 1), SQLITE_DONE);
+	assert_int_equal(db_open(&r, path, DB_OPEN_READONLY, &err), 0);
+
+	/* a request's statement left after its first row */
+	assert_int_equal(db_begin(r, &err), 0);
+	assert_int_equal(sqlite3_prepare_v2(db_handle(r), "SELECT x FROM t",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	db_rollback(r);
+	assert_int_equal(sqlite3_txn_state(db_handle(r), "main"),
+			 SQLITE_TXN_READ);
+	assert_int_equal(raw_insert(w, 1), SQLITE_DONE);
+	db_mark(r, &m);
+	assert_false(m.set);
+	assert_int_equal(db_mark_same(r, &m), 0);
+	/* once the statement is done, marks again */
+	sqlite3_finalize(st);
+	db_mark(r, &m);
+	assert_true(m.set);
+	assert_int_equal(count(r, "SELECT count(*) FROM t"), 2);
+	assert_int_equal(db_mark_same(r, &m), 1);
+	db_close(r);
+	db_close(w);
+	remove_db(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -522,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_proposal_text_is_immutable),
 		cmocka_unit_test(test_db_lost_transaction),
 		cmocka_unit_test(test_db_mark),
+		cmocka_unit_test(test_db_mark_pending_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
