@@ -283,6 +283,12 @@ int db_exec(struct agora_db *db, const char *sql, struct agora_error *err);
  * mid-transaction, as a full disk can (db.c)
  */
 int db_fault_write(void);
+/*
+ * Test builds only (0 elsewhere): 1 when AGORA_FAULT_COMMIT=1 makes the
+ * COMMIT of every db_begin_write() transaction fail, as a full disk can
+ * at the last moment: SQLite rolls it all back (db.c)
+ */
+int db_fault_commit(void);
 int db_begin(struct agora_db *db, struct agora_error *err); /* deferred */
 /*
  * A witness that nothing has been committed to the database since it

@@ -203,7 +203,8 @@ static void rollback_hook(void *p)
  * connection, whichever way it is stepped); read-only ones, BEGIN,
  * COMMIT, SAVEPOINT and trigger programs are not counted.
  */
-static int fault_nth; /* 0: off */
+static int fault_nth;	 /* 0: off */
+static int fault_commit; /* AGORA_FAULT_COMMIT=1 */
 static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
 
 static void fault_read(void)
@@ -211,12 +212,20 @@ static void fault_read(void)
 	const char *e = getenv("AGORA_FAULT_WRITE");
 
 	fault_nth = e && atoi(e) > 0 ? atoi(e) : 0;
+	e = getenv("AGORA_FAULT_COMMIT");
+	fault_commit = e && !strcmp(e, "1");
 }
 
 int db_fault_write(void)
 {
 	pthread_once(&fault_once, fault_read);
 	return fault_nth;
+}
+
+int db_fault_commit(void)
+{
+	pthread_once(&fault_once, fault_read);
+	return fault_commit;
 }
 
 static int fault_trace(unsigned type, void *p, void *stmt, void *x)
@@ -254,6 +263,11 @@ static void fault_setup(struct agora_db *db)
 }
 #else
 int db_fault_write(void)
+{
+	return 0;
+}
+
+int db_fault_commit(void)
 {
 	return 0;
 }
@@ -667,6 +681,16 @@ int db_commit(struct agora_db *db, struct agora_error *err)
 		return rc;
 #ifdef AGORA_FAULTS
 	db->fault_now = 0; /* the write it armed for ran to its end */
+	if (db->tx_write && db_fault_commit()) {
+		/*
+		 * COMMIT failing on a full disk at the last moment: SQLite
+		 * rolls the whole transaction back, as here
+		 */
+		tx_run(db, TX_ROLLBACK);
+		db->lost = 1;
+		db->lost_why = 'f';
+		return lost_error(db, err, "database");
+	}
 #endif
 	db->committing = 1;
 	rc = tx_run(db, TX_COMMIT);

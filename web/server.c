@@ -1778,6 +1778,9 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 		    "test build: write statement %d of every write "
 		    "transaction fails (AGORA_FAULT_WRITE)",
 		    db_fault_write());
+	if (db_fault_commit())
+		LOG(LOG_WARN, "test build: the COMMIT of every write "
+			      "transaction fails (AGORA_FAULT_COMMIT)");
 	/* migrates if needed, and proves the database can be read */
 	if ((rc = db_open(&s->keep, s->db_path, 0, err)) ||
 	    (rc = auth_server_start(&s->auth, cfg, s->keep, err)) ||

@@ -13,6 +13,9 @@ writeforms.py not yet stored is sent again: it either gets the 503 page
 and the outbox as they were, or (its transactions have fewer than N
 writes) is stored whole, with its usual answer (303 for most).
 At N = 1 every form must be refused; by the end every form is stored.
+Before that, AGORA_FAULT_COMMIT=1 makes every COMMIT fail instead: every
+form must be refused the same way, and none may have published what it
+prepared (mail in the outbox, a session cookie) before its commit.
 Then `agora verify` and SQLite's integrity check.
 
 Needs no root (unlike storage_test.py). Skips (77) on a build without
@@ -75,6 +78,33 @@ def run(tmp):
     who = writeforms.signed_in(AGORA, env, port)
     forms = writeforms.forms(SRC, dbpath, who)
     check(harness.stop(proc) == 0, "the server stops cleanly")
+
+    # COMMIT itself failing (AGORA_FAULT_COMMIT): every form refused,
+    # and nothing it prepared (mail, a session) published before it
+    proc = harness.start(AGORA, dict(env, AGORA_FAULT_COMMIT="1"), port,
+                         logpath=logpath)
+    try:
+        with open(logpath, errors="replace") as f:
+            if "AGORA_FAULT_COMMIT" not in f.read():
+                print("SKIP: this build has no fault injection (the "
+                      "sanitizers off)")
+                sys.exit(SKIP)
+        before = writeforms.snapshot(dbpath)
+        for f in forms:
+            since = writeforms.log_size(logpath)
+            st, h, body = f.send()
+            lines = f.lines(logpath, h, since)
+            now = writeforms.snapshot(dbpath)
+            check(st == 503 and f.refusal(body) and len(lines) == 1 and
+                  "the disk is full" in lines[0] and now == before and
+                  "agora_session" not in h.get("set-cookie", ""),
+                  "COMMIT fails: %s: 503, one log line, no session, every "
+                  "table and the outbox as they were" % f.what,
+                  (st, writeforms.error_of(body), lines,
+                   writeforms.changed(before, now)))
+    finally:
+        check(harness.stop(proc) == 0, "COMMIT fails: the server stops "
+              "cleanly")
 
     left = list(forms)
     for n in range(1, MAX_N + 1):
