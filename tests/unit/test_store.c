@@ -472,6 +472,23 @@ static void test_verify_catches_tampering(void **state)
 	assert_non_null(strstr(fl.last, "document 1"));
 }
 
+/* How many candidates of ville-2026 speak to theme key (the page's count) */
+static int coverage_of(struct fixture *f, const char *key)
+{
+	struct theme_coverage_list l;
+	struct agora_error err = {0};
+	size_t i;
+	int n = -1;
+
+	assert_int_equal(compare_theme_coverage(f->db, "ville-2026", &l, &err),
+			 0);
+	for (i = 0; i < l.n; i++)
+		if (!strcmp(l.v[i].key, key))
+			n = (int)l.v[i].candidates;
+	theme_coverage_list_fini(&l);
+	return n;
+}
+
 static void test_grid_says_nothing_plainly(void **state)
 {
 	struct fixture *f = *state;
@@ -488,10 +505,31 @@ static void test_grid_says_nothing_plainly(void **state)
 	assert_int_equal(ingest(f, "Jeanne Martin", "p.md", programme_md,
 				strlen(programme_md), &res, &err),
 			 0);
+	/* the counts per theme, kept per connection, follow every change */
+	assert_int_equal(coverage_of(f, "culture_media_sport"), 0);
+	assert_int_equal(coverage_of(f, "housing"), 1);
+	assert_int_equal(coverage_of(f, "culture_media_sport"), 0); /* kept, the same */
 	assert_int_equal(
 		ingest(f, "Bernard Aubry", "p.md", other, strlen(other), &res,
 		       &err),
 		0);
+	assert_int_equal(coverage_of(f, "culture_media_sport"), 1);
+	assert_int_equal(coverage_of(f, "housing"), 1);
+	/* an editor rejecting the tags bumps the generation: counted at once */
+	assert_int_equal(db_exec(f->db,
+				 "UPDATE proposal_theme SET status = 'rejected'"
+				 " WHERE theme_id = (SELECT id FROM theme"
+				 " WHERE slug = 'housing')",
+				 &err),
+			 0);
+	assert_int_equal(coverage_of(f, "housing"), 0);
+	assert_int_equal(db_exec(f->db,
+				 "UPDATE proposal_theme SET status = 'suggested'"
+				 " WHERE theme_id = (SELECT id FROM theme"
+				 " WHERE slug = 'housing')",
+				 &err),
+			 0);
+	assert_int_equal(coverage_of(f, "housing"), 1);
 	/* order: alphabetical by family name, whatever the request says */
 	assert_int_equal(compare_theme_grid(f->db, "ville-2026", "housing", two,
 					    2, &g, &err),
