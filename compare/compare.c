@@ -21,7 +21,6 @@ enum compare_stmt {
 	CMP_THEME_GET,
 	CMP_GRID,
 	CMP_COVERAGE,
-	CMP_GENERATION,
 	COMPARE_STMT__MAX
 };
 
@@ -91,8 +90,6 @@ static const char *const compare_sql[COMPARE_STMT__MAX] = {
 		" FROM theme t LEFT JOIN theme g ON g.id = t.parent_id"
 		" LEFT JOIN agg ON agg.tid = t.id"
 		" ORDER BY t.position",
-	[CMP_GENERATION] = "SELECT value FROM meta"
-			   " WHERE key = 'search_generation'",
 };
 
 int compare_db_prepare(struct agora_db *db, struct agora_error *err)
@@ -785,8 +782,7 @@ int compare_theme_coverage(struct agora_db *db, const char *election,
 	struct coverage_cache *c = db_module_data(db, DB_MOD_COMPARE);
 	struct election_info e = {0};
 	struct coverage_slot *slot;
-	sqlite3_stmt *st;
-	int64_t id = -1, gen;
+	int64_t id = -1, gen = db_generation(db);
 	size_t i;
 	int rc;
 
@@ -797,11 +793,6 @@ int compare_theme_coverage(struct agora_db *db, const char *election,
 		id = e.id;
 		election_info_fini(&e);
 	}
-	st = stmt(db, CMP_GENERATION);
-	if ((rc = db_step(db, st, err)) < 0)
-		return rc;
-	gen = rc == 1 ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
 	if (!c && gen >= 0 && (c = calloc(1, sizeof(*c))))
 		db_set_module_data(db, DB_MOD_COMPARE, c, coverage_cache_free);
 	for (i = 0; c && gen >= 0 && i < COVERAGE_SLOTS; i++) {

@@ -36,7 +36,6 @@ enum search_stmt {
 	SEARCH_FILTER_IDS,
 	SEARCH_HIT,
 	SEARCH_CANDIDATE,
-	SEARCH_GENERATION,
 	SEARCH_LENGTHS,
 	SEARCH_CANDIDATES,
 	SEARCH_STMT__MAX
@@ -110,8 +109,6 @@ static const char *const search_sql[SEARCH_STMT__MAX] = {
 		       " WHERE p.id = ?1",
 	[SEARCH_CANDIDATES] = "SELECT id, election_id, slug, given_name,"
 			      " family_name, sort_key FROM candidate ORDER BY id",
-	[SEARCH_GENERATION] = "SELECT value FROM meta"
-			      " WHERE key = 'search_generation'",
 	[SEARCH_LENGTHS] = "SELECT id, sz FROM proposal_fts_docsize ORDER BY id",
 	[SEARCH_CANDIDATE] = "SELECT slug, given_name, family_name, sort_key"
 			     " FROM candidate"
@@ -212,17 +209,6 @@ static const struct doc_range *range_find(const struct search_cache *c,
 	if (lo < c->n && c->r[lo].lo <= rowid && rowid <= c->r[lo].hi)
 		return &c->r[lo];
 	return NULL;
-}
-
-static int64_t generation(struct agora_db *db)
-{
-	sqlite3_stmt *st = db_stmt(db, DB_MOD_SEARCH, SEARCH_GENERATION);
-	int64_t v = -1;
-
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return v;
 }
 
 /* SQLite's varint, as FTS5 stores sizes in %_docsize */
@@ -337,7 +323,7 @@ static int cache_load_lengths(struct search_cache *c, struct agora_error *err)
 static int search_cache_refresh(struct search_cache *c,
 				struct agora_error *err)
 {
-	int64_t gen = generation(c->db);
+	int64_t gen = db_generation(c->db);
 	/* this connection's own writes, even rolled back, are seen too */
 	int64_t changes = sqlite3_total_changes64(db_handle(c->db));
 	sqlite3_stmt *st;

@@ -304,6 +304,13 @@ int db_begin(struct agora_db *db, struct agora_error *err); /* deferred */
  * content. The web server uses it to serve a cached page without
  * opening a transaction; anything it has not proved goes the usual way.
  */
+/*
+ * meta.search_generation as the open transaction (or a statement of its
+ * own) reads it: bumped by every change a public page shows (triggers
+ * in schema.c); -1 when it cannot be read. The page cache, the search
+ * cache and the themes' coverage counts are kept while it stays.
+ */
+int64_t db_generation(struct agora_db *db);
 struct db_mark {
 	uint32_t hdr[12];
 	int set;

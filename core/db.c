@@ -42,6 +42,7 @@ struct agora_db {
 	 * library's work on a cached page).
 	 */
 	sqlite3_stmt *txst[4];
+	sqlite3_stmt *genst; /* db_generation() */
 	/* the WAL index's first region, once found (db_mark) */
 	const volatile uint32_t *shm;
 	unsigned shm_never : 1;
@@ -338,6 +339,7 @@ void db_close(struct agora_db *db)
 		return;
 	for (i = 0; i < 4; i++)
 		sqlite3_finalize(db->txst[i]);
+	sqlite3_finalize(db->genst);
 	for (m = 0; m < DB_MOD__MAX; m++) {
 		for (i = 0; i < db->mod[m].n; i++)
 			sqlite3_finalize(db->mod[m].st[i]);
@@ -572,12 +574,30 @@ static int begin(struct agora_db *db, int write, struct agora_error *err)
 	return 0;
 }
 
+int64_t db_generation(struct agora_db *db)
+{
+	int64_t v = -1;
+
+	if (!db->genst &&
+	    sqlite3_prepare_v3(db->h,
+			       "SELECT value FROM meta"
+			       " WHERE key = 'search_generation'",
+			       -1, SQLITE_PREPARE_PERSISTENT, &db->genst,
+			       NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(db->genst) == SQLITE_ROW)
+		v = sqlite3_column_int64(db->genst, 0);
+	sqlite3_reset(db->genst);
+	return v;
+}
+
 /*
  * The connection's own mapping of the WAL index, through the VFS's
  * xShmMap (region 0, 32 KiB, not extended): SQLite mapped it when it
  * first read the database, and keeps it until the connection closes.
- * Asked once; never for a database not in WAL mode, for which the call
- * would create a -shm file.
+ * Kept once found; asked again after a failure to ask; never asked
+ * again of a database not in WAL mode (the call would create a -shm
+ * file) or with a read-only -shm.
  */
 static const volatile uint32_t *wal_index(struct agora_db *db)
 {

@@ -395,14 +395,11 @@ static void *reaper_main(void *arg)
 enum web_stmt {
 	WEB_HEALTH,
 	WEB_DB_SIZE,
-	WEB_GENERATION,
 	WEB_STMT__MAX,
 };
 
 static const char *const web_sql[WEB_STMT__MAX] = {
 	[WEB_HEALTH] = "SELECT count(*) FROM election",
-	[WEB_GENERATION] = "SELECT value FROM meta"
-			   " WHERE key = 'search_generation'",
 	[WEB_DB_SIZE] = "SELECT page_count * page_size"
 			" FROM pragma_page_count(), pragma_page_size()",
 };
@@ -541,28 +538,30 @@ static uint64_t fnv1a64(const char *p, size_t n)
 	return h;
 }
 
+/* The slot of r's target and language */
+static struct page_slot *slot_of(struct page_cache *c,
+				 const struct web_req *r)
+{
+	uint64_t h = fnv1a64(r->uri, strlen(r->uri)) ^ (uint64_t)r->lang;
+
+	return &c->s[h & (PAGE_CACHE_SLOTS - 1)];
+}
+
 static struct page_slot *page_slot(struct web_req *r, int64_t *gen,
 				   const struct db_mark *mark)
 {
 	struct page_cache *c = db_module_data(r->db, DB_MOD_WEB);
-	sqlite3_stmt *st;
-	uint64_t h;
 
 	if (!c) {
 		if (!(c = calloc(1, sizeof(*c))))
 			return NULL;
 		db_set_module_data(r->db, DB_MOD_WEB, c, page_cache_free);
 	}
-	st = db_stmt(r->db, DB_MOD_WEB, WEB_GENERATION);
-	*gen = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0)
-					      : -1;
-	sqlite3_reset(st);
-	if (*gen < 0)
+	if ((*gen = db_generation(r->db)) < 0)
 		return NULL;
 	c->mark = *mark;
 	c->gen = *gen;
-	h = fnv1a64(r->uri, strlen(r->uri)) ^ (uint64_t)r->lang;
-	return &c->s[h & (PAGE_CACHE_SLOTS - 1)];
+	return slot_of(c, r);
 }
 
 static int page_cached(const struct page_slot *p, const struct web_req *r,
@@ -589,12 +588,10 @@ static int page_unchanged(struct web_req *r)
 {
 	struct page_cache *c = db_module_data(r->db, DB_MOD_WEB);
 	const struct page_slot *p;
-	uint64_t h;
 
 	if (!c || !db_mark_same(r->db, &c->mark))
 		return 0;
-	h = fnv1a64(r->uri, strlen(r->uri)) ^ (uint64_t)r->lang;
-	p = &c->s[h & (PAGE_CACHE_SLOTS - 1)];
+	p = slot_of(c, r);
 	if (!page_cached(p, r, c->gen))
 		return 0;
 	page_send(r, p);
@@ -856,32 +853,23 @@ static enum MHD_Result respond(struct web_server *s, struct web_req *r,
 	if (page && r->status == 200 && (inm = etag_match_header(r)) &&
 	    strstr(inm, page->etag))
 		r->status = 304;
-	if (r->status == 304 && page) {
-		/*
-		 * The page itself, of which libmicrohttpd sends the headers
-		 * only: a 304's Content-Length must be the page's or absent
-		 * (RFC 9110, 8.6), and an empty response would say 0
-		 */
+	/*
+	 * A 304 is the page's or the file's own response, of which
+	 * libmicrohttpd sends the headers only: its Content-Length must be
+	 * theirs or absent (RFC 9110, 8.6), and an empty one would say 0
+	 */
+	if (r->stream && r->status == 200) {
+		resp = r->stream; /* streamed (primary_api.c) */
+		r->stream = NULL;
+	} else if (page && (r->status == 200 || r->status == 304)) {
+		/* a cached page: the response holds the reference */
 		resp = MHD_create_response_from_buffer_with_free_callback_cls(
 			page->len, page->data, page_body_release, page);
 		if (resp)
 			r->page = NULL;
-	} else if (r->status == 304 && file) {
-		resp = MHD_create_response_from_buffer(
-			file->len, (void *)(uintptr_t)file->data,
-			MHD_RESPMEM_PERSISTENT);
-	} else if (r->status == 304) {
+	} else if (r->status == 304 && !file) {
 		resp = MHD_create_response_from_buffer(0, NULL,
 						       MHD_RESPMEM_PERSISTENT);
-	} else if (r->stream && r->status == 200) {
-		resp = r->stream; /* streamed (primary_api.c) */
-		r->stream = NULL;
-	} else if (r->page && r->status == 200) {
-		/* a cached page: the response holds the reference */
-		resp = MHD_create_response_from_buffer_with_free_callback_cls(
-			r->page->len, r->page->data, page_body_release, r->page);
-		if (resp)
-			r->page = NULL;
 	} else if (file) {
 		resp = MHD_create_response_from_buffer(
 			file->len, (void *)(uintptr_t)file->data,

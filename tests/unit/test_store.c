@@ -489,6 +489,19 @@ static int coverage_of(struct fixture *f, const char *key)
 	return n;
 }
 
+/* Sets the status of every housing tag, as an editor's decisions do */
+static void housing_status(struct fixture *f, const char *status)
+{
+	struct agora_error err = {0};
+	char sql[160];
+
+	snprintf(sql, sizeof(sql),
+		 "UPDATE proposal_theme SET status = '%s' WHERE theme_id ="
+		 " (SELECT id FROM theme WHERE slug = 'housing')",
+		 status);
+	assert_int_equal(db_exec(f->db, sql, &err), 0);
+}
+
 static void test_grid_says_nothing_plainly(void **state)
 {
 	struct fixture *f = *state;
@@ -516,19 +529,9 @@ static void test_grid_says_nothing_plainly(void **state)
 	assert_int_equal(coverage_of(f, "culture_media_sport"), 1);
 	assert_int_equal(coverage_of(f, "housing"), 1);
 	/* an editor rejecting the tags bumps the generation: counted at once */
-	assert_int_equal(db_exec(f->db,
-				 "UPDATE proposal_theme SET status = 'rejected'"
-				 " WHERE theme_id = (SELECT id FROM theme"
-				 " WHERE slug = 'housing')",
-				 &err),
-			 0);
+	housing_status(f, "rejected");
 	assert_int_equal(coverage_of(f, "housing"), 0);
-	assert_int_equal(db_exec(f->db,
-				 "UPDATE proposal_theme SET status = 'suggested'"
-				 " WHERE theme_id = (SELECT id FROM theme"
-				 " WHERE slug = 'housing')",
-				 &err),
-			 0);
+	housing_status(f, "suggested");
 	assert_int_equal(coverage_of(f, "housing"), 1);
 	/* order: alphabetical by family name, whatever the request says */
 	assert_int_equal(compare_theme_grid(f->db, "ville-2026", "housing", two,
