@@ -663,6 +663,7 @@ int ingest_document(struct agora_db *db, const struct theme_rules *rules,
 				  !req->pending, res, err)))
 		goto rollback;
 	res->proposals = seg.n;
+	reset_all(db); /* before COMMIT: see still_running(), core/db.c */
 	if ((rc = db_commit(db, err)))
 		goto rollback;
 	goto out;
