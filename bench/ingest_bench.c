@@ -29,6 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "bench.h"
 
 #define MAX_ROUNDS 100
@@ -48,6 +50,7 @@ struct round {
 	double full_wall, full_cpu;	 /* seconds for the whole round */
 	double extract, segment, themes; /* seconds, cumulative stages */
 	double extract_cpu, segment_cpu, themes_cpu; /* the same, CPU time */
+	double floor_wall, floor_cpu;	 /* the rows alone, see time_floor */
 	size_t bytes, proposals;
 };
 
@@ -103,6 +106,131 @@ static int time_stages(const struct bench_set *s, size_t copies,
 		}
 	}
 	return 0;
+}
+
+/*
+ * The floor of the store: the rows the data model keeps for each
+ * document (DESIGN.md: the original, its extracted text, each
+ * proposal's text and place), written the way ingest writes them (a
+ * transaction per document, WAL, synchronous=NORMAL, no secure_delete)
+ * into bare tables, with no full-text index, no theme rows, no
+ * constraint, no secondary index, nothing computed: extraction and
+ * segmentation are done beforehand, untimed. Timed to the connection's
+ * close, as the full ingest is. Whatever the code does, agora's store
+ * cannot be faster than this on the same machine.
+ */
+static int time_floor(const struct bench_set *s, size_t copies,
+		      const struct ingest_limits *lim, const char *outdir,
+		      struct round *r)
+{
+	static const char schema[] =
+		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+		"PRAGMA cache_size=-16000; PRAGMA secure_delete=OFF;"
+		"CREATE TABLE doc(id INTEGER PRIMARY KEY, original BLOB,"
+		" extracted TEXT);"
+		"CREATE TABLE prop(id INTEGER PRIMARY KEY, doc INTEGER,"
+		" start INTEGER, end INTEGER, heading TEXT, text TEXT);";
+	struct ingest_doc *docs = calloc(s->n, sizeof(*docs));
+	struct ingest_segments *segs = calloc(s->n, sizeof(*segs));
+	sqlite3 *h = NULL;
+	sqlite3_stmt *d = NULL, *p = NULL;
+	char dir[4096], path[4200];
+	size_t c, i, k;
+	double w0, c0;
+	int rc = AGORA_ENOMEM;
+
+	if (!docs || !segs)
+		goto out;
+	for (i = 0; i < s->n; i++) {
+		struct agora_error err = {0};
+
+		ingest_doc_init(&docs[i]);
+		if ((rc = ingest_extract(s->format, s->v[i].data, s->v[i].len,
+					 lim, &docs[i], &err)) ||
+		    (rc = ingest_segment(&docs[i], lim, &segs[i], &err))) {
+			fprintf(stderr, "ingest_bench: %s: %s\n", s->v[i].rel,
+				err.msg);
+			goto out;
+		}
+	}
+	snprintf(dir, sizeof(dir), "%s/floor-XXXXXX", outdir);
+	rc = AGORA_EIO;
+	if (!mkdtemp(dir))
+		goto out;
+	snprintf(path, sizeof(path), "%s/floor.db", dir);
+	if (sqlite3_open(path, &h) != SQLITE_OK ||
+	    sqlite3_exec(h, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h, "INSERT INTO doc(original, extracted)"
+			       " VALUES (?1, ?2)", -1, &d, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h, "INSERT INTO prop(doc, start, end,"
+			       " heading, text) VALUES (?1, ?2, ?3, ?4, ?5)",
+			       -1, &p, NULL) != SQLITE_OK)
+		goto fail;
+	w0 = bench_now();
+	c0 = bench_cpu();
+	for (c = 0; c < copies; c++) {
+		for (i = 0; i < s->n; i++) {
+			const struct ingest_doc *x = &docs[i];
+			sqlite3_int64 id;
+
+			if (sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL,
+					 NULL) != SQLITE_OK)
+				goto fail;
+			sqlite3_bind_blob64(d, 1, s->v[i].data, s->v[i].len,
+					    SQLITE_STATIC);
+			sqlite3_bind_text64(d, 2, x->text.buf, x->text.len,
+					    SQLITE_STATIC, SQLITE_UTF8);
+			if (sqlite3_step(d) != SQLITE_DONE)
+				goto fail;
+			sqlite3_reset(d);
+			id = sqlite3_last_insert_rowid(h);
+			for (k = 0; k < segs[i].n; k++) {
+				const struct ingest_proposal *q =
+					&segs[i].v[k];
+
+				sqlite3_bind_int64(p, 1, id);
+				sqlite3_bind_int64(p, 2, (sqlite3_int64)q->start);
+				sqlite3_bind_int64(p, 3, (sqlite3_int64)q->end);
+				sqlite3_bind_text(p, 4, q->heading_path, -1,
+						  SQLITE_STATIC);
+				sqlite3_bind_text64(p, 5, x->text.buf + q->start,
+						    q->end - q->start,
+						    SQLITE_STATIC, SQLITE_UTF8);
+				if (sqlite3_step(p) != SQLITE_DONE)
+					goto fail;
+				sqlite3_reset(p);
+			}
+			if (sqlite3_exec(h, "COMMIT", NULL, NULL, NULL) !=
+			    SQLITE_OK)
+				goto fail;
+		}
+	}
+	sqlite3_finalize(d);
+	sqlite3_finalize(p);
+	d = p = NULL;
+	rc = sqlite3_close(h) == SQLITE_OK ? 0 : AGORA_EIO;
+	h = NULL;
+	r->floor_wall = bench_now() - w0;
+	r->floor_cpu = bench_cpu() - c0;
+	goto done;
+fail:
+	fprintf(stderr, "ingest_bench: floor: %s\n",
+		h ? sqlite3_errmsg(h) : "cannot open");
+	rc = AGORA_EIO;
+done:
+	sqlite3_finalize(d);
+	sqlite3_finalize(p);
+	sqlite3_close(h);
+	bench_db_unlink(path);
+	rmdir(dir);
+out:
+	for (i = 0; docs && segs && i < s->n; i++) {
+		ingest_segments_fini(&segs[i]);
+		ingest_doc_fini(&docs[i]);
+	}
+	free(docs);
+	free(segs);
+	return rc;
 }
 
 /* One timed round of real ingestion into a fresh database */
@@ -220,6 +348,8 @@ static int one_format(const struct format_spec *f, const char *root,
 		r[i].bytes = 0;
 		if ((rc = time_ingest(&s, copies, rules, outdir, &r[i])))
 			goto out;
+		if ((rc = time_floor(&s, copies, &lim, outdir, &r[i])))
+			goto out;
 		x = mbps(r[i].bytes, r[i].full_wall);
 		lo = i && lo < x ? lo : x;
 		hi = hi > x ? hi : x;
@@ -244,11 +374,15 @@ static int one_format(const struct format_spec *f, const char *root,
 	       med(r, rounds, offsetof(struct round, extract_cpu)),
 	       med(r, rounds, offsetof(struct round, segment_cpu)),
 	       med(r, rounds, offsetof(struct round, themes_cpu)));
+	printf("  floor of the store (the rows alone, no index, no themes,"
+	       " after extraction): %.2f MB/s wall, %.2f MB/s CPU\n",
+	       med(r, rounds, offsetof(struct round, floor_wall)),
+	       med(r, rounds, offsetof(struct round, floor_cpu)));
 	printf("RESULT ingest format=%s files=%zu bytes=%zu proposals=%zu "
 	       "rounds=%zu mbps=%.2f min=%.2f max=%.2f cpu_mbps=%.2f "
 	       "extract_mbps=%.2f segment_mbps=%.2f themes_mbps=%.2f "
 	       "extract_cpu_mbps=%.2f segment_cpu_mbps=%.2f "
-	       "themes_cpu_mbps=%.2f\n",
+	       "themes_cpu_mbps=%.2f floor_mbps=%.2f floor_cpu_mbps=%.2f\n",
 	       f->name, s.n, s.bytes, props, rounds,
 	       med(r, rounds, offsetof(struct round, full_wall)), lo, hi,
 	       med(r, rounds, offsetof(struct round, full_cpu)),
@@ -257,7 +391,9 @@ static int one_format(const struct format_spec *f, const char *root,
 	       med(r, rounds, offsetof(struct round, themes)),
 	       med(r, rounds, offsetof(struct round, extract_cpu)),
 	       med(r, rounds, offsetof(struct round, segment_cpu)),
-	       med(r, rounds, offsetof(struct round, themes_cpu)));
+	       med(r, rounds, offsetof(struct round, themes_cpu)),
+	       med(r, rounds, offsetof(struct round, floor_wall)),
+	       med(r, rounds, offsetof(struct round, floor_cpu)));
 	fflush(stdout);
 out:
 	bench_set_fini(&s);
