@@ -23,9 +23,10 @@ open file descriptors (/proc/PID). At the end it prints the counts by
 kind and status, every unexpected status (anything but 2xx/3xx; for
 a ballot anything but 201, for a form anything but its 303), and
 compares the first and the last minute of the
-samples. Exits 1 on any error, or memory or descriptors that grew
-(the last minute's lowest RSS over the first's by more than 10% +
-4 MiB, or more than 4 descriptors).
+samples. It also samples the size of the database's -wal file. Exits 1
+on any error, on memory or descriptors that grew (the last minute's
+lowest RSS over the first's by more than 10% + 4 MiB, or more than 4
+descriptors), or on a WAL over 64 MiB (a checkpoint that cannot finish).
 """
 import argparse
 import http.client
@@ -288,7 +289,11 @@ def sample(pid):
         for line in f:
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1])
-    return rss, len(os.listdir("/proc/%d/fd" % pid))
+    try:
+        wal = os.path.getsize(args.db + "-wal")
+    except OSError:
+        wal = 0
+    return rss, len(os.listdir("/proc/%d/fd" % pid)), wal
 
 
 def main():
@@ -359,7 +364,8 @@ def main():
         with lock:
             n = sum(counts.values())
         print("soak: %4.0f s  %7d requests  RSS %6.1f MiB  fds %3d  "
-              "errors %d" % (s[0], n, s[1] / 1024, s[2], len(errors)),
+              "WAL %5.1f MiB  errors %d" % (s[0], n, s[1] / 1024, s[2],
+                                            s[3] / 2**20, len(errors)),
               flush=True)
     stop.set()
     for t in ts:
@@ -409,13 +415,24 @@ def main():
               max(s[1] for s in samples) / 1024))
     print("open fds (max) first %.0f s: %d, last %.0f s: %d" % (w, f1, w,
                                                                 f2))
+    # SQLite checkpoints the WAL into the database after every commit
+    # that leaves it over 1,000 pages (4 MiB) and then writes it again
+    # from its start: its file stays near that size. One that keeps
+    # growing is a checkpoint that cannot finish (a statement or a
+    # transaction left open), and every read gets slower with it.
+    wal_max = max(s[3] for s in samples) / 2**20
+    print("WAL (the -wal file) at most %.1f MiB, at the end %.1f MiB" % (
+        wal_max, samples[-1][3] / 2**20))
+    grew_wal = wal_max > 64
     grew_mem = r2 > r1 * 1.10 + 4
     grew_fds = f2 > f1 + 4
-    ok = not errors and not grew_fds and (args.no_flat or not grew_mem)
+    ok = not errors and not grew_fds and not grew_wal and (
+        args.no_flat or not grew_mem)
     print("RESULT soak seconds=%.0f requests=%d errors=%d rss_first_mib=%.1f"
-          " rss_last_mib=%.1f fds_first=%d fds_last=%d verdict=%s" % (
+          " rss_last_mib=%.1f fds_first=%d fds_last=%d wal_max_mib=%.1f"
+          " verdict=%s" % (
               dur, sum(counts.values()), len(errors), r1, r2, f1, f2,
-              "pass" if ok else "FAIL"))
+              wal_max, "pass" if ok else "FAIL"))
     sys.exit(0 if ok else 1)
 
 
