@@ -938,14 +938,24 @@ int auth_write_commit(struct web_req *r, struct agora_db *db)
 	return rc;
 }
 
-int auth_mail(struct web_req *r, const char *to, const char *subject,
-	      const char *text, const char *path, const char *token)
+/*
+ * The request's one message: text, a blank line, the link (base_url +
+ * path + token), then the footer when there is one. Written and synced
+ * now under a hidden name (so a full or read-only outbox refuses the
+ * write with 503 before anything is decided) and kept in r->auth until
+ * auth_mail_end().
+ */
+static int mail_hold(struct web_req *r, const char *to, const char *subject,
+		     const char *text, const char *path, const char *token,
+		     const char *footer)
 {
 	struct auth_server *a = web_auth_server(r->srv);
-	struct web_auth *w = r->auth;
+	struct web_auth *w = auth_of(r);
 	struct sb body;
 	int rc;
 
+	if (!w)
+		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	if (w->mail.tmp || w->mail_to)
 		return agora_errorf(&r->err, AGORA_EINVAL,
 				    "one mail per request");
@@ -953,11 +963,11 @@ int auth_mail(struct web_req *r, const char *to, const char *subject,
 		return agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	sb_init(&body, 65536);
 	pthread_mutex_lock(&a->lock);
-	sb_printf(&body, "%s\n\n%s%s%s\n\n%s\n", text,
-		  a->base_url ? a->base_url : "/", path, token ? token : "",
-		  tr(r, "Si vous n'êtes pas à l'origine de cette demande, "
-			"ignorez ce message."));
+	sb_printf(&body, "%s\n\n%s%s%s\n", text,
+		  a->base_url ? a->base_url : "/", path, token ? token : "");
 	pthread_mutex_unlock(&a->lock);
+	if (footer)
+		sb_printf(&body, "\n%s\n", footer);
 	if (sb_error(&body))
 		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	else
@@ -967,6 +977,23 @@ int auth_mail(struct web_req *r, const char *to, const char *subject,
 	sb_fini(&body);
 	return rc;
 }
+
+int auth_mail(struct web_req *r, const char *to, const char *subject,
+	      const char *text, const char *path, const char *token)
+{
+	return mail_hold(r, to, subject, text, path, token,
+			 tr(r, "Si vous n'êtes pas à l'origine de cette "
+			       "demande, ignorez ce message."));
+}
+
+int auth_mail_notice(struct web_req *r, const char *to, const char *subject,
+		     const char *text, const char *path)
+{
+	return mail_hold(r, to, subject, text, path, NULL, NULL);
+}
+
+static void mail_publish(struct web_req *r, struct outbox_msg *m,
+			 const char *to);
 
 /*
  * A mail written before its transaction commits would tell of a write
@@ -979,7 +1006,7 @@ void auth_mail_end(struct web_req *r, int committed)
 	struct web_auth *w = r->auth;
 
 	if (w && w->mail_to && committed)
-		auth_mail_publish(r, &w->mail, w->mail_to);
+		mail_publish(r, &w->mail, w->mail_to);
 	if (w) {
 		outbox_discard(&w->mail);
 		free(w->mail_to);
@@ -987,36 +1014,8 @@ void auth_mail_end(struct web_req *r, int committed)
 	}
 }
 
-/*
- * Mail about a write that is not committed yet: written and synced now
- * under a hidden name (so a full or read-only outbox refuses the write
- * with 503 before anything is decided), made visible by
- * auth_mail_publish() once the transaction is committed, or removed by
- * outbox_discard() when it fails: no mail tells of what did not
- * happen. The link is base_url + path.
- */
-int auth_mail_prepare(struct web_req *r, const char *to, const char *subject,
-		      const char *text, const char *path, struct outbox_msg *m)
-{
-	struct auth_server *a = web_auth_server(r->srv);
-	struct sb body;
-	int rc;
-
-	sb_init(&body, 65536);
-	pthread_mutex_lock(&a->lock);
-	sb_printf(&body, "%s\n\n%s%s\n", text, a->base_url ? a->base_url : "/",
-		  path);
-	pthread_mutex_unlock(&a->lock);
-	if (sb_error(&body))
-		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
-	else
-		rc = outbox_prepare(a->outbox, a->mail_from, to, subject,
-				    body.buf, m, &r->err);
-	sb_fini(&body);
-	return rc;
-}
-
-void auth_mail_publish(struct web_req *r, struct outbox_msg *m, const char *to)
+static void mail_publish(struct web_req *r, struct outbox_msg *m,
+			 const char *to)
 {
 	struct auth_server *a = web_auth_server(r->srv);
 	struct agora_error e = {0};

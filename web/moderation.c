@@ -224,22 +224,22 @@ static void mail_text(struct web_req *r, struct sb *b,
 }
 
 /*
- * The mail to the account behind t, prepared in db's transaction: in
- * its language (French when unknown). *to receives its address; no
- * account (a command-line ingest): nothing, *to stays NULL.
+ * The mail to the account behind t, prepared in db's transaction and
+ * published by auth_write_commit() (auth_mail_notice()): in its
+ * language (French when unknown). No account (a command-line ingest):
+ * no mail.
  */
 static int mail_prepare(struct web_req *r, struct agora_db *db,
 			const struct web_decision_target *t, int accept,
-			const char *reason, char **to, struct outbox_msg *m)
+			const char *reason)
 {
 	int saved = r->lang, k, rc;
-	char code[3];
+	char code[3], *to = NULL;
 	struct sb text;
 
-	*to = NULL;
 	if (!t->account)
 		return 0;
-	if ((rc = auth_user_mailto(db, t->account, to, code, &r->err)))
+	if ((rc = auth_user_mailto(db, t->account, &to, code, &r->err)))
 		return rc;
 	k = *code ? web_lang_find(code) : -1;
 	r->lang = k >= 0 && r->i18n && r->i18n->avail[k] ? k : LANG_FR;
@@ -248,10 +248,11 @@ static int mail_prepare(struct web_req *r, struct agora_db *db,
 	if (sb_error(&text))
 		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
 	else
-		rc = auth_mail_prepare(r, *to, subject(r, t->kind, accept),
-				       text.buf, kind_paths[t->kind], m);
+		rc = auth_mail_notice(r, to, subject(r, t->kind, accept),
+				      text.buf, kind_paths[t->kind]);
 	r->lang = saved;
 	sb_fini(&text);
+	free(to);
 	return rc;
 }
 
@@ -292,9 +293,7 @@ int web_decide(struct web_req *r, int kind, int64_t id, int accept,
 	       const char *reason)
 {
 	struct web_decision_target t = {0};
-	struct outbox_msg m = {0};
 	struct agora_db *db;
-	char *to = NULL;
 	int rc;
 
 	if (kind < 0 || kind >= WEB_DECIDE__MAX)
@@ -313,22 +312,20 @@ int web_decide(struct web_req *r, int kind, int64_t id, int accept,
 				  t.status);
 		goto fail;
 	}
-	if ((rc = mail_prepare(r, db, &t, accept, reason, &to, &m)) ||
+	if ((rc = mail_prepare(r, db, &t, accept, reason)) ||
 	    (rc = decide(r, db, kind, id, accept, reason)))
 		goto fail;
+	/* publishes the mail once committed, drops it otherwise */
 	if ((rc = auth_write_commit(r, db)))
 		goto out; /* rolled back */
 	LOG(LOG_INFO, "request %s: %s %lld %s by user %lld", r->id,
 	    web_decision_kind_name(kind), (long long)id,
 	    accept ? "accepted" : "rejected", (long long)r->auth->user.id);
-	if (to)
-		auth_mail_publish(r, &m, to);
 	goto out;
 fail:
 	db_rollback(db);
+	auth_mail_end(r, 0);
 out:
-	outbox_discard(&m);
 	web_decision_target_fini(&t);
-	free(to);
 	return rc;
 }

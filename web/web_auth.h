@@ -170,27 +170,23 @@ int auth_write_db(struct web_req *r, struct agora_db **db);
 
 /*
  * A message about the request's write transaction, in the request's
- * language, link appended: prepared now (a full or read-only outbox
- * refuses the write), kept in r->auth until auth_mail_end() publishes
- * it once the transaction is committed, or drops it. One per request.
+ * language, link appended (base_url + path + token), then a line saying
+ * to ignore it if the reader asked for nothing: prepared now (a full or
+ * read-only outbox refuses the write), kept in r->auth until
+ * auth_mail_end() publishes it once the transaction is committed, or
+ * drops it. One per request.
  */
 int auth_mail(struct web_req *r, const char *to, const char *subject,
 	      const char *text, const char *path, const char *token);
+/* The same, without that last line: a notice (a moderation decision) */
+int auth_mail_notice(struct web_req *r, const char *to, const char *subject,
+		     const char *text, const char *path);
 /*
  * After auth_mail()'s transaction: committed (publishes) or not (drops).
  * auth_write_commit() calls it; a mail left pending is dropped with the
  * request.
  */
 void auth_mail_end(struct web_req *r, int committed);
-
-/*
- * A message about a write, in two steps: prepared in the transaction
- * (a full or read-only outbox refuses the write), published once it is
- * committed, or dropped with outbox_discard() when it is not.
- */
-int auth_mail_prepare(struct web_req *r, const char *to, const char *subject,
-		      const char *text, const char *path, struct outbox_msg *m);
-void auth_mail_publish(struct web_req *r, struct outbox_msg *m, const char *to);
 
 enum { HASH_MAKE, HASH_VERIFY };
 /* account_pages.c: the continuations, by r->auth->cont */

@@ -120,6 +120,9 @@ def flows(port, box, dbpath, env):
         check(m["To"] == "eve@example.org" and verify and
               text.count("http://127.0.0.1:%d/verify?token=" % port) == 1,
               "the mail holds the verification link", text)
+        check(text.rstrip().endswith("ignorez ce message."),
+              "and ends by saying to ignore it if you did not sign up",
+              text)
         mode = stat.S_IMODE(os.stat(mails[0]).st_mode)
         check(mode == 0o600, "the .eml is readable by its owner only",
               oct(mode))

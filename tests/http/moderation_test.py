@@ -338,6 +338,10 @@ def decisions(tmp, dbpath, q, editor, admin):
           "/submit" in claire_text and "/material" in claire_text,
           "the e-mails name the programme and link to the candidate's "
           "pages", claire_text)
+    check("l'origine de cette demande" not in claire_text,
+          "a decision's e-mail is a notice: it does not say to ignore it "
+          "(that line is for account links nobody may have asked for)",
+          claire_text)
     ant = "\n".join(s + "\n" + b for s, b in
                     bodies.get("antoine@example.org", []))
     check("published" in ant and "Vérifié auprès de la mairie." in ant and
