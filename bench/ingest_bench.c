@@ -51,6 +51,7 @@ struct round {
 	double extract, segment, themes; /* seconds, cumulative stages */
 	double extract_cpu, segment_cpu, themes_cpu; /* the same, CPU time */
 	double floor_wall, floor_cpu;	 /* the rows alone, see time_floor */
+	double floorix_wall, floorix_cpu; /* the rows and a plain index */
 	size_t bytes, proposals;
 };
 
@@ -117,11 +118,14 @@ static int time_stages(const struct bench_set *s, size_t copies,
  * constraint, no secondary index, nothing computed: extraction and
  * segmentation are done beforehand, untimed. Timed to the connection's
  * close, as the full ingest is. Whatever the code does, agora's store
- * cannot be faster than this on the same machine.
+ * cannot be faster than this on the same machine. With index set, the
+ * same plus the plainest full-text index SQLite has: FTS5 over the
+ * proposals' text with its own unicode61 tokenizer (no stemming, no
+ * second token per word) and agora's automerge setting.
  */
 static int time_floor(const struct bench_set *s, size_t copies,
 		      const struct ingest_limits *lim, const char *outdir,
-		      struct round *r)
+		      int index, struct round *r)
 {
 	static const char schema[] =
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
@@ -130,6 +134,11 @@ static int time_floor(const struct bench_set *s, size_t copies,
 		" extracted TEXT);"
 		"CREATE TABLE prop(id INTEGER PRIMARY KEY, doc INTEGER,"
 		" start INTEGER, end INTEGER, heading TEXT, text TEXT);";
+	static const char fts[] =
+		"CREATE VIRTUAL TABLE fts USING fts5(text, content='prop',"
+		" content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+		"INSERT INTO fts(fts, rank) VALUES ('automerge', 8);";
+	sqlite3_stmt *fi = NULL;
 	struct ingest_doc *docs = calloc(s->n, sizeof(*docs));
 	struct ingest_segments *segs = calloc(s->n, sizeof(*segs));
 	sqlite3 *h = NULL;
@@ -164,7 +173,11 @@ static int time_floor(const struct bench_set *s, size_t copies,
 			       " VALUES (?1, ?2)", -1, &d, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(h, "INSERT INTO prop(doc, start, end,"
 			       " heading, text) VALUES (?1, ?2, ?3, ?4, ?5)",
-			       -1, &p, NULL) != SQLITE_OK)
+			       -1, &p, NULL) != SQLITE_OK ||
+	    (index && (sqlite3_exec(h, fts, NULL, NULL, NULL) != SQLITE_OK ||
+		       sqlite3_prepare_v2(h, "INSERT INTO fts(rowid, text)"
+					  " VALUES (?1, ?2)", -1, &fi,
+					  NULL) != SQLITE_OK)))
 		goto fail;
 	w0 = bench_now();
 	c0 = bench_cpu();
@@ -199,6 +212,16 @@ static int time_floor(const struct bench_set *s, size_t copies,
 				if (sqlite3_step(p) != SQLITE_DONE)
 					goto fail;
 				sqlite3_reset(p);
+				if (!fi)
+					continue;
+				sqlite3_bind_int64(fi, 1,
+						   sqlite3_last_insert_rowid(h));
+				sqlite3_bind_text64(fi, 2, x->text.buf + q->start,
+						    q->end - q->start,
+						    SQLITE_STATIC, SQLITE_UTF8);
+				if (sqlite3_step(fi) != SQLITE_DONE)
+					goto fail;
+				sqlite3_reset(fi);
 			}
 			if (sqlite3_exec(h, "COMMIT", NULL, NULL, NULL) !=
 			    SQLITE_OK)
@@ -207,11 +230,12 @@ static int time_floor(const struct bench_set *s, size_t copies,
 	}
 	sqlite3_finalize(d);
 	sqlite3_finalize(p);
-	d = p = NULL;
+	sqlite3_finalize(fi);
+	d = p = fi = NULL;
 	rc = sqlite3_close(h) == SQLITE_OK ? 0 : AGORA_EIO;
 	h = NULL;
-	r->floor_wall = bench_now() - w0;
-	r->floor_cpu = bench_cpu() - c0;
+	*(index ? &r->floorix_wall : &r->floor_wall) = bench_now() - w0;
+	*(index ? &r->floorix_cpu : &r->floor_cpu) = bench_cpu() - c0;
 	goto done;
 fail:
 	fprintf(stderr, "ingest_bench: floor: %s\n",
@@ -220,6 +244,7 @@ fail:
 done:
 	sqlite3_finalize(d);
 	sqlite3_finalize(p);
+	sqlite3_finalize(fi);
 	sqlite3_close(h);
 	bench_db_unlink(path);
 	rmdir(dir);
@@ -348,7 +373,8 @@ static int one_format(const struct format_spec *f, const char *root,
 		r[i].bytes = 0;
 		if ((rc = time_ingest(&s, copies, rules, outdir, &r[i])))
 			goto out;
-		if ((rc = time_floor(&s, copies, &lim, outdir, &r[i])))
+		if ((rc = time_floor(&s, copies, &lim, outdir, 0, &r[i])) ||
+		    (rc = time_floor(&s, copies, &lim, outdir, 1, &r[i])))
 			goto out;
 		x = mbps(r[i].bytes, r[i].full_wall);
 		lo = i && lo < x ? lo : x;
@@ -378,11 +404,16 @@ static int one_format(const struct format_spec *f, const char *root,
 	       " after extraction): %.2f MB/s wall, %.2f MB/s CPU\n",
 	       med(r, rounds, offsetof(struct round, floor_wall)),
 	       med(r, rounds, offsetof(struct round, floor_cpu)));
+	printf("  the rows and FTS5's own unicode61 index, no themes: "
+	       "%.2f MB/s wall, %.2f MB/s CPU\n",
+	       med(r, rounds, offsetof(struct round, floorix_wall)),
+	       med(r, rounds, offsetof(struct round, floorix_cpu)));
 	printf("RESULT ingest format=%s files=%zu bytes=%zu proposals=%zu "
 	       "rounds=%zu mbps=%.2f min=%.2f max=%.2f cpu_mbps=%.2f "
 	       "extract_mbps=%.2f segment_mbps=%.2f themes_mbps=%.2f "
 	       "extract_cpu_mbps=%.2f segment_cpu_mbps=%.2f "
-	       "themes_cpu_mbps=%.2f floor_mbps=%.2f floor_cpu_mbps=%.2f\n",
+	       "themes_cpu_mbps=%.2f floor_mbps=%.2f floor_cpu_mbps=%.2f "
+	       "floorix_mbps=%.2f floorix_cpu_mbps=%.2f\n",
 	       f->name, s.n, s.bytes, props, rounds,
 	       med(r, rounds, offsetof(struct round, full_wall)), lo, hi,
 	       med(r, rounds, offsetof(struct round, full_cpu)),
@@ -393,7 +424,9 @@ static int one_format(const struct format_spec *f, const char *root,
 	       med(r, rounds, offsetof(struct round, segment_cpu)),
 	       med(r, rounds, offsetof(struct round, themes_cpu)),
 	       med(r, rounds, offsetof(struct round, floor_wall)),
-	       med(r, rounds, offsetof(struct round, floor_cpu)));
+	       med(r, rounds, offsetof(struct round, floor_cpu)),
+	       med(r, rounds, offsetof(struct round, floorix_wall)),
+	       med(r, rounds, offsetof(struct round, floorix_cpu)));
 	fflush(stdout);
 out:
 	bench_set_fini(&s);
