@@ -218,22 +218,21 @@ double bench_median(double *v, size_t n)
  * connection. Both unset: the database as agora makes it. Only the four
  * FTS5 options that shape merging and pages are taken.
  */
-static int apply_fts_env(sqlite3 *h, struct agora_error *err)
+int bench_fts_env(sqlite3 *h, const char *table, struct agora_error *err)
 {
 	static const char *const names[] = {"automerge", "crisismerge",
 					    "usermerge", "pgsz"};
 	const char *env = getenv("BENCH_FTS");
-	char name[32];
+	char name[32], sql[128];
 	sqlite3_stmt *st = NULL;
 	size_t i;
 	int value, used, ok, rc = 0;
 
 	if (!env || !*env)
 		return 0;
-	if (sqlite3_prepare_v2(h,
-			       "INSERT INTO proposal_fts(proposal_fts, rank)"
-			       " VALUES (?1, ?2)",
-			       -1, &st, NULL) != SQLITE_OK)
+	snprintf(sql, sizeof(sql), "INSERT INTO %s(%s, rank) VALUES (?1, ?2)",
+		 table, table);
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
 		return agora_errorf(err, AGORA_EDB, "BENCH_FTS: %s",
 				    sqlite3_errmsg(h));
 	while (*env) {
@@ -304,7 +303,7 @@ int bench_db_open(struct agora_db **db, const char *path, int flags,
 	if (!rc)
 		rc = apply_secure_delete_env(db_handle(*db), err);
 	if (!rc && !(flags & DB_OPEN_READONLY))
-		rc = apply_fts_env(db_handle(*db), err);
+		rc = bench_fts_env(db_handle(*db), "proposal_fts", err);
 	if (!rc && !(flags & DB_OPEN_READONLY))
 		rc = ingest_db_prepare(*db, err);
 	if (!rc)

@@ -62,6 +62,12 @@ double bench_median(double *v, size_t n);
 int bench_db_open(struct agora_db **db, const char *path, int flags,
 		  struct agora_error *err);
 
+/*
+ * BENCH_FTS's FTS5 settings ("automerge=16 ...", see bench.c) written
+ * into the FTS5 table named table on h; nothing when unset
+ */
+int bench_fts_env(sqlite3 *h, const char *table, struct agora_error *err);
+
 /* Removes path and its -wal and -shm companions; ignores missing files */
 void bench_db_unlink(const char *path);
 
