@@ -109,6 +109,15 @@ static int time_stages(const struct bench_set *s, size_t copies,
 	return 0;
 }
 
+/* Steps an INSERT to its end and resets it: 1 when it ran */
+static int run(sqlite3_stmt *st)
+{
+	int ok = sqlite3_step(st) == SQLITE_DONE;
+
+	sqlite3_reset(st);
+	return ok;
+}
+
 /*
  * The floor of the store: the rows the data model keeps for each
  * document (DESIGN.md: the original, its extracted text, each
@@ -218,9 +227,8 @@ static int time_floor(const struct bench_set *s, size_t copies,
 					    SQLITE_STATIC);
 			sqlite3_bind_text64(d, 2, x->text.buf, x->text.len,
 					    SQLITE_STATIC, SQLITE_UTF8);
-			if (sqlite3_step(d) != SQLITE_DONE)
+			if (!run(d))
 				goto fail;
-			sqlite3_reset(d);
 			id = sqlite3_last_insert_rowid(h);
 			for (k = 0; k < segs[i].n; k++) {
 				const struct ingest_proposal *q =
@@ -234,9 +242,8 @@ static int time_floor(const struct bench_set *s, size_t copies,
 				sqlite3_bind_text64(p, 5, x->text.buf + q->start,
 						    q->end - q->start,
 						    SQLITE_STATIC, SQLITE_UTF8);
-				if (sqlite3_step(p) != SQLITE_DONE)
+				if (!run(p))
 					goto fail;
-				sqlite3_reset(p);
 				if (!fi)
 					continue;
 				sqlite3_bind_int64(fi, 1,
@@ -244,9 +251,8 @@ static int time_floor(const struct bench_set *s, size_t copies,
 				sqlite3_bind_text64(fi, 2, x->text.buf + q->start,
 						    q->end - q->start,
 						    SQLITE_STATIC, SQLITE_UTF8);
-				if (sqlite3_step(fi) != SQLITE_DONE)
+				if (!run(fi))
 					goto fail;
-				sqlite3_reset(fi);
 			}
 			if (sqlite3_exec(h, "COMMIT", NULL, NULL, NULL) !=
 			    SQLITE_OK)
