@@ -3,6 +3,7 @@
 
   soak.py --url URL --db DB --pid PID --seconds S --ballots FILE
           --slug SLUG --election E --editor EMAIL --password PW
+          [--candidate EMAIL --candidacy E/CANDIDATE]
           [--page-threads N] [--sample SECS] [--wrk THREADS,CONNS]
 
 Runs, against a running `agora serve` on loopback, for S seconds:
@@ -17,7 +18,10 @@ Runs, against a running `agora serve` on loopback, for S seconds:
   paths as fast as it can, for the same time;
 - one signed-in editor of election E taking theme decisions (confirm,
   then reject, then confirm again... the same suggestions) and writing
-  context notes through the web forms, with their CSRF tokens.
+  context notes through the web forms, with their CSRF tokens;
+- with --candidate and --candidacy, a signed-in candidate submitting a
+  new version of a 60-proposal Markdown programme every --submit-pause
+  seconds (the whole ingest runs in the server, 303 expected).
 Every few seconds it samples the server's resident memory (VmRSS) and
 open file descriptors (/proc/PID). At the end it prints the counts by
 kind and status, every unexpected status (anything but 2xx/3xx; for
@@ -270,6 +274,53 @@ def editor(host, port):
     c.close()
 
 
+def multipart(fields, name, data):
+    """A multipart/form-data body: the fields, then the file part"""
+    b = "soak-boundary-Q2xhaXJlIE1lcmNpZXI"
+    out = b""
+    for k, v in fields.items():
+        out += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n"
+                "\r\n" % (b, k)).encode() + v.encode() + b"\r\n"
+    out += ("--%s\r\nContent-Disposition: form-data; name=\"file\"; "
+            "filename=\"%s\"\r\nContent-Type: text/markdown\r\n\r\n"
+            % (b, name)).encode() + data + b"\r\n"
+    out += ("--%s--\r\n" % b).encode()
+    return "multipart/form-data; boundary=" + b, out
+
+
+def candidate(host, port):
+    """A candidate submitting a new programme version every few seconds:
+    the whole ingest (extraction, themes, the index) in the server"""
+    c = Client(host, port)
+    st, _, body = c.req("GET", "/signin")
+    form = urllib.parse.urlencode({"email": args.candidate,
+                                   "password": args.password,
+                                   "csrf": csrf_of(body) or ""})
+    st, _, body = c.req("POST", "/signin", body=form.encode(), headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    note("signin", "/signin", st, body[:200], ok=st == 303)
+    k = 0
+    while not stop.is_set():
+        st, _, body = c.req("GET", "/submit")
+        note("candidate", "/submit", st, body[:200])
+        text = "# Programme, version %d\n\n" % k + "".join(
+            "## Thème %d\n\n- Mesure %d.%d : construire %d logements "
+            "sociaux, ouvrir %d places en crèche et planter %d arbres "
+            "dans le quartier %d.\n\n" % (j, k, j, 10 + j, 5 + k % 7, j * k,
+                                        j) for j in range(60))
+        ctype, data = multipart({"candidacy": args.candidacy,
+                                 "title": "Programme soak",
+                                 "source_url": "https://example.org/soak",
+                                 "csrf": csrf_of(body) or ""},
+                                "programme-%d.md" % k, text.encode())
+        st, _, body = c.req("POST", "/submit", body=data,
+                            headers={"Content-Type": ctype})
+        note("submit", "/submit", st, body[:300], ok=st == 303)
+        k += 1
+        stop.wait(args.submit_pause)
+    c.close()
+
+
 def wrk_errors(out):
     """wrk's own count of requests and of errors (it ran beside)"""
     m = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
@@ -309,6 +360,11 @@ def main():
     ap.add_argument("--slug")
     ap.add_argument("--election", required=True)
     ap.add_argument("--editor")
+    ap.add_argument("--candidate", help="a candidate account's e-mail "
+                    "(same password as the editor's); it submits "
+                    "programmes for --candidacy")
+    ap.add_argument("--candidacy", help="ELECTION/CANDIDATE")
+    ap.add_argument("--submit-pause", type=float, default=2)
     ap.add_argument("--password")
     ap.add_argument("--wrk", help="THREADS,CONNS of wrk run beside; its "
                     "non-2xx/3xx responses and socket errors count")
@@ -349,6 +405,8 @@ def main():
           for i in range(args.page_threads)]
     ts.append(threading.Thread(target=voter, args=(host, port)))
     ts.append(threading.Thread(target=editor, args=(host, port)))
+    if args.candidate and args.candidacy:
+        ts.append(threading.Thread(target=candidate, args=(host, port)))
     ts.append(threading.Thread(target=signer, args=(host, port)))
     t0 = time.monotonic()
     samples = [(0.0,) + sample(args.pid)]
