@@ -163,6 +163,7 @@ struct web_server {
 	atomic_uint_fast64_t bucket[NBUCKET + 1];
 	atomic_uint_fast64_t sum_us;
 	struct web_i18n i18n; /* read-only once started */
+	struct theme_rules *rules; /* the same: ingest's, loaded once */
 	struct auth_server *auth;
 	struct ballot_writer *ballots;
 	/* slow clients (see "deadlines" below) */
@@ -188,6 +189,11 @@ struct auth_server *web_auth_server(struct web_server *s)
 struct ballot_writer *web_ballot_writer(struct web_server *s)
 {
 	return s->ballots;
+}
+
+const struct theme_rules *web_theme_rules(struct web_server *s)
+{
+	return s->rules;
 }
 
 /*
@@ -1770,7 +1776,8 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 		LOG(LOG_WARN, "test build: the COMMIT of every write "
 			      "transaction fails (AGORA_FAULT_COMMIT)");
 	/* migrates if needed, and proves the database can be read */
-	if ((rc = db_open(&s->keep, s->db_path, 0, err)) ||
+	if ((rc = theme_rules_load(&s->rules, err)) ||
+	    (rc = db_open(&s->keep, s->db_path, 0, err)) ||
 	    (rc = auth_server_start(&s->auth, cfg, s->keep, err)) ||
 	    (rc = ballot_writer_start(&s->ballots, s->db_path, s, err)))
 		goto fail;
@@ -1844,6 +1851,7 @@ fail:
 	ballot_writer_free(s->ballots);
 	auth_server_free(s->auth);
 	db_close(s->keep);
+	theme_rules_free(s->rules);
 	web_i18n_fini(&s->i18n);
 	pthread_cond_destroy(&s->track_wake);
 	pthread_mutex_destroy(&s->track_lock);
@@ -1885,6 +1893,7 @@ void web_server_stop(struct web_server *s, unsigned grace_ms)
 	ballot_writer_free(s->ballots);
 	auth_server_free(s->auth);
 	db_close(s->keep);
+	theme_rules_free(s->rules);
 	web_i18n_fini(&s->i18n);
 	pthread_cond_destroy(&s->track_wake);
 	pthread_mutex_destroy(&s->track_lock);

@@ -169,8 +169,6 @@ static int submit_post(struct web_req *r, const struct auth_grant_list *gl)
 	struct web_auth *w = r->auth;
 	struct ingest_request req = {0};
 	struct ingest_result res;
-	const struct theme_rules *rules_c;
-	struct theme_rules *rules = NULL;
 	struct agora_db *db;
 	struct agora_error ierr = {0};
 	const struct auth_grant *g;
@@ -205,16 +203,11 @@ static int submit_post(struct web_req *r, const struct auth_grant_list *gl)
 	req.limits.max_bytes = WEB_MAX_UPLOAD_FILE;
 	req.pending = 1;
 	req.submitted_by = w->user.id;
-	if ((rc = theme_rules_load(&rules, &r->err)) ||
-	    (rc = auth_write_db(r, &db))) {
-		theme_rules_free(rules);
+	if ((rc = auth_write_db(r, &db)))
 		return rc;
-	}
-	rules_c = rules;
 	/* one write transaction: a refused document leaves no row */
-	rc = ingest_document(db, rules_c, &req, w->file.buf, w->file.len, &res,
-			     &ierr);
-	theme_rules_free(rules);
+	rc = ingest_document(db, web_theme_rules(r->srv), &req, w->file.buf,
+			     w->file.len, &res, &ierr);
 	if (rc == AGORA_EINVAL || rc == AGORA_ETOOBIG ||
 	    rc == AGORA_ENOTFOUND) {
 		LOG(LOG_INFO, "request %s: submission refused: %s", r->id,

@@ -335,6 +335,13 @@ void ballot_writer_stop(struct ballot_writer *w);
 void ballot_writer_free(struct ballot_writer *w);
 /* server.c: the server's writer */
 struct ballot_writer *web_ballot_writer(struct web_server *s);
+/*
+ * server.c: ingest's theme rules, loaded once when the server starts
+ * (about 13 million instructions to stem the rule words) and shared by
+ * every worker: theme_suggest() only reads them
+ */
+struct theme_rules;
+const struct theme_rules *web_theme_rules(struct web_server *s);
 /* primary_pages.c: the home page's list of primaries */
 int primary_home_section(struct web_req *r);
 int api_primary(struct web_req *r);
