@@ -19,9 +19,10 @@ Runs, against a running `agora serve` on loopback, for S seconds:
 - one signed-in editor of election E taking theme decisions (confirm,
   then reject, then confirm again... the same suggestions) and writing
   context notes through the web forms, with their CSRF tokens;
-- with --candidate and --candidacy, a signed-in candidate submitting a
-  new version of a 60-proposal Markdown programme every --submit-pause
-  seconds (the whole ingest runs in the server, 303 expected).
+- with --candidate and --candidacy, the candidate signed in twice (two
+  sessions, two threads), each submitting a new version of a
+  60-proposal Markdown programme every --submit-pause seconds (the
+  whole ingest runs in the server, 303 expected).
 Every few seconds it samples the server's resident memory (VmRSS) and
 open file descriptors (/proc/PID). At the end it prints the counts by
 kind and status, every unexpected status (anything but 2xx/3xx; for
@@ -288,9 +289,11 @@ def multipart(fields, name, data):
     return "multipart/form-data; boundary=" + b, out
 
 
-def candidate(host, port):
+def candidate(i, host, port):
     """A candidate submitting a new programme version every few seconds:
-    the whole ingest (extraction, themes, the index) in the server"""
+    the whole ingest (extraction, themes, the index) in the server; two
+    of them, on sessions of their own, so that two workers ingest at
+    once (they share the theme rules)"""
     c = Client(host, port)
     st, _, body = c.req("GET", "/signin")
     form = urllib.parse.urlencode({"email": args.candidate,
@@ -303,7 +306,7 @@ def candidate(host, port):
     while not stop.is_set():
         st, _, body = c.req("GET", "/submit")
         note("candidate", "/submit", st, body[:200])
-        text = "# Programme, version %d\n\n" % k + "".join(
+        text = "# Programme %d, version %d\n\n" % (i, k) + "".join(
             "## Thème %d\n\n- Mesure %d.%d : construire %d logements "
             "sociaux, ouvrir %d places en crèche et planter %d arbres "
             "dans le quartier %d.\n\n" % (j, k, j, 10 + j, 5 + k % 7, j * k,
@@ -312,7 +315,8 @@ def candidate(host, port):
                                  "title": "Programme soak",
                                  "source_url": "https://example.org/soak",
                                  "csrf": csrf_of(body) or ""},
-                                "programme-%d.md" % k, text.encode())
+                                "programme-%d-%d.md" % (i, k),
+                                text.encode())
         st, _, body = c.req("POST", "/submit", body=data,
                             headers={"Content-Type": ctype})
         note("submit", "/submit", st, body[:300], ok=st == 303)
@@ -406,7 +410,8 @@ def main():
     ts.append(threading.Thread(target=voter, args=(host, port)))
     ts.append(threading.Thread(target=editor, args=(host, port)))
     if args.candidate and args.candidacy:
-        ts.append(threading.Thread(target=candidate, args=(host, port)))
+        ts += [threading.Thread(target=candidate, args=(i, host, port))
+               for i in range(2)]
     ts.append(threading.Thread(target=signer, args=(host, port)))
     t0 = time.monotonic()
     samples = [(0.0,) + sample(args.pid)]
