@@ -127,18 +127,21 @@ static int run(sqlite3_stmt *st)
  * constraint, no secondary index, nothing computed: extraction and
  * segmentation are done beforehand, untimed. Timed to the connection's
  * close, as the full ingest is. Whatever the code does, agora's store
- * cannot be faster than this on the same machine. With index set, the
- * same plus the plainest full-text index SQLite has: FTS5 over the
+ * cannot be faster than this on the same machine. The second floor
+ * is the same plus the plainest full-text index SQLite has: FTS5 over the
  * proposals' text with its own unicode61 tokenizer (no stemming, no
  * second token per word) and agora's automerge setting, or BENCH_FTS's
  * settings when given, and detail=BENCH_FLOOR_DETAIL (full, column or
  * none; full when unset). A comparison rather than a bound: unicode61
  * tokenizes the text itself, where agora's index replays the tokens of
  * the theme pass, timed in the stages.
+ *
+ * One floor: the rows, and the FTS5 table fts creates when not NULL.
  */
-static int time_floor(const struct bench_set *s, size_t copies,
-		      const struct ingest_limits *lim, const char *outdir,
-		      int index, struct round *r)
+static int floor_once(const struct bench_set *s, size_t copies,
+		      const struct ingest_doc *docs,
+		      const struct ingest_segments *segs, const char *outdir,
+		      const char *fts, double *wall, double *cpu)
 {
 	static const char schema[] =
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
@@ -147,51 +150,17 @@ static int time_floor(const struct bench_set *s, size_t copies,
 		" extracted TEXT);"
 		"CREATE TABLE prop(id INTEGER PRIMARY KEY, doc INTEGER,"
 		" start INTEGER, end INTEGER, heading TEXT, text TEXT);";
-	const char *detail = getenv("BENCH_FLOOR_DETAIL");
-	char fts[512];
-	sqlite3_stmt *fi = NULL;
-	struct ingest_doc *docs = calloc(s->n, sizeof(*docs));
-	struct ingest_segments *segs = calloc(s->n, sizeof(*segs));
+	struct agora_error err = {0};
 	sqlite3 *h = NULL;
-	sqlite3_stmt *d = NULL, *p = NULL;
+	sqlite3_stmt *d = NULL, *p = NULL, *fi = NULL;
 	char dir[4096], path[4200];
 	size_t c, i, k;
 	double w0, c0;
-	int rc = AGORA_ENOMEM;
+	int rc;
 
-	if (!docs || !segs)
-		goto out;
-	if (!detail || !*detail)
-		detail = "full";
-	if (strcmp(detail, "full") && strcmp(detail, "column") &&
-	    strcmp(detail, "none")) {
-		fprintf(stderr, "ingest_bench: BENCH_FLOOR_DETAIL is full, "
-				"column or none, not '%s'\n", detail);
-		rc = AGORA_EINVAL;
-		goto out;
-	}
-	snprintf(fts, sizeof(fts),
-		 "CREATE VIRTUAL TABLE fts USING fts5(text, content='prop',"
-		 " content_rowid='id', detail=%s,"
-		 " tokenize='unicode61 remove_diacritics 2');"
-		 "INSERT INTO fts(fts, rank) VALUES ('automerge', 8);",
-		 detail);
-	for (i = 0; i < s->n; i++) {
-		struct agora_error err = {0};
-
-		ingest_doc_init(&docs[i]);
-		if ((rc = ingest_extract(s->format, s->v[i].data, s->v[i].len,
-					 lim, &docs[i], &err)) ||
-		    (rc = ingest_segment(&docs[i], lim, &segs[i], &err))) {
-			fprintf(stderr, "ingest_bench: %s: %s\n", s->v[i].rel,
-				err.msg);
-			goto out;
-		}
-	}
 	snprintf(dir, sizeof(dir), "%s/floor-XXXXXX", outdir);
-	rc = AGORA_EIO;
 	if (!mkdtemp(dir))
-		goto out;
+		return AGORA_EIO;
 	snprintf(path, sizeof(path), "%s/floor.db", dir);
 	if (sqlite3_open(path, &h) != SQLITE_OK ||
 	    sqlite3_exec(h, schema, NULL, NULL, NULL) != SQLITE_OK ||
@@ -200,18 +169,14 @@ static int time_floor(const struct bench_set *s, size_t copies,
 	    sqlite3_prepare_v2(h, "INSERT INTO prop(doc, start, end,"
 			       " heading, text) VALUES (?1, ?2, ?3, ?4, ?5)",
 			       -1, &p, NULL) != SQLITE_OK ||
-	    (index && (sqlite3_exec(h, fts, NULL, NULL, NULL) != SQLITE_OK ||
-		       sqlite3_prepare_v2(h, "INSERT INTO fts(rowid, text)"
-					  " VALUES (?1, ?2)", -1, &fi,
-					  NULL) != SQLITE_OK)))
+	    (fts && (sqlite3_exec(h, fts, NULL, NULL, NULL) != SQLITE_OK ||
+		     sqlite3_prepare_v2(h, "INSERT INTO fts(rowid, text)"
+					" VALUES (?1, ?2)", -1, &fi,
+					NULL) != SQLITE_OK)))
 		goto fail;
-	if (index) {
-		struct agora_error err = {0};
-
-		if ((rc = bench_fts_env(h, "fts", &err))) {
-			fprintf(stderr, "ingest_bench: floor: %s\n", err.msg);
-			goto done;
-		}
+	if (fts && (rc = bench_fts_env(h, "fts", &err))) {
+		fprintf(stderr, "ingest_bench: floor: %s\n", err.msg);
+		goto done;
 	}
 	w0 = bench_now();
 	c0 = bench_cpu();
@@ -265,8 +230,8 @@ static int time_floor(const struct bench_set *s, size_t copies,
 	d = p = fi = NULL;
 	rc = sqlite3_close(h) == SQLITE_OK ? 0 : AGORA_EIO;
 	h = NULL;
-	*(index ? &r->floorix_wall : &r->floor_wall) = bench_now() - w0;
-	*(index ? &r->floorix_cpu : &r->floor_cpu) = bench_cpu() - c0;
+	*wall = bench_now() - w0;
+	*cpu = bench_cpu() - c0;
 	goto done;
 fail:
 	fprintf(stderr, "ingest_bench: floor: %s\n",
@@ -279,6 +244,63 @@ done:
 	sqlite3_close(h);
 	bench_db_unlink(path);
 	rmdir(dir);
+	return rc;
+}
+
+/*
+ * The plain index's CREATE, with detail=BENCH_FLOOR_DETAIL (full when
+ * unset); read once per run
+ */
+static int floor_fts_sql(char *buf, size_t size)
+{
+	const char *detail = getenv("BENCH_FLOOR_DETAIL");
+
+	if (!detail || !*detail)
+		detail = "full";
+	if (strcmp(detail, "full") && strcmp(detail, "column") &&
+	    strcmp(detail, "none")) {
+		fprintf(stderr, "ingest_bench: BENCH_FLOOR_DETAIL is full, "
+				"column or none, not '%s'\n", detail);
+		return AGORA_EINVAL;
+	}
+	snprintf(buf, size,
+		 "CREATE VIRTUAL TABLE fts USING fts5(text, content='prop',"
+		 " content_rowid='id', detail=%s,"
+		 " tokenize='unicode61 remove_diacritics 2');"
+		 "INSERT INTO fts(fts, rank) VALUES ('automerge', 8);",
+		 detail);
+	return 0;
+}
+
+/* Both floors of a round, over one extraction of the set */
+static int time_floors(const struct bench_set *s, size_t copies,
+		       const struct ingest_limits *lim, const char *outdir,
+		       const char *fts, struct round *r)
+{
+	struct ingest_doc *docs = calloc(s->n, sizeof(*docs));
+	struct ingest_segments *segs = calloc(s->n, sizeof(*segs));
+	size_t i;
+	int rc = AGORA_ENOMEM;
+
+	for (i = 0; docs && segs && i < s->n; i++)
+		ingest_doc_init(&docs[i]);
+	if (!docs || !segs)
+		goto out;
+	for (i = 0; i < s->n; i++) {
+		struct agora_error err = {0};
+
+		if ((rc = ingest_extract(s->format, s->v[i].data, s->v[i].len,
+					 lim, &docs[i], &err)) ||
+		    (rc = ingest_segment(&docs[i], lim, &segs[i], &err))) {
+			fprintf(stderr, "ingest_bench: %s: %s\n", s->v[i].rel,
+				err.msg);
+			goto out;
+		}
+	}
+	if (!(rc = floor_once(s, copies, docs, segs, outdir, NULL,
+			      &r->floor_wall, &r->floor_cpu)))
+		rc = floor_once(s, copies, docs, segs, outdir, fts,
+				&r->floorix_wall, &r->floorix_cpu);
 out:
 	for (i = 0; docs && segs && i < s->n; i++) {
 		ingest_segments_fini(&segs[i]);
@@ -379,8 +401,11 @@ static int one_format(const struct format_spec *f, const char *root,
 	struct round r[MAX_ROUNDS];
 	double lo = 0, hi = 0, x;
 	size_t copies, i, props;
+	char fts[512];
 	int rc;
 
+	if ((rc = floor_fts_sql(fts, sizeof(fts))))
+		return rc;
 	ingest_limits_default(&lim);
 	s.name = f->name;
 	s.format = f->format;
@@ -404,8 +429,7 @@ static int one_format(const struct format_spec *f, const char *root,
 		r[i].bytes = 0;
 		if ((rc = time_ingest(&s, copies, rules, outdir, &r[i])))
 			goto out;
-		if ((rc = time_floor(&s, copies, &lim, outdir, 0, &r[i])) ||
-		    (rc = time_floor(&s, copies, &lim, outdir, 1, &r[i])))
+		if ((rc = time_floors(&s, copies, &lim, outdir, fts, &r[i])))
 			goto out;
 		x = mbps(r[i].bytes, r[i].full_wall);
 		lo = i && lo < x ? lo : x;

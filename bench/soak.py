@@ -50,6 +50,11 @@ import threading
 import time
 import urllib.parse
 
+# the HTTP tests' helpers: the same multipart/form-data builder
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "http"))
+import harness  # noqa: E402
+
 args = None
 lock = threading.Lock()
 counts = {}      # (kind, status) -> n
@@ -202,14 +207,7 @@ def signer(host, port):
     is a password hash, suspended off the request threads"""
     c = Client(host, port)
     while not stop.is_set():
-        st, _, body = c.req("GET", "/signin")
-        note("signin", "/signin", st, body[:200])
-        form = urllib.parse.urlencode({"email": args.editor,
-                                       "password": args.password,
-                                       "csrf": csrf_of(body) or ""})
-        st, _, body = c.req("POST", "/signin", body=form.encode(), headers={
-            "Content-Type": "application/x-www-form-urlencoded"})
-        note("signin", "/signin", st, body[:200], ok=st == 303)
+        signin(c, args.editor)
         st, _, body = c.req("GET", "/account")
         note("account", "/account", st, body[:200], ok=st == 200)
         form = urllib.parse.urlencode({"csrf": csrf_of(body) or ""})
@@ -226,16 +224,20 @@ def csrf_of(body):
     return m.group(1).decode() if m else None
 
 
-def editor(host, port):
-    c = Client(host, port)
+def signin(c, email):
+    """The sign-in form on c, as a browser sends it (303 expected)"""
     st, _, body = c.req("GET", "/signin")
-    tok = csrf_of(body)
-    form = urllib.parse.urlencode({"email": args.editor,
-                                   "password": args.password,
-                                   "csrf": tok or ""})
+    note("signin", "/signin", st, body[:200])
+    form = urllib.parse.urlencode({"email": email, "password": args.password,
+                                   "csrf": csrf_of(body) or ""})
     st, _, body = c.req("POST", "/signin", body=form.encode(), headers={
         "Content-Type": "application/x-www-form-urlencoded"})
     note("signin", "/signin", st, body[:200], ok=st == 303)
+
+
+def editor(host, port):
+    c = Client(host, port)
+    signin(c, args.editor)
     con = sqlite3.connect("file:%s?mode=ro" % args.db, uri=True)
     pairs = con.execute(
         "SELECT pt.proposal_id, t.slug FROM proposal_theme pt"
@@ -275,33 +277,13 @@ def editor(host, port):
     c.close()
 
 
-def multipart(fields, name, data):
-    """A multipart/form-data body: the fields, then the file part"""
-    b = "soak-boundary-Q2xhaXJlIE1lcmNpZXI"
-    out = b""
-    for k, v in fields.items():
-        out += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n"
-                "\r\n" % (b, k)).encode() + v.encode() + b"\r\n"
-    out += ("--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-            "filename=\"%s\"\r\nContent-Type: text/markdown\r\n\r\n"
-            % (b, name)).encode() + data + b"\r\n"
-    out += ("--%s--\r\n" % b).encode()
-    return "multipart/form-data; boundary=" + b, out
-
-
 def candidate(i, host, port):
     """A candidate submitting a new programme version every few seconds:
     the whole ingest (extraction, themes, the index) in the server; two
     of them, on sessions of their own, so that two workers ingest at
     once (they share the theme rules)"""
     c = Client(host, port)
-    st, _, body = c.req("GET", "/signin")
-    form = urllib.parse.urlencode({"email": args.candidate,
-                                   "password": args.password,
-                                   "csrf": csrf_of(body) or ""})
-    st, _, body = c.req("POST", "/signin", body=form.encode(), headers={
-        "Content-Type": "application/x-www-form-urlencoded"})
-    note("signin", "/signin", st, body[:200], ok=st == 303)
+    signin(c, args.candidate)
     k = 0
     while not stop.is_set():
         st, _, body = c.req("GET", "/submit")
@@ -311,12 +293,11 @@ def candidate(i, host, port):
             "sociaux, ouvrir %d places en crèche et planter %d arbres "
             "dans le quartier %d.\n\n" % (j, k, j, 10 + j, 5 + k % 7, j * k,
                                         j) for j in range(60))
-        ctype, data = multipart({"candidacy": args.candidacy,
-                                 "title": "Programme soak",
-                                 "source_url": "https://example.org/soak",
-                                 "csrf": csrf_of(body) or ""},
-                                "programme-%d-%d.md" % (i, k),
-                                text.encode())
+        ctype, data = harness.multipart(
+            {"candidacy": args.candidacy, "title": "Programme soak",
+             "source_url": "https://example.org/soak",
+             "csrf": csrf_of(body) or ""},
+            ("programme-%d-%d.md" % (i, k), "text/markdown", text.encode()))
         st, _, body = c.req("POST", "/submit", body=data,
                             headers={"Content-Type": ctype})
         note("submit", "/submit", st, body[:300], ok=st == 303)

@@ -993,7 +993,23 @@ int auth_mail_notice(struct web_req *r, const char *to, const char *subject,
 }
 
 static void mail_publish(struct web_req *r, struct outbox_msg *m,
-			 const char *to);
+			 const char *to)
+{
+	struct auth_server *a = web_auth_server(r->srv);
+	struct agora_error e = {0};
+
+	/* committed: a mail that cannot be renamed is lost, and said so */
+	if (outbox_publish(m, &e)) {
+		LOG(LOG_ERROR, "request %s: the mail about it is lost: %s",
+		    r->id, e.msg);
+		outbox_discard(m);
+		return;
+	}
+	LOG(LOG_INFO, "request %s: mail written to %s", r->id, m->path);
+	if (a->relay && smtp_relay_send(a->relay, m->path, to, &e))
+		LOG(LOG_WARN, "request %s: %s", r->id, e.msg);
+	outbox_discard(m);
+}
 
 /*
  * A mail written before its transaction commits would tell of a write
@@ -1012,23 +1028,4 @@ void auth_mail_end(struct web_req *r, int committed)
 		free(w->mail_to);
 		w->mail_to = NULL;
 	}
-}
-
-static void mail_publish(struct web_req *r, struct outbox_msg *m,
-			 const char *to)
-{
-	struct auth_server *a = web_auth_server(r->srv);
-	struct agora_error e = {0};
-
-	/* committed: a mail that cannot be renamed is lost, and said so */
-	if (outbox_publish(m, &e)) {
-		LOG(LOG_ERROR, "request %s: the mail about it is lost: %s",
-		    r->id, e.msg);
-		outbox_discard(m);
-		return;
-	}
-	LOG(LOG_INFO, "request %s: mail written to %s", r->id, m->path);
-	if (a->relay && smtp_relay_send(a->relay, m->path, to, &e))
-		LOG(LOG_WARN, "request %s: %s", r->id, e.msg);
-	outbox_discard(m);
 }
