@@ -317,6 +317,11 @@ struct db_mark {
 };
 void db_mark(struct agora_db *db, struct db_mark *m);
 int db_mark_same(struct agora_db *db, const struct db_mark *m);
+/*
+ * RESTART checkpoints that succeeded on this connection: what its
+ * commits ran once the WAL had grown past its bound (db.c, wal_hook)
+ */
+long db_wal_restarts(struct agora_db *db);
 int db_begin_write(struct agora_db *db, struct agora_error *err); /* IMMEDIATE */
 int db_commit(struct agora_db *db, struct agora_error *err);
 void db_rollback(struct agora_db *db);
