@@ -52,6 +52,7 @@ struct round {
 	double extract_cpu, segment_cpu, themes_cpu; /* the same, CPU time */
 	double floor_wall, floor_cpu;	 /* the rows alone, see time_floor */
 	double floorix_wall, floorix_cpu; /* the rows and a plain index */
+	double tok_wall, tok_cpu; /* unicode61 alone, see time_unicode61 */
 	size_t bytes, proposals;
 };
 
@@ -272,6 +273,69 @@ static int floor_fts_sql(char *buf, size_t size)
 	return 0;
 }
 
+static int count_token(void *ctx, int flags, const char *token, int n,
+		       int start, int end)
+{
+	(void)flags, (void)token, (void)n, (void)start, (void)end;
+	++*(size_t *)ctx;
+	return SQLITE_OK;
+}
+
+/*
+ * The share of the plain index that is tokenizing: FTS5's unicode61,
+ * with the plain index's arguments, over the same proposals' text,
+ * through FTS5's own tokenizer API with a callback that only counts.
+ * The rest of that index's cost (its hash of pending terms, the sort,
+ * the segments, the merges) is what any FTS5 index pays, agora's too,
+ * whose tokens come from the theme pass instead.
+ */
+static int time_unicode61(const struct bench_set *s, size_t copies,
+			  const struct ingest_doc *docs,
+			  const struct ingest_segments *segs, struct round *r)
+{
+	const char *args[] = {"remove_diacritics", "2"};
+	sqlite3 *h = NULL;
+	fts5_api *api;
+	fts5_tokenizer tok;
+	Fts5Tokenizer *t = NULL;
+	void *ud = NULL;
+	size_t c, i, k, tokens = 0;
+	double w0, c0;
+	int rc = 0;
+
+	if (sqlite3_open(":memory:", &h) != SQLITE_OK ||
+	    !(api = fts5_api_get(h)) ||
+	    api->xFindTokenizer(api, "unicode61", &ud, &tok) != SQLITE_OK ||
+	    tok.xCreate(ud, args, 2, &t) != SQLITE_OK) {
+		fprintf(stderr, "ingest_bench: cannot create unicode61\n");
+		sqlite3_close(h);
+		return AGORA_EDB;
+	}
+	w0 = bench_now();
+	c0 = bench_cpu();
+	for (c = 0; c < copies && !rc; c++)
+		for (i = 0; i < s->n && !rc; i++)
+			for (k = 0; k < segs[i].n && !rc; k++) {
+				const struct ingest_proposal *q =
+					&segs[i].v[k];
+
+				rc = tok.xTokenize(t, &tokens,
+						   FTS5_TOKENIZE_DOCUMENT,
+						   docs[i].text.buf + q->start,
+						   (int)(q->end - q->start),
+						   count_token);
+			}
+	r->tok_wall = bench_now() - w0;
+	r->tok_cpu = bench_cpu() - c0;
+	tok.xDelete(t);
+	sqlite3_close(h);
+	if (rc || !tokens) {
+		fprintf(stderr, "ingest_bench: unicode61 failed\n");
+		return AGORA_EDB;
+	}
+	return 0;
+}
+
 /* Both floors of a round, over one extraction of the set */
 static int time_floors(const struct bench_set *s, size_t copies,
 		       const struct ingest_limits *lim, const char *outdir,
@@ -301,6 +365,8 @@ static int time_floors(const struct bench_set *s, size_t copies,
 			      &r->floor_wall, &r->floor_cpu)))
 		rc = floor_once(s, copies, docs, segs, outdir, fts,
 				&r->floorix_wall, &r->floorix_cpu);
+	if (!rc)
+		rc = time_unicode61(s, copies, docs, segs, r);
 out:
 	for (i = 0; docs && segs && i < s->n; i++) {
 		ingest_segments_fini(&segs[i]);
@@ -463,12 +529,17 @@ static int one_format(const struct format_spec *f, const char *root,
 	       "%.2f MB/s wall, %.2f MB/s CPU\n",
 	       med(r, rounds, offsetof(struct round, floorix_wall)),
 	       med(r, rounds, offsetof(struct round, floorix_cpu)));
+	printf("  FTS5's unicode61 tokenizing the same text alone: "
+	       "%.2f MB/s wall, %.2f MB/s CPU\n",
+	       med(r, rounds, offsetof(struct round, tok_wall)),
+	       med(r, rounds, offsetof(struct round, tok_cpu)));
 	printf("RESULT ingest format=%s files=%zu bytes=%zu proposals=%zu "
 	       "rounds=%zu mbps=%.2f min=%.2f max=%.2f cpu_mbps=%.2f "
 	       "extract_mbps=%.2f segment_mbps=%.2f themes_mbps=%.2f "
 	       "extract_cpu_mbps=%.2f segment_cpu_mbps=%.2f "
 	       "themes_cpu_mbps=%.2f floor_mbps=%.2f floor_cpu_mbps=%.2f "
-	       "floorix_mbps=%.2f floorix_cpu_mbps=%.2f\n",
+	       "floorix_mbps=%.2f floorix_cpu_mbps=%.2f tok_mbps=%.2f "
+	       "tok_cpu_mbps=%.2f\n",
 	       f->name, s.n, s.bytes, props, rounds,
 	       med(r, rounds, offsetof(struct round, full_wall)), lo, hi,
 	       med(r, rounds, offsetof(struct round, full_cpu)),
@@ -481,7 +552,9 @@ static int one_format(const struct format_spec *f, const char *root,
 	       med(r, rounds, offsetof(struct round, floor_wall)),
 	       med(r, rounds, offsetof(struct round, floor_cpu)),
 	       med(r, rounds, offsetof(struct round, floorix_wall)),
-	       med(r, rounds, offsetof(struct round, floorix_cpu)));
+	       med(r, rounds, offsetof(struct round, floorix_cpu)),
+	       med(r, rounds, offsetof(struct round, tok_wall)),
+	       med(r, rounds, offsetof(struct round, tok_cpu)));
 	fflush(stdout);
 out:
 	bench_set_fini(&s);
