@@ -1021,6 +1021,53 @@ def degraded_tests(env, tmp):
           "no English catalog: the log says where it looked", err)
 
 
+def metric(c, name):
+    st, _, body = c.text("/metrics")
+    m = re.search(r"^%s (\d+)$" % name, body, re.M)
+    return int(m.group(1)) if st == 200 and m else -1
+
+
+def page_cache_tests(c):
+    """A full programme makes a big page: the workers keep it like any
+    other (it used to be rendered again on every request past 256 KiB),
+    and their caches keep to their budget, 16 MiB each."""
+    st, h, j = c.json("/api/v1/elections/%s/candidates" % GRAND)
+    slug = j["candidates"][0]["slug"] if st == 200 else "x"
+    page = "/e/%s/c/%s" % (GRAND, slug)
+    st, _, first = c.text(page)
+    size = len(first.encode())
+    check(st == 200 and size > 256 << 10,
+          "a programme of 1,234 proposals makes a page over 256 KiB", size)
+    hits = metric(c, "agora_page_cache_hits_total")
+    same = True
+    for _ in range(4):  # the other worker renders it once at most
+        st, _, body = c.text(page)
+        same = same and st == 200 and body == first
+    check(same and metric(c, "agora_page_cache_hits_total") - hits >= 3,
+          "the big page is served from the workers' caches, unchanged",
+          metric(c, "agora_page_cache_hits_total") - hits)
+    budget = 2 * (16 << 20)  # two workers
+    # enough that, with the slots' collisions, a cache without a budget
+    # would keep twice as much (the pages' query strings make each new)
+    n = 3 * budget // size
+    ok, sent, pages = True, 0, {}
+    for i in range(n):  # more distinct big pages than both caches hold
+        st, _, body = c.text("%s?n=%d" % (page, i))
+        ok = ok and st == 200 and len(body.encode()) > size - 100
+        sent += len(body.encode())
+        if i < 2:
+            pages[i] = body
+    kept = metric(c, "agora_page_cache_bytes")
+    check(ok and size <= kept <= budget < sent,
+          "%d big pages (%d MB): the caches keep %d MB, within their "
+          "budget" % (n, sent // 10**6, kept // 10**6), kept)
+    same = True
+    for i, want in pages.items():  # dropped by now, rendered again
+        st, _, body = c.text("%s?n=%d" % (page, i))
+        same = same and st == 200 and body == want
+    check(same, "dropped pages come back whole")
+
+
 def live_update_tests(c, env, tmp):
     """Pages are cached per worker: what is written while the server runs
     must show at once (the cache follows the database's generation)."""
@@ -1065,6 +1112,7 @@ def main():
         hostile_tests(c, env)
         themes_tests(c)
         order_tests(c, env)
+        page_cache_tests(c)
         live_update_tests(c, env, tmp)
         rc, out, err = stop_server(proc)
         proc = None
