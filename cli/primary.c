@@ -211,7 +211,8 @@ static int primary_schedule_cmd(struct cli *cli, int argc, char **argv)
 		primary_info_fini(&p);
 		return fail_with(db, &err);
 	}
-	if (!cli->quiet) {
+	/* the schedule is the answer when no date is given */
+	if (!cli->quiet || !set) {
 		printf("primary '%s', phase %s%s\n", p.slug, p.phase,
 		       set ? ": planned dates saved" : "");
 		for (i = 0; i < 4; i++)
@@ -271,6 +272,30 @@ static int primary_candidate_cmd(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/*
+ * SLUG and one optional flag (FLAG without its dashes), in any order,
+ * as every other command takes its options: the slug, or NULL on bad
+ * usage; *has says whether the flag was given
+ */
+static const char *slug_and_flag(int argc, char **argv, const char *flag,
+				 int *has)
+{
+	const struct option opts[] = {
+		{flag, no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	*has = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'f')
+			return NULL;
+		*has = 1;
+	}
+	return optind == argc - 1 ? argv[optind] : NULL;
+}
+
 static int primary_candidates_cmd(struct cli *cli, int argc, char **argv)
 {
 	struct agora_error err = {0};
@@ -279,14 +304,15 @@ static int primary_candidates_cmd(struct cli *cli, int argc, char **argv)
 	struct agora_db *db;
 	json_t *arr;
 	size_t n, i;
-	int rc, json = argc == 3 && !strcmp(argv[2], "--json");
+	const char *slug;
+	int rc, json;
 
-	if (argc != 2 && !json)
+	if (!(slug = slug_and_flag(argc, argv, "json", &json)))
 		return cli_usage_error("primary candidates",
 				       "give the primary's SLUG [--json]");
 	if ((rc = open_primary(cli, 0, &db)))
 		return rc;
-	if (primary_get(db, argv[1], &p, &err))
+	if (primary_get(db, slug, &p, &err))
 		return fail_with(db, &err);
 	if (primary_candidates(db, p.id, &c, &n, &err)) {
 		primary_info_fini(&p);
@@ -341,7 +367,7 @@ static int primary_credentials_cmd(struct cli *cli, int argc, char **argv)
 	struct sb in;
 	size_t line, nvoters = 0, len, pos;
 	FILE *f = NULL;
-	int ch, rc, fd = -1;
+	int ch, rc, fd = -1, exists;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -381,17 +407,19 @@ static int primary_credentials_cmd(struct cli *cli, int argc, char **argv)
 	pk = malloc(rl.nvoters * sizeof(*pk));
 	/* the private file is the organiser's alone, and never overwritten */
 	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	exists = fd < 0 && errno == EEXIST;
 	if (!pk || fd < 0 || !(f = fdopen(fd, "w"))) {
 		fprintf(stderr, "agora: cannot create '%s': %s\n", out,
 			!pk ? "out of memory"
-			: errno == EEXIST
+			: exists
 				? "it exists (it may hold codes already "
 				  "sent: choose another name)"
 				: strerror(errno));
 		if (fd >= 0 && !f)
 			close(fd);
+		/* a name that exists is bad input, as for `agora backup` */
+		rc = exists ? EXIT_USAGE : EXIT_CHECK;
 		fd = -1;
-		rc = EXIT_CHECK;
 		goto out;
 	}
 	nvoters = 0;
@@ -687,17 +715,20 @@ static int primary_results_cmd(struct cli *cli, int argc, char **argv,
 	size_t nc = 0, nq, i, k, *order = NULL;
 	struct agora_db *db;
 	json_t *arr, *o, *cnt;
-	int rc, g, json = argc == 3 && !strcmp(argv[2], "--json");
-	int bodies = argc == 3 && !strcmp(argv[2], "--bodies");
+	int rc, g, flag, json, bodies;
 	const char *cmd = recount ? "primary recount" : "primary results";
+	const char *slug = slug_and_flag(argc, argv,
+					 recount ? "bodies" : "json", &flag);
 
-	if (argc != 2 && !(json && !recount) && !(bodies && recount))
+	if (!slug)
 		return cli_usage_error(cmd, "give the primary's SLUG%s",
 				       recount ? " [--bodies]" : " [--json]");
+	json = flag && !recount;
+	bodies = flag && recount;
 	if ((rc = open_primary(cli, 0, &db)))
 		return rc;
 	if ((rc = db_begin(db, &err)) ||
-	    (rc = primary_get_counts(db, argv[1], &p, &err)) ||
+	    (rc = primary_get_counts(db, slug, &p, &err)) ||
 	    (rc = primary_candidates(db, p.id, &c, &nc, &err)))
 		goto fail;
 	for (nq = 0; nq < nc && !strcmp(c[nq].status, "qualified"); nq++)

@@ -170,12 +170,11 @@ int cmd_review(struct cli *cli, int argc, char **argv)
 		db_rollback(db);
 		goto fail;
 	}
-	if (!cli->quiet) {
-		if (!strcmp(act, "note"))
-			printf("note %lld\n", (long long)nid);
-		else
-			printf("%s\n", changed ? "changed" : "unchanged");
-	}
+	/* the note's id is the result, "changed" a confirmation */
+	if (!strcmp(act, "note"))
+		printf("note %lld\n", (long long)nid);
+	else if (!cli->quiet)
+		printf("%s\n", changed ? "changed" : "unchanged");
 	ret = EXIT_OK;
 	goto out;
 fail:

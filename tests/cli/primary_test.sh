@@ -50,7 +50,7 @@ has "$T/private.csv" '^nom,courriel,credential$' "the header gains 'credential'"
 has "$T/private.csv" '^"Durand, Alice",a@example.org,[0-9A-Z-]*$' \
 	"the roll's lines come back as they were, with a code"
 if [ "$(stat -c %a "$T/private.csv")" = 600 ]; then ok "the codes file is private (0600)"; else ko "the codes file is private (0600)"; fi
-expect 1 "an existing codes file is never overwritten" "$AGORA" primary \
+expect 2 "an existing codes file is never overwritten" "$AGORA" primary \
 	credentials $P --roll "$T/roll.csv" --out "$T/private.csv"
 printf 'nom\n"Open quote\n' >"$T/bad.csv"
 expect 2 "a quoted field across lines is refused" "$AGORA" primary \
@@ -123,11 +123,24 @@ json "[(r['candidate'], r['rank'], r['majority_grade']) for r in j['results']] =
 	"majority judgment ranks the three by their median grade"
 json "j['voters'] == 3 and j['results'][0]['mention'] == 'Très bien' and j['results'][0]['counts'] == [0, 0, 0, 0, 1, 2] and j['results'][1]['sign'] == '-'" \
 	"voters, mention and counts"
+expect 0 "results --json before the slug" "$AGORA" primary results --json $P
+json "[r['candidate'] for r in j['results']] == ['marc-blanc', 'lea-dupont', 'zoe-martin']" \
+	"options go before or after the slug, as for every command"
+expect 0 "candidates --json before the slug" "$AGORA" primary candidates \
+	--json $P
+json "len(j) == 3" "the candidates as JSON"
+expect 2 "results with two slugs" "$AGORA" primary results $P $P
 expect 0 "results as text" "$AGORA" primary results $P
 has "$T/out" "1. Marc Blanc" "the text ranking starts with the winner"
 expect 0 "recount after the close" "$AGORA" primary recount $P
 expect 0 "recount from the signed bodies" "$AGORA" primary recount $P --bodies
 has "$T/out" "signed bodies" "and it says so"
+expect 0 "recount --bodies before the slug" "$AGORA" primary recount \
+	--bodies $P
+has "$T/out" "signed bodies" "the same recount"
+expect 0 "--quiet still prints the schedule asked for" "$AGORA" --quiet \
+	primary schedule $P
+has "$T/out" "planned" "the schedule is the answer, not a confirmation"
 "$AGORA" primary board $P --out "$T/board.jsonl"
 expect 0 "the board verifies with no database" env AGORA_DB=/nonexistent \
 	"$AGORA" verify-board "$T/board.jsonl"

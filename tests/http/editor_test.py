@@ -452,6 +452,14 @@ def command_line(path, env):
         path, "SELECT body FROM note_version WHERE note_id = ?",
         int(m.group(1)))[0] == "Un fait venu d'un script.",
           "agora review note: stored, its id printed", r.stdout + r.stderr)
+    r = subprocess.run([AGORA, "--quiet", "review", "--election", "ed-a",
+                        "--as", "ed@example.org", "--source",
+                        "https://example.org/b", "note", str(pid)],
+                       env=env, input="Un second fait.\n",
+                       capture_output=True, text=True)
+    check(r.returncode == 0 and re.match(r"note \d+\n$", r.stdout),
+          "agora --quiet review note: the id, its result, still printed",
+          r.stdout + r.stderr)
     r = subprocess.run([AGORA, "verify"], env=env, capture_output=True,
                        text=True)
     check(r.returncode == 0, "agora verify still accepts the chain",
