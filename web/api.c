@@ -390,8 +390,8 @@ int api_search(struct web_req *r)
 	const char *q = web_arg(r, "q"), *s;
 	struct search_opts o = {0};
 	struct search_result res = {0};
-	json_t *hits, *counts;
-	char *end;
+	json_t *hits, *counts, *ans;
+	char *end, seed[ORDER_SEED_HEX + 1] = "";
 	size_t i;
 	int rc;
 
@@ -420,7 +420,7 @@ int api_search(struct web_req *r)
 					    s);
 	}
 	if ((rc = compare_search(r->db, q, &o, &res, &r->err)) ||
-	    (rc = web_order_counts(r, o.election, &res))) {
+	    (rc = web_order_counts(r, o.election, &res, seed))) {
 		search_result_fini(&res);
 		return rc;
 	}
@@ -447,12 +447,15 @@ int api_search(struct web_req *r)
 				  res.per_candidate[i].candidate_slug, "name",
 				  res.per_candidate[i].candidate_name, "count",
 				  (json_int_t)res.per_candidate[i].n));
-	rc = api_send(r, json_pack("{s:s, s:I, s:b, s:I, s:I, s:o, s:o}",
-				   "query", q, "total", (json_int_t)res.total,
-				   "total_capped", res.total_capped, "limit",
-				   (json_int_t)o.limit, "offset",
-				   (json_int_t)o.offset, "results", hits,
-				   "per_candidate", counts));
+	ans = json_pack("{s:s, s:I, s:b, s:I, s:I, s:o, s:o}", "query", q,
+		      "total", (json_int_t)res.total, "total_capped",
+		      res.total_capped, "limit", (json_int_t)o.limit, "offset",
+		      (json_int_t)o.offset, "results", hits, "per_candidate",
+		      counts);
+	/* per_candidate in a drawn order: the seed that gives it again */
+	if (ans && *seed)
+		json_object_set_new(ans, "seed", json_string(seed));
+	rc = api_send(r, ans);
 	search_result_fini(&res);
 	return rc;
 }

@@ -142,7 +142,7 @@ const char *web_order_rule(const struct web_req *r,
 }
 
 int web_order_counts(struct web_req *r, const char *election,
-		     struct search_result *res)
+		     struct search_result *res, char *seed_hex)
 {
 	struct election_info ei = {0};
 	struct candidate_list cl = {0};
@@ -150,6 +150,8 @@ int web_order_counts(struct web_req *r, const char *election,
 	size_t i, j, k, *pos = NULL;
 	int rc = 0;
 
+	if (seed_hex)
+		seed_hex[0] = '\0';
 	if (!election || res->ncand < 2 ||
 	    election_get(r->db, election, &ei, &r->err)) {
 		agora_error_clear(&r->err);
@@ -158,7 +160,7 @@ int web_order_counts(struct web_req *r, const char *election,
 	if (strcmp(ei.candidate_order, ORDER_SHUFFLED))
 		goto out;
 	if ((rc = candidate_list(r->db, election, &cl, &r->err)) ||
-	    (rc = web_order(r, &ei, &cl, NULL)))
+	    (rc = web_order(r, &ei, &cl, seed_hex)))
 		goto out;
 	if (!(pos = calloc(res->ncand, sizeof(*pos)))) {
 		rc = agora_errorf(&r->err, AGORA_ENOMEM, "out of memory");
@@ -1090,7 +1092,7 @@ int page_search(struct web_req *r)
 	o.offset = (size_t)(page - 1) * SEARCH_PAGE;
 	if (q && *q &&
 	    ((rc = compare_search(r->db, q, &o, &res, &r->err)) ||
-	     (rc = web_order_counts(r, o.election, &res)))) {
+	     (rc = web_order_counts(r, o.election, &res, NULL)))) {
 		search_result_fini(&res);
 		return rc;
 	}

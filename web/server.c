@@ -1106,7 +1106,9 @@ static const struct embedded_file *handle(struct web_server *s,
 	if (r->route != WEB_R_NOT_FOUND)
 		r->route = web_route_find(r);
 	if (r->route == WEB_R_NOT_FOUND) {
-		web_render_error(r, 404, tr(r, "il n'y a pas de page ici"));
+		web_render_error(r, 404,
+				 r->api ? "no such address in the API"
+					: tr(r, "il n'y a pas de page ici"));
 		return NULL;
 	}
 	rt = &routes[r->route];
@@ -1425,6 +1427,13 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 		 (unsigned long long)atomic_fetch_add(&s->seq, 1));
 	sb_init(&r->body, WEB_MAX_PAGE);
 	r->bad_uri = n > WEB_MAX_URI;
+	/*
+	 * An API client gets its errors in JSON from the first one: a bad
+	 * method, framing or body is refused before the target is parsed
+	 * (handle() decides again from the parsed path)
+	 */
+	r->api = !strncmp(uri, "/api", 4) &&
+		 (!uri[4] || uri[4] == '/' || uri[4] == '?');
 	r->uri = strndup(uri, r->bad_uri ? 200 : n);
 	if (!r->uri) {
 		sb_fini(&r->body);
@@ -1785,6 +1794,10 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 	unsigned port;
 	char host[INET6_ADDRSTRLEN];
 	unsigned threads = cfg->threads;
+	struct MHD_OptionItem pool[] = {
+		{MHD_OPTION_THREAD_POOL_SIZE, 0, NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
 			 MHD_USE_NO_LISTEN_SOCKET;
@@ -1839,9 +1852,14 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 				  cfg->listen, strerror(errno));
 		goto fail;
 	}
+	/* one worker is no pool: libmicrohttpd warns on stderr if given 1 */
+	if (threads > 1)
+		pool[0].value = threads;
+	else
+		pool[0].option = MHD_OPTION_END;
 	s->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_THREAD_POOL_SIZE,
-		threads > 1 ? threads : 0, MHD_OPTION_CONNECTION_LIMIT,
+		flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_ARRAY, pool,
+		MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)256, MHD_OPTION_CONNECTION_TIMEOUT, s->timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,

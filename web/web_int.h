@@ -20,12 +20,14 @@
 #define WEB_MAX_BODY 65536     /* request body: larger is a 413 */
 /*
  * libmicrohttpd's memory pool per connection: the request line and
- * headers (up to half of it: more is a 431) and the response's
- * headers. libmicrohttpd 0.9.75 zeroes the whole pool between two
- * requests on a kept-alive connection, so its size is paid on every
- * request: 64 KiB were half of a cached page's instructions. 32 KiB
- * still takes 16 KiB of headers, as Node.js and more than nginx's
- * usual 8 KiB.
+ * headers, and the response's headers. libmicrohttpd 0.9.75 zeroes the
+ * whole pool between two requests on a kept-alive connection, so its
+ * size is paid on every request: 64 KiB were half of a cached page's
+ * instructions. 32 KiB takes at least 16 KiB of headers, as Node.js
+ * and more than nginx's usual 8 KiB; measured, nearly all of it: a
+ * 31,957-byte header is served, 31,966-32,000 bytes get the
+ * connection closed with no answer, 33,000 a 431 (README, "Hostile
+ * clients").
  */
 #ifndef WEB_CONN_MEMORY
 #define WEB_CONN_MEMORY 32768
@@ -274,10 +276,12 @@ const char *web_order_rule(const struct web_req *r,
 /*
  * Search results filtered to one shuffled election: the counts per
  * candidate in the visitor's order too (web_order()); otherwise they
- * stay alphabetical. An unknown election changes nothing.
+ * stay alphabetical. An unknown election changes nothing. seed_hex,
+ * when not NULL (ORDER_SEED_HEX + 1 bytes), gets the seed of that
+ * order, or "" when none was drawn.
  */
 int web_order_counts(struct web_req *r, const char *election,
-		     struct search_result *res);
+		     struct search_result *res, char *seed_hex);
 
 /* The themes asked for: every theme=a&theme=b and theme=a,b, deduplicated */
 struct theme_sel {

@@ -306,6 +306,29 @@ def tests(c, rows):
     check(st == 404 and j and j["error"]["code"] == "not_found" and
           h.get("content-type", "").startswith("application/json") and
           security_headers(h), "API unknown route: JSON 404", j)
+    check(j and j["error"]["message"] == "no such address in the API",
+          "API unknown route: said in English, as the API's other errors", j)
+    # refused before the target is parsed: JSON under /api/ all the same
+    for method, path, body, want, code in (
+            ("DELETE", "/api/v1/elections", None, 405, "method_not_allowed"),
+            ("GET", "/api/v1/search?q=%ff", None, 400, "bad_request"),
+            ("POST", "/api/v1/primaries/x/ballots", b"{" * 70000, 413,
+             "too_large")):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", c.port,
+                                              timeout=30)
+            conn.request(method, path, body=body, headers={
+                "Content-Type": "application/json"} if body else {})
+            resp = conn.getresponse()
+            st, ctype, data = resp.status, resp.getheader(
+                "content-type", ""), resp.read()
+            conn.close()
+            j = json.loads(data)
+        except (OSError, ValueError, http.client.HTTPException) as e:
+            st, ctype, j = None, "", repr(e)
+        check(st == want and ctype.startswith("application/json") and
+              j["error"]["code"] == code,
+              "API %s %s: a JSON %d" % (method, path, want), (st, j))
     st, h, j = c.json("/api/v1/search")
     check(st == 400 and j["error"]["code"] == "bad_request",
           "API missing q is a JSON 400", j)
@@ -645,9 +668,17 @@ def order_tests(c, env):
     st, h, j = c.json("/api/v1/search?q=logement&election=%s&seed=%s"
                       % (ELECTION, seed2))
     got = [x["candidate"] for x in j["per_candidate"]] if st == 200 else []
-    check(len(got) == 4 and got == order2,
+    check(len(got) == 4 and got == order2 and j.get("seed") == seed2,
           "API search in the election: counts per candidate in the "
-          "visitor's order", (got, order2))
+          "visitor's order, and its seed", (got, order2))
+    st, h, j = c.json("/api/v1/search?q=logement&election=" + ELECTION)
+    s3 = j.get("seed", "") if st == 200 else ""
+    st2, h2, j2 = c.json("/api/v1/search?q=logement&election=%s&seed=%s"
+                         % (ELECTION, s3))
+    check(re.fullmatch(r"[0-9a-f]{16}", s3) and st2 == 200 and
+          j2["per_candidate"] == j["per_candidate"],
+          "API search without a seed: the one it drew, which gives its "
+          "order again", (s3, j2.get("per_candidate")))
     st, h, body = c.text("/search?q=logement&election=" + ELECTION,
                          headers={"Cookie": "order_seed=" + seed2})
     m = re.search(r'<ul class="counts">(.*?)</ul>', body, re.S)
@@ -935,11 +966,11 @@ def language_tests(c):
           "an English 404 page, with its switch", link)
 
 
-def start_server(env):
+def start_server(env, threads=2):
     port = free_port()
     proc = subprocess.Popen(
         [AGORA, "serve", "--listen", "127.0.0.1:%d" % port,
-         "--threads", "2"], env=env, stdout=subprocess.PIPE,
+         "--threads", str(threads)], env=env, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     c = Client(port)
     for _ in range(100):
@@ -967,6 +998,21 @@ def stop_server(proc):
         return None, "", ""
     out, err = proc.communicate(timeout=5)
     return rc, out, err
+
+
+def one_thread_tests(env):
+    """One worker (--threads 1, or a one-core machine): pages served, and
+    nothing on stderr but agora's own lines (libmicrohttpd warned when
+    given a pool of one)"""
+    proc, c = start_server(env, threads=1)
+    try:
+        st, h, body = c.text("/e/" + ELECTION)
+    finally:
+        rc, out, err = stop_server(proc)
+    strays = [l for l in err.splitlines() if not l.startswith("agora")]
+    check(st == 200 and rc == 0 and not strays,
+          "one worker thread: serves, and its log is agora's alone",
+          (st, rc, strays))
 
 
 def degraded_tests(env, tmp):
@@ -1119,6 +1165,7 @@ def main():
         check(rc == 0, "SIGTERM stops the server with exit 0", err)
         check("serving http://127.0.0.1:%d/" % c.port in out,
               "serve printed its URL", out)
+        one_thread_tests(env)
         degraded_tests(env, tmp)
     finally:
         if proc is not None:
