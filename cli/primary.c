@@ -122,11 +122,9 @@ static int primary_create_cmd(struct cli *cli, int argc, char **argv)
 	c.slug = argv[optind];
 	if ((rc = open_primary(cli, 1, &db)))
 		return rc;
+	/* the primary and its open mode in one transaction */
+	c.open_mode = open_mode;
 	if (primary_create(db, &c, &err))
-		return fail_with(db, &err);
-	/* open mode: verified citizens get a credential on the web */
-	if (open_mode && (primary_citizen_db_prepare(db, &err) ||
-			  primary_set_open_mode(db, c.slug, 1, &err)))
 		return fail_with(db, &err);
 	db_close(db);
 	if (!cli->quiet)

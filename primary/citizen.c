@@ -35,7 +35,6 @@ enum citizen_stmt {
 	CS_ISSUED,
 	CS_ISSUED_ADD,
 	CS_OPEN_MODE,
-	CS_OPEN_MODE_SET,
 	CS_CRED_ADD,
 	CS_STATEMENT,
 	CS_BOARD_HEAD,
@@ -70,8 +69,6 @@ static const char *const citizen_sql[CS__MAX] = {
 	[CS_ISSUED_ADD] = "INSERT INTO credential_issued(primary_id, user_id)"
 		" VALUES (?1, ?2)",
 	[CS_OPEN_MODE] = "SELECT open_mode FROM primary_election WHERE id = ?1",
-	[CS_OPEN_MODE_SET] = "UPDATE primary_election SET open_mode = ?2"
-		" WHERE slug = ?1",
 	[CS_CRED_ADD] = "INSERT INTO credential(primary_id, public_key)"
 		" VALUES (?1, ?2)",
 	[CS_STATEMENT] = "SELECT statement FROM primary_candidate"
@@ -388,22 +385,6 @@ int primary_open_mode(struct agora_db *db, int64_t primary_id, int *on,
 		return rc;
 	*on = rc ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_reset(st);
-	return 0;
-}
-
-int primary_set_open_mode(struct agora_db *db, const char *slug, int on,
-			  struct agora_error *err)
-{
-	sqlite3_stmt *st = stmt(db, CS_OPEN_MODE_SET);
-	int rc;
-
-	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, !!on);
-	if ((rc = db_step(db, st, err)) < 0)
-		return rc;
-	if (sqlite3_changes(db_handle(db)) != 1)
-		return agora_errorf(err, AGORA_ENOTFOUND, "no primary '%s'",
-				    slug);
 	return 0;
 }
 

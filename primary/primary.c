@@ -86,8 +86,9 @@ static const char *const primary_sql[PS__MAX] = {
 		" VALUES (?1, ?2, 'primary')",
 	[PS_PRIMARY_ADD] = "INSERT INTO primary_election(slug, title,"
 		" election_id, grades, support_threshold, max_supports,"
-		" lot_size, allow_blank, results_public, public_key)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), ?8, ?9, ?10)",
+		" lot_size, allow_blank, results_public, public_key, open_mode)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), ?8, ?9, ?10,"
+		" ?11)",
 	[PS_PHASE_LOG] = "INSERT INTO primary_phase(primary_id, seq, phase)"
 		" VALUES (?1, (SELECT count(*) FROM primary_phase"
 		"  WHERE primary_id = ?1), ?2)",
@@ -323,6 +324,7 @@ int primary_create(struct agora_db *db, const struct primary_config *c,
 	sqlite3_bind_int(st, 8, !!c->allow_blank);
 	sqlite3_bind_int(st, 9, !!c->results_public);
 	sqlite3_bind_blob(st, 10, pk, sizeof(pk), SQLITE_STATIC);
+	sqlite3_bind_int(st, 11, !!c->open_mode);
 	if ((rc = db_step(db, st, err)) < 0)
 		goto rollback;
 	pid = sqlite3_last_insert_rowid(db_handle(db));

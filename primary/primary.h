@@ -239,6 +239,7 @@ struct primary_config {
 	int lot_size; /* 0: every qualified candidate on every ballot */
 	int allow_blank;
 	int results_public;
+	int open_mode; /* verified citizens get a credential on the web */
 };
 
 struct primary_info {
@@ -596,8 +597,6 @@ void primary_citizen_fini(struct primary_citizen *c);
 /* Open mode: verified citizens may ask the server for a credential */
 int primary_open_mode(struct agora_db *db, int64_t primary_id, int *on,
 		      struct agora_error *err) AGORA_WUR;
-int primary_set_open_mode(struct agora_db *db, const char *slug, int on,
-			  struct agora_error *err) AGORA_WUR;
 /*
  * Issues user_id's one open-mode credential: a fresh code in code, its
  * public key stored and published on the board, and the fact that the
