@@ -318,10 +318,13 @@ struct db_mark {
 void db_mark(struct agora_db *db, struct db_mark *m);
 int db_mark_same(struct agora_db *db, const struct db_mark *m);
 /*
- * RESTART checkpoints that succeeded on this connection: what its
- * commits ran once the WAL had grown past its bound (db.c, wal_hook)
+ * Keeps the WAL near 8 MiB under readers that always overlap (db.c):
+ * call it now and then from a thread that holds no transaction on any
+ * connection, on a connection of its own. 1 when it started the WAL
+ * over, 0 when there was nothing to do, AGORA_EBUSY when readers
+ * outlasted it (it tries again once the WAL has grown by as much).
  */
-long db_wal_restarts(struct agora_db *db);
+int db_wal_bound(struct agora_db *db);
 int db_begin_write(struct agora_db *db, struct agora_error *err); /* IMMEDIATE */
 int db_commit(struct agora_db *db, struct agora_error *err);
 void db_rollback(struct agora_db *db);

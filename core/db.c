@@ -47,8 +47,7 @@ struct agora_db {
 	/* the WAL index's first region, once found (db_mark) */
 	const volatile uint32_t *shm;
 	unsigned shm_never : 1;
-	int wal_restart_at; /* WAL pages that call for a RESTART checkpoint */
-	long wal_restarts;  /* how many succeeded (db_wal_restarts) */
+	int wal_restart_at; /* WAL pages that call for a RESTART (db_wal_bound) */
 #ifdef AGORA_FAULTS
 	int writes;    /* write statements run in this write transaction */
 	int fault_now; /* the progress handler interrupts what runs */
@@ -85,9 +84,8 @@ static void make_parent(const char *path)
 	free(dir);
 }
 
-/* the WAL's thresholds: see wal_hook() */
+/* the WAL's bound: see db_wal_bound() */
 enum {
-	WAL_PASSIVE_PAGES = 1000, /* SQLite's default */
 	WAL_RESTART_PAGES = 2048, /* 8 MiB of 4 KiB pages */
 	WAL_RESTART_TRY_MS = 10,
 	WAL_RESTART_TRIES = 25,
@@ -287,58 +285,55 @@ int db_fault_commit(void)
 #endif
 
 /*
- * Checkpoints. SQLite's own (wal_autocheckpoint, 1,000 pages) runs a
- * PASSIVE checkpoint after a commit: it copies into the database what
- * no reader still needs, and the next writer starts the WAL over from
- * its beginning only at a moment when no reader is inside it. Under
- * read transactions that always overlap (slow requests, long board
- * downloads during a vote) that moment does not come, and the WAL
- * grows by every commit: 18.8 to 24.9 MiB in a minute under
- * ThreadSanitizer (bench/README.md, "ThreadSanitizer results"), 125 MB
- * for 6,000 commits in test_core's test_wal_bounded_under_readers.
+ * The WAL's bound. SQLite's own checkpoint (wal_autocheckpoint, 1,000
+ * pages, PASSIVE, after a commit) copies into the database what no
+ * reader still needs, and the next writer starts the WAL over from its
+ * beginning only at a moment when no reader is inside it. Under read
+ * transactions that always overlap (slow requests, long board
+ * downloads during a vote) that moment does not come, and the WAL grows
+ * by every commit: 18.8 to 24.9 MiB in a minute under ThreadSanitizer
+ * (bench/README.md, "ThreadSanitizer results"), 125 MB for 6,000
+ * commits in test_core's test_wal_bounded_under_readers.
  *
- * So once the WAL holds WAL_RESTART_PAGES, the commit that finds it so
- * runs a RESTART checkpoint instead: it holds new writers, copies
- * everything, waits for the readers still inside the WAL (those that
- * start meanwhile read the database file alone) and starts the WAL over;
- * journal_size_limit then keeps the file near that size. One long wait
- * fails when readers take turns on one of the WAL index's read marks:
- * SQLite waits for the mark it saw, and the next reader takes it up
- * again before it looks. Short tries look again each time, so the
- * second or third usually succeeds (2 to 10 in the test, 30 to 190 ms
- * with the copy, under AddressSanitizer). After WAL_RESTART_TRIES of
- * them (a reader that outlasts them all, e.g. a long download) the
- * next attempt waits for as many pages again rather than stalling
- * every commit; writers queued meanwhile stay well inside their own
- * busy_timeout. `PRAGMA wal_autocheckpoint` would put SQLite's hook
- * back: agora never runs it outside tests and benchmarks.
+ * db_wal_bound() is called by a thread of its own (the server's, once a
+ * second), on a connection of its own: once the WAL holds
+ * WAL_RESTART_PAGES it runs a RESTART checkpoint, which holds new
+ * writers, copies everything, waits for the readers still inside the
+ * WAL (those that start meanwhile read the database file alone) and
+ * starts the WAL over; journal_size_limit then keeps the file near that
+ * size. Not from a commit: a web worker commits on its write connection
+ * while its read-only one holds the request's read transaction, and a
+ * RESTART waits for every reader, that one too. One long wait fails
+ * when readers take turns on one of the WAL index's read marks (SQLite
+ * waits for the mark it saw, and the next reader takes it up again
+ * before it looks); short tries look again each time, and the second or
+ * third usually succeeds (30 to 190 ms with the copy, under
+ * AddressSanitizer, in the test). When readers outlast every try (a
+ * long download), the next attempt waits until the WAL has grown by as
+ * much again, rather than holding writers every second.
  */
-static int wal_hook(void *p, sqlite3 *h, const char *name, int pages)
+int db_wal_bound(struct agora_db *db)
 {
-	struct agora_db *db = p;
-	int rc = SQLITE_BUSY, i;
+	int pages = 0, copied = 0, rc = SQLITE_BUSY, i;
 
-	if (pages >= db->wal_restart_at) {
-		sqlite3_busy_timeout(h, WAL_RESTART_TRY_MS);
-		for (i = 0; i < WAL_RESTART_TRIES && rc == SQLITE_BUSY; i++)
-			rc = sqlite3_wal_checkpoint_v2(
-				h, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-		sqlite3_busy_timeout(h, BUSY_TIMEOUT_MS);
-		db->wal_restart_at = rc == SQLITE_OK
-					     ? WAL_RESTART_PAGES
-					     : pages + WAL_RESTART_PAGES;
-		db->wal_restarts += rc == SQLITE_OK;
-	} else if (pages >= WAL_PASSIVE_PAGES) {
-		(void)sqlite3_wal_checkpoint_v2(h, name,
-						SQLITE_CHECKPOINT_PASSIVE,
-						NULL, NULL);
+	if (sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE,
+				      &pages, &copied) != SQLITE_OK)
+		return 0; /* another checkpoint runs: next time */
+	if (pages < db->wal_restart_at - WAL_RESTART_PAGES)
+		db->wal_restart_at = WAL_RESTART_PAGES; /* restarted since */
+	if (pages < db->wal_restart_at)
+		return 0;
+	sqlite3_busy_timeout(db->h, WAL_RESTART_TRY_MS);
+	for (i = 0; i < WAL_RESTART_TRIES && (rc & 0xff) == SQLITE_BUSY; i++)
+		rc = sqlite3_wal_checkpoint_v2(
+			db->h, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK) {
+		db->wal_restart_at = pages + WAL_RESTART_PAGES;
+		return AGORA_EBUSY;
 	}
-	return SQLITE_OK; /* a checkpoint that could not run is no error */
-}
-
-long db_wal_restarts(struct agora_db *db)
-{
-	return db->wal_restarts;
+	db->wal_restart_at = WAL_RESTART_PAGES;
+	return 1;
 }
 
 int db_open(struct agora_db **out, const char *path, int flags,
@@ -375,8 +370,6 @@ int db_open(struct agora_db **out, const char *path, int flags,
 	sqlite3_commit_hook(db->h, commit_hook, db);
 	sqlite3_rollback_hook(db->h, rollback_hook, db);
 	db->wal_restart_at = WAL_RESTART_PAGES;
-	if (!(flags & DB_OPEN_READONLY))
-		sqlite3_wal_hook(db->h, wal_hook, db);
 #ifdef AGORA_FAULTS
 	fault_setup(db);
 #endif

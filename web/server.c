@@ -173,6 +173,12 @@ struct web_server {
 	struct conn_track *tracks; /* every open connection */
 	pthread_t reaper;
 	int reaper_started, reaper_stop;
+	/* the WAL's bound (see "the WAL" below) */
+	pthread_t waller;
+	pthread_mutex_t wal_lock;
+	pthread_cond_t wal_wake;
+	int wal_started, wal_stop;
+	struct agora_db *wal_db;
 	atomic_uint_fast64_t reaped;
 	/* the workers' page caches, for /metrics */
 	atomic_uint_fast64_t page_hits;
@@ -397,6 +403,71 @@ static void *reaper_main(void *arg)
 	}
 	pthread_mutex_unlock(&s->track_lock);
 	return NULL;
+}
+
+/* ------------------------------------------------------------- the WAL */
+
+/*
+ * Readers that always overlap keep SQLite from starting the WAL over,
+ * and it then grows by every commit (core/db.c, db_wal_bound()). A
+ * thread of its own, on a connection of its own, bounds it once a
+ * second: the workers cannot (each commits on its write connection while
+ * its read-only one holds the request's read transaction, which the
+ * checkpoint would wait for), nor should the ballot writer (suspended
+ * ballots wait for its commit). Not on read-only storage, where nothing
+ * is written.
+ */
+#define WAL_PERIOD_MS 1000
+
+static void *wal_main(void *arg)
+{
+	struct web_server *s = arg;
+	struct timespec wake;
+
+	pthread_mutex_lock(&s->wal_lock);
+	while (!s->wal_stop) {
+		clock_gettime(CLOCK_REALTIME, &wake);
+		wake.tv_sec += WAL_PERIOD_MS / 1000;
+		pthread_cond_timedwait(&s->wal_wake, &s->wal_lock, &wake);
+		if (s->wal_stop)
+			break;
+		pthread_mutex_unlock(&s->wal_lock);
+		(void)db_wal_bound(s->wal_db);
+		pthread_mutex_lock(&s->wal_lock);
+	}
+	pthread_mutex_unlock(&s->wal_lock);
+	return NULL;
+}
+
+static int wal_start(struct web_server *s, struct agora_error *err)
+{
+	int rc;
+
+	if ((rc = db_open(&s->wal_db, s->db_path, 0, err)))
+		return rc;
+	if ((errno = pthread_create(&s->waller, NULL, wal_main, s))) {
+		db_close(s->wal_db);
+		s->wal_db = NULL;
+		return agora_errorf(err, AGORA_EIO,
+				    "cannot start a thread: %s",
+				    strerror(errno));
+	}
+	s->wal_started = 1;
+	return 0;
+}
+
+static void wal_stop(struct web_server *s)
+{
+	if (!s->wal_started)
+		return;
+	pthread_mutex_lock(&s->wal_lock);
+	s->wal_stop = 1;
+	pthread_cond_signal(&s->wal_wake);
+	pthread_mutex_unlock(&s->wal_lock);
+	pthread_join(s->waller, NULL);
+	db_close(s->wal_db);
+	s->wal_db = NULL;
+	s->wal_started = 0;
 }
 
 /* ---------------------------------------------------- per-thread database */
@@ -1822,6 +1893,8 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 	s->timeout = cfg->timeout ? cfg->timeout : WEB_DEFAULT_TIMEOUT;
 	pthread_mutex_init(&s->track_lock, NULL);
 	pthread_cond_init(&s->track_wake, NULL);
+	pthread_mutex_init(&s->wal_lock, NULL);
+	pthread_cond_init(&s->wal_wake, NULL);
 	web_i18n_init(&s->i18n);
 	if (db_fault_write())
 		LOG(LOG_WARN,
@@ -1846,6 +1919,8 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 		atomic_store(&s->ro_storage, 1);
 		db_close(s->keep);
 		s->keep = NULL;
+	} else if ((rc = wal_start(s, err))) {
+		goto fail;
 	}
 	if ((s->lfd = listen_on(&ss, sslen)) < 0) {
 		rc = agora_errorf(err, AGORA_EIO, "cannot listen on '%s': %s",
@@ -1909,6 +1984,7 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 fail:
 	if (s->lfd >= 0)
 		close(s->lfd);
+	wal_stop(s);
 	ballot_writer_free(s->ballots);
 	auth_server_free(s->auth);
 	db_close(s->keep);
@@ -1916,6 +1992,8 @@ fail:
 	web_i18n_fini(&s->i18n);
 	pthread_cond_destroy(&s->track_wake);
 	pthread_mutex_destroy(&s->track_lock);
+	pthread_cond_destroy(&s->wal_wake);
+	pthread_mutex_destroy(&s->wal_lock);
 	free(s->db_path);
 	free(s);
 	return rc;
@@ -1950,6 +2028,7 @@ void web_server_stop(struct web_server *s, unsigned grace_ms)
 	pthread_mutex_unlock(&s->track_lock);
 	if (s->reaper_started)
 		pthread_join(s->reaper, NULL);
+	wal_stop(s);
 	MHD_stop_daemon(s->d); /* sends the last CLOSED notifications */
 	ballot_writer_free(s->ballots);
 	auth_server_free(s->auth);
@@ -1958,6 +2037,8 @@ void web_server_stop(struct web_server *s, unsigned grace_ms)
 	web_i18n_fini(&s->i18n);
 	pthread_cond_destroy(&s->track_wake);
 	pthread_mutex_destroy(&s->track_lock);
+	pthread_cond_destroy(&s->wal_wake);
+	pthread_mutex_destroy(&s->wal_lock);
 	free(s->db_path);
 	free(s);
 }
