@@ -404,8 +404,9 @@ static int primary_credentials_cmd(struct cli *cli, int argc, char **argv)
 	}
 	pk = malloc(rl.nvoters * sizeof(*pk));
 	/* the private file is the organiser's alone, and never overwritten */
-	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	exists = fd < 0 && errno == EEXIST;
+	fd = pk ? open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)
+		: -1;
+	exists = pk && fd < 0 && errno == EEXIST;
 	if (!pk || fd < 0 || !(f = fdopen(fd, "w"))) {
 		fprintf(stderr, "agora: cannot create '%s': %s\n", out,
 			!pk ? "out of memory"
@@ -413,8 +414,10 @@ static int primary_credentials_cmd(struct cli *cli, int argc, char **argv)
 				? "it exists (it may hold codes already "
 				  "sent: choose another name)"
 				: strerror(errno));
-		if (fd >= 0 && !f)
+		if (fd >= 0 && !f) { /* created just now, empty */
 			close(fd);
+			unlink(out);
+		}
 		/* a name that exists is bad input, as for `agora backup` */
 		rc = exists ? EXIT_USAGE : EXIT_CHECK;
 		fd = -1;

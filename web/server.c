@@ -552,6 +552,8 @@ static struct agora_db *thread_db(struct web_server *s, struct agora_error *err)
  */
 #define PAGE_CACHE_MAX ((size_t)4 << 20)
 #define PAGE_CACHE_BYTES ((size_t)16 << 20)
+/* so that dropping every other page always makes room */
+_Static_assert(PAGE_CACHE_MAX <= PAGE_CACHE_BYTES, "a page fits the budget");
 
 /*
  * A cached page's bytes, shared by the cache and the responses that
@@ -711,7 +713,7 @@ static struct page_body *page_store(struct page_slot *p,
 	struct page_body *body;
 	char *key;
 
-	if (r->status != 200 || r->body.len > PAGE_CACHE_MAX ||
+	if (!c || r->status != 200 || r->body.len > PAGE_CACHE_MAX ||
 	    r->disposition[0] || r->licence || r->set_lang_cookie ||
 	    r->no_store || auth_personal(r))
 		return NULL;

@@ -679,6 +679,9 @@ def order_tests(c, env):
           j2["per_candidate"] == j["per_candidate"],
           "API search without a seed: the one it drew, which gives its "
           "order again", (s3, j2.get("per_candidate")))
+    st, h, j = c.json("/api/v1/search?q=pingouin&seed=xyz")
+    check(st == 400 and "bad seed" in j["error"]["message"],
+          "API search: a bad seed is a 400, whatever the answer", j)
     st, h, body = c.text("/search?q=logement&election=" + ELECTION,
                          headers={"Cookie": "order_seed=" + seed2})
     m = re.search(r'<ul class="counts">(.*?)</ul>', body, re.S)
@@ -1009,7 +1012,8 @@ def one_thread_tests(env):
         st, h, body = c.text("/e/" + ELECTION)
     finally:
         rc, out, err = stop_server(proc)
-    strays = [l for l in err.splitlines() if not l.startswith("agora")]
+    ours = re.compile(r"agora|\d{4}-\d\d-\d\dT[\d:]+Z (error|warn|info|debug) ")
+    strays = [l for l in err.splitlines() if not ours.match(l)]
     check(st == 200 and rc == 0 and not strays,
           "one worker thread: serves, and its log is agora's alone",
           (st, rc, strays))
