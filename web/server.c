@@ -216,11 +216,20 @@ const struct theme_rules *web_theme_rules(struct web_server *s)
  * next write maps it again, writable. The first write that commits
  * calls this, and connections are kept again.
  */
+static int wal_start(struct web_server *s, struct agora_error *err);
+
 void web_storage_back(struct web_server *s)
 {
-	if (atomic_exchange(&s->ro_storage, 0))
-		LOG(LOG_WARN, "the database '%s' is writable again",
-		    s->db_path);
+	struct agora_error err = {0};
+
+	if (!atomic_exchange(&s->ro_storage, 0))
+		return;
+	LOG(LOG_WARN, "the database '%s' is writable again", s->db_path);
+	/* the WAL's bound, which read-only storage went without */
+	pthread_mutex_lock(&s->wal_lock);
+	if (!s->wal_started && !s->wal_stop && wal_start(s, &err))
+		LOG(LOG_WARN, "the WAL will not be bounded: %s", err.msg);
+	pthread_mutex_unlock(&s->wal_lock);
 }
 
 int web_storage_ro(struct web_server *s)
@@ -415,7 +424,7 @@ static void *reaper_main(void *arg)
  * its read-only one holds the request's read transaction, which the
  * checkpoint would wait for), nor should the ballot writer (suspended
  * ballots wait for its commit). Not on read-only storage, where nothing
- * is written.
+ * is written: it starts when the storage is writable again.
  */
 #define WAL_PERIOD_MS 1000
 
@@ -456,14 +465,18 @@ static int wal_start(struct web_server *s, struct agora_error *err)
 	return 0;
 }
 
+/* started at start, or by web_storage_back(): under wal_lock */
 static void wal_stop(struct web_server *s)
 {
-	if (!s->wal_started)
-		return;
+	int started;
+
 	pthread_mutex_lock(&s->wal_lock);
-	s->wal_stop = 1;
+	s->wal_stop = 1; /* and none starts from now on */
+	started = s->wal_started;
 	pthread_cond_signal(&s->wal_wake);
 	pthread_mutex_unlock(&s->wal_lock);
+	if (!started)
+		return;
 	pthread_join(s->waller, NULL);
 	db_close(s->wal_db);
 	s->wal_db = NULL;
@@ -1921,8 +1934,12 @@ int web_server_start(const struct web_config *cfg, struct web_server **out,
 		atomic_store(&s->ro_storage, 1);
 		db_close(s->keep);
 		s->keep = NULL;
-	} else if ((rc = wal_start(s, err))) {
-		goto fail;
+	} else {
+		pthread_mutex_lock(&s->wal_lock);
+		rc = wal_start(s, err);
+		pthread_mutex_unlock(&s->wal_lock);
+		if (rc)
+			goto fail;
 	}
 	if ((s->lfd = listen_on(&ss, sslen)) < 0) {
 		rc = agora_errorf(err, AGORA_EIO, "cannot listen on '%s': %s",

@@ -654,7 +654,7 @@ static void test_wal_bounded_under_readers(void **state)
 	assert_true(o[0].reads > 0 && o[1].reads > 0);
 	assert_int_equal(stat(wal, &sb), 0);
 	/*
-	 * 13 to 20 MB in 8 runs: the bound, and what the writer commits
+	 * 11 to 22 MB in 6 runs: the bound, and what the writer commits
 	 * between two tries of a RESTART; 8 MiB more for each time the
 	 * readers outlasted every try (a dozen times, 43 to 115 MB, with
 	 * six copies of this test at once beside a build). 125 MB without
