@@ -458,6 +458,14 @@ static double med(const struct round *r, size_t n, size_t off)
 	return bench_median(v, n);
 }
 
+/* "  WHAT: W MB/s wall, C MB/s CPU", medians of the rounds */
+static void print_pair(const char *what, const struct round *r, size_t n,
+		       size_t wall, size_t cpu)
+{
+	printf("  %s: %.2f MB/s wall, %.2f MB/s CPU\n", what,
+	       med(r, n, wall), med(r, n, cpu));
+}
+
 static int one_format(const struct format_spec *f, const char *root,
 		      const char *outdir, size_t rounds, size_t per_round,
 		      const struct theme_rules *rules, struct fr_stemmer *st)
@@ -521,18 +529,16 @@ static int one_format(const struct format_spec *f, const char *root,
 	       med(r, rounds, offsetof(struct round, extract_cpu)),
 	       med(r, rounds, offsetof(struct round, segment_cpu)),
 	       med(r, rounds, offsetof(struct round, themes_cpu)));
-	printf("  floor of the store (the rows alone, no index, no themes,"
-	       " after extraction): %.2f MB/s wall, %.2f MB/s CPU\n",
-	       med(r, rounds, offsetof(struct round, floor_wall)),
-	       med(r, rounds, offsetof(struct round, floor_cpu)));
-	printf("  the rows and FTS5's own unicode61 index, no themes: "
-	       "%.2f MB/s wall, %.2f MB/s CPU\n",
-	       med(r, rounds, offsetof(struct round, floorix_wall)),
-	       med(r, rounds, offsetof(struct round, floorix_cpu)));
-	printf("  FTS5's unicode61 tokenizing the same text alone: "
-	       "%.2f MB/s wall, %.2f MB/s CPU\n",
-	       med(r, rounds, offsetof(struct round, tok_wall)),
-	       med(r, rounds, offsetof(struct round, tok_cpu)));
+	print_pair("floor of the store (the rows alone, no index, no "
+		   "themes, after extraction)",
+		   r, rounds, offsetof(struct round, floor_wall),
+		   offsetof(struct round, floor_cpu));
+	print_pair("the rows and FTS5's own unicode61 index, no themes", r,
+		   rounds, offsetof(struct round, floorix_wall),
+		   offsetof(struct round, floorix_cpu));
+	print_pair("FTS5's unicode61 tokenizing the same text alone", r,
+		   rounds, offsetof(struct round, tok_wall),
+		   offsetof(struct round, tok_cpu));
 	printf("RESULT ingest format=%s files=%zu bytes=%zu proposals=%zu "
 	       "rounds=%zu mbps=%.2f min=%.2f max=%.2f cpu_mbps=%.2f "
 	       "extract_mbps=%.2f segment_mbps=%.2f themes_mbps=%.2f "

@@ -392,7 +392,6 @@ int api_search(struct web_req *r)
 	struct search_result res = {0};
 	json_t *hits, *counts, *ans;
 	char *end, seed[ORDER_SEED_HEX + 1] = "";
-	uint64_t seedv;
 	size_t i;
 	int rc;
 
@@ -403,11 +402,6 @@ int api_search(struct web_req *r)
 		return agora_errorf(&r->err, AGORA_EINVAL,
 				    "the query is longer than %d bytes",
 				    WEB_MAX_QUERY);
-	/* checked here too: the order is drawn only with two candidates */
-	if ((s = web_arg(r, "seed")) && order_seed_parse(s, &seedv))
-		return agora_errorf(&r->err, AGORA_EINVAL,
-				    "bad seed '%.40s': %d hex digits", s,
-				    ORDER_SEED_HEX);
 	o.election = web_arg(r, "election");
 	o.candidate = web_arg(r, "candidate");
 	o.theme = web_arg(r, "theme");

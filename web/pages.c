@@ -90,25 +90,40 @@ static void search_form(struct web_req *r, const char *q)
 
 #define SEED_COOKIE "order_seed"
 
+/*
+ * The API's seed=, checked whatever the election's order and whether an
+ * order is drawn at all, so that a malformed one is a 400 on every call
+ * that takes it (doc/api.md): *have 1 and *seed when given
+ */
+static int api_seed(struct web_req *r, uint64_t *seed, int *have)
+{
+	const char *s;
+
+	*have = 0;
+	if (!r->api || !(s = web_arg(r, "seed")))
+		return 0;
+	if (order_seed_parse(s, seed))
+		return agora_errorf(&r->err, AGORA_EINVAL,
+				    "bad seed '%.40s': %d hex digits", s,
+				    ORDER_SEED_HEX);
+	*have = 1;
+	return 0;
+}
+
 int web_order(struct web_req *r, const struct election_info *e,
 	      struct candidate_list *cl, char *seed_hex)
 {
 	const char *s = NULL;
 	uint64_t seed = 0;
-	int have = 0;
+	int have, rc;
 
 	if (seed_hex)
 		seed_hex[0] = '\0';
+	if ((rc = api_seed(r, &seed, &have)))
+		return rc;
 	if (strcmp(e->candidate_order, ORDER_SHUFFLED))
 		return 0;
 	r->no_store = 1;
-	if (r->api && (s = web_arg(r, "seed"))) {
-		if (order_seed_parse(s, &seed))
-			return agora_errorf(&r->err, AGORA_EINVAL,
-					    "bad seed '%.40s': %d hex digits",
-					    s, ORDER_SEED_HEX);
-		have = 1;
-	}
 	if (!have && r->conn &&
 	    (s = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
 					     SEED_COOKIE)) &&
@@ -148,10 +163,14 @@ int web_order_counts(struct web_req *r, const char *election,
 	struct candidate_list cl = {0};
 	struct search_count c;
 	size_t i, j, k, *pos = NULL;
-	int rc = 0;
+	uint64_t seed;
+	int rc, have;
 
 	if (seed_hex)
 		seed_hex[0] = '\0';
+	/* a bad seed= is refused even when no order is drawn below */
+	if ((rc = api_seed(r, &seed, &have)))
+		return rc;
 	if (!election || res->ncand < 2 ||
 	    election_get(r->db, election, &ei, &r->err)) {
 		agora_error_clear(&r->err);

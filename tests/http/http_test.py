@@ -682,6 +682,9 @@ def order_tests(c, env):
     st, h, j = c.json("/api/v1/search?q=pingouin&seed=xyz")
     check(st == 400 and "bad seed" in j["error"]["message"],
           "API search: a bad seed is a 400, whatever the answer", j)
+    st, h, j = c.json("/api/v1/elections/%s/candidates?seed=xyz" % GRAND)
+    check(st == 400 and "bad seed" in j["error"]["message"],
+          "API: a bad seed is a 400 in an alphabetical election too", j)
     st, h, body = c.text("/search?q=logement&election=" + ELECTION,
                          headers={"Cookie": "order_seed=" + seed2})
     m = re.search(r'<ul class="counts">(.*?)</ul>', body, re.S)
